@@ -1,0 +1,89 @@
+# edgelm - build, test, demo. See README.md.
+#
+#   make            build ./edgelm (installs missing Debian packages first)
+#   make test       build and run the Criterion suite (unit, CLI and interop tests)
+#   make asan       the suite under AddressSanitizer + UBSan
+#   make demo       run the pipeline on the embedded default model
+#   make install    PREFIX=/usr/local
+#   make clean
+
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+PREFIX  ?= /usr/local
+BUILD   ?= build
+OPT     ?= -O2
+PKGS    := zlib libarchive libpcre2-8 libutf8proc jansson
+
+# pkg-config runs once, when first needed (after deps.sh has installed the .pc files).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CRIT_LIBS  = $(eval CRIT_LIBS := $$(shell pkg-config --libs criterion))$(CRIT_LIBS)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
+CFLAGS_  = -std=c11 -D_GNU_SOURCE $(OPT) -g -fopenmp $(WARN) -I. -I$(BUILD) $(PKG_CFLAGS) $(SAN) $(CFLAGS)
+LDLIBS_  = $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN) $(LDFLAGS)
+
+LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c distill/*.c eval/*.c datasets/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libedgelm.a
+
+.PHONY: all deps test unit asan demo install clean FORCE
+all: edgelm
+
+deps:
+	@sh scripts/deps.sh
+
+# The version string carries the git commit; the header is rewritten only when it changes.
+$(BUILD)/el_version.h: FORCE | deps
+	@mkdir -p $(BUILD)
+	@v="#define EL_GIT \"$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo -dirty)\""; \
+	  [ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || echo "$$v" > $@
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_) -MMD -MP -c $< -o $@
+
+$(BUILD)/cmd/main.o: $(BUILD)/el_version.h
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+edgelm: $(CMD_OBJ) $(LIB)
+	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(LIB)
+	$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CRIT_LIBS) $(LDLIBS_)
+
+# The suite runs from the top folder; tests find the binary at ./edgelm (or $EDGELM_BIN)
+# and the shared reference data at ../shared (or $EDGELM_SHARED), skipping when absent.
+test: edgelm $(BUILD)/unit-tests
+	./$(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  build-asan/unit-tests edgelm-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 EDGELM_BIN=./edgelm-asan \
+	  ./build-asan/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
+
+edgelm-asan: $(CMD_OBJ) $(LIB)
+	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
+
+demo: edgelm
+	sh scripts/demo.sh
+
+install: edgelm
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
+
+clean:
+	rm -rf build build-asan edgelm edgelm-asan demo-out
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,335 @@
+/*
+ * cmd/cli.c - option parsing from el_opt tables, help text, error reporting.
+ *
+ * getopt_long does the scanning; the table drives it and the help text, so the
+ * two cannot drift apart. Numbers are parsed strictly: "12x", "" and
+ * out-of-range values are usage errors (exit 2), never silently 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/json.h"
+
+/* Global flags every command accepts, appended to its own table. */
+enum { G_JSON = 1000, G_QUIET, G_VERBOSE, G_HELP };
+
+static const struct {
+    int short_name;
+    const char *long_name;
+    int id;
+    const char *help;
+} global_opts[] = {
+    {0, "json", G_JSON, "print the result as JSON on stdout (logs stay on stderr)"},
+    {'q', "quiet", G_QUIET, "only print errors"},
+    {'v', "verbose", G_VERBOSE, "print more detail (repeat for more)"},
+    {'h', "help", G_HELP, "show this help"},
+};
+
+void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts)
+{
+    fprintf(f, "usage: edgelm %s\n\n%s\n\noptions:\n", usage, summary);
+    for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++) {
+        char left[80];
+        int n = 0;
+        if (o->short_name)
+            n = snprintf(left, sizeof left, "-%c, ", o->short_name);
+        else
+            n = snprintf(left, sizeof left, "    ");
+        snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->long_name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-30s %s\n", left, o->help);
+    }
+    for (size_t i = 0; i < sizeof global_opts / sizeof global_opts[0]; i++) {
+        char left[80];
+        if (global_opts[i].short_name)
+            snprintf(left, sizeof left, "-%c, --%s", global_opts[i].short_name, global_opts[i].long_name);
+        else
+            snprintf(left, sizeof left, "    --%s", global_opts[i].long_name);
+        fprintf(f, "  %-30s %s\n", left, global_opts[i].help);
+    }
+    (void)cli;
+    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 a --fail-if gate was met\n");
+}
+
+int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: edgelm %s\n(see 'edgelm %s --help')\n", usage, cli->cmd);
+    return EL_EXIT_USAGE;
+}
+
+static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 0);
+    if (errno || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return false;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || *end || v != v)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int min_pos, int max_pos,
+              int argc, char **argv, char ***pos, int *npos, int *exit_code)
+{
+    *pos = NULL;
+    *npos = 0;
+    size_t n_own = 0;
+    while (opts && opts[n_own].kind != EL_OPT_END)
+        n_own++;
+    size_t n_glob = sizeof global_opts / sizeof global_opts[0];
+    struct option *lo = calloc(n_own + n_glob + 1, sizeof *lo);
+    char *so = malloc(3 * (n_own + n_glob) + 3);
+    char **positional = malloc((size_t)(argc + 1) * sizeof *positional);
+    if (!lo || !so || !positional) {
+        free(lo);
+        free(so);
+        free(positional);
+        fprintf(stderr, "%s: out of memory\n", cli->prog);
+        *exit_code = EL_EXIT_FAIL;
+        return false;
+    }
+    /* Leading '-': positionals come back as option 1, in order, wherever they are. */
+    size_t k = 0;
+    so[k++] = '-';
+    so[k++] = ':';
+    for (size_t i = 0; i < n_own; i++) {
+        lo[i].name = opts[i].long_name;
+        lo[i].has_arg = opts[i].kind == EL_OPT_FLAG ? no_argument : required_argument;
+        lo[i].val = 2000 + (int)i;
+        if (opts[i].short_name) {
+            so[k++] = (char)opts[i].short_name;
+            if (opts[i].kind != EL_OPT_FLAG)
+                so[k++] = ':';
+        }
+    }
+    for (size_t i = 0; i < n_glob; i++) {
+        lo[n_own + i].name = global_opts[i].long_name;
+        lo[n_own + i].has_arg = no_argument;
+        lo[n_own + i].val = global_opts[i].id;
+        if (global_opts[i].short_name)
+            so[k++] = (char)global_opts[i].short_name;
+    }
+    so[k] = '\0';
+
+    bool ok = true;
+    *exit_code = EL_EXIT_OK;
+    optind = 0; /* glibc: full re-initialisation */
+    opterr = 0;
+    int c;
+    while (ok && (c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+        if (c == 1) {
+            positional[(*npos)++] = optarg;
+            continue;
+        }
+        const el_opt *o = NULL;
+        if (c >= 2000 && c < 2000 + (int)n_own)
+            o = &opts[c - 2000];
+        else
+            for (size_t i = 0; i < n_own; i++)
+                if (opts[i].short_name && opts[i].short_name == c)
+                    o = &opts[i];
+        if (o) {
+            const char *a = optarg;
+            switch (o->kind) {
+            case EL_OPT_FLAG:
+                *(bool *)o->dst = true;
+                break;
+            case EL_OPT_STR:
+                *(const char **)o->dst = a;
+                break;
+            case EL_OPT_INT: {
+                int64_t v;
+                if (!parse_i64(a, INT_MIN, INT_MAX, &v)) {
+                    *exit_code = el_usage_error(cli, usage, "--%s needs an integer, got '%s'", o->long_name, a);
+                    ok = false;
+                } else {
+                    *(int *)o->dst = (int)v;
+                }
+                break;
+            }
+            case EL_OPT_I64:
+                if (!parse_i64(a, INT64_MIN, INT64_MAX, (int64_t *)o->dst)) {
+                    *exit_code = el_usage_error(cli, usage, "--%s needs an integer, got '%s'", o->long_name, a);
+                    ok = false;
+                }
+                break;
+            case EL_OPT_U64:
+                if (!parse_u64(a, (uint64_t *)o->dst)) {
+                    *exit_code =
+                        el_usage_error(cli, usage, "--%s needs a non-negative integer, got '%s'", o->long_name, a);
+                    ok = false;
+                }
+                break;
+            case EL_OPT_DOUBLE:
+                if (!parse_double(a, (double *)o->dst)) {
+                    *exit_code = el_usage_error(cli, usage, "--%s needs a number, got '%s'", o->long_name, a);
+                    ok = false;
+                }
+                break;
+            case EL_OPT_LIST: {
+                el_strlist *l = o->dst;
+                const char **nv = realloc(l->v, (size_t)(l->n + 1) * sizeof *nv);
+                if (!nv) {
+                    *exit_code = EL_EXIT_FAIL;
+                    ok = false;
+                    break;
+                }
+                l->v = nv;
+                l->v[l->n++] = a;
+                break;
+            }
+            case EL_OPT_END:
+                break;
+            }
+            continue;
+        }
+        switch (c) {
+        case G_JSON: cli->json = true; break;
+        case 'q': case G_QUIET: cli->verbosity = -1; break;
+        case 'v': case G_VERBOSE: cli->verbosity = cli->verbosity < 0 ? 1 : cli->verbosity + 1; break;
+        case 'h': case G_HELP:
+            el_print_help(stdout, cli, usage, summary, opts);
+            *exit_code = EL_EXIT_OK;
+            ok = false;
+            break;
+        case ':':
+            if (optopt >= 2000 && optopt < 2000 + (int)n_own)
+                *exit_code = el_usage_error(cli, usage, "option '--%s' needs an argument", opts[optopt - 2000].long_name);
+            else if (optopt > 0 && optopt < 256)
+                *exit_code = el_usage_error(cli, usage, "option '-%c' needs an argument", optopt);
+            else
+                *exit_code = el_usage_error(cli, usage, "option '%s' needs an argument", argv[optind - 1]);
+            ok = false;
+            break;
+        default:
+            if (optopt > 0 && optopt < 256)
+                *exit_code = el_usage_error(cli, usage, "unknown option '-%c'", optopt);
+            else
+                *exit_code = el_usage_error(cli, usage, "unknown option '%s'", argv[optind - 1]);
+            ok = false;
+            break;
+        }
+    }
+    /* Anything after "--" is positional. */
+    while (ok && optind < argc)
+        positional[(*npos)++] = argv[optind++];
+    if (ok && *npos < min_pos) {
+        *exit_code = el_usage_error(cli, usage, "missing argument");
+        ok = false;
+    } else if (ok && max_pos >= 0 && *npos > max_pos) {
+        *exit_code = el_usage_error(cli, usage, "unexpected argument '%s'", positional[max_pos]);
+        ok = false;
+    }
+    free(lo);
+    free(so);
+    if (!ok) {
+        free(positional);
+        *npos = 0;
+        return false;
+    }
+    /* Logging and progress follow the final flags. */
+    cli->log.level = cli->verbosity < 0 ? EL_LOG_ERROR : cli->verbosity == 0 ? EL_LOG_INFO : EL_LOG_DEBUG;
+    cli->progress.enabled = cli->verbosity >= 0 && !cli->json && el_progress_tty();
+    *pos = positional;
+    return true;
+}
+
+int el_cli_fail(const el_cli *cli, const el_error *e)
+{
+    char line[2600];
+    el_error_line(e, line, sizeof line);
+    fprintf(stderr, "%s: error: %s\n", cli->prog, line);
+    if (cli->verbosity > 0 && e->where)
+        fprintf(stderr, "%s: (raised at %s, code %s)\n", cli->prog, e->where, el_code_name(e->code));
+    if (cli->json) {
+        json_t *j = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", e->code, "name", el_code_name(e->code),
+                              "message", e->msg);
+        if (j) {
+            json_t *o = json_object_get(j, "error");
+            if (e->path[0])
+                json_object_set_new(o, "file", el_json_str(e->path, strlen(e->path)));
+            if (e->offset >= 0)
+                json_object_set_new(o, "offset", json_integer(e->offset));
+            el_json_print(stdout, j);
+            json_decref(j);
+        }
+    }
+    return e->code == EL_EUSAGE ? EL_EXIT_USAGE : EL_EXIT_FAIL;
+}
+
+int el_cli_json(const el_cli *cli, json_t *j)
+{
+    if (!j) {
+        fprintf(stderr, "%s: error: out of memory building the JSON result\n", cli->prog);
+        return EL_EXIT_FAIL;
+    }
+    int rc = el_json_print(stdout, j);
+    json_decref(j);
+    return rc ? EL_EXIT_FAIL : EL_EXIT_OK;
+}
+
+const char *el_fmt_bytes(uint64_t n, char *buf, size_t cap)
+{
+    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    if (i == 0)
+        snprintf(buf, cap, "%llu B", (unsigned long long)n);
+    else
+        snprintf(buf, cap, "%.2f %s", v, u[i]);
+    return buf;
+}
+
+const char *el_fmt_count(uint64_t n, char *buf, size_t cap)
+{
+    if (n >= 1000000000ull)
+        snprintf(buf, cap, "%.2fB", (double)n / 1e9);
+    else if (n >= 1000000ull)
+        snprintf(buf, cap, "%.2fM", (double)n / 1e6);
+    else if (n >= 1000ull)
+        snprintf(buf, cap, "%.2fK", (double)n / 1e3);
+    else
+        snprintf(buf, cap, "%llu", (unsigned long long)n);
+    return buf;
+}

@@ -1,0 +1,109 @@
+/*
+ * cmd/cmd.h - what every subcommand shares: the CLI context, the declarative
+ * option table and the exit codes.
+ *
+ * Adding a command (as git's builtin.h lists it):
+ *   1. write cmd/NAME.c with `int cmd_NAME(int argc, char **argv, el_cli *cli)`:
+ *      a usage string, an el_opt table pointing into an options struct,
+ *      el_parse(), one library call, then print text or JSON (el_cli_json);
+ *   2. declare it below;
+ *   3. add a row to commands[] in cmd/main.c (alphabetical);
+ *   4. the Makefile picks up the file; tests/test_cli.c runs every command with --help.
+ */
+#ifndef EL_CMD_CMD_H
+#define EL_CMD_CMD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/progress.h"
+
+/* Exit codes (stable; documented in README.md). */
+enum {
+    EL_EXIT_OK = 0,     /* success */
+    EL_EXIT_FAIL = 1,   /* the command failed (bad input file, I/O error, ...) */
+    EL_EXIT_USAGE = 2,  /* bad command line */
+    EL_EXIT_GATE = 3,   /* ran fine, but a --fail-if condition was met */
+};
+
+typedef struct el_cli {
+    const char *cmd;    /* command name ("inspect") */
+    char prog[64];      /* "edgelm inspect", message prefix */
+    bool json;          /* --json: result as JSON on stdout */
+    int verbosity;      /* -1 quiet, 0 normal, 1+ verbose */
+    el_log log;         /* stderr logger for this level */
+    el_progress progress; /* enabled on a TTY unless quiet/json */
+} el_cli;
+
+typedef int (*el_cmd_fn)(int argc, char **argv, el_cli *cli);
+
+int cmd_inspect(int argc, char **argv, el_cli *cli);
+int cmd_synth(int argc, char **argv, el_cli *cli);
+
+/* ---- options ------------------------------------------------------------------- */
+
+typedef enum el_opt_kind {
+    EL_OPT_END = 0,
+    EL_OPT_FLAG,     /* bool, no argument */
+    EL_OPT_STR,      /* const char * */
+    EL_OPT_INT,      /* int */
+    EL_OPT_I64,      /* int64_t */
+    EL_OPT_U64,      /* uint64_t */
+    EL_OPT_DOUBLE,   /* double */
+    EL_OPT_LIST,     /* el_strlist: repeatable, each occurrence appended */
+} el_opt_kind;
+
+typedef struct el_strlist {
+    const char **v;  /* points into argv */
+    int n;
+} el_strlist;
+
+typedef struct el_opt {
+    int short_name;        /* 0 when none */
+    const char *long_name; /* without the dashes */
+    el_opt_kind kind;
+    void *dst;             /* field in the command's options struct */
+    const char *arg;       /* argument name in help ("FILE"), NULL for flags */
+    const char *help;      /* one line */
+} el_opt;
+
+#define EL_OPTS_END {0, NULL, EL_OPT_END, NULL, NULL, NULL}
+
+/*
+ * Parse argv (argv[0] is the command name) against `opts` plus the global
+ * flags (--json, -q/--quiet, -v/--verbose, -h/--help), GNU style: options and
+ * positionals in any order, "--" ends options. Positional arguments are
+ * returned in *pos / *npos (pointers into argv; *pos is heap, free it).
+ * Returns true to go on; false when the command must exit now with *exit_code:
+ * EL_EXIT_OK after --help was printed, EL_EXIT_USAGE after a usage error
+ * (unknown option, bad number, wrong count of positionals) was printed.
+ */
+bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int min_pos, int max_pos,
+              int argc, char **argv, char ***pos, int *npos, int *exit_code);
+
+/* Print the help text of a command (usage, summary, options) to f. */
+void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts);
+
+/* Report a usage problem ("edgelm CMD: MSG" + usage hint) and return EL_EXIT_USAGE. */
+int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Report a library error: one line on stderr, and with --json an
+ * {"error": {...}} object on stdout. Returns the exit code for it
+ * (EL_EXIT_USAGE for EL_EUSAGE, else EL_EXIT_FAIL).
+ */
+int el_cli_fail(const el_cli *cli, const el_error *e);
+
+/* Print a JSON result to stdout (takes ownership of j). EL_EXIT_FAIL on write error. */
+int el_cli_json(const el_cli *cli, json_t *j);
+
+/* "1.2 MiB" style sizes into buf. */
+const char *el_fmt_bytes(uint64_t n, char *buf, size_t cap);
+/* "135.1M" style counts into buf. */
+const char *el_fmt_count(uint64_t n, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * cmd/main.c - the edgelm binary: global flags, the subcommand table, dispatch.
+ *
+ * `edgelm [--json] [-q|-v] COMMAND [args]`. Global flags may also follow the
+ * command. After a command returns, stdout is flushed and checked, so a full
+ * disk under `--json > out.json` is a failure, not a silent exit 0 (git's
+ * run_builtin() does the same).
+ *
+ * To add a command, see the steps at the top of cmd/cmd.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd/cmd.h"
+#include "el_version.h"
+
+#define EL_VERSION "0.1.0"
+
+static int cmd_help(int argc, char **argv, el_cli *cli);
+
+/* Alphabetical. */
+static const struct el_cmd {
+    const char *name;
+    el_cmd_fn fn;
+    const char *summary;
+} commands[] = {
+    {"help", cmd_help, "show help for edgelm or one command"},
+    {"inspect", cmd_inspect, "show a GGUF / safetensors model's metadata, tensors and totals"},
+    {"synth", cmd_synth, "write a random-weight Hugging Face checkpoint (tests, benchmarks, demo)"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct el_cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgelm [--json] [-q | -v] COMMAND [ARGS]\n"
+            "       edgelm --version | --list-commands | help [COMMAND]\n\n"
+            "edgelm prepares small language models for edge devices: convert, quantize,\n"
+            "distill, evaluate and benchmark, with no Python.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\nglobal options (before or after the command):\n"
+            "  --json           result as JSON on stdout, logs on stderr\n"
+            "  -q, --quiet      only errors\n"
+            "  -v, --verbose    more detail\n\n"
+            "exit status: 0 ok, 1 failure, 2 usage error, 3 a --fail-if gate was met\n"
+            "'edgelm COMMAND --help' shows a command's options.\n");
+}
+
+static int run_cmd(const struct el_cmd *c, int argc, char **argv, el_cli *cli)
+{
+    cli->cmd = c->name;
+    snprintf(cli->prog, sizeof cli->prog, "edgelm %s", c->name);
+    cli->log.prog = cli->prog;
+    int rc = c->fn(argc, argv, cli);
+    /* A result that never reached its reader is a failure. Pipes closed early are not ours to report. */
+    struct stat st;
+    bool pipe_or_sock = fstat(fileno(stdout), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (!(pipe_or_sock && errno == EPIPE)) {
+            fprintf(stderr, "%s: error: write failure on standard output: %s\n", cli->prog, strerror(errno));
+            if (rc == EL_EXIT_OK)
+                rc = EL_EXIT_FAIL;
+        }
+    }
+    return rc;
+}
+
+static int cmd_help(int argc, char **argv, el_cli *cli)
+{
+    (void)cli;
+    if (argc < 2) {
+        print_usage(stdout);
+        return EL_EXIT_OK;
+    }
+    const struct el_cmd *c = find_cmd(argv[1]);
+    if (!c || c->fn == cmd_help) {
+        if (!c) {
+            fprintf(stderr, "edgelm: unknown command '%s'\n", argv[1]);
+            return EL_EXIT_USAGE;
+        }
+        print_usage(stdout);
+        return EL_EXIT_OK;
+    }
+    char *args[] = {(char *)c->name, "--help", NULL};
+    el_cli sub = *cli;
+    return run_cmd(c, 2, args, &sub);
+}
+
+int main(int argc, char **argv)
+{
+    el_cli cli;
+    memset(&cli, 0, sizeof cli);
+    snprintf(cli.prog, sizeof cli.prog, "edgelm");
+    cli.log.level = EL_LOG_INFO;
+    cli.log.prog = cli.prog;
+
+    /* Global flags before the command. */
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0)
+            cli.json = true;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+            cli.verbosity = -1;
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            cli.verbosity++;
+        else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("edgelm %s (git %s)\n", EL_VERSION, EL_GIT);
+            return EL_EXIT_OK;
+        } else if (strcmp(a, "--list-commands") == 0) {
+            for (size_t k = 0; k < N_COMMANDS; k++)
+                printf("%s\n", commands[k].name);
+            return EL_EXIT_OK;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            print_usage(stdout);
+            return EL_EXIT_OK;
+        } else {
+            fprintf(stderr, "edgelm: unknown option '%s'\n", a);
+            print_usage(stderr);
+            return EL_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        print_usage(stderr);
+        return EL_EXIT_USAGE;
+    }
+    const struct el_cmd *c = find_cmd(argv[i]);
+    if (!c) {
+        fprintf(stderr, "edgelm: unknown command '%s' (see 'edgelm help')\n", argv[i]);
+        return EL_EXIT_USAGE;
+    }
+    return run_cmd(c, argc - i, argv + i, &cli);
+}

@@ -1,0 +1,327 @@
+/*
+ * core/atomic.c - temporary file + rename, with cleanup on signals.
+ *
+ * Layout of this file:
+ *   1. the cleanup registry (the one piece of process-wide state in edgelm)
+ *   2. the writer: open, buffered write, commit, abort
+ *
+ * Why a global registry: a signal handler receives no context pointer, so the
+ * only way to remove live temporary files on SIGINT/SIGTERM is a process-wide
+ * table, the same choice as git's tempfile.c. It holds only paths of files
+ * being written, uses async-signal-safe operations only (unlink, raise), and
+ * is touched by the writer, nothing else.
+ */
+#include "core/atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+/* ---- 1. cleanup registry ------------------------------------------------ */
+
+#define EL_MAX_LIVE 64
+#define EL_TMP_PATH_MAX 4096
+
+static struct {
+    atomic_int used;                /* 1 while path[] names a live temp file */
+    char path[EL_TMP_PATH_MAX];
+} live[EL_MAX_LIVE];
+static atomic_int handlers_installed;
+
+static void remove_live_files(void)
+{
+    for (int i = 0; i < EL_MAX_LIVE; i++)
+        if (atomic_load(&live[i].used))
+            unlink(live[i].path);
+}
+
+static void on_fatal_signal(int sig)
+{
+    remove_live_files();
+    /* Die of the same signal, so the parent sees the true cause (exit 130 etc.). */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_handlers(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&handlers_installed, &expected, 1))
+        return;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < EL_ARRAY_LEN(sigs); i++) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        /* Respect a signal the parent asked us to ignore (nohup). */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+    atexit(remove_live_files);
+}
+
+static int register_live(const char *path)
+{
+    install_handlers();
+    for (int i = 0; i < EL_MAX_LIVE; i++) {
+        int expected = 0;
+        /* Claim with 2 ("being filled") so the handler skips a half-written path. */
+        if (atomic_compare_exchange_strong(&live[i].used, &expected, 2)) {
+            snprintf(live[i].path, sizeof live[i].path, "%s", path);
+            atomic_store(&live[i].used, 1);
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void unregister_live(int slot)
+{
+    if (slot >= 0)
+        atomic_store(&live[slot].used, 0);
+}
+
+int el_out_live_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < EL_MAX_LIVE; i++)
+        n += atomic_load(&live[i].used) != 0;
+    return n;
+}
+
+/* ---- 2. the writer ------------------------------------------------------ */
+
+static ssize_t sys_write(int fd, const void *buf, size_t n) { return write(fd, buf, n); }
+static int sys_fsync(int fd) { return fsync(fd); }
+static int sys_rename(const char *a, const char *b) { return rename(a, b); }
+
+const el_sys el_sys_default = {sys_write, sys_fsync, sys_rename};
+
+#define EL_OUT_BUF (1u << 20)
+
+struct el_out {
+    int fd;                /* temp file descriptor, -1 once closed */
+    int slot;              /* registry slot, -1 if none */
+    int tmp_exists;        /* the temporary file is on disk and ours to remove */
+    const el_sys *sys;     /* system calls (real or injected) */
+    char *path;            /* final path */
+    char *tmp;             /* temporary path in the same folder */
+    uint64_t written;      /* bytes accepted so far (buffered included) */
+    size_t nbuf;           /* bytes pending in buf */
+    uint8_t *buf;          /* EL_OUT_BUF bytes */
+};
+
+int el_out_open(el_out **out, const char *path, el_error *err)
+{
+    return el_out_open_sys(out, path, &el_sys_default, err);
+}
+
+static char *dir_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    if (!s)
+        return strdup(".");
+    if (s == path)
+        return strdup("/");
+    return strndup(path, (size_t)(s - path));
+}
+
+int el_out_open_sys(el_out **out, const char *path, const el_sys *sys, el_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return EL_FAIL(err, EL_EFORMAT, path, -1, "output path is a directory");
+    char *dir = dir_of(path);
+    if (!dir)
+        return EL_NOMEM(err);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        int rc = EL_FAIL(err, EL_ENOENT, path, -1, "output folder '%s' does not exist", dir);
+        free(dir);
+        return rc;
+    }
+    free(dir);
+
+    el_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return EL_NOMEM(err);
+    o->fd = -1;
+    o->slot = -1;
+    o->sys = sys;
+    o->path = strdup(path);
+    o->buf = malloc(EL_OUT_BUF);
+    size_t tmplen = strlen(path) + 64;
+    o->tmp = malloc(tmplen);
+    if (!o->path || !o->buf || !o->tmp) {
+        el_out_abort(o);
+        return EL_NOMEM(err);
+    }
+    /* ".NAME.edgelm-PID-N.tmp" beside the target: same filesystem, so rename is atomic. */
+    const char *base = strrchr(path, '/');
+    size_t dirlen = base ? (size_t)(base - path + 1) : 0;
+    base = base ? base + 1 : path;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        snprintf(o->tmp, tmplen, "%.*s.%s.edgelm-%ld-%d.tmp", (int)dirlen, path, base,
+                 (long)getpid(), attempt);
+        o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (o->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (o->fd < 0) {
+        int e = errno;
+        int rc = EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot create temporary file: %s", strerror(e));
+        el_out_abort(o);
+        return rc;
+    }
+    o->tmp_exists = 1;
+    o->slot = register_live(o->tmp);
+    *out = o;
+    return EL_OK;
+}
+
+static int write_all(el_out *o, const uint8_t *p, size_t n, el_error *err)
+{
+    while (n > 0) {
+        ssize_t w = o->sys->write(o->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            return EL_FAIL(err, el_code_from_errno(e), o->path, -1, "write failed: %s", strerror(e));
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return EL_OK;
+}
+
+static int flush_buf(el_out *o, el_error *err)
+{
+    if (o->nbuf == 0)
+        return EL_OK;
+    int rc = write_all(o, o->buf, o->nbuf, err);
+    o->nbuf = 0;
+    return rc;
+}
+
+int el_out_write(el_out *o, const void *data, uint64_t n, el_error *err)
+{
+    const uint8_t *p = data;
+    if (o->fd < 0)
+        return EL_FAIL(err, EL_EINTERNAL, o->path, -1, "write after close");
+    /* Large writes bypass the buffer: tensor data is streamed straight through. */
+    if (n >= EL_OUT_BUF) {
+        int rc = flush_buf(o, err);
+        if (rc)
+            return rc;
+        while (n > 0) {
+            size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;
+            rc = write_all(o, p, chunk, err);
+            if (rc)
+                return rc;
+            p += chunk;
+            n -= chunk;
+            o->written += chunk;
+        }
+        return EL_OK;
+    }
+    while (n > 0) {
+        size_t room = EL_OUT_BUF - o->nbuf;
+        size_t take = n < room ? (size_t)n : room;
+        memcpy(o->buf + o->nbuf, p, take);
+        o->nbuf += take;
+        p += take;
+        n -= take;
+        o->written += take;
+        if (o->nbuf == EL_OUT_BUF) {
+            int rc = flush_buf(o, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return EL_OK;
+}
+
+int el_out_zeros(el_out *o, uint64_t n, el_error *err)
+{
+    static const uint8_t zero[4096];
+    while (n > 0) {
+        uint64_t take = n < sizeof zero ? n : sizeof zero;
+        int rc = el_out_write(o, zero, take, err);
+        if (rc)
+            return rc;
+        n -= take;
+    }
+    return EL_OK;
+}
+
+uint64_t el_out_tell(const el_out *o) { return o->written; }
+const char *el_out_path(const el_out *o) { return o->path; }
+
+int el_out_commit(el_out *o, el_error *err)
+{
+    int rc = flush_buf(o, err);
+    if (!rc && o->sys->fsync(o->fd) != 0) {
+        int e = errno;
+        rc = EL_FAIL(err, el_code_from_errno(e), o->path, -1, "fsync failed: %s", strerror(e));
+    }
+    if (!rc) {
+        int fd = o->fd;
+        o->fd = -1;
+        if (close(fd) != 0) {
+            int e = errno;
+            rc = EL_FAIL(err, el_code_from_errno(e), o->path, -1, "close failed: %s", strerror(e));
+        }
+    }
+    if (!rc && o->sys->rename(o->tmp, o->path) != 0) {
+        int e = errno;
+        rc = EL_FAIL(err, el_code_from_errno(e), o->path, -1, "cannot rename temporary file into place: %s",
+                     strerror(e));
+    }
+    if (rc) {
+        el_out_abort(o);
+        return rc;
+    }
+    o->tmp_exists = 0;
+    /* The rename is durable only once the folder is synced. */
+    char *dir = dir_of(o->path);
+    if (dir) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)o->sys->fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    unregister_live(o->slot);
+    free(o->tmp);
+    free(o->path);
+    free(o->buf);
+    free(o);
+    return EL_OK;
+}
+
+void el_out_abort(el_out *o)
+{
+    if (!o)
+        return;
+    if (o->fd >= 0)
+        close(o->fd);
+    if (o->tmp_exists)
+        unlink(o->tmp);
+    unregister_live(o->slot);
+    free(o->tmp);
+    free(o->path);
+    free(o->buf);
+    free(o);
+}

@@ -1,0 +1,152 @@
+/*
+ * core/json.c - jansson helpers.
+ */
+#include "core/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/file.h"
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
+    else return 0;
+    if (n < len)
+        return 0;
+    unsigned cp = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+json_t *el_json_str(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    int clean = 1;
+    while (i < n) {
+        size_t l = utf8_len(u + i, n - i);
+        if (l == 0 || (l == 1 && u[i] == 0)) {
+            clean = 0;
+            break;
+        }
+        i += l;
+    }
+    if (clean)
+        return json_stringn(s, n);
+    /* Rebuild with U+FFFD (3 bytes) for each bad byte; NUL kept as \u0000 by jansson. */
+    char *buf = malloc(n * 3 + 1);
+    if (!buf)
+        return NULL;
+    size_t o = 0;
+    for (i = 0; i < n;) {
+        size_t l = utf8_len(u + i, n - i);
+        if (l == 0) {
+            buf[o++] = (char)0xef;
+            buf[o++] = (char)0xbf;
+            buf[o++] = (char)0xbd;
+            i++;
+        } else {
+            memcpy(buf + o, s + i, l);
+            o += l;
+            i += l;
+        }
+    }
+    json_t *j = json_stringn(buf, o);
+    free(buf);
+    return j;
+}
+
+int el_json_print(FILE *f, const json_t *j)
+{
+    if (json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) != 0)
+        return EL_EIO;
+    if (fputc('\n', f) == EOF)
+        return EL_EIO;
+    return EL_OK;
+}
+
+int el_json_parse(const char *text, size_t len, const char *path, json_t **out, el_error *err)
+{
+    json_error_t je;
+    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return EL_FAIL(err, EL_EJSON, path, je.position >= 0 ? (int64_t)je.position : -1,
+                       "invalid JSON (line %d column %d): %s", je.line, je.column, je.text);
+    return EL_OK;
+}
+
+int el_json_load(const char *path, uint64_t max_size, json_t **out, el_error *err)
+{
+    char *text = NULL;
+    uint64_t n = 0;
+    *out = NULL;
+    int rc = el_read_file(path, max_size, &text, &n, err);
+    if (rc)
+        return rc;
+    rc = el_json_parse(text, (size_t)n, path, out, err);
+    free(text);
+    return rc;
+}
+
+int el_json_get_i64(const json_t *obj, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return 1;
+    }
+    /* Some configs write integers as 1.0e5; accept exact integral reals. */
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d >= -9.0e18 && d <= 9.0e18 && d == (double)(int64_t)d) {
+            *out = (int64_t)d;
+            return 1;
+        }
+    }
+    return -1;
+}
+
+int el_json_get_f64(const json_t *obj, const char *key, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 1;
+}
+
+int el_json_get_bool(const json_t *obj, const char *key, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return -1;
+    *out = json_is_true(v);
+    return 1;
+}
+
+const char *el_json_get_str(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}

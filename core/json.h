@@ -1,0 +1,38 @@
+/*
+ * core/json.h - helpers around jansson for results printed with --json and for
+ * reading JSON documents from files (config.json, safetensors headers).
+ */
+#ifndef EL_CORE_JSON_H
+#define EL_CORE_JSON_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+/*
+ * A JSON string from bytes that may not be valid UTF-8 (token texts, tensor
+ * names from hostile files): invalid sequences become U+FFFD. NULL on OOM.
+ */
+json_t *el_json_str(const char *s, size_t n);
+
+/* Print `j` (pretty, keys in insertion order) and a newline; EL_EIO on write error. */
+int el_json_print(FILE *f, const json_t *j);
+
+/*
+ * Parse a JSON document held in memory. `path` names it in errors, which give
+ * the byte offset jansson reports. Duplicate object keys are refused.
+ */
+int el_json_parse(const char *text, size_t len, const char *path, json_t **out, el_error *err);
+
+/* Read and parse a JSON file of at most max_size bytes. */
+int el_json_load(const char *path, uint64_t max_size, json_t **out, el_error *err);
+
+/* Typed members: 1 found, 0 absent or null, -1 present with the wrong type. */
+int el_json_get_i64(const json_t *obj, const char *key, int64_t *out); /* 1 found, 0 absent, -1 wrong type */
+int el_json_get_f64(const json_t *obj, const char *key, double *out);  /* ints accepted */
+int el_json_get_bool(const json_t *obj, const char *key, int *out);
+const char *el_json_get_str(const json_t *obj, const char *key);      /* NULL absent/not a string */
+
+#endif

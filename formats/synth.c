@@ -1,0 +1,504 @@
+/*
+ * formats/synth.c - random-weight Hugging Face checkpoints (see synth.h).
+ *
+ * Layout of this file:
+ *   1. the random numbers: counter-based, so any element can be computed alone
+ *   2. the plan: which tensors, which shard
+ *   3. filling and writing tensors
+ *   4. config, tokenizer files, el_synth()
+ */
+#include "formats/synth.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "core/half.h"
+#include "core/json.h"
+#include "core/strmap.h"
+#include "core/util.h"
+#include "formats/arch.h"
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
+
+/* ---- 1. random numbers ---------------------------------------------------------- */
+
+static inline uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Uniform in (0, 1]: never 0, so log() is finite. */
+static inline double unit(uint64_t x) { return ((double)(x >> 11) + 1.0) * (1.0 / 9007199254740992.0); }
+
+/* Standard normals for elements 2j and 2j+1 of a stream (Box-Muller). */
+static inline void normal_pair(uint64_t stream, uint64_t j, float *a, float *b)
+{
+    double u1 = unit(splitmix64(stream ^ splitmix64(2 * j)));
+    double u2 = unit(splitmix64(stream ^ splitmix64(2 * j + 1)));
+    double r = sqrt(-2.0 * log(u1));
+    double t = 6.283185307179586 * u2;
+    *a = (float)(r * cos(t));
+    *b = (float)(r * sin(t));
+}
+
+/* ---- 2. the plan ------------------------------------------------------------------- */
+
+typedef struct plan_tensor {
+    char name[160];
+    int64_t shape[2];
+    int n_dims;
+    el_init init;
+    uint64_t n;       /* elements */
+    int shard;
+} plan_tensor;
+
+static const char *dtype_torch_name(int dtype)
+{
+    switch (dtype) {
+    case ST_F32: return "float32";
+    case ST_F16: return "float16";
+    default: return "bfloat16";
+    }
+}
+
+static int make_plan(const el_arch *a, const hf_config *c, plan_tensor **out, uint64_t *n_out, el_error *err)
+{
+    uint64_t cap = (uint64_t)a->n_tensors * (uint64_t)(c->n_layers + 1), n = 0;
+    plan_tensor *p = calloc((size_t)cap, sizeof *p);
+    if (!p)
+        return EL_NOMEM(err);
+    for (int group = EL_T_PRE; group <= EL_T_POST; group++) {
+        int64_t reps = group == EL_T_LAYER ? c->n_layers : 1;
+        for (int64_t l = 0; l < reps; l++)
+            for (int i = 0; i < a->n_tensors; i++) {
+                const el_tensor_tmpl *t = &a->tensors[i];
+                if (t->group != group || !el_tensor_present(t, c))
+                    continue;
+                plan_tensor *pt = &p[n++];
+                el_tensor_name(t->hf, (int)l, pt->name, sizeof pt->name);
+                pt->n_dims = el_tensor_shape(t, c, pt->shape);
+                pt->init = t->init;
+                pt->n = (uint64_t)pt->shape[0] * (uint64_t)(pt->n_dims == 2 ? pt->shape[1] : 1);
+            }
+    }
+    *out = p;
+    *n_out = n;
+    return EL_OK;
+}
+
+/* Split tensors into `shards` contiguous groups of about equal bytes. */
+static void assign_shards(plan_tensor *p, uint64_t n, int shards, uint32_t esize)
+{
+    uint64_t total = 0, acc = 0;
+    for (uint64_t i = 0; i < n; i++)
+        total += p[i].n * esize;
+    for (uint64_t i = 0; i < n; i++) {
+        int s = total ? (int)((acc * (uint64_t)shards) / total) : 0;
+        p[i].shard = s < shards ? s : shards - 1;
+        acc += p[i].n * esize;
+    }
+}
+
+/* ---- 3. filling ---------------------------------------------------------------------- */
+
+#define CHUNK (1u << 20) /* elements per write; even, so normal pairs never straddle chunks */
+
+/* Outlier input channels: the same channels for every matrix with `cols` inputs. */
+static void outlier_mask(uint64_t seed, int64_t cols, uint8_t *mask)
+{
+    memset(mask, 0, (size_t)cols);
+    int64_t k = cols / 256 + 1;
+    uint64_t s = splitmix64(seed ^ 0x6f75746c696572ull ^ (uint64_t)cols);
+    for (int64_t i = 0; i < k; i++)
+        mask[splitmix64(s + (uint64_t)i) % (uint64_t)cols] = 1;
+}
+
+static void fill(const plan_tensor *t, uint64_t seed, double init_range, const uint8_t *mask, uint64_t first,
+                 uint64_t n, float *out)
+{
+    uint64_t stream = splitmix64(seed ^ el_hash_bytes(t->name, strlen(t->name)));
+    int64_t cols = t->n_dims == 2 ? t->shape[1] : 1;
+    double scale = 1.0, base = 0.0;
+    switch (t->init) {
+    case EL_INIT_LINEAR:
+    case EL_INIT_EMBED: scale = init_range; break;
+    case EL_INIT_NORM: base = 1.0; scale = 0.05; break;
+    case EL_INIT_NORM0: scale = 0.05; break;
+    case EL_INIT_BIAS: scale = 0.1; break;
+    }
+    int64_t pairs = (int64_t)((n + 1) / 2);
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < pairs; j++) {
+        uint64_t i = first + 2 * (uint64_t)j;
+        float a, b;
+        normal_pair(stream, i / 2, &a, &b);
+        float v[2] = {a, b};
+        for (int k = 0; k < 2; k++) {
+            uint64_t e = i + (uint64_t)k;
+            if (e >= first + n)
+                break;
+            double x = base + scale * v[k];
+            if (t->init == EL_INIT_LINEAR && mask && mask[e % (uint64_t)cols])
+                x *= 8.0;
+            out[e - first] = (float)x;
+        }
+    }
+}
+
+static void to_dtype(const float *in, uint64_t n, int dtype, uint8_t *out)
+{
+    if (dtype == ST_F32) {
+        memcpy(out, in, (size_t)n * 4);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < (int64_t)n; i++)
+        el_wr16(out + 2 * i, dtype == ST_F16 ? el_f32_to_f16(in[i]) : el_f32_to_bf16(in[i]));
+}
+
+static int write_shard(const char *path, const plan_tensor *p, uint64_t n, int shard, int dtype, uint64_t seed,
+                       double init_range, el_progress *prog, el_error *err)
+{
+    st_writer *w = NULL;
+    int rc = st_writer_open(&w, path, err);
+    if (rc)
+        return rc;
+    float *buf = malloc((size_t)CHUNK * sizeof *buf);
+    uint8_t *bytes = malloc((size_t)CHUNK * 4);
+    uint8_t *mask = NULL;
+    int64_t mask_cols = -1;
+    uint32_t esize = st_dtype_size(dtype);
+    if (!buf || !bytes)
+        rc = EL_NOMEM(err);
+    if (!rc)
+        rc = st_writer_meta(w, "format", "pt", err);
+    for (uint64_t i = 0; i < n && !rc; i++)
+        if (p[i].shard == shard)
+            rc = st_writer_add(w, p[i].name, dtype, (uint32_t)p[i].n_dims, p[i].shape, err);
+    if (!rc)
+        rc = st_writer_begin_data(w, err);
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        if (p[i].shard != shard)
+            continue;
+        const uint8_t *m = NULL;
+        if (p[i].init == EL_INIT_LINEAR) {
+            int64_t cols = p[i].shape[1];
+            if (cols != mask_cols) {
+                uint8_t *nm = realloc(mask, (size_t)cols);
+                if (!nm) {
+                    rc = EL_NOMEM(err);
+                    break;
+                }
+                mask = nm;
+                outlier_mask(seed, cols, mask);
+                mask_cols = cols;
+            }
+            m = mask;
+        }
+        for (uint64_t off = 0; off < p[i].n && !rc; off += CHUNK) {
+            uint64_t take = EL_MIN((uint64_t)CHUNK, p[i].n - off);
+            fill(&p[i], seed, init_range, m, off, take, buf);
+            to_dtype(buf, take, dtype, bytes);
+            rc = st_writer_write(w, bytes, take * esize, err);
+            el_progress_add(prog, take * esize);
+        }
+    }
+    free(mask);
+    free(buf);
+    free(bytes);
+    if (rc) {
+        st_writer_abort(w);
+        return rc;
+    }
+    return st_writer_finish(w, err);
+}
+
+/* ---- 4. config, tokenizer, driver ------------------------------------------------------ */
+
+static json_t *tiny_config(void)
+{
+    return json_pack("{s:[s], s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:s, s:b, s:f, s:i, s:i, s:b, s:b, s:s}",
+                     "architectures", "LlamaForCausalLM", "model_type", "llama", "hidden_size", 256,
+                     "intermediate_size", 768, "num_hidden_layers", 2, "num_attention_heads", 4,
+                     "num_key_value_heads", 2, "vocab_size", 512, "max_position_embeddings", 2048,
+                     "rms_norm_eps", 1e-5, "rope_theta", 10000.0, "hidden_act", "silu", "tie_word_embeddings", 1,
+                     "initializer_range", 0.02, "bos_token_id", 0, "eos_token_id", 0, "attention_bias", 0,
+                     "mlp_bias", 0, "torch_dtype", "bfloat16");
+}
+
+static const char tiny_chat_template[] =
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+static int write_json(const char *path, const json_t *j, el_error *err)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    if (!text)
+        return EL_NOMEM(err);
+    size_t n = strlen(text);
+    char *t2 = realloc(text, n + 2);
+    if (!t2) {
+        free(text);
+        return EL_NOMEM(err);
+    }
+    t2[n] = '\n';
+    t2[n + 1] = '\0';
+    int rc = el_write_file(path, t2, n + 1, err);
+    free(t2);
+    return rc;
+}
+
+/* Largest token id + 1 in a tokenizer.json (model vocab and added tokens). */
+static int tokenizer_vocab_size(const json_t *tok, int64_t *out)
+{
+    int64_t max = -1;
+    json_t *vocab = json_object_get(json_object_get(tok, "model"), "vocab");
+    if (json_is_object(vocab)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)vocab, k, v) {
+            if (json_is_integer(v) && json_integer_value(v) > max)
+                max = json_integer_value(v);
+        }
+    } else if (json_is_array(vocab)) {
+        max = (int64_t)json_array_size(vocab) - 1; /* Unigram: [[piece, score], ...] */
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(tok, "added_tokens"), i, a) {
+        json_t *id = json_object_get(a, "id");
+        if (json_is_integer(id) && json_integer_value(id) > max)
+            max = json_integer_value(id);
+    }
+    *out = max + 1;
+    return max >= 0;
+}
+
+static const char *const tokenizer_files[] = {
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+    "added_tokens.json", "vocab.json", "merges.txt", "generation_config.json",
+};
+
+/* Copy the tokenizer files found beside `src` (a file or a folder). */
+static int copy_tokenizer(const char *src, const char *out_dir, int64_t vocab_size, int *copied, el_error *err)
+{
+    char *dir;
+    if (el_path_is_dir(src)) {
+        dir = strdup(src);
+    } else {
+        if (!el_path_exists(src))
+            return EL_FAIL(err, EL_ENOENT, src, -1, "tokenizer file does not exist");
+        const char *slash = strrchr(src, '/');
+        dir = slash ? strndup(src, (size_t)(slash - src)) : strdup(".");
+    }
+    if (!dir)
+        return EL_NOMEM(err);
+    int rc = EL_OK;
+    /* A tokenizer.json given under another name is copied as tokenizer.json. */
+    const char *given = el_path_is_dir(src) ? NULL : el_basename(src);
+    char *tj = given && el_ends_with(given, ".json") ? strdup(src) : el_path_join(dir, "tokenizer.json");
+    if (!tj) {
+        free(dir);
+        return EL_NOMEM(err);
+    }
+    if (el_path_exists(tj)) {
+        json_t *tok = NULL;
+        rc = el_json_load(tj, 512u << 20, &tok, err);
+        int64_t n = 0;
+        if (!rc && !json_is_object(json_object_get(tok, "model")))
+            rc = EL_FAIL(err, EL_EJSON, tj, -1, "not a tokenizer.json (no \"model\" object)");
+        if (!rc && tokenizer_vocab_size(tok, &n) && n > vocab_size)
+            rc = EL_FAIL(err, EL_ESHAPE, tj, -1,
+                         "tokenizer has %lld tokens but the config's vocab_size is %lld (try --set vocab_size=%lld)",
+                         (long long)n, (long long)vocab_size, (long long)n);
+        json_decref(tok);
+        if (!rc) {
+            char *dst = el_path_join(out_dir, "tokenizer.json");
+            rc = dst ? el_copy_file(tj, dst, err) : EL_NOMEM(err);
+            free(dst);
+            (*copied)++;
+        }
+    }
+    for (size_t i = 1; i < EL_ARRAY_LEN(tokenizer_files) && !rc; i++) {
+        char *s = el_path_join(dir, tokenizer_files[i]);
+        char *d = el_path_join(out_dir, tokenizer_files[i]);
+        if (!s || !d)
+            rc = EL_NOMEM(err);
+        else if (el_path_exists(s)) {
+            rc = el_copy_file(s, d, err);
+            (*copied)++;
+        }
+        free(s);
+        free(d);
+    }
+    if (!rc && *copied == 0)
+        rc = EL_FAIL(err, EL_EMISSING, src, -1, "no tokenizer.json or tokenizer.model found");
+    free(tj);
+    free(dir);
+    return rc;
+}
+
+const char *el_synth_presets(void) { return "tiny"; }
+
+int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    json_t *root = NULL, *tok = NULL;
+    hf_config cfg = {0};
+    plan_tensor *plan = NULL;
+    uint64_t n = 0;
+    int rc = EL_OK;
+    const char *cfg_name = o->config_path ? o->config_path : "preset";
+
+    if (o->preset) {
+        if (strcmp(o->preset, "tiny") != 0)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "unknown preset '%s' (known: %s)", o->preset, el_synth_presets());
+        root = tiny_config();
+        if (!root)
+            return EL_NOMEM(err);
+    } else if (o->config_path) {
+        rc = el_json_load(o->config_path, 16u << 20, &root, err);
+        if (rc)
+            return rc;
+        if (!json_is_object(root)) {
+            json_decref(root);
+            return EL_FAIL(err, EL_EJSON, o->config_path, -1, "not a JSON object");
+        }
+    } else {
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "need --config or --preset");
+    }
+    if (o->overrides && json_object_update(root, o->overrides) != 0) {
+        rc = EL_NOMEM(err);
+        goto out;
+    }
+    if (o->preset && !o->tokenizer_path) {
+        /* The generated tokenizer sets the vocabulary size unless --set gave one. */
+        json_t *vs = json_object_get(root, "vocab_size");
+        tok = el_tiny_tokenizer(json_is_integer(vs) ? (int)json_integer_value(vs) : 512);
+        if (!tok) {
+            rc = EL_NOMEM(err);
+            goto out;
+        }
+        int64_t tn = 0;
+        tokenizer_vocab_size(tok, &tn);
+        json_object_set_new(root, "vocab_size", json_integer(tn));
+    }
+    int dtype = o->dtype;
+    if (dtype < 0) {
+        const char *td = el_json_get_str(root, "torch_dtype");
+        dtype = td && strcmp(td, "float32") == 0 ? ST_F32 : td && strcmp(td, "float16") == 0 ? ST_F16 : ST_BF16;
+    }
+    if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16) {
+        rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "synth writes bf16, f16 or f32 only");
+        goto out;
+    }
+    json_object_set_new(root, "torch_dtype", json_string(dtype_torch_name(dtype)));
+    if ((rc = hf_config_from_json(&cfg, root, cfg_name, err)))
+        goto out;
+    const el_arch *arch = el_arch_from_hf(cfg.arch);
+    if (!arch) {
+        rc = EL_FAIL(err, EL_EUNSUPPORTED, cfg_name, -1, "architecture '%s' is not supported (supported: %s)",
+                     cfg.arch[0] ? cfg.arch : "(none)", el_arch_supported_list());
+        goto out;
+    }
+    snprintf(r->arch, sizeof r->arch, "%s", cfg.arch);
+    r->vocab_size = cfg.vocab_size;
+    int shards = o->shards > 0 ? o->shards : 1;
+    if (shards > 99999) {
+        rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "too many shards");
+        goto out;
+    }
+    if ((rc = el_mkdir_p(o->out_dir, err)))
+        goto out;
+    if ((rc = make_plan(arch, &cfg, &plan, &n, err)))
+        goto out;
+    uint32_t esize = st_dtype_size(dtype);
+    if ((uint64_t)shards > n)
+        shards = (int)n;
+    assign_shards(plan, n, shards, esize);
+    for (uint64_t i = 0; i < n; i++) {
+        r->n_params += plan[i].n;
+        r->bytes += plan[i].n * esize;
+    }
+    r->n_tensors = n;
+    r->n_shards = shards;
+
+    /* Tokenizer first: a too-small vocab_size is found before any weights are written. */
+    if (o->tokenizer_path) {
+        if ((rc = copy_tokenizer(o->tokenizer_path, o->out_dir, cfg.vocab_size, &r->tokenizer_files, err)))
+            goto out;
+    } else if (tok) {
+        char *p = el_path_join(o->out_dir, "tokenizer.json");
+        char *pc = el_path_join(o->out_dir, "tokenizer_config.json");
+        json_t *tc = json_pack("{s:b, s:b, s:s, s:s, s:s, s:i, s:s, s:s}", "add_bos_token", 0, "add_eos_token", 0,
+                               "bos_token", "<|endoftext|>", "eos_token", "<|endoftext|>", "unk_token",
+                               "<|endoftext|>", "model_max_length", 2048, "tokenizer_class", "GPT2Tokenizer",
+                               "chat_template", tiny_chat_template);
+        if (!p || !pc || !tc)
+            rc = EL_NOMEM(err);
+        if (!rc)
+            rc = write_json(p, tok, err);
+        if (!rc)
+            rc = write_json(pc, tc, err);
+        r->tokenizer_files = rc ? 0 : 2;
+        free(p);
+        free(pc);
+        json_decref(tc);
+        if (rc)
+            goto out;
+    }
+
+    /* A stale index (or single file) from an earlier run would shadow what we write. */
+    {
+        char *stale = el_path_join(o->out_dir, shards > 1 ? "model.safetensors" : "model.safetensors.index.json");
+        if (stale)
+            unlink(stale);
+        free(stale);
+    }
+    el_progress_begin(o->progress, "synth", "B", r->bytes);
+    json_t *wmap = shards > 1 ? json_object() : NULL;
+    for (int s = 0; s < shards && !rc; s++) {
+        char name[64];
+        if (shards == 1)
+            snprintf(name, sizeof name, "model.safetensors");
+        else
+            snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, shards);
+        char *path = el_path_join(o->out_dir, name);
+        if (!path) {
+            rc = EL_NOMEM(err);
+            break;
+        }
+        rc = write_shard(path, plan, n, s, dtype, o->seed, cfg.init_range, o->progress, err);
+        free(path);
+        for (uint64_t i = 0; i < n && wmap; i++)
+            if (plan[i].shard == s)
+                json_object_set_new(wmap, plan[i].name, json_string(name));
+    }
+    el_progress_end(o->progress);
+    if (!rc && wmap) {
+        json_t *idx = json_pack("{s:{s:I}, s:O}", "metadata", "total_size", (json_int_t)r->bytes, "weight_map", wmap);
+        char *p = el_path_join(o->out_dir, "model.safetensors.index.json");
+        rc = idx && p ? write_json(p, idx, err) : EL_NOMEM(err);
+        json_decref(idx);
+        free(p);
+    }
+    json_decref(wmap);
+    if (!rc) {
+        char *p = el_path_join(o->out_dir, "config.json");
+        rc = p ? write_json(p, root, err) : EL_NOMEM(err);
+        free(p);
+    }
+out:
+    free(plan);
+    hf_config_free(&cfg);
+    json_decref(tok);
+    json_decref(root);
+    return rc;
+}
