@@ -6,7 +6,8 @@
 # EDGELM_NO_APT=1 to only report what is missing (exit 1) without installing.
 set -eu
 
-PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev"
+# python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
+PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy"
 
 missing=""
 for p in $PKGS; do

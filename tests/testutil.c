@@ -1,0 +1,223 @@
+/*
+ * tests/testutil.c - see testutil.h. Not a test file itself (no test_ prefix),
+ * linked into the suite through tests/test_*.c including it once.
+ */
+#include "tests/testutil.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+char *tu_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    cr_assert(s != NULL);
+    return s;
+}
+
+char *tu_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    char *t = tu_fmt("%s/edgelm-test-%s-XXXXXX", base && *base ? base : "/tmp", tag);
+    cr_assert(mkdtemp(t) != NULL, "mkdtemp failed: %s", strerror(errno));
+    return t;
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+void tu_rmtree(const char *path)
+{
+    if (path)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *tu_shared(void)
+{
+    const char *e = getenv("EDGELM_SHARED");
+    const char *p = e && *e ? e : "../shared";
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    return p;
+}
+
+char *tu_shared_path(const char *rel)
+{
+    const char *s = tu_shared();
+    if (!s)
+        return NULL;
+    char *p = tu_fmt("%s/%s", s, rel);
+    if (access(p, R_OK) != 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+const char *tu_bin(void)
+{
+    const char *e = getenv("EDGELM_BIN");
+    return e && *e ? e : "./edgelm";
+}
+
+static void drain(int fd, char **buf, size_t *len, size_t *cap)
+{
+    if (*len + 65536 + 1 > *cap) {
+        *cap = (*len + 65536 + 1) * 2;
+        *buf = realloc(*buf, *cap);
+        cr_assert(*buf != NULL);
+    }
+    ssize_t n = read(fd, *buf + *len, *cap - *len - 1);
+    if (n > 0)
+        *len += (size_t)n;
+}
+
+tu_run tu_exec(const char *const *argv, const char *stdin_text, const char *stdout_path)
+{
+    tu_run r = {0};
+    int out[2], err[2], in[2];
+    cr_assert(pipe(out) == 0 && pipe(err) == 0 && pipe(in) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    if (stdout_path)
+        posix_spawn_file_actions_addopen(&fa, 1, stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    else
+        posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, err[0]);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert(rc == 0, "cannot start %s: %s", argv[0], strerror(rc));
+    close(out[1]);
+    close(err[1]);
+    close(in[0]);
+    if (stdin_text) {
+        size_t n = strlen(stdin_text), off = 0;
+        while (off < n) {
+            ssize_t w = write(in[1], stdin_text + off, n - off);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+    }
+    close(in[1]);
+    size_t ocap = 0, ecap = 0;
+    struct pollfd pf[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(pf, 2, -1) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            size_t before = i == 0 ? r.out_len : r.err_len;
+            if (i == 0)
+                drain(out[0], &r.out, &r.out_len, &ocap);
+            else
+                drain(err[0], &r.err, &r.err_len, &ecap);
+            if ((i == 0 ? r.out_len : r.err_len) == before) {
+                close(pf[i].fd);
+                pf[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (!r.out)
+        r.out = calloc(1, 1);
+    if (!r.err)
+        r.err = calloc(1, 1);
+    r.out[r.out_len] = '\0';
+    r.err[r.err_len] = '\0';
+    return r;
+}
+
+void tu_run_free(tu_run *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+tu_run tu_edgelm(const char *first, ...)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = tu_bin();
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    return tu_exec(argv, NULL, NULL);
+}
+
+uint8_t *tu_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b) {
+        b[n] = 0;
+        *len = (size_t)n;
+    }
+    return b;
+}
+
+bool tu_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    bool ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+bool tu_files_equal(const char *a, const char *b)
+{
+    size_t la, lb;
+    uint8_t *x = tu_read(a, &la), *y = tu_read(b, &lb);
+    bool eq = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return eq;
+}

@@ -1,0 +1,51 @@
+/*
+ * tests/testutil.h - helpers shared by the Criterion suites: temporary folders,
+ * the shared reference data, running the edgelm binary and other programs.
+ */
+#ifndef EL_TESTS_TESTUTIL_H
+#define EL_TESTS_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A fresh folder under $TMPDIR (or /tmp), removed by tu_rmtree. Aborts the test on failure. */
+char *tu_tmpdir(const char *tag);
+void tu_rmtree(const char *path);
+
+/* ../shared (or $EDGELM_SHARED); NULL when absent. Path is static. */
+const char *tu_shared(void);
+/* tu_shared()/rel as a heap string, or NULL when the shared folder or the file is absent. */
+char *tu_shared_path(const char *rel);
+
+/* The binary under test: $EDGELM_BIN or ./edgelm. */
+const char *tu_bin(void);
+
+typedef struct tu_run {
+    int status;       /* exit code, or 128 + signal */
+    char *out;        /* captured stdout (NUL-terminated, heap) */
+    size_t out_len;
+    char *err;        /* captured stderr */
+    size_t err_len;
+} tu_run;
+
+/*
+ * Run argv (argv[0] is looked up in PATH unless it has a '/') with optional
+ * stdin text; capture everything. `stdout_path` non-NULL redirects stdout to
+ * that file instead (e.g. /dev/full).
+ */
+tu_run tu_exec(const char *const *argv, const char *stdin_text, const char *stdout_path);
+void tu_run_free(tu_run *r);
+
+/* Run the edgelm binary with the given arguments (NULL-terminated list). */
+tu_run tu_edgelm(const char *first, ...);
+
+/* Whole file into a heap buffer; NULL when unreadable. */
+uint8_t *tu_read(const char *path, size_t *len);
+bool tu_write(const char *path, const void *data, size_t len);
+bool tu_files_equal(const char *a, const char *b);
+
+/* printf into a new heap string. */
+char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
