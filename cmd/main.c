@@ -81,7 +81,7 @@ static int run_cmd(const struct el_cmd *c, int argc, char **argv, el_cli *cli)
 static int cmd_help(int argc, char **argv, el_cli *cli)
 {
     (void)cli;
-    if (argc < 2) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_usage(stdout);
         return EL_EXIT_OK;
     }

@@ -15,8 +15,12 @@
 
 static json_t *u64_json(uint64_t v)
 {
-    /* JSON integers here are signed 64-bit; larger values become reals. */
-    return v <= (uint64_t)INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+    /* jansson integers are signed 64-bit: larger values are written as exact decimal strings. */
+    if (v <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)v);
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    return json_string(buf);
 }
 
 static json_t *f64_json(double d)

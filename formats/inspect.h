@@ -15,7 +15,9 @@
  *    when found beside it), "metadata": {...} ("__metadata__" of the first shard),
  *    "tensors": [{"name", "shape" (PyTorch order), "dtype", "offset", "bytes", "file"}],
  *    "totals": {...}}
- * "tensors" is present only when asked for.
+ * "tensors" is present only when asked for. Unsigned values above 2^63-1 are
+ * written as decimal strings (JSON readers lose them as numbers); NaN and
+ * infinities as "nan", "inf", "-inf".
  */
 #ifndef EL_FORMATS_INSPECT_H
 #define EL_FORMATS_INSPECT_H

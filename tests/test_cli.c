@@ -1,0 +1,446 @@
+/*
+ * tests/test_cli.c - the edgelm binary as users and CI scripts meet it: exit
+ * codes, usage errors, --help for every command, --json validity, synth's
+ * determinism and layouts, stdout write failures.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+static json_t *parse_json(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    cr_assert(j != NULL, "not valid JSON (%s at line %d): %.300s", je.text, je.line, text);
+    return j;
+}
+
+Test(cli, every_command_has_help)
+{
+    tu_run r = tu_edgelm("--list-commands", NULL);
+    cr_assert_eq(r.status, 0);
+    int n = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        tu_run h = tu_edgelm(line, "--help", NULL);
+        cr_assert_eq(h.status, 0, "'edgelm %s --help' exited %d", line, h.status);
+        cr_assert(strstr(h.out, "usage: edgelm") != NULL, "'%s --help' printed no usage", line);
+        tu_run_free(&h);
+        tu_run hh = tu_edgelm("help", line, NULL);
+        cr_assert_eq(hh.status, 0, "'edgelm help %s' exited %d", line, hh.status);
+        tu_run_free(&hh);
+        n++;
+    }
+    cr_assert(n >= 3);
+    tu_run_free(&r);
+}
+
+Test(cli, usage_errors_exit_2)
+{
+    static const char *const cases[][8] = {
+        {NULL},
+        {"nope", NULL},
+        {"--bogus", NULL},
+        {"inspect", NULL},
+        {"inspect", "--bogus", "x", NULL},
+        {"inspect", "a", "b", NULL},
+        {"synth", "--preset", "tiny", NULL},
+        {"synth", "--preset", "tiny", "-o", "/tmp/x", "--seed", "abc"},
+        {"synth", "--preset", "tiny", "-o", "/tmp/x", "--shards"},
+        {"help", "nope", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[10] = {tu_bin()};
+        int n = 1;
+        for (int k = 0; k < 8 && cases[i][k]; k++)
+            argv[n++] = cases[i][k];
+        argv[n] = NULL;
+        tu_run r = tu_exec(argv, NULL, NULL);
+        cr_assert_eq(r.status, 2, "case %zu (%s %s) exited %d: %s", i, n > 1 ? argv[1] : "", n > 2 ? argv[2] : "",
+                     r.status, r.err);
+        cr_assert(r.err_len > 0, "case %zu printed nothing on stderr", i);
+        cr_assert_eq(r.out_len, 0, "case %zu printed on stdout", i);
+        tu_run_free(&r);
+    }
+    tu_run r = tu_edgelm("inspect", "--bogus", "x", NULL);
+    cr_assert(strstr(r.err, "unknown option '--bogus'") && strstr(r.err, "usage: edgelm inspect"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("synth", "--preset", "tiny", "-o", "/tmp/x", "--shards", "0", NULL);
+    cr_assert_eq(r.status, 2);
+    tu_run_free(&r);
+}
+
+Test(cli, version)
+{
+    tu_run r = tu_edgelm("--version", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert(strncmp(r.out, "edgelm ", 7) == 0, "%s", r.out);
+    tu_run_free(&r);
+}
+
+Test(cli, missing_file_is_failure_naming_it)
+{
+    tu_run r = tu_edgelm("inspect", "/nonexistent/model.gguf", NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "/nonexistent/model.gguf") && strstr(r.err, "No such file"), "%s", r.err);
+    cr_assert(strchr(r.err, '\n') == r.err + r.err_len - 1, "error must be one line: %s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("--json", "inspect", "/nonexistent/model.gguf", NULL);
+    cr_assert_eq(r.status, 1);
+    json_t *j = parse_json(r.out);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "name")), "ENOENT");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "file")), "/nonexistent/model.gguf");
+    json_decref(j);
+    tu_run_free(&r);
+}
+
+Test(cli, truncated_gguf_names_offset)
+{
+    if (!tu_shared())
+        cr_skip_test("../shared is absent");
+    char *src = tu_shared_path("golden/vocab/ggml-vocab-gpt-2.gguf");
+    size_t n;
+    uint8_t *b = tu_read(src, &n);
+    char *dir = tu_tmpdir("cli");
+    char *p = tu_fmt("%s/cut.gguf", dir);
+    cr_assert(tu_write(p, b, n / 2));
+    tu_run r = tu_edgelm("inspect", p, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, p) && strstr(r.err, "at byte"), "%s", r.err);
+    tu_run_free(&r);
+    free(b);
+    free(src);
+    free(p);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, stdout_write_failure_is_an_error)
+{
+    if (access("/dev/full", W_OK) != 0)
+        cr_skip_test("/dev/full not available");
+    const char *argv[] = {tu_bin(), "--list-commands", NULL};
+    tu_run r = tu_exec(argv, NULL, "/dev/full");
+    (void)r; /* --list-commands exits before the check; use a real command */
+    tu_run_free(&r);
+    char *dir = tu_tmpdir("cli");
+    const char *argv2[] = {tu_bin(), "synth", "--preset", "tiny", "-o", dir, NULL};
+    r = tu_exec(argv2, NULL, "/dev/full");
+    cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+    cr_assert(strstr(r.err, "write failure on standard output"), "%s", r.err);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Parameters of a llama-layout model, from its config (independent of synth's table). */
+static uint64_t llama_params(const json_t *c)
+{
+    uint64_t h = (uint64_t)json_integer_value(json_object_get(c, "hidden_size"));
+    uint64_t ff = (uint64_t)json_integer_value(json_object_get(c, "intermediate_size"));
+    uint64_t L = (uint64_t)json_integer_value(json_object_get(c, "num_hidden_layers"));
+    uint64_t nh = (uint64_t)json_integer_value(json_object_get(c, "num_attention_heads"));
+    uint64_t nkv = (uint64_t)json_integer_value(json_object_get(c, "num_key_value_heads"));
+    uint64_t V = (uint64_t)json_integer_value(json_object_get(c, "vocab_size"));
+    uint64_t hd = h / nh;
+    uint64_t per_layer = 2 * h + h * nh * hd * 2 + 2 * h * nkv * hd + 3 * h * ff;
+    uint64_t p = V * h + L * per_layer + h;
+    if (!json_is_true(json_object_get(c, "tie_word_embeddings")))
+        p += V * h;
+    return p;
+}
+
+Test(cli, synth_tiny_and_inspect_json)
+{
+    char *dir = tu_tmpdir("cli");
+    tu_run r = tu_edgelm("synth", "--preset", "tiny", "-o", dir, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("inspect", dir, "--tensors", "--json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *j = parse_json(r.out);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "format")), "safetensors");
+    const json_t *cfg = json_object_get(j, "config");
+    cr_assert(cfg != NULL);
+    const json_t *tot = json_object_get(j, "totals");
+    uint64_t params = (uint64_t)json_integer_value(json_object_get(tot, "parameters"));
+    cr_assert_eq(params, llama_params(cfg), "params %llu vs %llu", (unsigned long long)params,
+                 (unsigned long long)llama_params(cfg));
+    cr_assert_eq((uint64_t)json_integer_value(json_object_get(tot, "bytes")), 2 * params, "bf16 is 2 bytes");
+    cr_assert_eq(json_array_size(json_object_get(j, "tensors")), 2 * 9 + 2);
+    json_decref(j);
+    tu_run_free(&r);
+    /* the generated tokenizer is valid JSON with a BPE model */
+    char *tp = tu_fmt("%s/tokenizer.json", dir);
+    json_t *tok = json_load_file(tp, 0, NULL);
+    cr_assert(tok != NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(tok, "model"), "type")), "BPE");
+    size_t nv = json_object_size(json_object_get(json_object_get(tok, "model"), "vocab"));
+    cr_assert(nv > 259, "vocab of %zu", nv);
+    json_decref(tok);
+    free(tp);
+    /* text output of the same */
+    r = tu_edgelm("inspect", dir, NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "totals") && strstr(r.out, "16.00 bits per weight"), "%s", r.out);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, synth_is_deterministic_and_sharding_keeps_bytes)
+{
+    char *a = tu_tmpdir("cli"), *b = tu_tmpdir("cli"), *c = tu_tmpdir("cli"), *d = tu_tmpdir("cli");
+    tu_run r = tu_edgelm("synth", "--preset", "tiny", "-o", a, "--seed", "7", NULL);
+    cr_assert_eq(r.status, 0);
+    tu_run_free(&r);
+    r = tu_edgelm("synth", "--preset", "tiny", "-o", b, "--seed", "7", NULL);
+    tu_run_free(&r);
+    r = tu_edgelm("synth", "--preset", "tiny", "-o", c, "--seed", "8", NULL);
+    tu_run_free(&r);
+    r = tu_edgelm("synth", "--preset", "tiny", "-o", d, "--seed", "7", "--shards", "3", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    char *ma = tu_fmt("%s/model.safetensors", a), *mb = tu_fmt("%s/model.safetensors", b),
+         *mc = tu_fmt("%s/model.safetensors", c);
+    cr_assert(tu_files_equal(ma, mb), "same seed must give identical weights");
+    cr_assert(!tu_files_equal(ma, mc), "another seed must give other weights");
+    char *ia = tu_fmt("%s/tokenizer.json", a), *ib = tu_fmt("%s/tokenizer.json", b);
+    cr_assert(tu_files_equal(ia, ib));
+    /* the sharded checkpoint holds the same tensors with the same bytes */
+    char *idx = tu_fmt("%s/model.safetensors.index.json", d);
+    cr_assert(access(idx, F_OK) == 0);
+    r = tu_edgelm("--json", "inspect", a, "--tensors", NULL);
+    json_t *ja = parse_json(r.out);
+    tu_run_free(&r);
+    r = tu_edgelm("--json", "inspect", d, "--tensors", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *jd = parse_json(r.out);
+    tu_run_free(&r);
+    cr_assert_eq(json_array_size(json_object_get(jd, "shards")), 3);
+    const json_t *ta = json_object_get(ja, "tensors"), *td = json_object_get(jd, "tensors");
+    cr_assert_eq(json_array_size(ta), json_array_size(td));
+    size_t na, nd;
+    uint8_t *fa = tu_read(ma, &na);
+    size_t i;
+    json_t *t;
+    json_array_foreach(ta, i, t) {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        const json_t *u = NULL;
+        size_t k;
+        json_t *x;
+        json_array_foreach(td, k, x) if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0) u = x;
+        cr_assert(u != NULL, "%s missing from the shards", name);
+        char *shard = tu_fmt("%s/%s", d, json_string_value(json_object_get(u, "file")));
+        uint8_t *fd = tu_read(shard, &nd);
+        size_t len = (size_t)json_integer_value(json_object_get(t, "bytes"));
+        cr_assert_eq(len, (size_t)json_integer_value(json_object_get(u, "bytes")));
+        cr_assert(memcmp(fa + json_integer_value(json_object_get(t, "offset")),
+                         fd + json_integer_value(json_object_get(u, "offset")), len) == 0,
+                  "%s differs between single and sharded", name);
+        free(fd);
+        free(shard);
+    }
+    free(fa);
+    json_decref(ja);
+    json_decref(jd);
+    free(ma);
+    free(mb);
+    free(mc);
+    free(ia);
+    free(ib);
+    free(idx);
+    tu_rmtree(a);
+    tu_rmtree(b);
+    tu_rmtree(c);
+    tu_rmtree(d);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+
+/* Write a config for an architecture and check the tensor names synth produces. */
+static json_t *synth_and_list(const char *dir, const char *config_json, int *status, char **err_out)
+{
+    char *cfg = tu_fmt("%s/in-config.json", dir);
+    cr_assert(tu_write(cfg, config_json, strlen(config_json)));
+    char *out = tu_fmt("%s/out", dir);
+    tu_run r = tu_edgelm("synth", "--config", cfg, "-o", out, "--dtype", "f32", NULL);
+    *status = r.status;
+    if (err_out)
+        *err_out = strdup(r.err);
+    tu_run_free(&r);
+    json_t *names = NULL;
+    if (*status == 0) {
+        r = tu_edgelm("--json", "inspect", out, "--tensors", NULL);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        json_t *j = parse_json(r.out);
+        names = json_object();
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(j, "tensors"), i, t)
+            json_object_set(names, json_string_value(json_object_get(t, "name")), json_object_get(t, "shape"));
+        json_decref(j);
+        tu_run_free(&r);
+    }
+    free(cfg);
+    free(out);
+    return names;
+}
+
+static void expect_shape(const json_t *names, const char *name, long long d0, long long d1)
+{
+    const json_t *s = json_object_get(names, name);
+    cr_assert(s != NULL, "missing tensor %s", name);
+    cr_assert_eq(json_integer_value(json_array_get(s, 0)), d0, "%s dim 0", name);
+    if (d1 >= 0)
+        cr_assert_eq(json_integer_value(json_array_get(s, 1)), d1, "%s dim 1", name);
+    else
+        cr_assert_eq(json_array_size(s), 1, "%s should be 1-D", name);
+}
+
+Test(cli, synth_architectures)
+{
+    char *dir = tu_tmpdir("cli");
+    int st;
+    json_t *n;
+    /* Qwen2: q/k/v biases, untied lm_head */
+    n = synth_and_list(dir, "{\"architectures\":[\"Qwen2ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                            "\"vocab_size\":100,\"tie_word_embeddings\":false}", &st, NULL);
+    cr_assert_eq(st, 0);
+    expect_shape(n, "model.layers.1.self_attn.k_proj.bias", 32, -1);
+    expect_shape(n, "model.layers.1.self_attn.k_proj.weight", 32, 64);
+    expect_shape(n, "lm_head.weight", 100, 64);
+    cr_assert(json_object_get(n, "model.layers.0.self_attn.o_proj.bias") == NULL);
+    cr_assert_eq(json_object_size(n), 2 + 2 * 12 + 1);
+    json_decref(n);
+    /* Qwen3: q_norm/k_norm over head_dim, explicit head_dim != hidden/heads */
+    n = synth_and_list(dir, "{\"architectures\":[\"Qwen3ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                            "\"head_dim\":32,\"vocab_size\":100,\"tie_word_embeddings\":true}", &st, NULL);
+    cr_assert_eq(st, 0);
+    expect_shape(n, "model.layers.0.self_attn.q_norm.weight", 32, -1);
+    expect_shape(n, "model.layers.0.self_attn.q_proj.weight", 128, 64);
+    expect_shape(n, "model.layers.0.self_attn.o_proj.weight", 64, 128);
+    cr_assert(json_object_get(n, "lm_head.weight") == NULL);
+    json_decref(n);
+    /* Phi-3: fused qkv and gate_up */
+    n = synth_and_list(dir, "{\"architectures\":[\"Phi3ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                            "\"vocab_size\":100}", &st, NULL);
+    cr_assert_eq(st, 0);
+    expect_shape(n, "model.layers.0.self_attn.qkv_proj.weight", 64 + 2 * 32, 64);
+    expect_shape(n, "model.layers.0.mlp.gate_up_proj.weight", 192, 64);
+    expect_shape(n, "lm_head.weight", 100, 64); /* Phi3 does not tie by default */
+    json_decref(n);
+    /* Gemma 2: four norms per layer, tied by default */
+    n = synth_and_list(dir, "{\"architectures\":[\"Gemma2ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"num_key_value_heads\":1,"
+                            "\"head_dim\":48,\"vocab_size\":100}", &st, NULL);
+    cr_assert_eq(st, 0);
+    expect_shape(n, "model.layers.0.pre_feedforward_layernorm.weight", 64, -1);
+    expect_shape(n, "model.layers.0.post_feedforward_layernorm.weight", 64, -1);
+    expect_shape(n, "model.layers.0.self_attn.q_proj.weight", 96, 64);
+    cr_assert(json_object_get(n, "lm_head.weight") == NULL);
+    json_decref(n);
+    /* Llama with attention_bias and mlp_bias */
+    n = synth_and_list(dir, "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100,"
+                            "\"attention_bias\":true,\"mlp_bias\":true}", &st, NULL);
+    cr_assert_eq(st, 0);
+    expect_shape(n, "model.layers.0.self_attn.o_proj.bias", 64, -1);
+    expect_shape(n, "model.layers.0.mlp.down_proj.bias", 64, -1);
+    json_decref(n);
+    /* unsupported architecture and bad configs */
+    char *msg = NULL;
+    n = synth_and_list(dir, "{\"architectures\":[\"GPTNeoXForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100}", &st, &msg);
+    cr_assert_eq(st, 1);
+    cr_assert(strstr(msg, "GPTNeoXForCausalLM") && strstr(msg, "Qwen2ForCausalLM"), "%s", msg);
+    free(msg);
+    n = synth_and_list(dir, "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100}", &st, &msg);
+    cr_assert_eq(st, 1);
+    cr_assert(strstr(msg, "intermediate_size"), "%s", msg);
+    free(msg);
+    n = synth_and_list(dir, "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+                            "\"num_hidden_layers\":1,\"num_attention_heads\":3,\"vocab_size\":100}", &st, &msg);
+    cr_assert_eq(st, 1);
+    cr_assert(strstr(msg, "divisible"), "%s", msg);
+    free(msg);
+    n = synth_and_list(dir, "{\"architectures\": [", &st, &msg);
+    cr_assert_eq(st, 1);
+    cr_assert(strstr(msg, "in-config.json") && strstr(msg, "invalid JSON"), "%s", msg);
+    free(msg);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+Test(cli, synth_real_tokenizer)
+{
+    char *cfg = tu_shared_path("models/smollm2-135m/config.json");
+    char *tok = tu_shared_path("models/smollm2-135m/tokenizer.json");
+    if (!cfg || !tok)
+        cr_skip_test("../shared/models/smollm2-135m is absent");
+    char *dir = tu_tmpdir("cli");
+    /* one layer of the real shape, with the real tokenizer */
+    tu_run r = tu_edgelm("synth", "--config", cfg, "--tokenizer", tok, "-o", dir, "--set", "num_hidden_layers=1",
+                         NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    char *copied = tu_fmt("%s/tokenizer.json", dir);
+    cr_assert(tu_files_equal(tok, copied), "tokenizer.json must be copied byte for byte");
+    r = tu_edgelm("--json", "inspect", dir, NULL);
+    json_t *j = parse_json(r.out);
+    const json_t *c = json_object_get(j, "config");
+    cr_assert_eq(json_integer_value(json_object_get(c, "num_hidden_layers")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(c, "vocab_size")), 49152);
+    uint64_t params = (uint64_t)json_integer_value(json_object_get(json_object_get(j, "totals"), "parameters"));
+    cr_assert_eq(params, llama_params(c));
+    json_decref(j);
+    tu_run_free(&r);
+    /* a vocab_size smaller than the tokenizer is refused before any weights are written */
+    char *dir2 = tu_tmpdir("cli");
+    r = tu_edgelm("synth", "--config", cfg, "--tokenizer", tok, "-o", dir2, "--set", "vocab_size=1000", NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "vocab_size") && strstr(r.err, "49152"), "%s", r.err);
+    char *m = tu_fmt("%s/model.safetensors", dir2);
+    cr_assert(access(m, F_OK) != 0);
+    tu_run_free(&r);
+    free(m);
+    free(copied);
+    free(cfg);
+    free(tok);
+    tu_rmtree(dir);
+    tu_rmtree(dir2);
+    free(dir);
+    free(dir2);
+}
+
+Test(cli, inspect_gguf_json)
+{
+    char *p = tu_shared_path("golden/vocab/ggml-vocab-llama-spm.gguf");
+    if (!p)
+        cr_skip_test("../shared is absent");
+    tu_run r = tu_edgelm("inspect", p, "--json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *j = parse_json(r.out);
+    const json_t *meta = json_object_get(j, "metadata");
+    cr_assert_eq(json_array_size(json_object_get(meta, "tokenizer.ggml.tokens")), 32000);
+    cr_assert_str_eq(json_string_value(json_object_get(meta, "tokenizer.ggml.model")), "llama");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "metadata_types"), "tokenizer.ggml.scores")),
+                     "arr[f32]");
+    json_decref(j);
+    tu_run_free(&r);
+    r = tu_edgelm("inspect", p, NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "[32000 items]"), "long arrays are summarised: %.500s", r.out);
+    tu_run_free(&r);
+    free(p);
+}
