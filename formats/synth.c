@@ -34,18 +34,21 @@ static inline uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* Uniform in (0, 1]: never 0, so log() is finite. */
-static inline double unit(uint64_t x) { return ((double)(x >> 11) + 1.0) * (1.0 / 9007199254740992.0); }
-
-/* Standard normals for elements 2j and 2j+1 of a stream (Box-Muller). */
+/*
+ * Standard normals for elements 2j and 2j+1 of a stream (Box-Muller in float:
+ * 24-bit uniforms are all a float result can use). One hash per pair; the
+ * first uniform is in (0, 1], so log() is finite.
+ */
 static inline void normal_pair(uint64_t stream, uint64_t j, float *a, float *b)
 {
-    double u1 = unit(splitmix64(stream ^ splitmix64(2 * j)));
-    double u2 = unit(splitmix64(stream ^ splitmix64(2 * j + 1)));
-    double r = sqrt(-2.0 * log(u1));
-    double t = 6.283185307179586 * u2;
-    *a = (float)(r * cos(t));
-    *b = (float)(r * sin(t));
+    uint64_t h = splitmix64(stream ^ splitmix64(j));
+    float u1 = ((float)(h >> 40) + 1.0f) * (1.0f / 16777216.0f);
+    float u2 = (float)((h >> 8) & 0xffffff) * (1.0f / 16777216.0f);
+    float r = sqrtf(-2.0f * logf(u1));
+    float s, c;
+    sincosf(6.2831853f * u2, &s, &c);
+    *a = r * c;
+    *b = r * s;
 }
 
 /* ---- 2. the plan ------------------------------------------------------------------- */
@@ -133,21 +136,25 @@ static void fill(const plan_tensor *t, uint64_t seed, double init_range, const u
     case EL_INIT_NORM0: scale = 0.05; break;
     case EL_INIT_BIAS: scale = 0.1; break;
     }
-    int64_t pairs = (int64_t)((n + 1) / 2);
+    /* Blocks of 4096 elements (even: normal pairs never straddle blocks), the column tracked
+       incrementally rather than by a division per element. */
+    bool outliers = t->init == EL_INIT_LINEAR && mask;
+    int64_t blocks = (int64_t)((n + 4095) / 4096);
 #pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < pairs; j++) {
-        uint64_t i = first + 2 * (uint64_t)j;
-        float a, b;
-        normal_pair(stream, i / 2, &a, &b);
-        float v[2] = {a, b};
-        for (int k = 0; k < 2; k++) {
-            uint64_t e = i + (uint64_t)k;
-            if (e >= first + n)
-                break;
-            double x = base + scale * v[k];
-            if (t->init == EL_INIT_LINEAR && mask && mask[e % (uint64_t)cols])
-                x *= 8.0;
-            out[e - first] = (float)x;
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        uint64_t b0 = (uint64_t)blk * 4096, b1 = EL_MIN(b0 + 4096, n);
+        uint64_t col = (first + b0) % (uint64_t)cols;
+        for (uint64_t k = b0; k < b1; k += 2) {
+            float v[2];
+            normal_pair(stream, (first + k) / 2, &v[0], &v[1]);
+            for (int q = 0; q < 2 && k + (uint64_t)q < b1; q++) {
+                float x = (float)base + (float)scale * v[q];
+                if (outliers && mask[col])
+                    x *= 8.0f;
+                out[k + (uint64_t)q] = x;
+                if (++col == (uint64_t)cols)
+                    col = 0;
+            }
         }
     }
 }
