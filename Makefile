@@ -33,7 +33,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan demo install clean FORCE
+.PHONY: all deps test unit asan fuzz demo install clean FORCE
 all: edgelm
 
 deps:
@@ -76,6 +76,19 @@ asan:
 edgelm-asan: $(CMD_OBJ) $(LIB)
 	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
 
+# libFuzzer targets (clang): the readers of untrusted files. Seeds in tests/fuzz/corpus/.
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c \
+            formats/gguf_read.c formats/safetensors_read.c
+fuzz: | deps
+	@mkdir -p build-fuzz
+	for t in gguf safetensors; do \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $$(pkg-config --cflags jansson) -fsanitize=fuzzer,address,undefined \
+	    tests/fuzz/fuzz_$$t.c $(FUZZ_SRC) $$(pkg-config --libs jansson) -lm -o build-fuzz/fuzz_$$t || exit 1; \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 demo: edgelm
 	sh scripts/demo.sh
 
@@ -84,6 +97,6 @@ install: edgelm
 	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
 
 clean:
-	rm -rf build build-asan edgelm edgelm-asan demo-out
+	rm -rf build build-asan build-fuzz edgelm edgelm-asan demo-out
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -54,6 +54,8 @@ struct gguf_writer {
 
 static int meta_put(gguf_writer *w, const void *p, size_t n, el_error *err)
 {
+    if (n == 0) /* empty arrays and strings may come with a NULL pointer */
+        return EL_OK;
     if (w->meta_len + n > w->meta_cap) {
         size_t cap = w->meta_cap ? w->meta_cap : 4096;
         while (cap < w->meta_len + n)
