@@ -26,6 +26,7 @@ static const struct el_cmd {
     el_cmd_fn fn;
     const char *summary;
 } commands[] = {
+    {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF (llama.cpp-compatible)"},
     {"help", cmd_help, "show help for edgelm or one command"},
     {"inspect", cmd_inspect, "show a GGUF / safetensors model's metadata, tensors and totals"},
     {"synth", cmd_synth, "write a random-weight Hugging Face checkpoint (tests, benchmarks, demo)"},

@@ -3,6 +3,7 @@
  */
 #include "core/json.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,10 +81,72 @@ int el_json_print(FILE *f, const json_t *j)
     return EL_OK;
 }
 
+/*
+ * jansson refuses integers outside int64 ("too big integer"), and real
+ * tokenizer_config.json files have "model_max_length": 1000000000000000019884624838656.
+ * Such literals are rewritten as reals (a ".0" suffix) and the text parsed again.
+ * Returns a new buffer (caller frees) or NULL on OOM.
+ */
+static char *widen_big_integers(const char *text, size_t len, size_t *out_len)
+{
+    char *o = malloc(len * 2 + 1);
+    if (!o)
+        return NULL;
+    size_t n = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (in_str) {
+            o[n++] = c;
+            if (c == '\\' && i + 1 < len) {
+                o[n++] = text[i + 1];
+                i += 2;
+                continue;
+            }
+            if (c == '"')
+                in_str = false;
+            i++;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+            o[n++] = c;
+            i++;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i + (c == '-');
+            while (j < len && text[j] >= '0' && text[j] <= '9')
+                j++;
+            bool is_int = !(j < len && (text[j] == '.' || text[j] == 'e' || text[j] == 'E'));
+            memcpy(o + n, text + i, j - i);
+            n += j - i;
+            if (is_int && j - i > 18) {
+                o[n++] = '.';
+                o[n++] = '0';
+            }
+            i = j;
+            continue;
+        }
+        o[n++] = c;
+        i++;
+    }
+    *out_len = n;
+    return o;
+}
+
 int el_json_parse(const char *text, size_t len, const char *path, json_t **out, el_error *err)
 {
     json_error_t je;
     *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out && strstr(je.text, "too big integer")) {
+        size_t n2;
+        char *wide = widen_big_integers(text, len, &n2);
+        if (!wide)
+            return EL_NOMEM(err);
+        *out = json_loadb(wide, n2, JSON_REJECT_DUPLICATES, &je);
+        free(wide);
+    }
     if (!*out)
         return EL_FAIL(err, EL_EJSON, path, je.position >= 0 ? (int64_t)je.position : -1,
                        "invalid JSON (line %d column %d): %s", je.line, je.column, je.text);

@@ -116,7 +116,7 @@ static int parse_entry(st_file *f, const char *name, json_t *e, st_tensor *t, ui
                        (unsigned long long)bytes, (unsigned long long)(t->end - t->begin));
     if (t->end > buf_size)
         return EL_FAIL(err, EL_ETRUNC, p, (int64_t)(f->data_offset + t->begin),
-                       "tensor '%s': data ends at byte %llu of the buffer, which has only %llu", name,
+                       "tensor '%s': data runs past the end of the file (ends at byte %llu of a %llu-byte buffer)", name,
                        (unsigned long long)t->end, (unsigned long long)buf_size);
     t->file_offset = f->data_offset + t->begin;
     t->name = strdup(name);
