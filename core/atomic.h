@@ -3,7 +3,8 @@
  *
  * Bytes go to a temporary file in the target's folder (".NAME.edgelm-PID-N.tmp");
  * el_out_commit() flushes, fsyncs, renames it over the target and fsyncs the
- * folder. Until then the target path is untouched: a failed run, a crash of the
+ * folder. Writeback of large outputs is started every few MB while writing
+ * (sync_file_range), so the final fsync waits for the tail only, not the file. Until then the target path is untouched: a failed run, a crash of the
  * writer's caller (el_out_abort) or SIGINT/SIGTERM/SIGHUP never leaves a partial
  * file where a user or a script expects a complete one.
  *
@@ -24,6 +25,8 @@ typedef struct el_sys {
     ssize_t (*write)(int fd, const void *buf, size_t n);
     int (*fsync)(int fd);
     int (*rename)(const char *from, const char *to);
+    /* start writeback of a range without waiting (may be NULL: skipped) */
+    int (*start_writeback)(int fd, uint64_t off, uint64_t len);
 } el_sys;
 
 /* The real system calls. */

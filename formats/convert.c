@@ -19,9 +19,11 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/fp_rows.h"
 #include "core/half.h"
 #include "core/json.h"
 #include "core/util.h"
+#include "core/writeq.h"
 #include "formats/arch.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
@@ -494,10 +496,17 @@ static void read_row(const out_tensor *t, int64_t row, float *dst)
     const st_tensor *s = t->src;
     int64_t cols = t->ne[0];
     const uint8_t *p = s->data + (uint64_t)row * (uint64_t)cols * st_dtype_size(s->dtype);
+    if (((uintptr_t)p & 1) && (s->dtype == ST_F16 || s->dtype == ST_BF16)) {
+        /* a hostile file can misalign a 16-bit tensor: read byte-wise rather than through uint16_t */
+        for (int64_t i = 0; i < cols; i++)
+            dst[i] = s->dtype == ST_F16 ? el_f16_to_f32(el_rd16(p + 2 * i)) : el_bf16_to_f32(el_rd16(p + 2 * i));
+        return;
+    }
     switch (s->dtype) {
     case ST_F32: memcpy(dst, p, (size_t)cols * 4); break;
-    case ST_F16: for (int64_t i = 0; i < cols; i++) dst[i] = el_f16_to_f32(el_rd16(p + 2 * i)); break;
-    case ST_BF16: for (int64_t i = 0; i < cols; i++) dst[i] = el_bf16_to_f32(el_rd16(p + 2 * i)); break;
+    /* safetensors data is only byte-aligned in general: the row helpers take uint16_t pointers */
+    case ST_F16: el_row_f16_to_f32((const uint16_t *)(const void *)p, dst, (size_t)cols); break;
+    case ST_BF16: el_row_bf16_to_f32((const uint16_t *)(const void *)p, dst, (size_t)cols); break;
     case ST_F64: for (int64_t i = 0; i < cols; i++) dst[i] = (float)el_rdf64(p + 8 * i); break;
     default: memset(dst, 0, (size_t)cols * 4); break; /* refused earlier by dtype_ok */
     }
@@ -507,8 +516,8 @@ static void write_row(uint32_t type, const float *x, int64_t cols, uint8_t *out)
 {
     switch (type) {
     case EL_TYPE_F32: memcpy(out, x, (size_t)cols * 4); break;
-    case EL_TYPE_F16: for (int64_t i = 0; i < cols; i++) el_wr16(out + 2 * i, el_f32_to_f16(x[i])); break;
-    case EL_TYPE_BF16: for (int64_t i = 0; i < cols; i++) el_wr16(out + 2 * i, el_f32_to_bf16(x[i])); break;
+    case EL_TYPE_F16: el_row_f32_to_f16(x, (uint16_t *)(void *)out, (size_t)cols); break;
+    case EL_TYPE_BF16: el_row_f32_to_bf16(x, (uint16_t *)(void *)out, (size_t)cols); break;
     case EL_TYPE_Q8_0: quantize_row_q8_0_ref(x, (block_q8_0 *)out, cols); break;
     }
 }
@@ -523,31 +532,49 @@ static bool passthrough(const out_tensor *t)
            (d == ST_BF16 && t->type == EL_TYPE_BF16);
 }
 
-static int write_tensor(gguf_writer *w, const out_tensor *t, const st_model *m, uint8_t *buf, float *rows_f32,
-                        int nthreads, el_progress *prog, el_error *err)
+static int gguf_write_cb(void *ctx, const void *data, uint64_t n, el_error *err)
+{
+    return gguf_writer_write(ctx, data, n, err);
+}
+
+/* After a passthrough chunk is written, its input pages are no longer needed. */
+static void drop_pages(void *arg, const void *data, uint64_t n)
+{
+    const el_map *map = arg;
+    el_map_advise(map, (uint64_t)((const uint8_t *)data - map->data), n, EL_ADVISE_DONTNEED);
+}
+
+/*
+ * Stream one tensor into the write queue: rows are converted a chunk at a
+ * time into pool buffers (OpenMP over rows) while the queue's thread writes
+ * the previous chunk.
+ */
+static int write_tensor(el_writeq *q, const out_tensor *t, const st_model *m, float *rows_f32, int nthreads,
+                        el_progress *prog)
 {
     int64_t rows = t->ne[1], cols = t->ne[0];
     uint64_t row_bytes;
     el_type_row_bytes(t->type, (uint64_t)cols, &row_bytes);
     const el_map *map = t->src ? &m->shards[t->src->shard]->map : NULL;
+    int rc = EL_OK;
     if (passthrough(t)) {
         uint64_t total = t->src->end - t->src->begin, step = (uint64_t)CHUNK_ELEMS * 4;
-        for (uint64_t off = 0; off < total; off += step) {
+        for (uint64_t off = 0; off < total && !rc; off += step) {
             uint64_t n = EL_MIN(step, total - off);
-            int rc = gguf_writer_write(w, t->src->data + off, n, err);
-            if (rc)
-                return rc;
-            el_map_advise(map, t->src->file_offset + off, n, EL_ADVISE_DONTNEED);
+            rc = el_writeq_put_external(q, t->src->data + off, n, drop_pages, (void *)map);
             el_progress_add(prog, n);
         }
-        return EL_OK;
+        return rc;
     }
     int64_t per_chunk = EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(cols, (int64_t)1));
     /* a permuted vector (a Q/K bias) permutes its elements: use the row rule on element indices */
     bool permute_elems = t->permute_heads > 0 && t->n_dims == 1;
-    for (int64_t r0 = 0; r0 < rows; r0 += per_chunk) {
+    for (int64_t r0 = 0; r0 < rows && !rc; r0 += per_chunk) {
         int64_t r1 = EL_MIN(rows, r0 + per_chunk);
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+        uint8_t *buf = el_writeq_get(q);
+        if (!buf)
+            return EL_EIO; /* the writer failed; el_writeq_finish has its record */
+#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
         for (int64_t r = r0; r < r1; r++) {
             float *x = rows_f32 + (size_t)omp_get_thread_num() * (size_t)cols * 2;
             if (t->src)
@@ -568,9 +595,7 @@ static int write_tensor(gguf_writer *w, const out_tensor *t, const st_model *m, 
             write_row(t->type, x, cols, buf + (uint64_t)(r - r0) * row_bytes);
         }
         uint64_t n = (uint64_t)(r1 - r0) * row_bytes;
-        int rc = gguf_writer_write(w, buf, n, err);
-        if (rc)
-            return rc;
+        rc = el_writeq_put(q, buf, n);
         if (t->src && t->permute_heads <= 0) {
             uint64_t sz = st_dtype_size(t->src->dtype);
             el_map_advise(map, t->src->file_offset + (uint64_t)r0 * (uint64_t)cols * sz,
@@ -580,7 +605,7 @@ static int write_tensor(gguf_writer *w, const out_tensor *t, const st_model *m, 
     }
     if (t->src && t->permute_heads > 0)
         el_map_advise(map, t->src->file_offset, t->src->end - t->src->begin, EL_ADVISE_DONTNEED);
-    return EL_OK;
+    return rc;
 }
 
 /* ---- 5. el_convert ------------------------------------------------------------------------ */
@@ -621,7 +646,6 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     st_model *m = NULL;
     plan p = {0};
     gguf_writer *w = NULL;
-    uint8_t *buf = NULL;
     float *rows_f32 = NULL;
     int rc;
 
@@ -728,13 +752,16 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     r->bytes = gguf_writer_total_size(w);
 
     /* data */
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    /* one core is the writer's: with more converting threads than the rest, they and the writer
+       compete (measured: 2 threads on 2 cores is slower than 1) */
+    int nthreads = o->threads > 0 ? o->threads : EL_MAX(1, omp_get_num_procs() - 1);
     int64_t max_cols = 1;
     for (uint64_t i = 0; i < p.n; i++)
         max_cols = EL_MAX(max_cols, p.t[i].ne[0]);
-    buf = malloc((size_t)EL_MAX((uint64_t)CHUNK_ELEMS, (uint64_t)max_cols) * 4 + 64);
+    /* pool buffers hold a chunk of rows of the widest output type (f32), at least one row */
+    size_t buf_size = (size_t)EL_MAX((uint64_t)CHUNK_ELEMS, (uint64_t)max_cols) * 4 + 64;
     rows_f32 = malloc((size_t)nthreads * (size_t)max_cols * 2 * sizeof(float));
-    if (!buf || !rows_f32) {
+    if (!rows_f32) {
         rc = EL_NOMEM(err);
         goto out;
     }
@@ -744,17 +771,22 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
         el_type_row_bytes(p.t[i].type, (uint64_t)p.t[i].ne[0], &rb);
         data_bytes += rb * (uint64_t)p.t[i].ne[1];
     }
+    el_writeq *q = NULL;
+    if ((rc = el_writeq_start(&q, 4, buf_size, gguf_write_cb, w, err)))
+        goto out;
     el_progress_begin(o->progress, "convert", "B", data_bytes);
     for (uint64_t i = 0; i < p.n && !rc; i++)
-        rc = write_tensor(w, &p.t[i], m, buf, rows_f32, nthreads, o->progress, err);
+        rc = write_tensor(q, &p.t[i], m, rows_f32, nthreads, o->progress);
+    int qrc = el_writeq_finish(q, err); /* the writer's own error, when it had one, is the cause */
     el_progress_end(o->progress);
+    if (qrc)
+        rc = qrc;
     if (rc)
         goto out;
     rc = gguf_writer_finish(w, err);
     w = NULL;
 out:
     gguf_writer_abort(w);
-    free(buf);
     free(rows_f32);
     plan_free(&p);
     st_model_close(m);

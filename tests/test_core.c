@@ -183,7 +183,7 @@ Test(atomic, injected_failures_leave_nothing)
     el_error e;
     el_error_clear(&e);
     /* short writes are retried */
-    el_sys shorty = {short_then_enospc, fsync_ok, rename};
+    el_sys shorty = {short_then_enospc, fsync_ok, rename, NULL};
     el_out *o;
     write_calls = 0;
     cr_assert_eq(el_out_open_sys(&o, path, &shorty, &e), 0);
@@ -207,7 +207,7 @@ Test(atomic, injected_failures_leave_nothing)
     cr_assert(access(path, F_OK) != 0);
     cr_assert_eq(count_named(dir, ".tmp"), 0);
     /* rename failure */
-    el_sys norename = {write_ok, fsync_ok, rename_fails};
+    el_sys norename = {write_ok, fsync_ok, rename_fails, NULL};
     el_error_clear(&e);
     cr_assert_eq(el_out_open_sys(&o, path, &norename, &e), 0);
     cr_assert_eq(el_out_write(o, "x", 1, &e), 0);
@@ -325,4 +325,50 @@ Test(file, read_limits_and_paths)
     free(p);
     tu_rmtree(dir);
     free(dir);
+}
+
+/* The SIMD row converters (core/fp_rows.c) give exactly the scalar bits. */
+#include "core/fp_rows.h"
+
+Test(half, simd_rows_equal_scalar)
+{
+    enum { N = 65536 + 13 };
+    static uint16_t h[N], h2[N], b[N], b2[N];
+    static float f[N], g[N];
+    /* every f16 pattern, then odd tails */
+    for (int i = 0; i < N; i++)
+        h[i] = (uint16_t)(i * 1u);
+    el_row_f16_to_f32(h, f, N);
+    el_row_f16_to_f32_ref(h, g, N);
+    for (int i = 0; i < N; i++)
+        cr_assert(memcmp(&f[i], &g[i], 4) == 0 || (isnan(f[i]) && isnan(g[i])), "f16->f32 %04x", h[i]);
+    /* floats: the half_cases, every value around the f16 range, NaNs and infinities */
+    uint64_t s = 88172645463325252ull;
+    for (int i = 0; i < N; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint32_t u = (uint32_t)s;
+        if (i % 3 == 0)
+            u = (u & 0x807fffffu) | ((uint32_t)(100 + (s >> 40) % 60) << 23); /* exponents near half's */
+        if (i < (int)(sizeof half_cases / sizeof half_cases[0]))
+            u = half_cases[i].f32;
+        f[i] = el_bits_f32(u);
+    }
+    for (size_t len = 0; len < 40; len++) { /* every tail length */
+        el_row_f32_to_f16(f, h, len);
+        el_row_f32_to_f16_ref(f, h2, len);
+        cr_assert(memcmp(h, h2, len * 2) == 0, "f32->f16 tail %zu", len);
+    }
+    el_row_f32_to_f16(f, h, N);
+    el_row_f32_to_f16_ref(f, h2, N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(h[i], h2[i], "f32 %08x -> f16 %04x vs %04x", el_f32_bits(f[i]), h[i], h2[i]);
+    el_row_f32_to_bf16(f, b, N);
+    el_row_f32_to_bf16_ref(f, b2, N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(b[i], b2[i], "f32 %08x -> bf16 %04x vs %04x", el_f32_bits(f[i]), b[i], b2[i]);
+    el_row_bf16_to_f32(b, g, N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(el_f32_bits(g[i]), (uint32_t)b[i] << 16);
 }
