@@ -546,3 +546,61 @@ Test(convert, vocab_only_pre_names, .timeout = 600)
     tu_rmtree(dir);
     free(dir);
 }
+
+/* A sharded checkpoint converts to the same bytes as the single-file one. */
+Test(convert, sharded_equals_single)
+{
+    char *dir = tu_tmpdir("convert");
+    char *a = tu_fmt("%s/one", dir), *b = tu_fmt("%s/three", dir);
+    char *ga = tu_fmt("%s/one.gguf", dir), *gb = tu_fmt("%s/three.gguf", dir);
+    const char *s1[] = {"synth", "--preset", "tiny", "-o", a, "--seed", "5", NULL};
+    const char *s3[] = {"synth", "--preset", "tiny", "-o", b, "--seed", "5", "--shards", "3", NULL};
+    edgelm_ok(s1);
+    edgelm_ok(s3);
+    const char *c1[] = {"convert", a, "-o", ga, "--name", "tiny", NULL};
+    const char *c3[] = {"convert", b, "-o", gb, "--name", "tiny", NULL};
+    edgelm_ok(c1);
+    edgelm_ok(c3);
+    cr_assert(tu_files_equal(ga, gb), "sharded and single-file checkpoints convert differently");
+    free(a);
+    free(b);
+    free(ga);
+    free(gb);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Q8_0 on stories260K: 172-wide rows cannot be Q8_0, so they fall back to F16 and are listed. */
+Test(convert, q8_0_fallback_is_reported)
+{
+    char *src = tu_shared_path("models/stories260K");
+    if (!src)
+        cr_skip_test("../shared is absent");
+    char *dir = tu_tmpdir("convert");
+    char *out = tu_fmt("%s/q8.gguf", dir);
+    tu_run r = tu_edgelm("--json", "convert", src, "-o", out, "--outtype", "q8_0", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *j = json_loads(r.out, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "n_fallbacks")), 5, "one ffn_down per layer: %s", r.out);
+    cr_assert(strstr(json_string_value(json_object_get(j, "fallbacks")), "blk.0.ffn_down.weight"));
+    json_decref(j);
+    tu_run_free(&r);
+    r = tu_edgelm("--json", "inspect", out, "--tensors", NULL);
+    j = json_loads(r.out, 0, NULL);
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(j, "tensors"), i, t) {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        const char *ty = json_string_value(json_object_get(t, "type"));
+        if (strstr(name, "ffn_down"))
+            cr_assert_str_eq(ty, "f16", "%s", name);
+        else if (json_array_size(json_object_get(t, "shape")) == 2)
+            cr_assert_str_eq(ty, "q8_0", "%s", name);
+    }
+    json_decref(j);
+    tu_run_free(&r);
+    free(out);
+    free(src);
+    tu_rmtree(dir);
+    free(dir);
+}
