@@ -30,6 +30,7 @@ static const struct el_cmd {
     {"help", cmd_help, "show help for edgelm or one command"},
     {"inspect", cmd_inspect, "show a GGUF / safetensors model's metadata, tensors and totals"},
     {"synth", cmd_synth, "write a random-weight Hugging Face checkpoint (tests, benchmarks, demo)"},
+    {"tokenize", cmd_tokenize, "text -> token ids with a model's tokenizer"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -8,31 +8,7 @@
 #include <string.h>
 
 #include "core/file.h"
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
-    else return 0;
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
+#include "core/utf8.h"
 
 json_t *el_json_str(const char *s, size_t n)
 {
@@ -40,7 +16,7 @@ json_t *el_json_str(const char *s, size_t n)
     size_t i = 0;
     int clean = 1;
     while (i < n) {
-        size_t l = utf8_len(u + i, n - i);
+        size_t l = el_utf8_len(u + i, n - i);
         if (l == 0 || (l == 1 && u[i] == 0)) {
             clean = 0;
             break;
@@ -55,7 +31,7 @@ json_t *el_json_str(const char *s, size_t n)
         return NULL;
     size_t o = 0;
     for (i = 0; i < n;) {
-        size_t l = utf8_len(u + i, n - i);
+        size_t l = el_utf8_len(u + i, n - i);
         if (l == 0) {
             buf[o++] = (char)0xef;
             buf[o++] = (char)0xbf;

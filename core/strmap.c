@@ -90,3 +90,14 @@ int el_strmap_put(el_strmap *m, const char *key, size_t len, int64_t value, int6
     m->count++;
     return 1;
 }
+
+bool el_strmap_set(el_strmap *m, const char *key, size_t len, int64_t value)
+{
+    int64_t old;
+    int r = el_strmap_put(m, key, len, value, &old);
+    if (r < 0)
+        return false;
+    if (r == 0)
+        m->slots[find(m->slots, m->cap, key, len)].value = value;
+    return true;
+}

@@ -38,6 +38,9 @@ int64_t el_strmap_get(const el_strmap *m, const char *key, size_t len);
  */
 int el_strmap_put(el_strmap *m, const char *key, size_t len, int64_t value, int64_t *old);
 
+/* Insert or overwrite key -> value; false on OOM. */
+bool el_strmap_set(el_strmap *m, const char *key, size_t len, int64_t value);
+
 uint64_t el_hash_bytes(const void *p, size_t n);
 
 #endif

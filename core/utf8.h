@@ -1,0 +1,40 @@
+/*
+ * core/utf8.h - UTF-8 validation, one sequence at a time.
+ */
+#ifndef EL_CORE_UTF8_H
+#define EL_CORE_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * Length (1-4) of the valid UTF-8 sequence at s, with n bytes available;
+ * 0 when the bytes there are not valid UTF-8 (overlong forms, surrogates,
+ * code points above U+10FFFF and truncated sequences are all invalid).
+ */
+static inline size_t el_utf8_len(const unsigned char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
+    else return 0;
+    if (n < len)
+        return 0;
+    unsigned cp = c & (0x7fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+#endif

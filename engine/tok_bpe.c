@@ -1,0 +1,333 @@
+/*
+ * engine/tok_bpe.c - byte-level BPE ("gpt2" vocabularies).
+ *
+ * text -> (valid UTF-8 runs) pre-tokenizer pieces -> each piece's bytes spelled
+ * with the GPT-2 byte map -> symbols = characters -> merge the adjacent pair
+ * with the lowest merge rank (ties: leftmost) until none applies -> token ids.
+ * With ignore_merges (Llama 3) a piece that is a token as a whole is that token.
+ * A symbol that is not a token is written as the tokens of its bytes.
+ *
+ * Words repeat: each context keeps a cache of piece -> ids.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "engine/tok_internal.h"
+
+#define CACHE_MAX 200000 /* entries before the cache is cleared */
+
+typedef struct sym {
+    int prev, next;
+    uint32_t off, n;      /* in the spelled word */
+} sym;
+
+typedef struct bigram {
+    int rank;
+    int left;
+    uint32_t ln, rn;      /* sizes when queued: a changed size means the pair is stale */
+} bigram;
+
+/* min-heap by (rank, left) */
+static bool before(const bigram *a, const bigram *b)
+{
+    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
+}
+
+typedef struct heap {
+    bigram *v;
+    size_t n, cap;
+} heap;
+
+static int heap_push(heap *h, bigram b)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        bigram *nv = realloc(h->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        h->v = nv;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(&b, &h->v[p]))
+            break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = b;
+    return 0;
+}
+
+static bigram heap_pop(heap *h)
+{
+    bigram top = h->v[0], last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const bigram *best = &last;
+        if (l < h->n && before(&h->v[l], best)) {
+            m = l;
+            best = &h->v[l];
+        }
+        if (r < h->n && before(&h->v[r], best))
+            m = r;
+        if (m == i)
+            break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n)
+        h->v[i] = last;
+    return top;
+}
+
+typedef struct word_state {
+    const el_tokenizer *t;
+    el_tok_ctx *c;
+    const char *w;        /* spelled word */
+    sym *s;
+    heap h;
+    char *key;            /* "left right" scratch */
+    size_t key_cap;
+} word_state;
+
+static int rank_of(word_state *ws, int a, int b)
+{
+    const sym *l = &ws->s[a], *r = &ws->s[b];
+    size_t need = l->n + r->n + 1;
+    if (need > ws->key_cap) {
+        size_t cap = need * 2;
+        char *k = realloc(ws->key, cap);
+        if (!k)
+            return -2;
+        ws->key = k;
+        ws->key_cap = cap;
+    }
+    memcpy(ws->key, ws->w + l->off, l->n);
+    ws->key[l->n] = ' ';
+    memcpy(ws->key + l->n + 1, ws->w + r->off, r->n);
+    int64_t rank = el_strmap_get(&ws->t->merge_rank, ws->key, need);
+    return rank < 0 ? -1 : (int)rank;
+}
+
+static int add_bigram(word_state *ws, int a, int b)
+{
+    if (a < 0 || b < 0)
+        return 0;
+    int r = rank_of(ws, a, b);
+    if (r == -2)
+        return -1;
+    if (r < 0)
+        return 0;
+    return heap_push(&ws->h, (bigram){r, a, ws->s[a].n, ws->s[b].n});
+}
+
+/* Tokens of one spelled word (w, n bytes) appended to out. */
+static int encode_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out)
+{
+    if (t->v.ignore_merges) {
+        int64_t id = el_strmap_get(&t->text_to_id, w, n);
+        if (id >= 0)
+            return el_tokens_push(out, (int32_t)id);
+    }
+    word_state ws = {t, c, w, NULL, {0}, NULL, 0};
+    size_t ns = 0;
+    ws.s = malloc((n ? n : 1) * sizeof *ws.s);
+    if (!ws.s)
+        return -1;
+    for (size_t off = 0; off < n;) {
+        size_t l = el_utf8_len((const unsigned char *)w + off, n - off);
+        l = l ? l : 1;
+        ws.s[ns] = (sym){(int)ns - 1, -1, (uint32_t)off, (uint32_t)l};
+        if (ns)
+            ws.s[ns - 1].next = (int)ns;
+        ns++;
+        off += l;
+    }
+    int rc = 0;
+    for (size_t i = 1; i < ns && !rc; i++)
+        rc = add_bigram(&ws, (int)i - 1, (int)i);
+    while (!rc && ws.h.n) {
+        bigram b = heap_pop(&ws.h);
+        sym *l = &ws.s[b.left];
+        if (l->n != b.ln || l->next < 0)
+            continue;
+        sym *r = &ws.s[l->next];
+        if (r->n != b.rn || r->n == 0)
+            continue;
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0)
+            ws.s[r->next].prev = b.left;
+        rc = add_bigram(&ws, l->prev, b.left);
+        if (!rc)
+            rc = add_bigram(&ws, b.left, l->next);
+    }
+    /* symbols -> ids; a symbol outside the vocabulary becomes its bytes' tokens */
+    for (int i = 0; !rc && ns && i >= 0; i = ws.s[i].next) {
+        int64_t id = el_strmap_get(&t->text_to_id, w + ws.s[i].off, ws.s[i].n);
+        if (id >= 0) {
+            rc = el_tokens_push(out, (int32_t)id);
+            continue;
+        }
+        /* map the spelled characters back to bytes */
+        for (uint32_t k = 0; k < ws.s[i].n && !rc;) {
+            size_t l = el_utf8_len((const unsigned char *)w + ws.s[i].off + k, ws.s[i].n - k);
+            l = l ? l : 1;
+            int cp = -1;
+            const unsigned char *p = (const unsigned char *)w + ws.s[i].off + k;
+            if (l == 1)
+                cp = p[0];
+            else if (l == 2)
+                cp = ((p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+            int byte = cp >= 0 && cp < 512 ? t->cp_to_byte[cp] : -1;
+            if (byte >= 0 && t->byte_token[byte] >= 0)
+                rc = el_tokens_push(out, t->byte_token[byte]);
+            k += (uint32_t)l;
+        }
+    }
+    free(ws.s);
+    free(ws.h.v);
+    free(ws.key);
+    return rc;
+}
+
+/* ---- the word cache --------------------------------------------------------------- */
+
+static void cache_clear(el_tok_ctx *c)
+{
+    el_strmap_free(&c->cache);
+    char *blk = c->cache_keys;
+    while (blk) {
+        char *prev;
+        memcpy(&prev, blk, sizeof prev);
+        free(blk);
+        blk = prev;
+    }
+    c->cache_keys = NULL;
+    c->cache_keys_len = c->cache_keys_cap = 0;
+    c->cache_ids_len = 0;
+}
+
+static const char *cache_key(el_tok_ctx *c, const char *k, size_t n)
+{
+    if (!c->cache_keys || c->cache_keys_len + n > c->cache_keys_cap) {
+        size_t cap = EL_MAX((size_t)1 << 20, n + sizeof(char *));
+        char *blk = malloc(cap);
+        if (!blk)
+            return NULL;
+        memcpy(blk, &c->cache_keys, sizeof(char *));
+        c->cache_keys = blk;
+        c->cache_keys_len = sizeof(char *);
+        c->cache_keys_cap = cap;
+    }
+    char *d = c->cache_keys + c->cache_keys_len;
+    memcpy(d, k, n);
+    c->cache_keys_len += n;
+    return d;
+}
+
+/* Encode a spelled word through the cache. */
+static int cached_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out)
+{
+    if (c->owner != t) {
+        cache_clear(c);
+        c->owner = t;
+    }
+    int64_t v = el_strmap_get(&c->cache, w, n);
+    if (v >= 0) {
+        size_t start = (size_t)(v >> 20), count = (size_t)(v & 0xfffff);
+        for (size_t i = 0; i < count; i++)
+            if (el_tokens_push(out, c->cache_ids[start + i]))
+                return -1;
+        return 0;
+    }
+    size_t before_n = out->n;
+    if (encode_word(t, c, w, n, out))
+        return -1;
+    size_t count = out->n - before_n;
+    if (count >= 0xfffff || n > 4096)
+        return 0; /* not worth caching */
+    if (c->cache.count >= CACHE_MAX || c->cache_ids_len + count > ((size_t)1 << 40))
+        cache_clear(c);
+    if (c->cache_ids_len + count > c->cache_ids_cap) {
+        size_t cap = EL_MAX(c->cache_ids_cap * 2, c->cache_ids_len + count + 1024);
+        int32_t *ids = realloc(c->cache_ids, cap * sizeof *ids);
+        if (!ids)
+            return 0;
+        c->cache_ids = ids;
+        c->cache_ids_cap = cap;
+    }
+    const char *key = cache_key(c, w, n);
+    if (!key)
+        return 0;
+    memcpy(c->cache_ids + c->cache_ids_len, out->ids + before_n, count * sizeof(int32_t));
+    el_strmap_put(&c->cache, key, n, (int64_t)((c->cache_ids_len << 20) | count), NULL);
+    c->cache_ids_len += count;
+    return 0;
+}
+
+/* ---- pieces ------------------------------------------------------------------------ */
+
+typedef struct piece_arg {
+    const el_tokenizer *t;
+    el_tok_ctx *c;
+    const char *text;
+    el_tokens *out;
+} piece_arg;
+
+/* Spell a piece's bytes with the byte map, then encode it. */
+static int on_piece(void *arg, size_t start, size_t end)
+{
+    piece_arg *a = arg;
+    size_t n = end - start, need = 2 * n + 1;
+    el_tok_ctx *c = a->c;
+    if (need > c->buf2_cap) {
+        char *b = realloc(c->buf2, need * 2);
+        if (!b)
+            return -1;
+        c->buf2 = b;
+        c->buf2_cap = need * 2;
+    }
+    size_t o = 0;
+    for (size_t i = start; i < end; i++) {
+        uint8_t byte = (uint8_t)a->text[i];
+        memcpy(c->buf2 + o, a->t->byte_char[byte], a->t->byte_char_len[byte]);
+        o += a->t->byte_char_len[byte];
+    }
+    /* the cache may reallocate nothing we hold: buf2 is only read by cached_word */
+    return cached_word(a->t, c, c->buf2, o, a->out);
+}
+
+int el_bpe_encode(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out)
+{
+    piece_arg a = {t, c, text, out};
+    /* valid UTF-8 runs go through the pre-tokenizer; each invalid byte is a piece of its own */
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len) {
+            size_t l = el_utf8_len((const unsigned char *)text + j, len - j);
+            if (!l)
+                break;
+            j += l;
+        }
+        if (j > i) {
+            a.text = text + i;
+            if (el_tok_pre_split(t, c, text + i, j - i, on_piece, &a))
+                return -1;
+        }
+        if (j < len) {
+            a.text = text + j;
+            if (on_piece(&a, 0, 1))
+                return -1;
+            j++;
+        }
+        i = j;
+    }
+    return 0;
+}
