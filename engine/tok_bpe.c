@@ -7,15 +7,13 @@
  * With ignore_merges (Llama 3) a piece that is a token as a whole is that token.
  * A symbol that is not a token is written as the tokens of its bytes.
  *
- * Words repeat: each context keeps a cache of piece -> ids.
+ * Words repeat: each context keeps a cache of piece -> ids (tok_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "engine/tok_internal.h"
-
-#define CACHE_MAX 200000 /* entries before the cache is cleared */
 
 typedef struct sym {
     int prev, next;
@@ -196,81 +194,6 @@ static int encode_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size
     return rc;
 }
 
-/* ---- the word cache --------------------------------------------------------------- */
-
-static void cache_clear(el_tok_ctx *c)
-{
-    el_strmap_free(&c->cache);
-    char *blk = c->cache_keys;
-    while (blk) {
-        char *prev;
-        memcpy(&prev, blk, sizeof prev);
-        free(blk);
-        blk = prev;
-    }
-    c->cache_keys = NULL;
-    c->cache_keys_len = c->cache_keys_cap = 0;
-    c->cache_ids_len = 0;
-}
-
-static const char *cache_key(el_tok_ctx *c, const char *k, size_t n)
-{
-    if (!c->cache_keys || c->cache_keys_len + n > c->cache_keys_cap) {
-        size_t cap = EL_MAX((size_t)1 << 20, n + sizeof(char *));
-        char *blk = malloc(cap);
-        if (!blk)
-            return NULL;
-        memcpy(blk, &c->cache_keys, sizeof(char *));
-        c->cache_keys = blk;
-        c->cache_keys_len = sizeof(char *);
-        c->cache_keys_cap = cap;
-    }
-    char *d = c->cache_keys + c->cache_keys_len;
-    memcpy(d, k, n);
-    c->cache_keys_len += n;
-    return d;
-}
-
-/* Encode a spelled word through the cache. */
-static int cached_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out)
-{
-    if (c->owner != t) {
-        cache_clear(c);
-        c->owner = t;
-    }
-    int64_t v = el_strmap_get(&c->cache, w, n);
-    if (v >= 0) {
-        size_t start = (size_t)(v >> 20), count = (size_t)(v & 0xfffff);
-        for (size_t i = 0; i < count; i++)
-            if (el_tokens_push(out, c->cache_ids[start + i]))
-                return -1;
-        return 0;
-    }
-    size_t before_n = out->n;
-    if (encode_word(t, c, w, n, out))
-        return -1;
-    size_t count = out->n - before_n;
-    if (count >= 0xfffff || n > 4096)
-        return 0; /* not worth caching */
-    if (c->cache.count >= CACHE_MAX || c->cache_ids_len + count > ((size_t)1 << 40))
-        cache_clear(c);
-    if (c->cache_ids_len + count > c->cache_ids_cap) {
-        size_t cap = EL_MAX(c->cache_ids_cap * 2, c->cache_ids_len + count + 1024);
-        int32_t *ids = realloc(c->cache_ids, cap * sizeof *ids);
-        if (!ids)
-            return 0;
-        c->cache_ids = ids;
-        c->cache_ids_cap = cap;
-    }
-    const char *key = cache_key(c, w, n);
-    if (!key)
-        return 0;
-    memcpy(c->cache_ids + c->cache_ids_len, out->ids + before_n, count * sizeof(int32_t));
-    el_strmap_put(&c->cache, key, n, (int64_t)((c->cache_ids_len << 20) | count), NULL);
-    c->cache_ids_len += count;
-    return 0;
-}
-
 /* ---- pieces ------------------------------------------------------------------------ */
 
 typedef struct piece_arg {
@@ -300,7 +223,7 @@ static int on_piece(void *arg, size_t start, size_t end)
         o += a->t->byte_char_len[byte];
     }
     /* the cache may reallocate nothing we hold: buf2 is only read by cached_word */
-    return cached_word(a->t, c, c->buf2, o, a->out);
+    return el_tok_cached(a->t, c, c->buf2, o, a->out, encode_word);
 }
 
 int el_bpe_encode(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out)

@@ -51,6 +51,8 @@ struct el_tokenizer {
     int metaspace_prepend;        /* 0 never, 1 first, 2 always */
     bool spm_escape;              /* SPM without a normalizer: llama.cpp's ' ' -> '▁' and space prefix */
     int32_t *byte_of_token;       /* SPM: the byte of each <0xNN> token, -1 otherwise */
+    bool spm_words;               /* SPM: no piece has "▁" after another character, so merges never
+                                     cross the start of a "▁"-word and words can be encoded apart */
 };
 
 struct el_tok_ctx {
@@ -90,9 +92,17 @@ int el_norm_apply(const el_norm *n, el_tok_ctx *c, const char *text, size_t len,
 /* NFC of text into a new malloc'd buffer; invalid UTF-8 is returned unchanged. */
 int el_nfc(const char *text, size_t len, char **out, size_t *out_len);
 
+/* ---- tok_cache.c ---- */
+typedef int (*el_word_fn)(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out);
+/* Tokens of word w (n bytes) through the context's cache; enc computes them on a miss. */
+int el_tok_cached(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out, el_word_fn enc);
+void el_tok_cache_clear(el_tok_ctx *c);
+
 /* ---- tok_bpe.c / tok_spm.c ---- */
 int el_bpe_encode(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out);
 int el_spm_encode(const el_tokenizer *t, const char *text, size_t len, el_tokens *out);
+/* SentencePiece over "▁"-words through the cache, when t->spm_words says that is exact; else el_spm_encode. */
+int el_spm_encode_words(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out);
 
 int el_tokens_push(el_tokens *t, int32_t id);
 

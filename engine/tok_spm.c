@@ -145,3 +145,25 @@ int el_spm_encode(const el_tokenizer *t, const char *text, size_t len, el_tokens
     free(h.v);
     return rc;
 }
+
+static int spm_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out)
+{
+    (void)c;
+    return el_spm_encode(t, w, n, out);
+}
+
+int el_spm_encode_words(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out)
+{
+    if (!t->spm_words)
+        return el_spm_encode(t, text, len, out);
+    /* words: a run of "▁" and what follows up to the next "▁" that comes after another character */
+    size_t start = 0;
+    for (size_t i = 3; i + 3 <= len; i++) {
+        if (memcmp(text + i, "\xe2\x96\x81", 3) == 0 && memcmp(text + i - 3, "\xe2\x96\x81", 3) != 0) {
+            if (el_tok_cached(t, c, text + start, i - start, out, spm_word))
+                return -1;
+            start = i;
+        }
+    }
+    return el_tok_cached(t, c, text + start, len - start, out, spm_word);
+}

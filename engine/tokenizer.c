@@ -48,14 +48,7 @@ void el_tok_ctx_free(el_tok_ctx *c)
     pcre2_jit_stack_free(c->jit);
     free(c->buf);
     free(c->buf2);
-    el_strmap_free(&c->cache);
-    char *blk = c->cache_keys;
-    while (blk) {
-        char *prev;
-        memcpy(&prev, blk, sizeof prev);
-        free(blk);
-        blk = prev;
-    }
+    el_tok_cache_clear(c);
     free(c->cache_ids);
     free(c);
 }
@@ -241,6 +234,16 @@ int el_tok_from_vocab(el_tokenizer **out, el_vocab *v, el_error *err)
         }
         for (uint32_t i = 0; i < t->v.n_tokens; i++)
             t->byte_of_token[i] = -1;
+        /* is "X▁" (X not "▁") inside any piece? then merges may cross word starts */
+        t->spm_words = true;
+        for (uint32_t i = 0; i < t->v.n_tokens && t->spm_words; i++) {
+            const char *p = t->v.tokens[i], *q = p;
+            while ((q = strstr(q + 1, "\xe2\x96\x81")))
+                if (q - p < 3 || memcmp(q - 3, "\xe2\x96\x81", 3) != 0) {
+                    t->spm_words = false;
+                    break;
+                }
+        }
         for (int b = 0; b < 256; b++) {
             char name[8];
             snprintf(name, sizeof name, "<0x%02X>", b);
@@ -371,7 +374,7 @@ static int spm_prepare(const el_tokenizer *t, const char *text, size_t len, bool
 }
 
 /* Hugging Face's Metaspace: spaces -> "▁", a leading one by prepend_scheme, optional split before each "▁". */
-static int spm_metaspace(const el_tokenizer *t, const char *text, size_t len, bool first, el_tokens *out)
+static int spm_metaspace(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, bool first, el_tokens *out)
 {
     char *s;
     size_t n;
@@ -382,7 +385,7 @@ static int spm_metaspace(const el_tokenizer *t, const char *text, size_t len, bo
         return -1;
     int rc = 0;
     if (t->metaspace == 1) {
-        rc = el_spm_encode(t, s, n, out);
+        rc = el_spm_encode_words(t, c, s, n, out);
     } else {
         size_t start = 0;
         for (size_t i = 3; i + 3 <= n && !rc; i++)
@@ -419,17 +422,17 @@ static int encode_raw(const el_tokenizer *t, el_tok_ctx *c, const char *text, si
     if (t->v.type == EL_VOCAB_BPE) {
         rc = el_bpe_encode(t, c, text, len, out);
     } else if (t->metaspace) {
-        rc = spm_metaspace(t, text, len, first, out);
+        rc = spm_metaspace(t, c, text, len, first, out);
     } else if (t->spm_escape) {
         char *s;
         size_t n;
         rc = spm_prepare(t, text, len, t->v.add_space_prefix != 0 && prev_special, &s, &n);
         if (!rc) {
-            rc = el_spm_encode(t, s, n, out);
+            rc = el_spm_encode_words(t, c, s, n, out);
             free(s);
         }
     } else {
-        rc = el_spm_encode(t, text, len, out);
+        rc = el_spm_encode_words(t, c, text, len, out);
     }
     free(norm);
     return rc;
