@@ -43,6 +43,7 @@ typedef int (*el_cmd_fn)(int argc, char **argv, el_cli *cli);
 
 int cmd_convert(int argc, char **argv, el_cli *cli);
 int cmd_inspect(int argc, char **argv, el_cli *cli);
+int cmd_run(int argc, char **argv, el_cli *cli);
 int cmd_synth(int argc, char **argv, el_cli *cli);
 int cmd_tokenize(int argc, char **argv, el_cli *cli);
 

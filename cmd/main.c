@@ -29,6 +29,7 @@ static const struct el_cmd {
     {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF (llama.cpp-compatible)"},
     {"help", cmd_help, "show help for edgelm or one command"},
     {"inspect", cmd_inspect, "show a GGUF / safetensors model's metadata, tensors and totals"},
+    {"run", cmd_run, "generate text with a GGUF model"},
     {"synth", cmd_synth, "write a random-weight Hugging Face checkpoint (tests, benchmarks, demo)"},
     {"tokenize", cmd_tokenize, "text -> token ids with a model's tokenizer"},
 };

@@ -104,6 +104,5 @@ int el_spm_encode(const el_tokenizer *t, const char *text, size_t len, el_tokens
 /* SentencePiece over "▁"-words through the cache, when t->spm_words says that is exact; else el_spm_encode. */
 int el_spm_encode_words(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out);
 
-int el_tokens_push(el_tokens *t, int32_t id);
 
 #endif

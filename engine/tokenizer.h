@@ -62,6 +62,8 @@ typedef struct el_tokens {
     size_t n, cap;
 } el_tokens;
 void el_tokens_free(el_tokens *t);
+/* Append one id; -1 on OOM. */
+int el_tokens_push(el_tokens *t, int32_t id);
 
 /*
  * Append the tokens of text[0..len) to out. ctx may be NULL (a temporary one

@@ -2,7 +2,22 @@
  * quant/blocks.h - ggml block layouts, bit-compatible with ggml-common.h.
  *
  * Each struct is exactly the bytes one block occupies in a GGUF file; the
- * static_asserts keep the compiler honest about padding.
+ * static_asserts keep the compiler honest about padding. "d" fields are fp16
+ * (stored as uint16_t), except in Q8_K, the activation format, where d is f32.
+ *
+ *   type   weights  bytes  value of weight i
+ *   Q4_0   32       18     d * (nibble - 8); nibble i in qs[i%16], low half first
+ *   Q4_1   32       20     d * nibble + m
+ *   Q5_0   32       22     d * (nibble | bit << 4) - 16d; bit i of qh (u32 LE)
+ *   Q5_1   32       24     d * (nibble | bit << 4) + m
+ *   Q8_0   32       34     d * qs[i]
+ *   Q8_1   32       36     d * qs[i]; s = d * sum(qs) (activations for Q4_1/Q5_1)
+ *   Q2_K   256      84     16 groups of 16: 4-bit scale/min per group, 2-bit quants
+ *   Q3_K   256      110    16 groups of 16: 6-bit signed scales, 3-bit quants (hmask = bit 2)
+ *   Q4_K   256      144    8 groups of 32: 6-bit scale and min, d*sc*q - dmin*m
+ *   Q5_K   256      176    as Q4_K with a fifth bit from qh
+ *   Q6_K   256      210    16 groups of 16: int8 scales, 6-bit quants - 32
+ *   Q8_K   256      292    f32 d, 256 int8, int16 sums of each 16 (activations for K-quants)
  */
 #ifndef EL_QUANT_BLOCKS_H
 #define EL_QUANT_BLOCKS_H
@@ -10,13 +25,108 @@
 #include <assert.h>
 #include <stdint.h>
 
+#define QK4_0 32
+#define QK4_1 32
+#define QK5_0 32
+#define QK5_1 32
 #define QK8_0 32
+#define QK8_1 32
+#define QK_K 256
+#define K_SCALE_SIZE 12
 
-/* Q8_0: 32 weights = fp16 scale d + 32 signed bytes; w = d * q. 8.5 bits per weight. */
 typedef struct {
-    uint16_t d;          /* fp16 */
+    uint16_t d;
+    uint8_t qs[QK4_0 / 2];
+} block_q4_0;
+static_assert(sizeof(block_q4_0) == 18, "wrong q4_0 block size/padding");
+
+typedef struct {
+    uint16_t d, m;
+    uint8_t qs[QK4_1 / 2];
+} block_q4_1;
+static_assert(sizeof(block_q4_1) == 20, "wrong q4_1 block size/padding");
+
+typedef struct {
+    uint16_t d;
+    uint8_t qh[4];
+    uint8_t qs[QK5_0 / 2];
+} block_q5_0;
+static_assert(sizeof(block_q5_0) == 22, "wrong q5_0 block size/padding");
+
+typedef struct {
+    uint16_t d, m;
+    uint8_t qh[4];
+    uint8_t qs[QK5_1 / 2];
+} block_q5_1;
+static_assert(sizeof(block_q5_1) == 24, "wrong q5_1 block size/padding");
+
+typedef struct {
+    uint16_t d;
     int8_t qs[QK8_0];
 } block_q8_0;
-static_assert(sizeof(block_q8_0) == 2 + QK8_0, "wrong q8_0 block size/padding");
+static_assert(sizeof(block_q8_0) == 34, "wrong q8_0 block size/padding");
+
+typedef struct {
+    uint16_t d, s;
+    int8_t qs[QK8_1];
+} block_q8_1;
+static_assert(sizeof(block_q8_1) == 36, "wrong q8_1 block size/padding");
+
+typedef struct {
+    uint8_t scales[QK_K / 16]; /* low 4 bits scale, high 4 bits min, per group of 16 */
+    uint8_t qs[QK_K / 4];      /* 2-bit quants */
+    uint16_t d, dmin;
+} block_q2_K;
+static_assert(sizeof(block_q2_K) == 84, "wrong q2_K block size/padding");
+
+typedef struct {
+    uint8_t hmask[QK_K / 8];   /* high bit of each quant */
+    uint8_t qs[QK_K / 4];      /* low 2 bits */
+    uint8_t scales[12];        /* 16 6-bit scales, packed */
+    uint16_t d;
+} block_q3_K;
+static_assert(sizeof(block_q3_K) == 110, "wrong q3_K block size/padding");
+
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[K_SCALE_SIZE]; /* 8 6-bit scales and 8 6-bit mins, packed */
+    uint8_t qs[QK_K / 2];
+} block_q4_K;
+static_assert(sizeof(block_q4_K) == 144, "wrong q4_K block size/padding");
+
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[K_SCALE_SIZE];
+    uint8_t qh[QK_K / 8];
+    uint8_t qs[QK_K / 2];
+} block_q5_K;
+static_assert(sizeof(block_q5_K) == 176, "wrong q5_K block size/padding");
+
+typedef struct {
+    uint8_t ql[QK_K / 2];      /* low 4 bits */
+    uint8_t qh[QK_K / 4];      /* high 2 bits */
+    int8_t scales[QK_K / 16];
+    uint16_t d;
+} block_q6_K;
+static_assert(sizeof(block_q6_K) == 210, "wrong q6_K block size/padding");
+
+typedef struct {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+} block_q8_K;
+static_assert(sizeof(block_q8_K) == 292, "wrong q8_K block size/padding");
+
+/* The packed 6-bit scale j and min j of a Q4_K/Q5_K block (j = 0..7). */
+static inline void el_k4_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
+{
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
 
 #endif

@@ -1,0 +1,132 @@
+/*
+ * cmd/run.c - `edgelm run MODEL.gguf -p PROMPT`: generate text.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/util.h"
+#include "engine/context.h"
+#include "engine/generate.h"
+#include "engine/model.h"
+
+static const char usage[] =
+    "run MODEL.gguf -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]\n"
+    "           [--seed S] [-c N_CTX] [-t N] [--special] [--kv-f32] [--json]";
+static const char summary[] =
+    "Generate a continuation of PROMPT (BOS added as the model says) and print only the\n"
+    "continuation on stdout. --temp 0 is greedy. The same --seed gives the same text on any\n"
+    "machine and thread count. --json adds token ids, the probability of each chosen\n"
+    "token, and timings (prefill and decode tokens/s, time to first token).";
+
+static int print_piece(void *arg, int token, const char *text, size_t len, float prob)
+{
+    (void)arg;
+    (void)token;
+    (void)prob;
+    fwrite(text, 1, len, stdout);
+    fflush(stdout);
+    return 0;
+}
+
+int cmd_run(int argc, char **argv, el_cli *cli)
+{
+    const char *prompt = NULL, *kernels = NULL;
+    int n_predict = 128, n_ctx = 0, threads = 0;
+    double temp = 0.8, top_p = 0.95, min_p = 0.05, rep = 1.0;
+    int top_k = 40;
+    uint64_t seed = 42;
+    bool special = false, kv_f32 = false;
+    const el_opt opts[] = {
+        {'p', "prompt", EL_OPT_STR, &prompt, "TEXT", "the prompt"},
+        {'n', "n-predict", EL_OPT_INT, &n_predict, "N", "tokens to generate at most (default 128)"},
+        {0, "temp", EL_OPT_DOUBLE, &temp, "T", "temperature; 0 = greedy (default 0.8)"},
+        {0, "top-k", EL_OPT_INT, &top_k, "K", "keep the K most likely tokens; 0 = off (default 40)"},
+        {0, "top-p", EL_OPT_DOUBLE, &top_p, "P", "nucleus: smallest set with probability >= P (default 0.95)"},
+        {0, "min-p", EL_OPT_DOUBLE, &min_p, "P", "drop tokens below P x the top probability (default 0.05)"},
+        {0, "repeat-penalty", EL_OPT_DOUBLE, &rep, "R", "penalise the last 64 tokens (default 1.0 = off)"},
+        {0, "seed", EL_OPT_U64, &seed, "S", "random seed (default 42)"},
+        {'c', "ctx-size", EL_OPT_INT, &n_ctx, "N", "context positions (default: prompt + N, at most the model's)"},
+        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        {0, "special", EL_OPT_FLAG, &special, NULL, "parse special-token texts in the prompt"},
+        {0, "kv-f32", EL_OPT_FLAG, &kv_f32, NULL, "keep the KV cache in f32 (default f16)"},
+        {0, "kernels", EL_OPT_STR, &kernels, "NAME", "ref, avx2 or avx512 (default: the best this CPU runs)"},
+        EL_OPTS_END,
+    };
+    char **pos;
+    int npos, code;
+    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+        return code;
+    const char *path = pos[0];
+    free(pos);
+    if (!prompt)
+        return el_usage_error(cli, usage, "missing -p PROMPT");
+    if (n_predict < 0 || n_ctx < 0 || threads < 0 || top_k < 0)
+        return el_usage_error(cli, usage, "counts must be >= 0");
+    const el_kernels *k = NULL;
+    if (kernels && !(k = el_kernels_by_name(kernels)))
+        return el_usage_error(cli, usage, "--kernels '%s' is unknown or not supported by this CPU", kernels);
+    el_error err;
+    el_error_clear(&err);
+    el_model *m = NULL;
+    el_tokenizer *tok = NULL;
+    el_context *ctx = NULL;
+    el_gen_result r = {0};
+    int rc = el_model_load(&m, path, &err);
+    if (!rc)
+        rc = el_tok_load(&tok, path, &err);
+    if (!rc) {
+        el_context_params cp = el_context_default_params();
+        cp.n_threads = threads;
+        cp.kv_f32 = kv_f32;
+        cp.kernels = k;
+        /* a context just big enough: the prompt can't be longer than its bytes + BOS */
+        int want = (int)EL_MIN((size_t)1 << 20, strlen(prompt) + 2) + n_predict + 1;
+        cp.n_ctx = n_ctx > 0 ? n_ctx : EL_MIN(want, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : want);
+        rc = el_context_new(&ctx, m, &cp, &err);
+    }
+    if (!rc) {
+        el_gen_params gp = {prompt, strlen(prompt), n_predict, special, el_sampler_default_params()};
+        gp.sampling.temp = (float)temp;
+        gp.sampling.top_k = top_k;
+        gp.sampling.top_p = (float)top_p;
+        gp.sampling.min_p = (float)min_p;
+        gp.sampling.repeat_penalty = (float)rep;
+        gp.sampling.seed = seed;
+        rc = el_generate(ctx, tok, &gp, cli->json ? NULL : print_piece, NULL, &r, &err);
+    }
+    if (rc) {
+        el_context_free(ctx);
+        el_tok_free(tok);
+        el_model_free(m);
+        el_gen_result_free(&r);
+        return el_cli_fail(cli, &err);
+    }
+    int exit = EL_EXIT_OK;
+    double pp = r.t_prefill > 0 ? (double)r.prompt.n / r.t_prefill : 0;
+    double tg = r.t_decode > 0 && r.gen.n > 1 ? (double)(r.gen.n - 1) / r.t_decode : 0;
+    if (cli->json) {
+        json_t *ids = json_array(), *probs = json_array(), *pids = json_array();
+        for (size_t i = 0; i < r.gen.n; i++) {
+            json_array_append_new(ids, json_integer(r.gen.ids[i]));
+            json_array_append_new(probs, json_real(r.probs[i]));
+        }
+        for (size_t i = 0; i < r.prompt.n; i++)
+            json_array_append_new(pids, json_integer(r.prompt.ids[i]));
+        json_t *j = json_pack("{s:s%, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:f, s:f, s:f}}", "text", r.text, r.text_len,
+                              "prompt_tokens", pids, "tokens", ids, "probs", probs, "stop", r.stop, "timings",
+                              "n_prompt", (json_int_t)r.prompt.n, "n_gen", (json_int_t)r.gen.n, "prefill_tps", pp,
+                              "decode_tps", tg, "ttft_ms", r.ttft * 1000.0);
+        exit = el_cli_json(cli, j);
+    } else {
+        putchar('\n');
+        if (cli->verbosity > 0)
+            fprintf(stderr, "%s: %zu prompt tokens (%.1f t/s), %zu generated (%.1f t/s), first token after %.1f ms, stop: %s\n",
+                    cli->prog, r.prompt.n, pp, r.gen.n, tg, r.ttft * 1000, r.stop);
+    }
+    el_gen_result_free(&r);
+    el_context_free(ctx);
+    el_tok_free(tok);
+    el_model_free(m);
+    return exit;
+}

@@ -1,0 +1,62 @@
+/*
+ * engine/context.h - the per-user state of inference: KV cache, scratch
+ * buffers, threads; and el_decode(), the forward pass over a batch.
+ *
+ * A batch holds tokens of one or several sequences, each token with its
+ * sequence id and position; tokens of a sequence must come in order of
+ * position, continuing (or rewinding) what the cache holds for it. Weights
+ * are read once per call for all tokens (decoding many prompts at once costs
+ * little more than one). Logits are produced for the rows flagged in
+ * `logits` (in batch order).
+ *
+ * All memory is allocated by el_context_new(); el_decode() allocates nothing.
+ * A context is used by one thread at a time (it runs its own OpenMP team).
+ */
+#ifndef EL_ENGINE_CONTEXT_H
+#define EL_ENGINE_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "engine/kernels.h"
+#include "engine/model.h"
+
+typedef struct el_context_params {
+    int n_ctx;          /* positions per sequence (default: the model's, capped at 4096) */
+    int n_seq;          /* sequences (default 1) */
+    int n_batch;        /* tokens per el_decode call (default 512) */
+    int n_outputs;      /* logits rows per call (default n_seq) */
+    int n_threads;      /* default: cores */
+    bool kv_f32;        /* f32 KV cache (default f16) */
+    const el_kernels *kernels; /* NULL: the best for this CPU */
+} el_context_params;
+
+typedef struct el_batch {
+    int n;
+    const int32_t *tokens;
+    const int32_t *pos;
+    const int32_t *seq;     /* NULL: all sequence 0 */
+    const int8_t *logits;   /* NULL: logits for the last token only */
+} el_batch;
+
+typedef struct el_context el_context;
+
+el_context_params el_context_default_params(void);
+int el_context_new(el_context **out, const el_model *m, const el_context_params *p, el_error *err);
+void el_context_free(el_context *c);
+
+/* Run the batch; afterwards el_logits(c, i) is the i-th requested row (n_vocab floats). */
+int el_decode(el_context *c, const el_batch *b, el_error *err);
+const float *el_logits(const el_context *c, int i);
+int el_n_logits(const el_context *c);
+
+/* Forget a sequence's cache (its next token may be at position 0). */
+void el_seq_clear(el_context *c, int seq);
+int el_seq_len(const el_context *c, int seq);
+
+const el_model *el_context_model(const el_context *c);
+int el_context_n_ctx(const el_context *c);
+uint64_t el_context_kv_bytes(const el_context *c);
+
+#endif

@@ -1,0 +1,502 @@
+/*
+ * engine/forward.c - the context and the forward pass (see context.h).
+ *
+ * Layout of this file:
+ *   1. context: KV cache and scratch, all allocated up front
+ *   2. small ops: RMSNorm, RoPE, activations
+ *   3. matmul: activations quantized to the weight's dot type, rows split
+ *      among threads
+ *   4. attention over the cache
+ *   5. el_decode: one OpenMP team runs the whole graph; `omp for` divides
+ *      each step, its implicit barrier orders the steps
+ *
+ * The forward pass reads top to bottom like the transformers modeling code
+ * it implements (LlamaForCausalLM and the families' variations); comments
+ * name the lines.
+ */
+#include "engine/context.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fp_rows.h"
+#include "core/half.h"
+#include "core/util.h"
+#include "quant/quant.h"
+
+/* ---- 1. context --------------------------------------------------------------------------------- */
+
+struct el_context {
+    const el_model *m;
+    el_context_params p;
+    const el_kernels *k;
+    int kv_dim;                 /* n_head_kv * head_dim */
+    size_t kv_elt;              /* 2 (f16) or 4 (f32) */
+    uint8_t *k_cache, *v_cache; /* [layer][seq][pos][kv_dim] */
+    int *seq_len;
+    /* scratch, rows of the batch */
+    float *x, *xn, *q, *kv_k, *kv_v, *att, *tmp, *hb, *hb2, *qkv;
+    float *cs;                  /* per token: n_rot/2 (cos, sin) pairs */
+    uint8_t *act;               /* quantized activation rows */
+    size_t act_row;             /* bytes per quantized row (widest layer input) */
+    float *scores;              /* per thread: n_ctx */
+    float *logits;              /* n_outputs x n_vocab */
+    int *out_rows;
+    int n_out;
+    const float *rope_factors;  /* divisors per dim pair, or NULL */
+};
+
+el_context_params el_context_default_params(void)
+{
+    el_context_params p = {0};
+    p.n_seq = 1;
+    p.n_batch = 512;
+    return p;
+}
+
+void el_context_free(el_context *c)
+{
+    if (!c)
+        return;
+    free(c->k_cache);
+    free(c->v_cache);
+    free(c->seq_len);
+    free(c->x);
+    free(c->xn);
+    free(c->q);
+    free(c->kv_k);
+    free(c->kv_v);
+    free(c->att);
+    free(c->tmp);
+    free(c->hb);
+    free(c->hb2);
+    free(c->qkv);
+    free(c->cs);
+    free(c->act);
+    free(c->scores);
+    free(c->logits);
+    free(c->out_rows);
+    free(c);
+}
+
+static void *zalloc(size_t n, bool *ok)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p)
+        *ok = false;
+    return p;
+}
+
+int el_context_new(el_context **out, const el_model *m, const el_context_params *pp, el_error *err)
+{
+    *out = NULL;
+    el_context_params p = pp ? *pp : el_context_default_params();
+    const el_hparams *hp = &m->hp;
+    if (p.n_ctx <= 0)
+        p.n_ctx = EL_MIN(hp->n_ctx_train > 0 ? hp->n_ctx_train : 4096, 4096);
+    if (p.n_seq <= 0)
+        p.n_seq = 1;
+    if (p.n_batch <= 0)
+        p.n_batch = 512;
+    if (p.n_outputs <= 0)
+        p.n_outputs = p.n_seq;
+    if (p.n_outputs > p.n_batch)
+        p.n_outputs = p.n_batch;
+    if (p.n_threads <= 0)
+        p.n_threads = omp_get_num_procs();
+    if (p.n_ctx > (1 << 24) || p.n_seq > 65536 || p.n_batch > (1 << 20))
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "context sizes out of range");
+    el_context *c = calloc(1, sizeof *c);
+    if (!c)
+        return EL_NOMEM(err);
+    c->m = m;
+    c->p = p;
+    c->k = p.kernels ? p.kernels : el_kernels_best();
+    c->kv_dim = hp->n_head_kv * hp->head_dim;
+    c->kv_elt = p.kv_f32 ? 4 : 2;
+    size_t B = (size_t)p.n_batch, E = (size_t)hp->n_embd, Q = (size_t)hp->n_head * (size_t)hp->head_dim;
+    size_t KV = (size_t)c->kv_dim, F = (size_t)hp->n_ff;
+    size_t cache = (size_t)hp->n_layer * (size_t)p.n_seq * (size_t)p.n_ctx * KV * c->kv_elt;
+    bool ok = true;
+    c->k_cache = zalloc(cache, &ok);
+    c->v_cache = zalloc(cache, &ok);
+    c->seq_len = zalloc((size_t)p.n_seq * sizeof(int), &ok);
+    c->x = zalloc(B * E * 4, &ok);
+    c->xn = zalloc(B * EL_MAX(E, Q) * 4, &ok);
+    c->q = zalloc(B * Q * 4, &ok);
+    c->kv_k = zalloc(B * KV * 4, &ok);
+    c->kv_v = zalloc(B * KV * 4, &ok);
+    c->att = zalloc(B * Q * 4, &ok);
+    c->tmp = zalloc(B * E * 4, &ok);
+    c->hb = zalloc(B * 2 * F * 4, &ok);
+    c->hb2 = zalloc(B * F * 4, &ok);
+    c->qkv = hp->arch == EL_ARCH_PHI3 ? zalloc(B * (Q + 2 * KV) * 4, &ok) : NULL;
+    c->cs = zalloc(B * (size_t)hp->n_rot * 4, &ok);
+    /* the widest input a matmul quantizes: n_embd, n_head*head_dim or n_ff */
+    size_t widest = EL_MAX(EL_MAX(E, Q), F);
+    c->act_row = EL_MAX(el_act_row_bytes(EL_TYPE_Q8_1, (int64_t)widest), el_act_row_bytes(EL_TYPE_Q8_K, (int64_t)widest));
+    c->act_row = EL_MAX(c->act_row, el_act_row_bytes(EL_TYPE_Q8_0, (int64_t)widest));
+    c->act_row = EL_MAX(c->act_row, el_act_row_bytes(EL_TYPE_F16, (int64_t)widest));
+    c->act = zalloc(B * c->act_row + 64, &ok);
+    c->scores = zalloc((size_t)p.n_threads * (size_t)p.n_ctx * 4, &ok);
+    c->logits = zalloc((size_t)p.n_outputs * (size_t)hp->n_vocab * 4, &ok);
+    c->out_rows = zalloc(B * sizeof(int), &ok);
+    if (!ok) {
+        el_context_free(c);
+        return EL_FAIL(err, EL_ENOMEM, NULL, -1, "out of memory for a context of %d positions x %d sequences (KV cache %.1f MiB)",
+                       p.n_ctx, p.n_seq, 2.0 * (double)cache / 1048576.0);
+    }
+    if (hp->arch == EL_ARCH_PHI3 && m->rope_long && m->rope_short)
+        c->rope_factors = p.n_ctx > hp->n_ctx_orig ? m->rope_long : m->rope_short;
+    else
+        c->rope_factors = m->rope_freqs;
+    *out = c;
+    return EL_OK;
+}
+
+const el_model *el_context_model(const el_context *c) { return c->m; }
+int el_context_n_ctx(const el_context *c) { return c->p.n_ctx; }
+const float *el_logits(const el_context *c, int i) { return c->logits + (size_t)i * (size_t)c->m->hp.n_vocab; }
+int el_n_logits(const el_context *c) { return c->n_out; }
+int el_seq_len(const el_context *c, int seq) { return seq >= 0 && seq < c->p.n_seq ? c->seq_len[seq] : 0; }
+
+void el_seq_clear(el_context *c, int seq)
+{
+    if (seq >= 0 && seq < c->p.n_seq)
+        c->seq_len[seq] = 0;
+}
+
+uint64_t el_context_kv_bytes(const el_context *c)
+{
+    return 2ull * (uint64_t)c->m->hp.n_layer * (uint64_t)c->p.n_seq * (uint64_t)c->p.n_ctx * (uint64_t)c->kv_dim * c->kv_elt;
+}
+
+/* ---- 2. small ops --------------------------------------------------------------------------------- */
+
+/*
+ * LlamaRMSNorm: x / sqrt(mean(x^2) + eps) * w (Gemma's 1 + w is already in
+ * the file). The rounding steps are ggml's (f32 squares summed in double, the
+ * mean and scale in f32, then (x * scale) * w): bf16 and f16 activations
+ * amplify any difference in the last bit (docs/engine.md).
+ */
+static void rmsnorm(float *o, const float *x, const float *w, int n, float eps)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++)
+        ss += (double)(x[i] * x[i]);
+    const float mean = (float)(ss / n);
+    const float s = 1.0f / sqrtf(mean + eps);
+    for (int i = 0; i < n; i++)
+        o[i] = (x[i] * s) * w[i];
+}
+
+/* apply_rotary_pos_emb: (x0, x1) -> (x0 cos - x1 sin, x0 sin + x1 cos) on the first n_rot dims */
+static void rope(float *x, int n_rot, const float *cs, bool neox)
+{
+    const int half = n_rot / 2;
+    for (int i = 0; i < half; i++) {
+        const float c = cs[2 * i], s = cs[2 * i + 1];
+        const int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+        const float x0 = x[a], x1 = x[b];
+        x[a] = x0 * c - x1 * s;
+        x[b] = x0 * s + x1 * c;
+    }
+}
+
+static inline float silu(float x) { return x / (1.0f + expf(-x)); }
+
+static inline float gelu_tanh(float x)
+{
+    return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+static inline float softcap(float x, float cap) { return tanhf(x / cap) * cap; }
+
+/* ---- 3. matmul -------------------------------------------------------------------------------------- */
+
+/*
+ * y[t][r] = dot(W row r, x[t]) for t < T, r < W.ne1 (+ bias). Called by every
+ * thread of the team: the activation rows are quantized once (split over
+ * threads), then the weight rows are split, each thread streaming its rows
+ * once for all T tokens.
+ */
+static void matmul(el_context *c, const el_wmat *w, const float *x, int ldx, int T, float *y, int ldy,
+                   const float *bias)
+{
+    const el_qtraits *qt = el_qtraits_get(w->type);
+    const uint32_t vdt = qt->vec_dot_type;
+    const el_dot_fn dot = c->k->dot[w->type];
+    const int64_t K = w->ne0, N = w->ne1;
+    const uint8_t *act = (const uint8_t *)x;
+    size_t arb = (size_t)ldx * sizeof(float);
+    if (vdt != EL_TYPE_F32) {
+        arb = el_act_row_bytes(vdt, K);
+        el_quant_fn quant = c->k->quant_act[vdt];
+#pragma omp for schedule(static)
+        for (int t = 0; t < T; t++)
+            quant(x + (size_t)t * (size_t)ldx, c->act + (size_t)t * arb, K);
+        act = c->act;
+    }
+    /* rows in chunks of 16 so threads get balanced, contiguous work */
+    const int64_t chunks = (N + 15) / 16;
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < chunks; ch++) {
+        const int64_t r0 = ch * 16, r1 = EL_MIN(N, r0 + 16);
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *wr = w->data + (size_t)r * w->row_bytes;
+            const float b = bias ? bias[r] : 0.0f;
+            for (int t = 0; t < T; t++)
+                y[(size_t)t * (size_t)ldy + (size_t)r] = dot(K, wr, act + (size_t)t * arb) + b;
+        }
+    }
+}
+
+/* ---- 4. attention ------------------------------------------------------------------------------------ */
+
+static inline float kv_get(const el_context *c, const uint8_t *base, size_t idx)
+{
+    return c->kv_elt == 2 ? el_f16_to_f32(((const uint16_t *)(const void *)base)[idx]) : ((const float *)(const void *)base)[idx];
+}
+
+/* softmax(q k^T * scale [soft-capped]) v over the sequence's cache, for one token and head */
+static void attend(el_context *c, int il, int seq, int pos, const float *q, int h, float *out, float *scores)
+{
+    const el_hparams *hp = &c->m->hp;
+    const int hd = hp->head_dim, g = h / (hp->n_head / hp->n_head_kv);
+    const size_t layer_off = (((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) * (size_t)c->kv_dim;
+    int p0 = 0;
+    if (c->m->layers[il].swa && pos - hp->n_swa + 1 > 0)
+        p0 = pos - hp->n_swa + 1;
+    float max = -INFINITY;
+    for (int p = p0; p <= pos; p++) {
+        size_t base = layer_off + (size_t)p * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
+        float s = 0;
+        for (int i = 0; i < hd; i++)
+            s += q[i] * kv_get(c, c->k_cache, base + (size_t)i);
+        s *= hp->attn_scale;
+        if (hp->attn_softcap > 0)
+            s = softcap(s, hp->attn_softcap);
+        scores[p] = s;
+        if (s > max)
+            max = s;
+    }
+    float sum = 0;
+    for (int p = p0; p <= pos; p++) {
+        scores[p] = expf(scores[p] - max);
+        sum += scores[p];
+    }
+    const float inv = 1.0f / sum;
+    for (int i = 0; i < hd; i++)
+        out[i] = 0;
+    for (int p = p0; p <= pos; p++) {
+        size_t base = layer_off + (size_t)p * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
+        const float a = scores[p] * inv;
+        for (int i = 0; i < hd; i++)
+            out[i] += a * kv_get(c, c->v_cache, base + (size_t)i);
+    }
+}
+
+static void kv_store(el_context *c, int il, int seq, int pos, const float *k, const float *v)
+{
+    size_t off = ((((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) + (size_t)pos) * (size_t)c->kv_dim;
+    if (c->kv_elt == 2) {
+        el_row_f32_to_f16(k, (uint16_t *)(void *)c->k_cache + off, (size_t)c->kv_dim);
+        el_row_f32_to_f16(v, (uint16_t *)(void *)c->v_cache + off, (size_t)c->kv_dim);
+    } else {
+        memcpy((float *)(void *)c->k_cache + off, k, (size_t)c->kv_dim * 4);
+        memcpy((float *)(void *)c->v_cache + off, v, (size_t)c->kv_dim * 4);
+    }
+}
+
+/* ---- 5. decode ---------------------------------------------------------------------------------------- */
+
+static int check_batch(el_context *c, const el_batch *b, el_error *err)
+{
+    if (b->n <= 0 || b->n > c->p.n_batch)
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "batch of %d tokens (1..%d)", b->n, c->p.n_batch);
+    int n_out = 0;
+    /* per sequence: positions continue the cache, in order */
+    for (int t = 0; t < b->n; t++) {
+        int s = b->seq ? b->seq[t] : 0, p = b->pos[t];
+        if (b->tokens[t] < 0 || b->tokens[t] >= c->m->hp.n_vocab)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "token id %d outside the vocabulary (%d)", b->tokens[t], c->m->hp.n_vocab);
+        if (s < 0 || s >= c->p.n_seq)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "sequence %d outside 0..%d", s, c->p.n_seq - 1);
+        if (p < 0 || p >= c->p.n_ctx)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "position %d outside the context of %d", p, c->p.n_ctx);
+        if (b->logits ? b->logits[t] : t == b->n - 1)
+            n_out++;
+    }
+    if (n_out > c->p.n_outputs)
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "%d logits rows requested, the context holds %d", n_out, c->p.n_outputs);
+    for (int s = 0; s < c->p.n_seq; s++) {
+        int expect = -1;
+        for (int t = 0; t < b->n; t++) {
+            if ((b->seq ? b->seq[t] : 0) != s)
+                continue;
+            int p = b->pos[t];
+            if (expect < 0 ? p > c->seq_len[s] : p != expect)
+                return EL_FAIL(err, EL_EUSAGE, NULL, -1,
+                               "sequence %d: position %d does not continue the cache (length %d) in order", s, p,
+                               c->seq_len[s]);
+            expect = p + 1;
+        }
+    }
+    return EL_OK;
+}
+
+int el_decode(el_context *c, const el_batch *b, el_error *err)
+{
+    int rc = check_batch(c, b, err);
+    if (rc)
+        return rc;
+    const el_model *m = c->m;
+    const el_hparams *hp = &m->hp;
+    const int T = b->n, E = hp->n_embd, hd = hp->head_dim, NH = hp->n_head, NKV = hp->n_head_kv;
+    const int Q = NH * hd, KV = c->kv_dim, F = hp->n_ff, R = hp->n_rot;
+    c->n_out = 0;
+    for (int t = 0; t < T; t++)
+        if (b->logits ? b->logits[t] : t == T - 1)
+            c->out_rows[c->n_out++] = t;
+    const int n_out = c->n_out;
+
+#pragma omp parallel num_threads(c->p.n_threads)
+    {
+        float *scores = c->scores + (size_t)omp_get_thread_num() * (size_t)c->p.n_ctx;
+
+        /* inputs_embeds = embed_tokens(input_ids) (Gemma: * sqrt(hidden_size)) */
+#pragma omp for schedule(static)
+        for (int t = 0; t < T; t++) {
+            float *x = c->x + (size_t)t * E;
+            el_dequantize_row(m->tok_embd.type, m->tok_embd.data + (size_t)b->tokens[t] * m->tok_embd.row_bytes, x, E);
+            if (hp->embd_scale != 1.0f)
+                for (int i = 0; i < E; i++)
+                    x[i] *= hp->embd_scale;
+        }
+        /*
+         * rotary embedding: theta_i = pos * base^(-2i/n_rot) [/ factor_i] [* linear scale], in f32 with
+         * the angle advanced by a running product as ggml does (same rounding, same logits).
+         */
+        const float theta_scale = powf(hp->rope_base, -2.0f / (float)R);
+#pragma omp for schedule(static)
+        for (int t = 0; t < T; t++) {
+            float *cs = c->cs + (size_t)t * R;
+            float theta = (float)b->pos[t];
+            for (int i = 0; i < R / 2; i++) {
+                const float ff = c->rope_factors ? c->rope_factors[i] : 1.0f;
+                const float th = hp->rope_freq_scale * (theta / ff);
+                cs[2 * i] = cosf(th) * hp->rope_attn_factor;
+                cs[2 * i + 1] = sinf(th) * hp->rope_attn_factor;
+                theta *= theta_scale;
+            }
+        }
+
+        for (int il = 0; il < hp->n_layer; il++) {
+            const el_layer *L = &m->layers[il];
+            /* hidden_states = input_layernorm(hidden_states) */
+#pragma omp for schedule(static)
+            for (int t = 0; t < T; t++)
+                rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, L->attn_norm, E, hp->norm_eps);
+            /* q, k, v = q_proj(h), k_proj(h), v_proj(h) (Phi-3: one qkv_proj, split) */
+            if (L->wqkv.data) {
+                matmul(c, &L->wqkv, c->xn, E, T, c->qkv, Q + 2 * KV, NULL);
+#pragma omp for schedule(static)
+                for (int t = 0; t < T; t++) {
+                    const float *src = c->qkv + (size_t)t * (size_t)(Q + 2 * KV);
+                    memcpy(c->q + (size_t)t * Q, src, (size_t)Q * 4);
+                    memcpy(c->kv_k + (size_t)t * KV, src + Q, (size_t)KV * 4);
+                    memcpy(c->kv_v + (size_t)t * KV, src + Q + KV, (size_t)KV * 4);
+                }
+            } else {
+                matmul(c, &L->wq, c->xn, E, T, c->q, Q, L->bq);
+                matmul(c, &L->wk, c->xn, E, T, c->kv_k, KV, L->bk);
+                matmul(c, &L->wv, c->xn, E, T, c->kv_v, KV, L->bv);
+            }
+            /* Qwen3: q_norm/k_norm per head; then apply_rotary_pos_emb(q, k); past_key_value.update(k, v) */
+#pragma omp for schedule(static)
+            for (int t = 0; t < T; t++) {
+                float *q = c->q + (size_t)t * Q, *k = c->kv_k + (size_t)t * KV;
+                const float *cs = c->cs + (size_t)t * R;
+                for (int h = 0; h < NH; h++) {
+                    if (L->q_norm)
+                        rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, hp->norm_eps);
+                    rope(q + h * hd, R, cs, hp->rope_neox);
+                }
+                for (int h = 0; h < NKV; h++) {
+                    if (L->k_norm)
+                        rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, hp->norm_eps);
+                    rope(k + h * hd, R, cs, hp->rope_neox);
+                }
+                kv_store(c, il, b->seq ? b->seq[t] : 0, b->pos[t], k, c->kv_v + (size_t)t * KV);
+            }
+            /* attn_output = softmax(q k^T / sqrt(d) [+ soft-cap] + causal mask) v, per head */
+#pragma omp for schedule(dynamic, 4)
+            for (int th = 0; th < T * NH; th++) {
+                const int t = th / NH, h = th % NH;
+                attend(c, il, b->seq ? b->seq[t] : 0, b->pos[t], c->q + (size_t)t * Q + (size_t)h * hd, h,
+                       c->att + (size_t)t * Q + (size_t)h * hd, scores);
+            }
+            /* hidden_states = residual + o_proj(attn_output) (Gemma 2: post_attention_layernorm first) */
+            matmul(c, &L->wo, c->att, Q, T, c->tmp, E, L->bo);
+#pragma omp for schedule(static)
+            for (int t = 0; t < T; t++) {
+                float *o = c->tmp + (size_t)t * E, *x = c->x + (size_t)t * E;
+                if (L->post_attn_norm)
+                    rmsnorm(o, o, L->post_attn_norm, E, hp->norm_eps);
+                for (int i = 0; i < E; i++)
+                    x[i] += o[i];
+                /* post_attention_layernorm (Gemma 2: pre_feedforward_layernorm) */
+                rmsnorm(c->xn + (size_t)t * E, x, L->ffn_norm, E, hp->norm_eps);
+            }
+            /* down_proj(act_fn(gate_proj(x)) * up_proj(x)); Phi-3: gate_up_proj, gate first */
+            if (!L->ffn_gate.data) {
+                matmul(c, &L->ffn_up, c->xn, E, T, c->hb, 2 * F, L->b_up);
+#pragma omp for schedule(static)
+                for (int t = 0; t < T; t++) {
+                    const float *gu = c->hb + (size_t)t * 2 * F;
+                    float *h = c->hb2 + (size_t)t * F;
+                    for (int i = 0; i < F; i++)
+                        h[i] = silu(gu[i]) * gu[F + i];
+                }
+            } else {
+                matmul(c, &L->ffn_gate, c->xn, E, T, c->hb, F, L->b_gate);
+                matmul(c, &L->ffn_up, c->xn, E, T, c->hb2, F, L->b_up);
+#pragma omp for schedule(static)
+                for (int t = 0; t < T; t++) {
+                    const float *g = c->hb + (size_t)t * F;
+                    float *h = c->hb2 + (size_t)t * F;
+                    for (int i = 0; i < F; i++)
+                        h[i] *= hp->geglu ? gelu_tanh(g[i]) : silu(g[i]);
+                }
+            }
+            matmul(c, &L->ffn_down, c->hb2, F, T, c->tmp, E, L->b_down);
+            /* hidden_states = residual + mlp(...) (Gemma 2: post_feedforward_layernorm first) */
+#pragma omp for schedule(static)
+            for (int t = 0; t < T; t++) {
+                float *o = c->tmp + (size_t)t * E, *x = c->x + (size_t)t * E;
+                if (L->post_ffw_norm)
+                    rmsnorm(o, o, L->post_ffw_norm, E, hp->norm_eps);
+                for (int i = 0; i < E; i++)
+                    x[i] += o[i];
+            }
+        }
+        /* logits = lm_head(norm(hidden_states)) for the rows asked for (Gemma 2: final soft-cap) */
+#pragma omp for schedule(static)
+        for (int o = 0; o < n_out; o++)
+            rmsnorm(c->xn + (size_t)o * E, c->x + (size_t)c->out_rows[o] * E, m->output_norm, E, hp->norm_eps);
+        matmul(c, &m->output, c->xn, E, n_out, c->logits, hp->n_vocab, NULL);
+        if (hp->final_softcap > 0) {
+            const int64_t total = (int64_t)n_out * hp->n_vocab;
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < total; i++)
+                c->logits[i] = softcap(c->logits[i], hp->final_softcap);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        int s = b->seq ? b->seq[t] : 0;
+        c->seq_len[s] = b->pos[t] + 1;
+    }
+    return EL_OK;
+}

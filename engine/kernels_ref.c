@@ -1,0 +1,294 @@
+/*
+ * engine/kernels_ref.c - scalar reference kernels: the oracle for the SIMD
+ * tables and the fallback on CPUs without them.
+ *
+ * Quantized dot products follow the block definitions (quant/blocks.h): the
+ * integer part of each (sub-)block is exact, then scaled in f32:
+ *   Q4_0/Q5_0/Q8_0 x Q8_0:  d_w d_a sum(q_w q_a)
+ *   Q4_1/Q5_1 x Q8_1:       d_w d_a sum(q_w q_a) + m_w s_a       (s_a = d_a sum q_a)
+ *   K-quants x Q8_K:        d_a (d_w sum_g sc_g sum(q_w q_a) - dmin_w sum_g m_g bsum_g)
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/fp_rows.h"
+#include "core/half.h"
+#include "engine/kernels.h"
+#include "quant/blocks.h"
+#include "quant/quant_ref.h"
+
+float el_dot_f32_ref(int64_t n, const void *w, const void *a)
+{
+    const float *x = w, *y = a;
+    double s = 0; /* the reference is exact enough to judge the fast versions */
+    for (int64_t i = 0; i < n; i++)
+        s += (double)x[i] * y[i];
+    return (float)s;
+}
+
+/* F16 and BF16 weights meet activations rounded to the same type (ggml's vec_dot_type). */
+float el_dot_f16_ref(int64_t n, const void *w, const void *a)
+{
+    const uint16_t *x = w, *y = a;
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += (double)el_f16_to_f32(x[i]) * el_f16_to_f32(y[i]);
+    return (float)s;
+}
+
+float el_dot_bf16_ref(int64_t n, const void *w, const void *a)
+{
+    const uint16_t *x = w, *y = a;
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += (double)el_bf16_to_f32(x[i]) * el_bf16_to_f32(y[i]);
+    return (float)s;
+}
+
+float el_dot_q4_0_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q4_0 *x = w;
+    const block_q8_0 *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++)
+            sumi += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j] + ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+float el_dot_q4_1_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q4_1 *x = w;
+    const block_q8_1 *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_1; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++)
+            sumi += (x[i].qs[j] & 0xF) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)sumi + el_f16_to_f32(x[i].m) * el_f16_to_f32(y[i].s);
+    }
+    return s;
+}
+
+float el_dot_q5_0_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q5_0 *x = w;
+    const block_q8_0 *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        uint32_t qh;
+        memcpy(&qh, x[i].qh, 4);
+        int sumi = 0;
+        for (int j = 0; j < 16; j++) {
+            int q0 = ((x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16;
+            int q1 = ((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
+            sumi += q0 * y[i].qs[j] + q1 * y[i].qs[j + 16];
+        }
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+float el_dot_q5_1_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q5_1 *x = w;
+    const block_q8_1 *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_1; i++) {
+        uint32_t qh;
+        memcpy(&qh, x[i].qh, 4);
+        int sumi = 0;
+        for (int j = 0; j < 16; j++) {
+            int q0 = (x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
+            int q1 = (x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+            sumi += q0 * y[i].qs[j] + q1 * y[i].qs[j + 16];
+        }
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)sumi + el_f16_to_f32(x[i].m) * el_f16_to_f32(y[i].s);
+    }
+    return s;
+}
+
+float el_dot_q8_0_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q8_0 *x = w;
+    const block_q8_0 *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        int sumi = 0;
+        for (int j = 0; j < QK8_0; j++)
+            sumi += x[i].qs[j] * y[i].qs[j];
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+/*
+ * K-quants: each super-block is unpacked to 256 signed weight quants with a
+ * scale (and min) per group, in the element order of the dequantizers.
+ */
+float el_dot_q2_K_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q2_K *x = w;
+    const block_q8_K *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *q = x[i].qs;
+        const int8_t *qa = y[i].qs;
+        int sumi = 0, summ = 0, g = 0;
+        for (int half = 0; half < 2; half++, q += 32)
+            for (int shift = 0; shift < 8; shift += 2)
+                for (int part = 0; part < 2; part++, g++) {
+                    int acc = 0;
+                    for (int l = 0; l < 16; l++)
+                        acc += ((q[l + 16 * part] >> shift) & 3) * *qa++;
+                    sumi += (x[i].scales[g] & 0xF) * acc;
+                    summ += (x[i].scales[g] >> 4) * y[i].bsums[g];
+                }
+        s += y[i].d * (el_f16_to_f32(x[i].d) * (float)sumi - el_f16_to_f32(x[i].dmin) * (float)summ);
+    }
+    return s;
+}
+
+float el_dot_q3_K_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q3_K *x = w;
+    const block_q8_K *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *q = x[i].qs, *hm = x[i].hmask, *sc = x[i].scales;
+        const int8_t *qa = y[i].qs;
+        uint8_t m = 1;
+        int sumi = 0, g = 0;
+        for (int half = 0; half < 2; half++, q += 32)
+            for (int shift = 0; shift < 8; shift += 2, m <<= 1)
+                for (int part = 0; part < 2; part++, g++) {
+                    int acc = 0;
+                    for (int l = 16 * part; l < 16 * part + 16; l++)
+                        acc += (((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4)) * *qa++;
+                    int low = g < 8 ? (sc[g] & 0xF) : (sc[g - 8] >> 4);
+                    int high = (sc[8 + g % 4] >> (2 * (g / 4))) & 3;
+                    sumi += ((low | (high << 4)) - 32) * acc;
+                }
+        s += y[i].d * el_f16_to_f32(x[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+float el_dot_q4_K_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q4_K *x = w;
+    const block_q8_K *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *q = x[i].qs;
+        const int8_t *qa = y[i].qs;
+        int sumi = 0, summ = 0;
+        for (int j = 0; j < 8; j += 2, q += 32, qa += 64) {
+            uint8_t s1, m1, s2, m2;
+            el_k4_scale_min(j, x[i].scales, &s1, &m1);
+            el_k4_scale_min(j + 1, x[i].scales, &s2, &m2);
+            int a1 = 0, a2 = 0;
+            for (int l = 0; l < 32; l++) {
+                a1 += (q[l] & 0xF) * qa[l];
+                a2 += (q[l] >> 4) * qa[l + 32];
+            }
+            sumi += s1 * a1 + s2 * a2;
+            summ += m1 * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]) + m2 * (y[i].bsums[2 * j + 2] + y[i].bsums[2 * j + 3]);
+        }
+        s += y[i].d * (el_f16_to_f32(x[i].d) * (float)sumi - el_f16_to_f32(x[i].dmin) * (float)summ);
+    }
+    return s;
+}
+
+float el_dot_q5_K_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q5_K *x = w;
+    const block_q8_K *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *q = x[i].qs, *qh = x[i].qh;
+        const int8_t *qa = y[i].qs;
+        uint8_t u1 = 1, u2 = 2;
+        int sumi = 0, summ = 0;
+        for (int j = 0; j < 8; j += 2, q += 32, qa += 64, u1 <<= 2, u2 <<= 2) {
+            uint8_t s1, m1, s2, m2;
+            el_k4_scale_min(j, x[i].scales, &s1, &m1);
+            el_k4_scale_min(j + 1, x[i].scales, &s2, &m2);
+            int a1 = 0, a2 = 0;
+            for (int l = 0; l < 32; l++) {
+                a1 += ((q[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) * qa[l];
+                a2 += ((q[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) * qa[l + 32];
+            }
+            sumi += s1 * a1 + s2 * a2;
+            summ += m1 * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]) + m2 * (y[i].bsums[2 * j + 2] + y[i].bsums[2 * j + 3]);
+        }
+        s += y[i].d * (el_f16_to_f32(x[i].d) * (float)sumi - el_f16_to_f32(x[i].dmin) * (float)summ);
+    }
+    return s;
+}
+
+float el_dot_q6_K_ref(int64_t n, const void *w, const void *a)
+{
+    const block_q6_K *x = w;
+    const block_q8_K *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int sumi = 0;
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = x[i].ql + 64 * h, *qh = x[i].qh + 32 * h;
+            const int8_t *sc = x[i].scales + 8 * h, *qa = y[i].qs + 128 * h;
+            int acc[8] = {0};
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                acc[is + 0] += (((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32) * qa[l];
+                acc[is + 2] += (((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32) * qa[l + 32];
+                acc[is + 4] += (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32) * qa[l + 64];
+                acc[is + 6] += (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32) * qa[l + 96];
+            }
+            for (int g = 0; g < 8; g++)
+                sumi += sc[g] * acc[g];
+        }
+        s += y[i].d * el_f16_to_f32(x[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* ---- activation quantizers ---------------------------------------------------------------------- */
+
+static void act_q8_0(const float *x, void *y, int64_t n) { quantize_row_q8_0_ref(x, y, n); }
+static void act_q8_1(const float *x, void *y, int64_t n) { quantize_row_q8_1_ref(x, y, n); }
+static void act_q8_K(const float *x, void *y, int64_t n) { quantize_row_q8_K_ref(x, y, n); }
+static void act_f32(const float *x, void *y, int64_t n) { memcpy(y, x, (size_t)n * 4); }
+static void act_f16(const float *x, void *y, int64_t n) { el_row_f32_to_f16(x, y, (size_t)n); }
+static void act_bf16(const float *x, void *y, int64_t n) { el_row_f32_to_bf16(x, y, (size_t)n); }
+
+static const el_kernels ref = {
+    .name = "ref",
+    .dot = {
+        [EL_TYPE_F32] = el_dot_f32_ref, [EL_TYPE_F16] = el_dot_f16_ref, [EL_TYPE_BF16] = el_dot_bf16_ref,
+        [EL_TYPE_Q4_0] = el_dot_q4_0_ref, [EL_TYPE_Q4_1] = el_dot_q4_1_ref, [EL_TYPE_Q5_0] = el_dot_q5_0_ref,
+        [EL_TYPE_Q5_1] = el_dot_q5_1_ref, [EL_TYPE_Q8_0] = el_dot_q8_0_ref, [EL_TYPE_Q2_K] = el_dot_q2_K_ref,
+        [EL_TYPE_Q3_K] = el_dot_q3_K_ref, [EL_TYPE_Q4_K] = el_dot_q4_K_ref, [EL_TYPE_Q5_K] = el_dot_q5_K_ref,
+        [EL_TYPE_Q6_K] = el_dot_q6_K_ref,
+    },
+    .quant_act = {
+        [EL_TYPE_F32] = act_f32, [EL_TYPE_F16] = act_f16, [EL_TYPE_BF16] = act_bf16, [EL_TYPE_Q8_0] = act_q8_0, [EL_TYPE_Q8_1] = act_q8_1, [EL_TYPE_Q8_K] = act_q8_K,
+    },
+};
+
+const el_kernels *el_kernels_ref(void) { return &ref; }
+
+size_t el_act_row_bytes(uint32_t vec_dot_type, int64_t n)
+{
+    switch (vec_dot_type) {
+    case EL_TYPE_Q8_0: return (size_t)(n / QK8_0) * sizeof(block_q8_0);
+    case EL_TYPE_Q8_1: return (size_t)(n / QK8_1) * sizeof(block_q8_1);
+    case EL_TYPE_Q8_K: return (size_t)(n / QK_K) * sizeof(block_q8_K);
+    case EL_TYPE_F16:
+    case EL_TYPE_BF16: return (size_t)n * 2;
+    default: return (size_t)n * sizeof(float);
+    }
+}

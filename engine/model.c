@@ -1,0 +1,375 @@
+/*
+ * engine/model.c - GGUF -> el_model (see model.h).
+ *
+ * Layout: 1. hyperparameters (llama.cpp's keys and defaults per architecture),
+ * 2. tensors (names from the architecture table, shapes checked against the
+ * hyperparameters, types against what the kernels compute), 3. load/free.
+ */
+#include "engine/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "engine/kernels.h"
+#include "quant/quant.h"
+
+/* ---- 1. hyperparameters ------------------------------------------------------------------------ */
+
+typedef struct loader {
+    el_model *m;
+    const char *arch;
+    el_error *err;
+} loader;
+
+static int key_u32(loader *L, const char *suffix, bool required, uint32_t def, uint32_t *out)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", L->arch, suffix);
+    int r = gguf_get_u32(L->m->f, key, out);
+    if (r == 1)
+        return EL_OK;
+    if (r < 0)
+        return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "%s must be an unsigned integer", key);
+    if (required)
+        return EL_FAIL(L->err, EL_EMISSING, L->m->path, -1, "missing metadata %s", key);
+    *out = def;
+    return EL_OK;
+}
+
+static int key_f32(loader *L, const char *suffix, float def, float *out)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", L->arch, suffix);
+    double v;
+    int r = gguf_get_f64(L->m->f, key, &v);
+    if (r < 0)
+        return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "%s must be a float", key);
+    *out = r == 1 ? (float)v : def;
+    return EL_OK;
+}
+
+static int load_hparams(loader *L, const el_arch *a)
+{
+    el_hparams *hp = &L->m->hp;
+    uint32_t v;
+    int rc = EL_OK;
+    hp->arch = a->id;
+    if ((rc = key_u32(L, "embedding_length", true, 0, &v)))
+        return rc;
+    hp->n_embd = (int)v;
+    if ((rc = key_u32(L, "block_count", true, 0, &v)))
+        return rc;
+    hp->n_layer = (int)v;
+    if ((rc = key_u32(L, "feed_forward_length", true, 0, &v)))
+        return rc;
+    hp->n_ff = (int)v;
+    if ((rc = key_u32(L, "attention.head_count", true, 0, &v)))
+        return rc;
+    hp->n_head = (int)v;
+    if ((rc = key_u32(L, "attention.head_count_kv", false, (uint32_t)hp->n_head, &v)))
+        return rc;
+    hp->n_head_kv = (int)v;
+    if (hp->n_embd <= 0 || hp->n_layer <= 0 || hp->n_ff <= 0 || hp->n_head <= 0 || hp->n_head_kv <= 0 ||
+        hp->n_head % hp->n_head_kv != 0 || hp->n_layer > 4096 || hp->n_head > 4096 || hp->n_embd > (1 << 20))
+        return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "inconsistent hyperparameters (heads %d/%d, layers %d, embd %d)",
+                       hp->n_head, hp->n_head_kv, hp->n_layer, hp->n_embd);
+    if ((rc = key_u32(L, "attention.key_length", false, (uint32_t)(hp->n_embd / hp->n_head), &v)))
+        return rc;
+    hp->head_dim = (int)v;
+    if ((rc = key_u32(L, "attention.value_length", false, (uint32_t)hp->head_dim, &v)))
+        return rc;
+    hp->head_dim_v = (int)v;
+    if (hp->head_dim_v != hp->head_dim)
+        return EL_FAIL(L->err, EL_EUNSUPPORTED, L->m->path, -1, "different key and value head sizes are not supported");
+    if ((rc = key_u32(L, "rope.dimension_count", false, (uint32_t)hp->head_dim, &v)))
+        return rc;
+    hp->n_rot = (int)v;
+    if (hp->n_rot > hp->head_dim || hp->n_rot % 2 || hp->head_dim <= 0 || hp->head_dim > 4096)
+        return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "rope.dimension_count %d does not fit head size %d", hp->n_rot,
+                       hp->head_dim);
+    if ((rc = key_u32(L, "context_length", false, 4096, &v)))
+        return rc;
+    hp->n_ctx_train = (int)v;
+    if ((rc = key_u32(L, "rope.scaling.original_context_length", false, (uint32_t)hp->n_ctx_train, &v)))
+        return rc;
+    hp->n_ctx_orig = (int)v;
+    if ((rc = key_f32(L, "rope.freq_base", 10000.0f, &hp->rope_base)) ||
+        (rc = key_f32(L, "attention.layer_norm_rms_epsilon", 1e-5f, &hp->norm_eps)) ||
+        (rc = key_f32(L, "rope.scaling.attn_factor", 1.0f, &hp->rope_attn_factor)))
+        return rc;
+    hp->rope_freq_scale = 1.0f;
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", L->arch);
+    gguf_str st;
+    if (gguf_get_str(L->m->f, key, &st) == 1) {
+        if (st.len == 6 && memcmp(st.ptr, "linear", 6) == 0) {
+            float factor;
+            if ((rc = key_f32(L, "rope.scaling.factor", 1.0f, &factor)))
+                return rc;
+            hp->rope_freq_scale = factor > 0 ? 1.0f / factor : 1.0f;
+        } else if (!(st.len == 4 && memcmp(st.ptr, "none", 4) == 0)) {
+            return EL_FAIL(L->err, EL_EUNSUPPORTED, L->m->path, -1, "RoPE scaling '%.*s' is not supported yet", (int)st.len,
+                           st.ptr);
+        }
+    }
+    hp->rope_neox = a->rope_neox;
+    hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
+    hp->embd_scale = 1.0f;
+    if (a->id == EL_ARCH_GEMMA2) {
+        if ((rc = key_f32(L, "attn_logit_softcapping", 0.0f, &hp->attn_softcap)) ||
+            (rc = key_f32(L, "final_logit_softcapping", 0.0f, &hp->final_softcap)))
+            return rc;
+        if ((rc = key_u32(L, "attention.sliding_window", false, 0, &v)))
+            return rc;
+        hp->n_swa = (int)v;
+        hp->embd_scale = sqrtf((float)hp->n_embd);
+        hp->geglu = true;
+        /* llama.cpp: the 27B model (46 layers) scales queries by n_embd / n_head instead */
+        if (hp->n_layer == 46)
+            hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
+    } else if (a->id == EL_ARCH_PHI3) {
+        if ((rc = key_u32(L, "attention.sliding_window", false, 0, &v)))
+            return rc;
+        hp->n_swa = (int)v;
+    }
+    return EL_OK;
+}
+
+/* ---- 2. tensors --------------------------------------------------------------------------------- */
+
+static float *own(loader *L, size_t n)
+{
+    el_model *m = L->m;
+    if (m->n_owned == m->cap_owned) {
+        int cap = m->cap_owned ? m->cap_owned * 2 : 64;
+        float **o = realloc(m->owned, (size_t)cap * sizeof *o);
+        if (!o)
+            return NULL;
+        m->owned = o;
+        m->cap_owned = cap;
+    }
+    float *p = malloc(n * sizeof(float));
+    if (p)
+        m->owned[m->n_owned++] = p;
+    return p;
+}
+
+/* A vector of n floats (any float type in the file), copied to f32. */
+static int get_vec(loader *L, const char *name, int64_t n, bool required, const float **out)
+{
+    *out = NULL;
+    const gguf_tensor *t = gguf_find_tensor(L->m->f, name);
+    if (!t) {
+        if (required)
+            return EL_FAIL(L->err, EL_EMISSING, L->m->path, -1, "tensor '%s' is missing", name);
+        return EL_OK;
+    }
+    if ((int64_t)t->n_elements != n || t->ne[0] != n)
+        return EL_FAIL(L->err, EL_ESHAPE, L->m->path, -1, "tensor '%s' has %llu elements, expected %lld", name,
+                       (unsigned long long)t->n_elements, (long long)n);
+    float *p = own(L, (size_t)n);
+    if (!p)
+        return EL_NOMEM(L->err);
+    if (!el_dequantize_row(t->type, t->data, p, n))
+        return EL_FAIL(L->err, EL_EUNSUPPORTED, L->m->path, -1, "tensor '%s' has type %s", name, el_type_name(t->type));
+    L->m->n_params += (uint64_t)n;
+    *out = p;
+    return EL_OK;
+}
+
+/* A matrix of `rows` x `cols`; the type must be one the kernels compute with. */
+static int get_mat(loader *L, const char *name, int64_t cols, int64_t rows, bool required, el_wmat *out)
+{
+    memset(out, 0, sizeof *out);
+    const gguf_tensor *t = gguf_find_tensor(L->m->f, name);
+    if (!t) {
+        if (required)
+            return EL_FAIL(L->err, EL_EMISSING, L->m->path, -1, "tensor '%s' is missing", name);
+        return EL_OK;
+    }
+    if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != 1 || t->ne[3] != 1)
+        return EL_FAIL(L->err, EL_ESHAPE, L->m->path, -1, "tensor '%s' is %lld x %lld, expected %lld x %lld", name,
+                       (long long)t->ne[0], (long long)t->ne[1], (long long)cols, (long long)rows);
+    const el_qtraits *q = el_qtraits_get(t->type);
+    if (!q || !el_kernels_ref()->dot[t->type])
+        return EL_FAIL(L->err, EL_EUNSUPPORTED, L->m->path, -1, "tensor '%s' has type %s, which edgelm cannot run", name,
+                       el_type_name(t->type));
+    out->data = t->data;
+    out->type = t->type;
+    out->ne0 = cols;
+    out->ne1 = rows;
+    uint64_t rb = 0;
+    el_type_row_bytes(t->type, (uint64_t)cols, &rb);
+    out->row_bytes = (size_t)rb;
+    L->m->n_params += (uint64_t)(cols * rows);
+    L->m->weight_bytes += t->size;
+    return EL_OK;
+}
+
+static void name_of(char *buf, size_t cap, const char *pattern, int layer)
+{
+    el_tensor_name(pattern, layer, buf, cap);
+}
+
+static int load_layer(loader *L, int il)
+{
+    const el_hparams *hp = &L->m->hp;
+    el_layer *l = &L->m->layers[il];
+    char n[96];
+    int rc = EL_OK;
+    int64_t E = hp->n_embd, Q = (int64_t)hp->n_head * hp->head_dim, KV = (int64_t)hp->n_head_kv * hp->head_dim;
+#define VEC(field, pat, len, req)                                                                      \
+    do {                                                                                               \
+        name_of(n, sizeof n, pat, il);                                                                 \
+        if (!rc)                                                                                       \
+            rc = get_vec(L, n, len, req, &l->field);                                                  \
+    } while (0)
+#define MAT(field, pat, cols, rows, req)                                                               \
+    do {                                                                                               \
+        name_of(n, sizeof n, pat, il);                                                                 \
+        if (!rc)                                                                                       \
+            rc = get_mat(L, n, cols, rows, req, &l->field);                                            \
+    } while (0)
+    VEC(attn_norm, "blk.%d.attn_norm.weight", E, true);
+    if (hp->arch == EL_ARCH_PHI3) {
+        MAT(wqkv, "blk.%d.attn_qkv.weight", E, Q + 2 * KV, true);
+    } else {
+        MAT(wq, "blk.%d.attn_q.weight", E, Q, true);
+        MAT(wk, "blk.%d.attn_k.weight", E, KV, true);
+        MAT(wv, "blk.%d.attn_v.weight", E, KV, true);
+    }
+    MAT(wo, "blk.%d.attn_output.weight", Q, E, true);
+    VEC(bq, "blk.%d.attn_q.bias", Q, hp->arch == EL_ARCH_QWEN2);
+    VEC(bk, "blk.%d.attn_k.bias", KV, hp->arch == EL_ARCH_QWEN2);
+    VEC(bv, "blk.%d.attn_v.bias", KV, hp->arch == EL_ARCH_QWEN2);
+    VEC(bo, "blk.%d.attn_output.bias", E, false);
+    VEC(q_norm, "blk.%d.attn_q_norm.weight", hp->head_dim, hp->arch == EL_ARCH_QWEN3);
+    VEC(k_norm, "blk.%d.attn_k_norm.weight", hp->head_dim, hp->arch == EL_ARCH_QWEN3);
+    VEC(ffn_norm, "blk.%d.ffn_norm.weight", E, true);
+    if (hp->arch == EL_ARCH_PHI3) {
+        MAT(ffn_up, "blk.%d.ffn_up.weight", E, 2 * (int64_t)hp->n_ff, true);
+    } else {
+        MAT(ffn_gate, "blk.%d.ffn_gate.weight", E, hp->n_ff, true);
+        MAT(ffn_up, "blk.%d.ffn_up.weight", E, hp->n_ff, true);
+    }
+    MAT(ffn_down, "blk.%d.ffn_down.weight", hp->n_ff, E, true);
+    VEC(b_gate, "blk.%d.ffn_gate.bias", hp->n_ff, false);
+    VEC(b_up, "blk.%d.ffn_up.bias", hp->n_ff, false);
+    VEC(b_down, "blk.%d.ffn_down.bias", E, false);
+    if (hp->arch == EL_ARCH_GEMMA2) {
+        VEC(post_attn_norm, "blk.%d.post_attention_norm.weight", E, true);
+        VEC(post_ffw_norm, "blk.%d.post_ffw_norm.weight", E, true);
+    }
+#undef VEC
+#undef MAT
+    /* Gemma 2 alternates: even layers see a sliding window; Phi-3 windows every layer when it has one */
+    l->swa = hp->n_swa > 0 && (hp->arch == EL_ARCH_PHI3 || (hp->arch == EL_ARCH_GEMMA2 && il % 2 == 0));
+    return rc;
+}
+
+/* ---- 3. load --------------------------------------------------------------------------------------- */
+
+static const el_arch *arch_by_gguf_name(gguf_str name)
+{
+    static const char *const ids[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Phi3ForCausalLM",
+                                      "Gemma2ForCausalLM"};
+    for (size_t i = 0; i < EL_ARRAY_LEN(ids); i++) {
+        const el_arch *a = el_arch_from_hf(ids[i]);
+        if (strlen(a->gguf_name) == name.len && memcmp(a->gguf_name, name.ptr, name.len) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+void el_model_free(el_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->n_owned; i++)
+        free(m->owned[i]);
+    free(m->owned);
+    free(m->layers);
+    gguf_close(m->f);
+    free(m);
+}
+
+int el_model_load(el_model **out, const char *path, el_error *err)
+{
+    *out = NULL;
+    el_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return EL_NOMEM(err);
+    snprintf(m->path, sizeof m->path, "%s", path);
+    int rc = gguf_open(&m->f, path, err);
+    if (rc) {
+        el_model_free(m);
+        return rc;
+    }
+    gguf_str archname;
+    if (gguf_get_str(m->f, "general.architecture", &archname) != 1) {
+        rc = EL_FAIL(err, EL_EMISSING, path, -1, "no general.architecture");
+        goto fail;
+    }
+    const el_arch *a = arch_by_gguf_name(archname);
+    if (!a) {
+        rc = EL_FAIL(err, EL_EUNSUPPORTED, path, -1, "architecture '%.*s' is not supported (llama, qwen2, qwen3, phi3, gemma2)",
+                     (int)EL_MIN(archname.len, 64), archname.ptr);
+        goto fail;
+    }
+    loader L = {m, a->gguf_name, err};
+    if ((rc = load_hparams(&L, a)))
+        goto fail;
+    el_hparams *hp = &m->hp;
+    const gguf_tensor *te = gguf_find_tensor(m->f, "token_embd.weight");
+    if (!te) {
+        rc = EL_FAIL(err, EL_EMISSING, path, -1, "tensor 'token_embd.weight' is missing");
+        goto fail;
+    }
+    hp->n_vocab = (int)te->ne[1];
+    if ((rc = get_mat(&L, "token_embd.weight", hp->n_embd, hp->n_vocab, true, &m->tok_embd)))
+        goto fail;
+    if ((rc = get_vec(&L, "output_norm.weight", hp->n_embd, true, &m->output_norm)))
+        goto fail;
+    if ((rc = get_mat(&L, "output.weight", hp->n_embd, hp->n_vocab, false, &m->output)))
+        goto fail;
+    if (!m->output.data)
+        m->output = m->tok_embd; /* tied */
+    if ((rc = get_vec(&L, "rope_freqs.weight", hp->n_rot / 2, false, &m->rope_freqs)) ||
+        (rc = get_vec(&L, "rope_factors_long.weight", hp->n_rot / 2, false, &m->rope_long)) ||
+        (rc = get_vec(&L, "rope_factors_short.weight", hp->n_rot / 2, false, &m->rope_short)))
+        goto fail;
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->layers) {
+        rc = EL_NOMEM(err);
+        goto fail;
+    }
+    for (int il = 0; il < hp->n_layer && !rc; il++)
+        rc = load_layer(&L, il);
+    if (rc)
+        goto fail;
+    *out = m;
+    return EL_OK;
+fail:
+    el_model_free(m);
+    return rc;
+}
+
+uint64_t el_model_bytes_per_token(const el_model *m)
+{
+    uint64_t b = m->tok_embd.row_bytes; /* one embedding row */
+    if (m->output.data != m->tok_embd.data)
+        b += m->output.row_bytes * (uint64_t)m->output.ne1;
+    else
+        b += m->tok_embd.row_bytes * (uint64_t)m->tok_embd.ne1;
+    for (int i = 0; i < m->hp.n_layer; i++) {
+        const el_layer *l = &m->layers[i];
+        const el_wmat *w[] = {&l->wq, &l->wk, &l->wv, &l->wqkv, &l->wo, &l->ffn_gate, &l->ffn_up, &l->ffn_down};
+        for (size_t k = 0; k < EL_ARRAY_LEN(w); k++)
+            if (w[k]->data)
+                b += w[k]->row_bytes * (uint64_t)w[k]->ne1;
+    }
+    return b;
+}
