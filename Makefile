@@ -21,7 +21,7 @@ PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CRIT_LIBS  = $(eval CRIT_LIBS := $$(shell pkg-config --libs criterion))$(CRIT_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
-CFLAGS_  = -std=c11 -D_GNU_SOURCE $(OPT) -g -fopenmp $(WARN) -I. -I$(BUILD) $(PKG_CFLAGS) $(SAN) $(CFLAGS)
+CFLAGS_  = -std=c11 -D_GNU_SOURCE $(OPT) -g -fopenmp $(WARN) -I. -I$(BUILD) $(PKG_CFLAGS) $(ISA) $(SAN) $(CFLAGS)
 LDLIBS_  = $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN) $(LDFLAGS)
 
 LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c distill/*.c eval/*.c datasets/*.c))
@@ -51,6 +51,13 @@ $(BUILD)/%.o: %.c | deps
 	@$(CC) $(CFLAGS_) -MMD -MP -c $< -o $@
 
 $(BUILD)/cmd/main.o: $(BUILD)/el_version.h
+
+# The SIMD kernel files, and only they, are compiled for their instruction sets; engine/kernels.c
+# picks one at run time from CPUID, so the binary runs on any x86-64.
+ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/engine/kernels_avx2.o: ISA = -mavx2 -mfma -mf16c
+$(BUILD)/engine/kernels_avx512.o: ISA = -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512vnni
+endif
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -15,6 +15,7 @@
  * name the lines.
  */
 #include "engine/context.h"
+#include "engine/matmul.h"
 
 #include <math.h>
 #include <omp.h>
@@ -39,8 +40,7 @@ struct el_context {
     /* scratch, rows of the batch */
     float *x, *xn, *q, *kv_k, *kv_v, *att, *tmp, *hb, *hb2, *qkv;
     float *cs;                  /* per token: n_rot/2 (cos, sin) pairs */
-    uint8_t *act;               /* quantized activation rows */
-    size_t act_row;             /* bytes per quantized row (widest layer input) */
+    el_mm_scratch *mm;          /* quantized activation rows */
     float *scores;              /* per thread: n_ctx */
     float *logits;              /* n_outputs x n_vocab */
     int *out_rows;
@@ -74,7 +74,7 @@ void el_context_free(el_context *c)
     free(c->hb2);
     free(c->qkv);
     free(c->cs);
-    free(c->act);
+    el_mm_scratch_free(c->mm);
     free(c->scores);
     free(c->logits);
     free(c->out_rows);
@@ -135,12 +135,10 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
     c->qkv = hp->arch == EL_ARCH_PHI3 ? zalloc(B * (Q + 2 * KV) * 4, &ok) : NULL;
     c->cs = zalloc(B * (size_t)hp->n_rot * 4, &ok);
     /* the widest input a matmul quantizes: n_embd, n_head*head_dim or n_ff */
-    size_t widest = EL_MAX(EL_MAX(E, Q), F);
-    c->act_row = EL_MAX(el_act_row_bytes(EL_TYPE_Q8_1, (int64_t)widest), el_act_row_bytes(EL_TYPE_Q8_K, (int64_t)widest));
-    c->act_row = EL_MAX(c->act_row, el_act_row_bytes(EL_TYPE_Q8_0, (int64_t)widest));
-    c->act_row = EL_MAX(c->act_row, el_act_row_bytes(EL_TYPE_F16, (int64_t)widest));
-    c->act = zalloc(B * c->act_row + 64, &ok);
-    c->scores = zalloc((size_t)p.n_threads * (size_t)p.n_ctx * 4, &ok);
+    c->mm = el_mm_scratch_new((int64_t)EL_MAX(EL_MAX(E, Q), F), p.n_batch, p.n_threads);
+    if (!c->mm)
+        ok = false;
+    c->scores = zalloc((size_t)p.n_threads * ((size_t)p.n_ctx + (size_t)hp->head_dim) * 4, &ok);
     c->logits = zalloc((size_t)p.n_outputs * (size_t)hp->n_vocab * 4, &ok);
     c->out_rows = zalloc(B * sizeof(int), &ok);
     if (!ok) {
@@ -214,87 +212,67 @@ static inline float gelu_tanh(float x)
 
 static inline float softcap(float x, float cap) { return tanhf(x / cap) * cap; }
 
-/* ---- 3. matmul -------------------------------------------------------------------------------------- */
+/* ---- 3. matmul (engine/matmul.c) --------------------------------------------------------------------- */
 
-/*
- * y[t][r] = dot(W row r, x[t]) for t < T, r < W.ne1 (+ bias). Called by every
- * thread of the team: the activation rows are quantized once (split over
- * threads), then the weight rows are split, each thread streaming its rows
- * once for all T tokens.
- */
 static void matmul(el_context *c, const el_wmat *w, const float *x, int ldx, int T, float *y, int ldy,
                    const float *bias)
 {
-    const el_qtraits *qt = el_qtraits_get(w->type);
-    const uint32_t vdt = qt->vec_dot_type;
-    const el_dot_fn dot = c->k->dot[w->type];
-    const int64_t K = w->ne0, N = w->ne1;
-    const uint8_t *act = (const uint8_t *)x;
-    size_t arb = (size_t)ldx * sizeof(float);
-    if (vdt != EL_TYPE_F32) {
-        arb = el_act_row_bytes(vdt, K);
-        el_quant_fn quant = c->k->quant_act[vdt];
-#pragma omp for schedule(static)
-        for (int t = 0; t < T; t++)
-            quant(x + (size_t)t * (size_t)ldx, c->act + (size_t)t * arb, K);
-        act = c->act;
-    }
-    /* rows in chunks of 16 so threads get balanced, contiguous work */
-    const int64_t chunks = (N + 15) / 16;
-#pragma omp for schedule(static)
-    for (int64_t ch = 0; ch < chunks; ch++) {
-        const int64_t r0 = ch * 16, r1 = EL_MIN(N, r0 + 16);
-        for (int64_t r = r0; r < r1; r++) {
-            const uint8_t *wr = w->data + (size_t)r * w->row_bytes;
-            const float b = bias ? bias[r] : 0.0f;
-            for (int t = 0; t < T; t++)
-                y[(size_t)t * (size_t)ldy + (size_t)r] = dot(K, wr, act + (size_t)t * arb) + b;
-        }
-    }
+    const el_mm_out o = {w, y, ldy, bias};
+    el_matmul(c->k, c->mm, x, ldx, T, &o, 1);
 }
 
 /* ---- 4. attention ------------------------------------------------------------------------------------ */
 
-static inline float kv_get(const el_context *c, const uint8_t *base, size_t idx)
-{
-    return c->kv_elt == 2 ? el_f16_to_f32(((const uint16_t *)(const void *)base)[idx]) : ((const float *)(const void *)base)[idx];
-}
-
-/* softmax(q k^T * scale [soft-capped]) v over the sequence's cache, for one token and head */
+/*
+ * softmax(q k^T * scale [soft-capped]) v over the sequence's cache, for one
+ * token and head. With an f16 cache, q and the probabilities are rounded to
+ * f16 before they meet K and V, as ggml's matrix products do (the cache's type
+ * is their vec_dot_type); sums of exponentials in double, as ggml.
+ * `scores` holds n_ctx floats plus head_dim halves of scratch.
+ */
 static void attend(el_context *c, int il, int seq, int pos, const float *q, int h, float *out, float *scores)
 {
     const el_hparams *hp = &c->m->hp;
     const int hd = hp->head_dim, g = h / (hp->n_head / hp->n_head_kv);
-    const size_t layer_off = (((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) * (size_t)c->kv_dim;
+    const size_t row = (size_t)c->kv_dim * c->kv_elt;
+    const size_t base = ((((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) * (size_t)c->kv_dim +
+                         (size_t)g * (size_t)hd) * c->kv_elt;
+    const uint8_t *kc = c->k_cache + base, *vc = c->v_cache + base;
+    const bool f16 = c->kv_elt == 2;
+    uint16_t *q16 = (uint16_t *)(void *)(scores + c->p.n_ctx);
+    const void *qv = q;
+    if (f16) {
+        c->k->quant_act[EL_TYPE_F16](q, q16, hd);
+        qv = q16;
+    }
+    const el_dot_fn dot = c->k->dot[f16 ? EL_TYPE_F16 : EL_TYPE_F32];
     int p0 = 0;
     if (c->m->layers[il].swa && pos - hp->n_swa + 1 > 0)
         p0 = pos - hp->n_swa + 1;
     float max = -INFINITY;
     for (int p = p0; p <= pos; p++) {
-        size_t base = layer_off + (size_t)p * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
-        float s = 0;
-        for (int i = 0; i < hd; i++)
-            s += q[i] * kv_get(c, c->k_cache, base + (size_t)i);
-        s *= hp->attn_scale;
+        float s = dot(hd, kc + (size_t)p * row, qv) * hp->attn_scale;
         if (hp->attn_softcap > 0)
             s = softcap(s, hp->attn_softcap);
         scores[p] = s;
         if (s > max)
             max = s;
     }
-    float sum = 0;
+    double sum = 0;
     for (int p = p0; p <= pos; p++) {
         scores[p] = expf(scores[p] - max);
         sum += scores[p];
     }
-    const float inv = 1.0f / sum;
-    for (int i = 0; i < hd; i++)
-        out[i] = 0;
+    const float inv = (float)(1.0 / sum);
+    memset(out, 0, (size_t)hd * sizeof *out);
     for (int p = p0; p <= pos; p++) {
-        size_t base = layer_off + (size_t)p * (size_t)c->kv_dim + (size_t)g * (size_t)hd;
-        const float a = scores[p] * inv;
-        for (int i = 0; i < hd; i++)
-            out[i] += a * kv_get(c, c->v_cache, base + (size_t)i);
+        float a = scores[p] * inv;
+        if (f16) {
+            a = el_f16_to_f32(el_f32_to_f16(a));
+            c->k->axpy_f16(hd, a, (const uint16_t *)(const void *)(vc + (size_t)p * row), out);
+        } else {
+            c->k->axpy_f32(hd, a, (const float *)(const void *)(vc + (size_t)p * row), out);
+        }
     }
 }
 
@@ -364,7 +342,7 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
 
 #pragma omp parallel num_threads(c->p.n_threads)
     {
-        float *scores = c->scores + (size_t)omp_get_thread_num() * (size_t)c->p.n_ctx;
+        float *scores = c->scores + (size_t)omp_get_thread_num() * ((size_t)c->p.n_ctx + (size_t)hp->head_dim);
 
         /* inputs_embeds = embed_tokens(input_ids) (Gemma: * sqrt(hidden_size)) */
 #pragma omp for schedule(static)
@@ -410,9 +388,8 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
                     memcpy(c->kv_v + (size_t)t * KV, src + Q + KV, (size_t)KV * 4);
                 }
             } else {
-                matmul(c, &L->wq, c->xn, E, T, c->q, Q, L->bq);
-                matmul(c, &L->wk, c->xn, E, T, c->kv_k, KV, L->bk);
-                matmul(c, &L->wv, c->xn, E, T, c->kv_v, KV, L->bv);
+                const el_mm_out qkv[3] = {{&L->wq, c->q, Q, L->bq}, {&L->wk, c->kv_k, KV, L->bk}, {&L->wv, c->kv_v, KV, L->bv}};
+                el_matmul(c->k, c->mm, c->xn, E, T, qkv, 3);
             }
             /* Qwen3: q_norm/k_norm per head; then apply_rotary_pos_emb(q, k); past_key_value.update(k, v) */
 #pragma omp for schedule(static)
@@ -461,8 +438,8 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
                         h[i] = silu(gu[i]) * gu[F + i];
                 }
             } else {
-                matmul(c, &L->ffn_gate, c->xn, E, T, c->hb, F, L->b_gate);
-                matmul(c, &L->ffn_up, c->xn, E, T, c->hb2, F, L->b_up);
+                const el_mm_out gu[2] = {{&L->ffn_gate, c->hb, F, L->b_gate}, {&L->ffn_up, c->hb2, F, L->b_up}};
+                el_matmul(c->k, c->mm, c->xn, E, T, gu, 2);
 #pragma omp for schedule(static)
                 for (int t = 0; t < T; t++) {
                     const float *g = c->hb + (size_t)t * F;

@@ -1,13 +1,34 @@
 /*
- * engine/kernels.c - choosing a kernel table.
+ * engine/kernels.c - choosing a kernel table from what this CPU runs.
  *
- * The SIMD tables (kernels_avx2.c, kernels_avx512.c) start from the scalar
- * table and replace what they implement. They are built on first use; the
- * compiler's CPUID cache (__builtin_cpu_supports) decides what this CPU runs.
+ * The SIMD tables are compiled with their instruction sets enabled
+ * (kernels_avx2.c, kernels_avx512.c; see the Makefile), so nothing of theirs
+ * may run before the check here. __builtin_cpu_supports reads CPUID once (and
+ * checks that the OS saves the wide registers).
  */
 #include <string.h>
 
 #include "engine/kernels.h"
+
+const el_kernels *el_kernels_avx2(void)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        return el_kernels_avx2_table();
+#endif
+    return NULL;
+}
+
+const el_kernels *el_kernels_avx512(void)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
+        return el_kernels_avx512_table();
+#endif
+    return NULL;
+}
 
 const el_kernels *el_kernels_best(void)
 {

@@ -27,18 +27,33 @@
 typedef float (*el_dot_fn)(int64_t n, const void *w, const void *a);
 /* Quantize n floats into activation blocks. */
 typedef void (*el_quant_fn)(const float *x, void *y, int64_t n);
+/* nr consecutive weight rows (stride bytes apart) times one activation row: y[r] = dot(row r, a).
+ * The decode step's loop; implementations prefetch the rows ahead of the one they read. */
+typedef void (*el_gemv_fn)(int64_t n, const uint8_t *w, size_t stride, int64_t nr, const void *a, float *y);
+
+/* Rewrite one activation row (vec_dot_type blocks) into the layout a gemv reads (at most
+ * EL_PREP_BYTES(n) bytes, 64-byte aligned output). */
+typedef void (*el_prep_fn)(int64_t n, const void *a, void *out);
+#define EL_PREP_BYTES(n) ((size_t)(n) * 2 + 1024)
+
+/* How far ahead of its reading a gemv prefetches (bytes): enough to cover DRAM latency at full
+ * bandwidth for one core (measured with bench/engine.sh; docs/engine.md). */
+#define EL_PREFETCH_AHEAD 4096
 
 typedef struct el_kernels {
     const char *name;
     el_dot_fn dot[EL_TYPE_COUNT];            /* indexed by the weight type */
-    el_quant_fn quant_act[EL_TYPE_COUNT];    /* indexed by vec_dot_type (Q8_0, Q8_1, Q8_K) */
-    /* several rows at once: y[r] = dot(w + r*w_stride, a), r < nr (decode's inner loop) */
-    void (*dot_rows[EL_TYPE_COUNT])(int64_t n, const uint8_t *w, size_t w_stride, int nr, const void *a, float *y);
+    el_quant_fn quant_act[EL_TYPE_COUNT];    /* indexed by vec_dot_type (F16, BF16, Q8_0, Q8_1, Q8_K) */
+    el_gemv_fn gemv[EL_TYPE_COUNT];          /* indexed by the weight type */
+    el_prep_fn prep[EL_TYPE_COUNT];          /* per weight type; NULL: gemv reads the blocks as they are */
+    /* y[i] += a * x[i]: attention's weighted sum of V rows (x from an f32 or f16 cache) */
+    void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
+    void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y);
 } el_kernels;
 
 const el_kernels *el_kernels_ref(void);
 const el_kernels *el_kernels_avx2(void);   /* NULL when the CPU lacks AVX2+FMA+F16C */
-const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512F/BW/VL */
+const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512 F/BW/DQ/VL/VNNI */
 const el_kernels *el_kernels_best(void);
 /* By name ("ref", "avx2", "avx512"); NULL when unknown or unsupported here. */
 const el_kernels *el_kernels_by_name(const char *name);
@@ -60,5 +75,20 @@ float el_dot_q3_K_ref(int64_t n, const void *w, const void *a);
 float el_dot_q4_K_ref(int64_t n, const void *w, const void *a);
 float el_dot_q5_K_ref(int64_t n, const void *w, const void *a);
 float el_dot_q6_K_ref(int64_t n, const void *w, const void *a);
+/* Activation quantizers with the numerics of ggml's x86 code (Q8_0, Q8_1: scale 127/amax, round to
+ * nearest even; Q8_K: ggml's reference, -127/max of the signed extreme), so the integer parts equal
+ * llama.cpp's on the machines we compare with. */
+void el_act_q8_0_ref(const float *x, void *y, int64_t n);
+void el_act_q8_1_ref(const float *x, void *y, int64_t n);
+void el_act_q8_K_ref(const float *x, void *y, int64_t n);
+void el_act_f32_ref(const float *x, void *y, int64_t n);
+void el_act_f16_ref(const float *x, void *y, int64_t n);
+void el_act_bf16_ref(const float *x, void *y, int64_t n);
+void el_axpy_f32_ref(int64_t n, float a, const float *x, float *y);
+void el_axpy_f16_ref(int64_t n, float a, const uint16_t *x, float *y);
+
+/* The SIMD tables themselves, without the CPU check (kernels.c checks, then calls these). */
+const el_kernels *el_kernels_avx2_table(void);
+const el_kernels *el_kernels_avx512_table(void);
 
 #endif

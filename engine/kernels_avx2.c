@@ -1,6 +1,16 @@
 /*
- * engine/kernels_avx2.c - AVX2/FMA/F16C kernels (filled in below as they are written).
+ * engine/kernels_avx2.c - the x86 kernels (kernels_x86.inc) built for
+ * AVX2 + FMA + F16C (the Makefile compiles this file alone with those flags;
+ * kernels.c calls it only on a CPU that has them).
  */
 #include "engine/kernels.h"
 
-const el_kernels *el_kernels_avx2(void) { return NULL; }
+#if defined(__x86_64__) && defined(__AVX2__)
+#include "engine/kernels_x86.inc"
+
+static const el_kernels table = X86_KERNELS("avx2");
+
+const el_kernels *el_kernels_avx2_table(void) { return &table; }
+#else
+const el_kernels *el_kernels_avx2_table(void) { return NULL; }
+#endif

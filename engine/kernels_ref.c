@@ -258,12 +258,83 @@ float el_dot_q6_K_ref(int64_t n, const void *w, const void *a)
 
 /* ---- activation quantizers ---------------------------------------------------------------------- */
 
-static void act_q8_0(const float *x, void *y, int64_t n) { quantize_row_q8_0_ref(x, y, n); }
-static void act_q8_1(const float *x, void *y, int64_t n) { quantize_row_q8_1_ref(x, y, n); }
-static void act_q8_K(const float *x, void *y, int64_t n) { quantize_row_q8_K_ref(x, y, n); }
-static void act_f32(const float *x, void *y, int64_t n) { memcpy(y, x, (size_t)n * 4); }
-static void act_f16(const float *x, void *y, int64_t n) { el_row_f32_to_f16(x, y, (size_t)n); }
-static void act_bf16(const float *x, void *y, int64_t n) { el_row_f32_to_bf16(x, y, (size_t)n); }
+/* Q8_0 and Q8_1 as ggml's AVX2 quantize_row_q8_0/q8_1: d = amax / 127, q = rint(x * (127 / amax)) */
+void el_act_q8_0_ref(const float *x, void *yv, int64_t n)
+{
+    block_q8_0 *y = yv;
+    for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = el_f32_to_f16(amax / 127.0f);
+        for (int j = 0; j < QK8_0; j++)
+            y[i].qs[j] = (int8_t)rintf(x[j] * id);
+    }
+}
+
+void el_act_q8_1_ref(const float *x, void *yv, int64_t n)
+{
+    block_q8_1 *y = yv;
+    for (int64_t i = 0; i < n / QK8_1; i++, x += QK8_1) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_1; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < QK8_1; j++) {
+            y[i].qs[j] = (int8_t)rintf(x[j] * id);
+            sum += y[i].qs[j];
+        }
+        y[i].d = el_f32_to_f16(d);
+        y[i].s = el_f32_to_f16(d * (float)sum);
+    }
+}
+
+/* Q8_K: quant_ref.c's quantizer is ggml's reference, which x86 runs too. */
+void el_act_q8_K_ref(const float *x, void *y, int64_t n) { quantize_row_q8_K_ref(x, y, n); }
+
+void el_axpy_f32_ref(int64_t n, float a, const float *x, float *y)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
+void el_axpy_f16_ref(int64_t n, float a, const uint16_t *x, float *y)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += a * el_f16_to_f32(x[i]);
+}
+
+void el_act_f32_ref(const float *x, void *y, int64_t n) { memcpy(y, x, (size_t)n * 4); }
+void el_act_f16_ref(const float *x, void *y, int64_t n) { el_row_f32_to_f16(x, y, (size_t)n); }
+void el_act_bf16_ref(const float *x, void *y, int64_t n) { el_row_f32_to_bf16(x, y, (size_t)n); }
+
+/* The scalar gemv: one dot per row, with the rows ahead prefetched (the reference is slow, but
+ * need not be slower than it must). */
+#define REF_GEMV(T)                                                                                       \
+    static void gemv_##T(int64_t n, const uint8_t *w, size_t stride, int64_t nr, const void *a, float *y) \
+    {                                                                                                     \
+        for (int64_t r = 0; r < nr; r++) {                                                                \
+            const uint8_t *wr = w + (size_t)r * stride;                                                   \
+            for (size_t o = 0; o < stride; o += 64)                                                       \
+                __builtin_prefetch(wr + EL_PREFETCH_AHEAD + o);                                           \
+            y[r] = el_dot_##T##_ref(n, wr, a);                                                            \
+        }                                                                                                 \
+    }
+REF_GEMV(f32)
+REF_GEMV(f16)
+REF_GEMV(bf16)
+REF_GEMV(q4_0)
+REF_GEMV(q4_1)
+REF_GEMV(q5_0)
+REF_GEMV(q5_1)
+REF_GEMV(q8_0)
+REF_GEMV(q2_K)
+REF_GEMV(q3_K)
+REF_GEMV(q4_K)
+REF_GEMV(q5_K)
+REF_GEMV(q6_K)
 
 static const el_kernels ref = {
     .name = "ref",
@@ -275,8 +346,16 @@ static const el_kernels ref = {
         [EL_TYPE_Q6_K] = el_dot_q6_K_ref,
     },
     .quant_act = {
-        [EL_TYPE_F32] = act_f32, [EL_TYPE_F16] = act_f16, [EL_TYPE_BF16] = act_bf16, [EL_TYPE_Q8_0] = act_q8_0, [EL_TYPE_Q8_1] = act_q8_1, [EL_TYPE_Q8_K] = act_q8_K,
+        [EL_TYPE_F32] = el_act_f32_ref, [EL_TYPE_F16] = el_act_f16_ref, [EL_TYPE_BF16] = el_act_bf16_ref, [EL_TYPE_Q8_0] = el_act_q8_0_ref, [EL_TYPE_Q8_1] = el_act_q8_1_ref, [EL_TYPE_Q8_K] = el_act_q8_K_ref,
     },
+    .gemv = {
+        [EL_TYPE_F32] = gemv_f32, [EL_TYPE_F16] = gemv_f16, [EL_TYPE_BF16] = gemv_bf16, [EL_TYPE_Q4_0] = gemv_q4_0,
+        [EL_TYPE_Q4_1] = gemv_q4_1, [EL_TYPE_Q5_0] = gemv_q5_0, [EL_TYPE_Q5_1] = gemv_q5_1, [EL_TYPE_Q8_0] = gemv_q8_0,
+        [EL_TYPE_Q2_K] = gemv_q2_K, [EL_TYPE_Q3_K] = gemv_q3_K, [EL_TYPE_Q4_K] = gemv_q4_K, [EL_TYPE_Q5_K] = gemv_q5_K,
+        [EL_TYPE_Q6_K] = gemv_q6_K,
+    },
+    .axpy_f32 = el_axpy_f32_ref,
+    .axpy_f16 = el_axpy_f16_ref,
 };
 
 const el_kernels *el_kernels_ref(void) { return &ref; }

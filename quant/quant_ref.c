@@ -424,22 +424,36 @@ void dequantize_row_q6_K(const block_q6_K *x, float *y, int64_t n)
     }
 }
 
+/*
+ * As ggml's quantize_row_q8_K_ref (Q8_K only ever holds activations, so we follow llama.cpp's
+ * rounding exactly): scale -127 / (the element of largest magnitude), which maps that element to
+ * -127; round to nearest even; d = 1 / scale; sums of 16 for the K-quants' minimums.
+ */
 void quantize_row_q8_K_ref(const float *x, block_q8_K *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
-        float amax = 0;
+        float amax = 0.0f, max = 0.0f;
         for (int j = 0; j < QK_K; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
-        y[i].d = d;
-        for (int j = 0; j < QK_K; j++)
-            y[i].qs[j] = (int8_t)clampi((int)roundf(x[j] * id), -127, 127);
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                max = x[j];
+            }
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        for (int j = 0; j < QK_K; j++) {
+            int v = (int)rintf(iscale * x[j]);
+            y[i].qs[j] = (int8_t)(v < 127 ? v : 127);
+        }
         for (int g = 0; g < QK_K / 16; g++) {
             int s = 0;
             for (int l = 0; l < 16; l++)
                 s += y[i].qs[16 * g + l];
             y[i].bsums[g] = (int16_t)s;
         }
+        y[i].d = 1.0f / iscale;
     }
 }
 

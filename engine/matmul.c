@@ -1,0 +1,155 @@
+/*
+ * engine/matmul.c - the matrix products of the forward pass (see matmul.h).
+ *
+ * Steps, all threads of the team:
+ *  1. the input rows are quantized to each distinct vec_dot_type the matrices
+ *     need, and rewritten into a kernel's own layout where the table has one
+ *     (prep). One row (a decode step of one sequence) is quantized by every
+ *     thread into its own buffer, which costs less than a barrier; more rows
+ *     are split among the threads and the team waits once.
+ *  2. the rows of all matrices, taken as one range, are cut into one
+ *     contiguous piece per thread (in blocks of 16 rows); each thread streams
+ *     its piece once: 16 rows at a time, for every token while they are in
+ *     the cache.
+ *  3. a barrier, so the outputs are complete when the caller reads them.
+ */
+#include "engine/matmul.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "quant/quant.h"
+
+#define SLOTS EL_MM_MAX_OUTS
+
+struct el_mm_scratch {
+    int64_t width;
+    int batch, threads;
+    size_t act_row, prep_row;   /* bytes per row, rounded up to 64 */
+    uint8_t *act;               /* [SLOTS][batch][act_row]: shared, for batches */
+    uint8_t *prep;              /* [SLOTS][batch][prep_row] */
+    uint8_t *own;               /* [threads][SLOTS][act_row + prep_row]: one row per thread */
+};
+
+static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+el_mm_scratch *el_mm_scratch_new(int64_t width, int batch, int threads)
+{
+    el_mm_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->width = width;
+    s->batch = batch;
+    s->threads = threads;
+    size_t a = el_act_row_bytes(EL_TYPE_F32, width); /* the widest of the activation formats */
+    s->act_row = up64(a);
+    s->prep_row = up64(EL_PREP_BYTES(width));
+    s->act = aligned_alloc(64, (size_t)SLOTS * (size_t)batch * s->act_row);
+    s->prep = aligned_alloc(64, (size_t)SLOTS * (size_t)batch * s->prep_row);
+    s->own = aligned_alloc(64, (size_t)threads * SLOTS * (s->act_row + s->prep_row));
+    if (!s->act || !s->prep || !s->own) {
+        el_mm_scratch_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void el_mm_scratch_free(el_mm_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->act);
+    free(s->prep);
+    free(s->own);
+    free(s);
+}
+
+/* The activation rows each matrix reads: per slot (distinct vec_dot_type + prep), a base and a stride. */
+typedef struct {
+    uint32_t vdt;
+    el_prep_fn prep;
+    const uint8_t *base;
+    size_t stride;
+} act_slot;
+
+void el_matmul(const el_kernels *k, el_mm_scratch *s, const float *x, int ldx, int T, const el_mm_out *outs, int n_outs)
+{
+    const int nth = omp_get_num_threads(), ith = omp_get_thread_num();
+    const int64_t K = outs[0].w->ne0;
+    act_slot slot[SLOTS];
+    int which[SLOTS], n_slots = 0;
+    for (int i = 0; i < n_outs; i++) {
+        const uint32_t vdt = el_qtraits_get(outs[i].w->type)->vec_dot_type;
+        const el_prep_fn prep = k->prep[outs[i].w->type];
+        int j = 0;
+        while (j < n_slots && !(slot[j].vdt == vdt && slot[j].prep == prep))
+            j++;
+        if (j == n_slots)
+            slot[n_slots++] = (act_slot){vdt, prep, NULL, 0};
+        which[i] = j;
+    }
+
+    /* 1. quantize (and prepare) the inputs */
+    for (int j = 0; j < n_slots; j++) {
+        act_slot *a = &slot[j];
+        if (a->vdt == EL_TYPE_F32 && !a->prep) {
+            a->base = (const uint8_t *)x;
+            a->stride = (size_t)ldx * sizeof(float);
+            continue;
+        }
+        const el_quant_fn quant = k->quant_act[a->vdt];
+        if (T == 1) {
+            uint8_t *own = s->own + ((size_t)ith * SLOTS + (size_t)j) * (s->act_row + s->prep_row);
+            quant(x, own, K);
+            if (a->prep) {
+                a->prep(K, own, own + s->act_row);
+                a->base = own + s->act_row;
+            } else {
+                a->base = own;
+            }
+        } else {
+            uint8_t *act = s->act + (size_t)j * (size_t)s->batch * s->act_row;
+            uint8_t *prep = s->prep + (size_t)j * (size_t)s->batch * s->prep_row;
+#pragma omp for schedule(static) nowait
+            for (int t = 0; t < T; t++) {
+                quant(x + (size_t)t * (size_t)ldx, act + (size_t)t * s->act_row, K);
+                if (a->prep)
+                    a->prep(K, act + (size_t)t * s->act_row, prep + (size_t)t * s->prep_row);
+            }
+            a->base = a->prep ? prep : act;
+            a->stride = a->prep ? s->prep_row : s->act_row;
+        }
+    }
+    if (T > 1) {
+#pragma omp barrier
+    }
+
+    /* 2. this thread's piece of all the rows */
+    int64_t total = 0;
+    for (int i = 0; i < n_outs; i++)
+        total += outs[i].w->ne1;
+    const int64_t blocks = (total + 15) / 16;
+    const int64_t lo = EL_MIN(total, blocks * ith / nth * 16), hi = EL_MIN(total, blocks * (ith + 1) / nth * 16);
+    int64_t first = 0;
+    for (int i = 0; i < n_outs && first < hi; first += outs[i].w->ne1, i++) {
+        const el_wmat *w = outs[i].w;
+        const int64_t r0 = EL_MAX(lo - first, 0), r1 = EL_MIN(hi - first, w->ne1);
+        const el_gemv_fn gemv = k->gemv[w->type];
+        const act_slot *a = &slot[which[i]];
+        for (int64_t rb = r0; rb < r1; rb += 16) {
+            const int64_t nr = EL_MIN(16, r1 - rb);
+            const uint8_t *wr = w->data + (size_t)rb * w->row_bytes;
+            for (int t = 0; t < T; t++) {
+                float *yt = outs[i].y + (size_t)t * (size_t)outs[i].ldy + (size_t)rb;
+                gemv(K, wr, w->row_bytes, nr, a->base + (size_t)t * a->stride, yt);
+                if (outs[i].bias)
+                    for (int64_t r = 0; r < nr; r++)
+                        yt[r] += outs[i].bias[rb + r];
+            }
+        }
+    }
+    /* 3. */
+#pragma omp barrier
+}

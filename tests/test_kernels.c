@@ -1,0 +1,198 @@
+/*
+ * tests/test_kernels.c - every SIMD kernel against the scalar reference.
+ *
+ * For each table this CPU runs (avx2, avx512) and each weight type: rows of
+ * awkward lengths (one block, odd block counts, the model widths) of weights
+ * quantized from random floats of varied magnitude, against activations
+ * quantized by the table's own quantizer.
+ *  - activation quantizers: bit-identical to the scalar ones (Q8_0, Q8_1, Q8_K,
+ *    F16), including all-zero blocks and ties for the largest magnitude;
+ *  - dot products: |simd - ref| <= 1e-5 x sum |w_i a_i| (the integer part of
+ *    every block is exact in both; only the order in which f32 block results
+ *    are added differs, docs/engine.md). The reference itself must equal the
+ *    float64 dot of the dequantized rows within the same bound, so a wrong
+ *    block layout in both would still fail.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/half.h"
+#include "engine/kernels.h"
+#include "formats/ggml_type.h"
+#include "quant/blocks.h"
+#include "quant/quant.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static double urand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+/* Normal-ish values, each 32-block with its own magnitude (1e-3 .. 1e2), some blocks zero. */
+static void fill(float *x, int64_t n)
+{
+    for (int64_t b = 0; b < n; b += 32) {
+        const double u = urand();
+        const double mag = u < 0.05 ? 0.0 : pow(10.0, -3.0 + 5.0 * urand());
+        for (int64_t i = b; i < n && i < b + 32; i++)
+            x[i] = (float)(mag * (urand() + urand() + urand() - 1.5));
+    }
+    if (n >= 64) { /* a tie for the largest magnitude, opposite signs */
+        x[40] = 7.25f;
+        x[50] = -7.25f;
+    }
+}
+
+static const el_kernels *tables[3];
+static int n_tables;
+
+static void setup(void)
+{
+    n_tables = 0;
+    if (el_kernels_avx2())
+        tables[n_tables++] = el_kernels_avx2();
+    if (el_kernels_avx512())
+        tables[n_tables++] = el_kernels_avx512();
+}
+
+TestSuite(kernels, .init = setup);
+
+static void check_type(uint32_t type, const int64_t *sizes, int n_sizes)
+{
+    if (n_tables == 0)
+        cr_skip_test("no SIMD kernel table runs on this CPU");
+    const el_qtraits *qt = el_qtraits_get(type);
+    cr_assert(qt && qt->from_float_ref, "%s: no reference quantizer", el_type_name(type));
+    const uint32_t vdt = qt->vec_dot_type;
+    const el_kernels *ref = el_kernels_ref();
+    for (int si = 0; si < n_sizes; si++) {
+        const int64_t K = sizes[si];
+        float *wf = malloc((size_t)K * 4), *af = malloc((size_t)K * 4), *wd = malloc((size_t)K * 4), *ad = malloc((size_t)K * 4);
+        uint64_t wbytes = 0;
+        cr_assert(el_type_row_bytes(type, (uint64_t)K, &wbytes));
+        const size_t abytes = el_act_row_bytes(vdt, K);
+        uint8_t *w = malloc(wbytes), *a_ref = malloc(abytes), *a_simd = malloc(abytes);
+        cr_assert(wf && af && wd && ad && w && a_ref && a_simd);
+        for (int trial = 0; trial < 20; trial++) {
+            fill(wf, K);
+            fill(af, K);
+            qt->from_float_ref(wf, w, K);
+            ref->quant_act[vdt](af, a_ref, K);
+            /* the exact dot of what the blocks hold */
+            cr_assert(el_dequantize_row(type, w, wd, K));
+            cr_assert(el_dequantize_row(vdt, a_ref, ad, K));
+            double exact = 0, l1 = 0;
+            for (int64_t i = 0; i < K; i++) {
+                exact += (double)wd[i] * ad[i];
+                l1 += fabs((double)wd[i] * ad[i]);
+            }
+            if (vdt == EL_TYPE_Q8_1) {
+                /* Q4_1/Q5_1 add min x s per block, and s is d x sum(q) rounded to f16 (as ggml) */
+                const block_q8_1 *ab = (const block_q8_1 *)a_ref;
+                const size_t wb = (size_t)wbytes / (size_t)(K / 32);
+                for (int64_t b = 0; b < K / 32; b++) {
+                    uint16_t m;
+                    memcpy(&m, w + (size_t)b * wb + 2, 2); /* block_q4_1 / block_q5_1: d, m, ... */
+                    double sum = 0;
+                    for (int l = 0; l < 32; l++)
+                        sum += ad[32 * b + l];
+                    exact += (double)el_f16_to_f32(m) * ((double)el_f16_to_f32(ab[b].s) - sum);
+                }
+            }
+            const double tol = 1e-5 * l1 + 1e-30;
+            const float r = ref->dot[type](K, w, a_ref);
+            cr_assert(fabs(r - exact) <= tol, "%s K=%lld: ref %.9g, exact %.9g (tol %.3g)", el_type_name(type),
+                      (long long)K, r, exact, tol);
+            for (int ti = 0; ti < n_tables; ti++) {
+                const el_kernels *k = tables[ti];
+                k->quant_act[vdt](af, a_simd, K);
+                cr_assert(memcmp(a_ref, a_simd, abytes) == 0, "%s: %s activation quantizer differs from the reference (K=%lld)",
+                          k->name, el_type_name(vdt), (long long)K);
+                const float s = k->dot[type](K, w, a_simd);
+                cr_assert(fabs(s - r) <= tol, "%s %s K=%lld: %.9g, reference %.9g (tol %.3g)", k->name,
+                          el_type_name(type), (long long)K, s, r, tol);
+            }
+        }
+        free(wf);
+        free(af);
+        free(wd);
+        free(ad);
+        free(w);
+        free(a_ref);
+        free(a_simd);
+    }
+}
+
+static const int64_t float_sizes[] = {1, 3, 8, 15, 16, 17, 31, 33, 64, 100, 576, 1001};
+static const int64_t block_sizes[] = {32, 64, 96, 288, 576, 1056};
+static const int64_t k_sizes[] = {256, 512, 768, 1536, 2816};
+#define N(a) ((int)(sizeof(a) / sizeof(a[0])))
+
+Test(kernels, f32) { check_type(EL_TYPE_F32, float_sizes, N(float_sizes)); }
+Test(kernels, f16) { check_type(EL_TYPE_F16, float_sizes, N(float_sizes)); }
+Test(kernels, bf16) { check_type(EL_TYPE_BF16, float_sizes, N(float_sizes)); }
+Test(kernels, q8_0) { check_type(EL_TYPE_Q8_0, block_sizes, N(block_sizes)); }
+Test(kernels, q4_0) { check_type(EL_TYPE_Q4_0, block_sizes, N(block_sizes)); }
+Test(kernels, q4_1) { check_type(EL_TYPE_Q4_1, block_sizes, N(block_sizes)); }
+Test(kernels, q5_0) { check_type(EL_TYPE_Q5_0, block_sizes, N(block_sizes)); }
+Test(kernels, q5_1) { check_type(EL_TYPE_Q5_1, block_sizes, N(block_sizes)); }
+Test(kernels, q4_K) { check_type(EL_TYPE_Q4_K, k_sizes, N(k_sizes)); }
+Test(kernels, q5_K) { check_type(EL_TYPE_Q5_K, k_sizes, N(k_sizes)); }
+Test(kernels, q6_K) { check_type(EL_TYPE_Q6_K, k_sizes, N(k_sizes)); }
+
+/* The Q8_K quantizer maps the element of largest magnitude to -127 - the first of a tie. */
+Test(kernels, q8_K_tie_goes_to_the_first)
+{
+    float x[256] = {0};
+    x[3] = -2.0f;
+    x[9] = 2.0f;
+    uint8_t b[sizeof(float) + 256 + 32];
+    const el_kernels *ks[] = {el_kernels_ref(), el_kernels_avx2(), el_kernels_avx512()};
+    for (int i = 0; i < 3; i++) {
+        if (!ks[i])
+            continue;
+        ks[i]->quant_act[EL_TYPE_Q8_K](x, b, 256);
+        float d;
+        memcpy(&d, b, 4);
+        const int8_t *qs = (const int8_t *)(b + 4);
+        cr_assert_eq(qs[3], -127, "%s", ks[i]->name);
+        cr_assert_eq(qs[9], 127, "%s", ks[i]->name);
+        cr_assert_float_eq(d, 2.0f / 127.0f, 1e-9, "%s: d %g", ks[i]->name, d);
+    }
+}
+
+Test(kernels, axpy)
+{
+    if (n_tables == 0)
+        cr_skip_test("no SIMD kernel table runs on this CPU");
+    for (int64_t n = 1; n < 80; n += 7) {
+        float x[80], y0[80], y1[80];
+        uint16_t h[80];
+        fill(x, n);
+        for (int64_t i = 0; i < n; i++) {
+            h[i] = el_f32_to_f16(x[i] * 1e-3f);
+            y0[i] = (float)urand();
+        }
+        for (int ti = 0; ti < n_tables; ti++) {
+            memcpy(y1, y0, sizeof y0);
+            float yr[80];
+            memcpy(yr, y0, sizeof y0);
+            el_axpy_f32_ref(n, 0.37f, x, yr);
+            tables[ti]->axpy_f32(n, 0.37f, x, y1);
+            for (int64_t i = 0; i < n; i++)
+                cr_assert_float_eq(y1[i], yr[i], 1e-6f * (fabsf(yr[i]) + 1), "%s axpy_f32", tables[ti]->name);
+            memcpy(y1, y0, sizeof y0);
+            memcpy(yr, y0, sizeof y0);
+            el_axpy_f16_ref(n, -1.5f, h, yr);
+            tables[ti]->axpy_f16(n, -1.5f, h, y1);
+            for (int64_t i = 0; i < n; i++)
+                cr_assert_float_eq(y1[i], yr[i], 1e-6f * (fabsf(yr[i]) + 1), "%s axpy_f16", tables[ti]->name);
+        }
+    }
+}
