@@ -15,6 +15,7 @@
  * name the lines.
  */
 #include "engine/context.h"
+#include "engine/attention.h"
 #include "engine/matmul.h"
 
 #include <math.h>
@@ -41,7 +42,8 @@ struct el_context {
     float *x, *xn, *q, *kv_k, *kv_v, *att, *tmp, *hb, *hb2, *qkv;
     float *cs;                  /* per token: n_rot/2 (cos, sin) pairs */
     el_mm_scratch *mm;          /* quantized activation rows */
-    float *scores;              /* per thread: n_ctx */
+    el_attn attn;               /* attention's shape, and its scratch */
+    el_attn_scratch *as;
     float *logits;              /* n_outputs x n_vocab */
     int *out_rows;
     int n_out;
@@ -75,7 +77,7 @@ void el_context_free(el_context *c)
     free(c->qkv);
     free(c->cs);
     el_mm_scratch_free(c->mm);
-    free(c->scores);
+    el_attn_scratch_free(c->as);
     free(c->logits);
     free(c->out_rows);
     free(c);
@@ -138,7 +140,11 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
     c->mm = el_mm_scratch_new((int64_t)EL_MAX(EL_MAX(E, Q), F), p.n_batch, p.n_threads);
     if (!c->mm)
         ok = false;
-    c->scores = zalloc((size_t)p.n_threads * ((size_t)p.n_ctx + (size_t)hp->head_dim) * 4, &ok);
+    c->attn = (el_attn){c->k, hp->n_head, hp->n_head_kv, hp->head_dim, c->kv_dim, p.n_ctx, p.n_seq, c->kv_elt,
+                        hp->attn_scale, hp->attn_softcap};
+    c->as = el_attn_scratch_new(&c->attn, p.n_batch, p.n_threads);
+    if (!c->as)
+        ok = false;
     c->logits = zalloc((size_t)p.n_outputs * (size_t)hp->n_vocab * 4, &ok);
     c->out_rows = zalloc(B * sizeof(int), &ok);
     if (!ok) {
@@ -223,68 +229,18 @@ static void matmul(el_context *c, const el_wmat *w, const float *x, int ldx, int
 
 /* ---- 4. attention ------------------------------------------------------------------------------------ */
 
-/*
- * softmax(q k^T * scale [soft-capped]) v over the sequence's cache, for one
- * token and head. With an f16 cache, q and the probabilities are rounded to
- * f16 before they meet K and V, as ggml's matrix products do (the cache's type
- * is their vec_dot_type); sums of exponentials in double, as ggml.
- * `scores` holds n_ctx floats plus head_dim halves of scratch.
- */
-static void attend(el_context *c, int il, int seq, int pos, const float *q, int h, float *out, float *scores)
+/* past_key_value.update: K/V head g of the token at (seq, pos) into this layer's cache */
+static void kv_store(el_context *c, int il, int seq, int pos, int g, const float *k, const float *v)
 {
-    const el_hparams *hp = &c->m->hp;
-    const int hd = hp->head_dim, g = h / (hp->n_head / hp->n_head_kv);
-    const size_t row = (size_t)c->kv_dim * c->kv_elt;
-    const size_t base = ((((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) * (size_t)c->kv_dim +
-                         (size_t)g * (size_t)hd) * c->kv_elt;
-    const uint8_t *kc = c->k_cache + base, *vc = c->v_cache + base;
-    const bool f16 = c->kv_elt == 2;
-    uint16_t *q16 = (uint16_t *)(void *)(scores + c->p.n_ctx);
-    const void *qv = q;
-    if (f16) {
-        c->k->quant_act[EL_TYPE_F16](q, q16, hd);
-        qv = q16;
-    }
-    const el_dot_fn dot = c->k->dot[f16 ? EL_TYPE_F16 : EL_TYPE_F32];
-    int p0 = 0;
-    if (c->m->layers[il].swa && pos - hp->n_swa + 1 > 0)
-        p0 = pos - hp->n_swa + 1;
-    float max = -INFINITY;
-    for (int p = p0; p <= pos; p++) {
-        float s = dot(hd, kc + (size_t)p * row, qv) * hp->attn_scale;
-        if (hp->attn_softcap > 0)
-            s = softcap(s, hp->attn_softcap);
-        scores[p] = s;
-        if (s > max)
-            max = s;
-    }
-    double sum = 0;
-    for (int p = p0; p <= pos; p++) {
-        scores[p] = expf(scores[p] - max);
-        sum += scores[p];
-    }
-    const float inv = (float)(1.0 / sum);
-    memset(out, 0, (size_t)hd * sizeof *out);
-    for (int p = p0; p <= pos; p++) {
-        float a = scores[p] * inv;
-        if (f16) {
-            a = el_f16_to_f32(el_f32_to_f16(a));
-            c->k->axpy_f16(hd, a, (const uint16_t *)(const void *)(vc + (size_t)p * row), out);
-        } else {
-            c->k->axpy_f32(hd, a, (const float *)(const void *)(vc + (size_t)p * row), out);
-        }
-    }
-}
-
-static void kv_store(el_context *c, int il, int seq, int pos, const float *k, const float *v)
-{
-    size_t off = ((((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) + (size_t)pos) * (size_t)c->kv_dim;
+    const int hd = c->m->hp.head_dim;
+    size_t off = ((((size_t)il * (size_t)c->p.n_seq + (size_t)seq) * (size_t)c->p.n_ctx) + (size_t)pos) * (size_t)c->kv_dim +
+                 (size_t)g * (size_t)hd;
     if (c->kv_elt == 2) {
-        el_row_f32_to_f16(k, (uint16_t *)(void *)c->k_cache + off, (size_t)c->kv_dim);
-        el_row_f32_to_f16(v, (uint16_t *)(void *)c->v_cache + off, (size_t)c->kv_dim);
+        el_row_f32_to_f16(k, (uint16_t *)(void *)c->k_cache + off, (size_t)hd);
+        el_row_f32_to_f16(v, (uint16_t *)(void *)c->v_cache + off, (size_t)hd);
     } else {
-        memcpy((float *)(void *)c->k_cache + off, k, (size_t)c->kv_dim * 4);
-        memcpy((float *)(void *)c->v_cache + off, v, (size_t)c->kv_dim * 4);
+        memcpy((float *)(void *)c->k_cache + off, k, (size_t)hd * 4);
+        memcpy((float *)(void *)c->v_cache + off, v, (size_t)hd * 4);
     }
 }
 
@@ -342,7 +298,6 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
 
 #pragma omp parallel num_threads(c->p.n_threads)
     {
-        float *scores = c->scores + (size_t)omp_get_thread_num() * ((size_t)c->p.n_ctx + (size_t)hp->head_dim);
 
         /* inputs_embeds = embed_tokens(input_ids) (Gemma: * sqrt(hidden_size)) */
 #pragma omp for schedule(static)
@@ -373,10 +328,23 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
 
         for (int il = 0; il < hp->n_layer; il++) {
             const el_layer *L = &m->layers[il];
-            /* hidden_states = input_layernorm(hidden_states) */
+            /*
+             * hidden_states = input_layernorm(hidden_states), after the previous layer's
+             * residual + mlp(...) (Gemma 2: post_feedforward_layernorm first) - one step, one barrier
+             */
+            const el_layer *P = il > 0 ? &m->layers[il - 1] : NULL;
 #pragma omp for schedule(static)
-            for (int t = 0; t < T; t++)
-                rmsnorm(c->xn + (size_t)t * E, c->x + (size_t)t * E, L->attn_norm, E, hp->norm_eps);
+            for (int t = 0; t < T; t++) {
+                float *x = c->x + (size_t)t * E;
+                if (P) {
+                    float *o = c->tmp + (size_t)t * E;
+                    if (P->post_ffw_norm)
+                        rmsnorm(o, o, P->post_ffw_norm, E, hp->norm_eps);
+                    for (int i = 0; i < E; i++)
+                        x[i] += o[i];
+                }
+                rmsnorm(c->xn + (size_t)t * E, x, L->attn_norm, E, hp->norm_eps);
+            }
             /* q, k, v = q_proj(h), k_proj(h), v_proj(h) (Phi-3: one qkv_proj, split) */
             if (L->wqkv.data) {
                 matmul(c, &L->wqkv, c->xn, E, T, c->qkv, Q + 2 * KV, NULL);
@@ -393,28 +361,27 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
             }
             /* Qwen3: q_norm/k_norm per head; then apply_rotary_pos_emb(q, k); past_key_value.update(k, v) */
 #pragma omp for schedule(static)
-            for (int t = 0; t < T; t++) {
-                float *q = c->q + (size_t)t * Q, *k = c->kv_k + (size_t)t * KV;
+            for (int th = 0; th < T * (NH + NKV); th++) {
+                const int t = th / (NH + NKV), h = th % (NH + NKV);
                 const float *cs = c->cs + (size_t)t * R;
-                for (int h = 0; h < NH; h++) {
+                if (h < NH) {
+                    float *q = c->q + (size_t)t * Q + (size_t)h * hd;
                     if (L->q_norm)
-                        rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, hp->norm_eps);
-                    rope(q + h * hd, R, cs, hp->rope_neox);
-                }
-                for (int h = 0; h < NKV; h++) {
+                        rmsnorm(q, q, L->q_norm, hd, hp->norm_eps);
+                    rope(q, R, cs, hp->rope_neox);
+                } else {
+                    const int g = h - NH;
+                    float *k = c->kv_k + (size_t)t * KV + (size_t)g * hd;
                     if (L->k_norm)
-                        rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, hp->norm_eps);
-                    rope(k + h * hd, R, cs, hp->rope_neox);
+                        rmsnorm(k, k, L->k_norm, hd, hp->norm_eps);
+                    rope(k, R, cs, hp->rope_neox);
+                    kv_store(c, il, b->seq ? b->seq[t] : 0, b->pos[t], g, k, c->kv_v + (size_t)t * KV + (size_t)g * hd);
                 }
-                kv_store(c, il, b->seq ? b->seq[t] : 0, b->pos[t], k, c->kv_v + (size_t)t * KV);
             }
-            /* attn_output = softmax(q k^T / sqrt(d) [+ soft-cap] + causal mask) v, per head */
-#pragma omp for schedule(dynamic, 4)
-            for (int th = 0; th < T * NH; th++) {
-                const int t = th / NH, h = th % NH;
-                attend(c, il, b->seq ? b->seq[t] : 0, b->pos[t], c->q + (size_t)t * Q + (size_t)h * hd, h,
-                       c->att + (size_t)t * Q + (size_t)h * hd, scores);
-            }
+            /* attn_output = softmax(q k^T / sqrt(d) [+ soft-cap] + causal mask) v, per head (engine/attention.c) */
+            const size_t layer_off = (size_t)il * (size_t)c->p.n_seq * (size_t)c->p.n_ctx * (size_t)KV * c->kv_elt;
+            el_attention(&c->attn, c->as, c->k_cache + layer_off, c->v_cache + layer_off, L->swa ? hp->n_swa : 0, c->q, Q,
+                         c->att, Q, T, b->pos, b->seq);
             /* hidden_states = residual + o_proj(attn_output) (Gemma 2: post_attention_layernorm first) */
             matmul(c, &L->wo, c->att, Q, T, c->tmp, E, L->bo);
 #pragma omp for schedule(static)
@@ -427,37 +394,34 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
                 /* post_attention_layernorm (Gemma 2: pre_feedforward_layernorm) */
                 rmsnorm(c->xn + (size_t)t * E, x, L->ffn_norm, E, hp->norm_eps);
             }
-            /* down_proj(act_fn(gate_proj(x)) * up_proj(x)); Phi-3: gate_up_proj, gate first */
+            /* down_proj(act_fn(gate_proj(x)) * up_proj(x)); Phi-3: gate_up_proj, gate first. The
+             * activation is split by element, so one token keeps every thread busy. */
+            const int64_t TF = (int64_t)T * F;
             if (!L->ffn_gate.data) {
                 matmul(c, &L->ffn_up, c->xn, E, T, c->hb, 2 * F, L->b_up);
 #pragma omp for schedule(static)
-                for (int t = 0; t < T; t++) {
-                    const float *gu = c->hb + (size_t)t * 2 * F;
-                    float *h = c->hb2 + (size_t)t * F;
-                    for (int i = 0; i < F; i++)
-                        h[i] = silu(gu[i]) * gu[F + i];
+                for (int64_t i = 0; i < TF; i++) {
+                    const float *gu = c->hb + (size_t)(i / F) * 2 * F;
+                    c->hb2[i] = silu(gu[i % F]) * gu[F + i % F];
                 }
             } else {
                 const el_mm_out gu[2] = {{&L->ffn_gate, c->hb, F, L->b_gate}, {&L->ffn_up, c->hb2, F, L->b_up}};
                 el_matmul(c->k, c->mm, c->xn, E, T, gu, 2);
 #pragma omp for schedule(static)
-                for (int t = 0; t < T; t++) {
-                    const float *g = c->hb + (size_t)t * F;
-                    float *h = c->hb2 + (size_t)t * F;
-                    for (int i = 0; i < F; i++)
-                        h[i] *= hp->geglu ? gelu_tanh(g[i]) : silu(g[i]);
-                }
+                for (int64_t i = 0; i < TF; i++)
+                    c->hb2[i] *= hp->geglu ? gelu_tanh(c->hb[i]) : silu(c->hb[i]);
             }
             matmul(c, &L->ffn_down, c->hb2, F, T, c->tmp, E, L->b_down);
-            /* hidden_states = residual + mlp(...) (Gemma 2: post_feedforward_layernorm first) */
+        }
+        /* the last layer's residual + mlp(...) */
+        const el_layer *P = &m->layers[hp->n_layer - 1];
 #pragma omp for schedule(static)
-            for (int t = 0; t < T; t++) {
-                float *o = c->tmp + (size_t)t * E, *x = c->x + (size_t)t * E;
-                if (L->post_ffw_norm)
-                    rmsnorm(o, o, L->post_ffw_norm, E, hp->norm_eps);
-                for (int i = 0; i < E; i++)
-                    x[i] += o[i];
-            }
+        for (int t = 0; t < T; t++) {
+            float *o = c->tmp + (size_t)t * E, *x = c->x + (size_t)t * E;
+            if (P->post_ffw_norm)
+                rmsnorm(o, o, P->post_ffw_norm, E, hp->norm_eps);
+            for (int i = 0; i < E; i++)
+                x[i] += o[i];
         }
         /* logits = lm_head(norm(hidden_states)) for the rows asked for (Gemma 2: final soft-cap) */
 #pragma omp for schedule(static)

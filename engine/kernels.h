@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/gemm.h"
 #include "formats/ggml_type.h"
 
 /* n elements of a weight row `w` (in its type) against an activation row `a` (in vec_dot_type). */
@@ -38,7 +39,9 @@ typedef void (*el_prep_fn)(int64_t n, const void *a, void *out);
 
 /* How far ahead of its reading a gemv prefetches (bytes): enough to cover DRAM latency at full
  * bandwidth for one core (measured with bench/engine.sh; docs/engine.md). */
+#ifndef EL_PREFETCH_AHEAD
 #define EL_PREFETCH_AHEAD 4096
+#endif
 
 typedef struct el_kernels {
     const char *name;
@@ -49,11 +52,12 @@ typedef struct el_kernels {
     /* y[i] += a * x[i]: attention's weighted sum of V rows (x from an f32 or f16 cache) */
     void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
     void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y);
+    const el_gemm *gemm;                     /* matrix x matrix (engine/gemm.h); NULL: gemv per token */
 } el_kernels;
 
 const el_kernels *el_kernels_ref(void);
 const el_kernels *el_kernels_avx2(void);   /* NULL when the CPU lacks AVX2+FMA+F16C */
-const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512 F/BW/DQ/VL/VNNI */
+const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512 F/BW/DQ/VL/VNNI/VBMI */
 const el_kernels *el_kernels_best(void);
 /* By name ("ref", "avx2", "avx512"); NULL when unknown or unsupported here. */
 const el_kernels *el_kernels_by_name(const char *name);

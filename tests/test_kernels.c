@@ -7,7 +7,8 @@
  * quantized by the table's own quantizer.
  *  - activation quantizers: bit-identical to the scalar ones (Q8_0, Q8_1, Q8_K,
  *    F16), including all-zero blocks and ties for the largest magnitude;
- *  - dot products: |simd - ref| <= 1e-5 x sum |w_i a_i| (the integer part of
+ *  - dot products, and the decode kernels (gemv, with their own activation
+ *    layouts) over several rows: |simd - ref| <= 1e-5 x sum |w_i a_i| (the integer part of
  *    every block is exact in both; only the order in which f32 block results
  *    are added differs, docs/engine.md). The reference itself must equal the
  *    float64 dot of the dequantized rows within the same bound, so a wrong
@@ -78,11 +79,14 @@ static void check_type(uint32_t type, const int64_t *sizes, int n_sizes)
         cr_assert(el_type_row_bytes(type, (uint64_t)K, &wbytes));
         const size_t abytes = el_act_row_bytes(vdt, K);
         uint8_t *w = malloc(wbytes), *a_ref = malloc(abytes), *a_simd = malloc(abytes);
-        cr_assert(wf && af && wd && ad && w && a_ref && a_simd);
+        uint8_t *rows = malloc(3 * (size_t)wbytes), *prep = aligned_alloc(64, (EL_PREP_BYTES(K) + 63) / 64 * 64);
+        cr_assert(wf && af && wd && ad && w && a_ref && a_simd && rows && prep);
         for (int trial = 0; trial < 20; trial++) {
             fill(wf, K);
             fill(af, K);
             qt->from_float_ref(wf, w, K);
+            for (int r3 = 0; r3 < 3; r3++)
+                memcpy(rows + (size_t)r3 * (size_t)wbytes, w, (size_t)wbytes);
             ref->quant_act[vdt](af, a_ref, K);
             /* the exact dot of what the blocks hold */
             cr_assert(el_dequantize_row(type, w, wd, K));
@@ -117,6 +121,44 @@ static void check_type(uint32_t type, const int64_t *sizes, int n_sizes)
                 const float s = k->dot[type](K, w, a_simd);
                 cr_assert(fabs(s - r) <= tol, "%s %s K=%lld: %.9g, reference %.9g (tol %.3g)", k->name,
                           el_type_name(type), (long long)K, s, r, tol);
+                /* the decode kernel over rows (this row and copies), through its own activation layout */
+                const void *ga = a_simd;
+                if (k->prep[type]) {
+                    k->prep[type](K, a_simd, prep);
+                    ga = prep;
+                }
+                float y[3] = {0};
+                k->gemv[type](K, rows, (size_t)wbytes, 3, ga, y);
+                for (int r3 = 0; r3 < 3; r3++)
+                    cr_assert(fabs(y[r3] - r) <= tol, "%s %s gemv K=%lld row %d: %.9g, reference %.9g (tol %.3g)", k->name,
+                              el_type_name(type), (long long)K, r3, y[r3], r, tol);
+                /* the packed matrix kernels: the 3 rows (13 more left empty) against the activation
+                 * repeated as 11 tokens (a full tile and a partial one) */
+                const el_gemm *g = k->gemm;
+                if (g && g->panel_bytes(type, K)) {
+                    const size_t ab = g->act_bytes(type, K);
+                    uint8_t *panel = aligned_alloc(64, (g->panel_bytes(type, K) + 63) / 64 * 64);
+                    uint8_t *acts = aligned_alloc(64, 11 * ab);
+                    float out[11 * 20];
+                    cr_assert(panel && acts);
+                    g->pack_w(type, K, rows, (size_t)wbytes, 3, panel);
+                    for (int t = 0; t < 11; t++)
+                        g->pack_a(type, K, a_simd, acts + (size_t)t * ab);
+                    for (int i = 0; i < 11 * 20; i++)
+                        out[i] = -12345.0f;
+                    g->run(type, K, panel, 3, acts, ab, 11, out, 20);
+                    for (int t = 0; t < 11; t++)
+                        for (int r3 = 0; r3 < 20; r3++) {
+                            const float v = out[t * 20 + r3];
+                            if (r3 >= 3)
+                                cr_assert(v == -12345.0f, "%s %s gemm wrote beyond its rows", k->name, el_type_name(type));
+                            else
+                                cr_assert(fabs(v - r) <= tol, "%s %s gemm K=%lld token %d row %d: %.9g, reference %.9g (tol %.3g)",
+                                          k->name, el_type_name(type), (long long)K, t, r3, v, r, tol);
+                        }
+                    free(panel);
+                    free(acts);
+                }
             }
         }
         free(wf);
@@ -126,6 +168,8 @@ static void check_type(uint32_t type, const int64_t *sizes, int n_sizes)
         free(w);
         free(a_ref);
         free(a_simd);
+        free(rows);
+        free(prep);
     }
 }
 

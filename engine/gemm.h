@@ -1,0 +1,50 @@
+/*
+ * engine/gemm.h - matrix x matrix for prefill and batches (many tokens, one
+ * weight matrix), where the decode kernels' one-row-at-a-time dot products
+ * leave most of the arithmetic units idle.
+ *
+ * The weights are repacked on the fly, 16 rows at a time, into a panel the
+ * vector registers read directly: for integer types the quants of the 16
+ * rows interleaved 4 bytes at a time (one 64-byte vector = 4 consecutive
+ * quants of 16 rows), unsigned with a per-type offset, with a scale (and
+ * minimum) per row per group of 16 or 32; for float types, f32 values
+ * interleaved one element at a time. A panel is packed once per call and
+ * then meets every token of the batch while it sits in the cache. The
+ * activations are repacked once per call too (quants made contiguous, scales
+ * and sums beside them), and each group of 4 of them is broadcast against a
+ * whole vector of 16 rows.
+ *
+ * Numerics are those of the decode kernels: exact integer products per
+ * group, f32 scaling and sums (the group order differs, docs/engine.md).
+ */
+#ifndef EL_ENGINE_GEMM_H
+#define EL_ENGINE_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EL_GEMM_ROWS 16
+
+typedef struct el_gemm {
+    /* bytes of one panel of EL_GEMM_ROWS rows of n elements of `type`; 0 when the type is not handled */
+    size_t (*panel_bytes)(uint32_t type, int64_t n);
+    /* pack nr (<= 16) rows, stride bytes apart; missing rows are zero */
+    void (*pack_w)(uint32_t type, int64_t n, const uint8_t *w, size_t stride, int nr, void *panel);
+    /* bytes of one packed activation row (64-byte multiple), and the packing of one row in the
+     * weight type's vec_dot_type */
+    size_t (*act_bytes)(uint32_t type, int64_t n);
+    void (*pack_a)(uint32_t type, int64_t n, const void *a, void *out);
+    /* y[t * ldy + r] = (row r) . (activation t) for r < nr, t < nt; acts act_stride bytes apart */
+    void (*run)(uint32_t type, int64_t n, const void *panel, int nr, const uint8_t *acts, size_t act_stride, int nt,
+                float *y, size_t ldy);
+} el_gemm;
+
+/* Upper bounds for scratch sizing (any type, any table). */
+#define EL_GEMM_PANEL_MAX(n) ((size_t)(n) * 64 + 4096)
+#define EL_GEMM_ACT_MAX(n) ((size_t)(n) * 4 + 4096)
+
+/* The AVX-512 VNNI implementation (gemm_avx512.c, built on x86-64 only; kernels.c hands it out
+ * only on CPUs that run it). */
+extern const el_gemm el_gemm_avx512_ops;
+
+#endif
