@@ -63,10 +63,12 @@ endif
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 edgelm: $(CMD_OBJ) $(LIB)
-	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(LIB)
 	$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CRIT_LIBS) $(LDLIBS_)

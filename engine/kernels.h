@@ -35,7 +35,7 @@ typedef void (*el_gemv_fn)(int64_t n, const uint8_t *w, size_t stride, int64_t n
 /* Rewrite one activation row (vec_dot_type blocks) into the layout a gemv reads (at most
  * EL_PREP_BYTES(n) bytes, 64-byte aligned output). */
 typedef void (*el_prep_fn)(int64_t n, const void *a, void *out);
-#define EL_PREP_BYTES(n) ((size_t)(n) * 2 + 1024)
+#define EL_PREP_BYTES(n) ((size_t)(n) * 4 + 1024)
 
 /* How far ahead of its reading a gemv prefetches (bytes): enough to cover DRAM latency at full
  * bandwidth for one core (measured with bench/engine.sh; docs/engine.md). */

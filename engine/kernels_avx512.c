@@ -26,6 +26,10 @@ static void avx512_gemv_q6_K(int64_t n, const uint8_t *w, size_t stride, int64_t
 static void prep_g4(int64_t n, const void *a, void *out);
 static void prep_p2(int64_t n, const void *a, void *out);
 static void prep_k4(int64_t n, const void *a, void *out);
+static void avx512_gemv_f16(int64_t n, const uint8_t *w, size_t stride, int64_t nr, const void *a, float *y);
+static void prep_f16(int64_t n, const void *a, void *out);
+#define GEMV_F16 avx512_gemv_f16
+#define PREP_F16 prep_f16
 #define GEMV_Q4_0 avx512_gemv_q4_0
 #define PREP_Q4_0 prep_g4
 #define GEMV_Q5_0 avx512_gemv_q5_0
@@ -175,8 +179,11 @@ G4_GEMV(q5_0, 22)
 
 /* ---- Q8_0: two blocks at a time --------------------------------------------------------------------------- */
 
+/* Two activation blocks; lane i of the products covers bytes 4i..4i+3; ns[i] = -128 x their sum
+ * (the weights enter as q + 128, unsigned). */
 typedef struct {
     int8_t y[64];
+    int32_t ns[16];
     float da[16];
 } p2_t;
 
@@ -192,6 +199,8 @@ static void prep_p2(int64_t n, const void *a, void *out)
             for (int l = 0; l < 8; l++)
                 p[i].da[8 * b + l] = el_f16_to_f32(y[2 * i + b].d);
         }
+        for (int l = 0; l < 16; l++)
+            p[i].ns[l] = -128 * (p[i].y[4 * l] + p[i].y[4 * l + 1] + p[i].y[4 * l + 2] + p[i].y[4 * l + 3]);
     }
 }
 
@@ -201,10 +210,9 @@ static inline __m512 q8_0_pair(const uint8_t *p, int64_t bytes, const p2_t *a, _
     const __m512i z1 = _mm512_maskz_loadu_epi8(first_bytes(bytes - 64), p + 64);
     const __m512i q = _mm512_permutex2var_epi8(z0, _mm512_load_si512(idx_q8_0), z1);
     const __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(z0, _mm512_load_si512(idxd_q8_0), z1)));
-    /* s8 x s8 as |q| x (a with q's sign) */
-    const __m512i y = _mm512_load_si512(a->y);
-    const __m512i ys = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(q), _mm512_setzero_si512(), y);
-    const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(q), ys);
+    /* (q + 128) x a, minus 128 x sum(a) from the prep */
+    const __m512i u = _mm512_xor_si512(q, _mm512_set1_epi8((char)0x80));
+    const __m512i s = _mm512_dpbusd_epi32(_mm512_load_si512(a->ns), u, _mm512_load_si512(a->y));
     return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_load_ps(a->da)), dw, acc);
 }
 
@@ -382,6 +390,39 @@ static void avx512_gemv_q6_K(int64_t n, const uint8_t *w, size_t stride, int64_t
         for (int64_t i = 0; i < n / QK_K; i++)
             acc = q6_K_block(&x[i], &p[i], acc);
         y[r] = _mm512_reduce_add_ps(acc);
+    }
+}
+
+/* ---- F16: the activation row converted to f32 once (exact: it was rounded to f16) ---------------------- */
+
+static void prep_f16(int64_t n, const void *a, void *out)
+{
+    const uint16_t *h = a;
+    float *f = out;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_store_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(h + i))));
+    for (; i < n; i++)
+        f[i] = el_f16_to_f32(h[i]);
+}
+
+static void avx512_gemv_f16(int64_t n, const uint8_t *w, size_t stride, int64_t nr, const void *a, float *y)
+{
+    const float *x = a;
+    for (int64_t r = 0; r < nr; r++) {
+        const uint16_t *wr = (const uint16_t *)(const void *)(w + (size_t)r * stride);
+        PREFETCH_ROW(wr, stride);
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+        int64_t i = 0;
+        for (; i + 32 <= n; i += 32) {
+            s0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(wr + i))), _mm512_load_ps(x + i), s0);
+            s1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(wr + i + 16))), _mm512_load_ps(x + i + 16), s1);
+        }
+        for (; i < n; i += 16) {
+            const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+            s0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, wr + i)), _mm512_maskz_loadu_ps(m, x + i), s0);
+        }
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
     }
 }
 

@@ -1,0 +1,84 @@
+#!/bin/sh
+# bench/engine.sh - engine speed on the SmolLM2-135M shape: prefill 512 and decode 128 tokens/s,
+# edgelm side by side with llama.cpp's llama-bench, and decode against the memory roofline.
+#
+#   sh bench/engine.sh [ROUNDS]          (default 5)
+#
+# Models (built once in bench/out/engine/): `edgelm synth` with ../shared/models/smollm2-135m
+# (random weights, the real shapes and tokenizer), converted to F16 by edgelm; Q8_0, Q4_0 and
+# Q4_K_M made from that F16 file by llama.cpp's llama-quantize (edgelm's own quantizer is issue 6).
+# llama.cpp is not part of edgelm: build it anywhere and point LLAMA_BIN at its bin folder
+# (default ../peer/llama.cpp/build/bin); without it only the F16 and Q8_0 rows of edgelm run.
+#
+# Method: both programs on the same files, 2 threads (THREADS=...), F16 KV cache, no flash
+# attention; each round runs edgelm then llama-bench once per model (pp512 from an empty cache,
+# then tg128 one token at a time, as llama-bench does), so both see the same machine load; the
+# table holds the median over the rounds. Read bandwidth: every thread sums its share of a 1 GiB
+# buffer (best of 5). Roofline = bandwidth / bytes of weights one decode step reads.
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-5}
+THREADS=${THREADS:-2}
+SHARED=${EDGELM_SHARED:-../shared}
+LLAMA_BIN=${LLAMA_BIN:-../peer/llama.cpp/build/bin}
+OUT=bench/out/engine
+mkdir -p "$OUT"
+make -s edgelm build/libedgelm.a >/dev/null
+gcc -std=c11 -D_GNU_SOURCE -O2 -I. bench/engine_bench.c build/libedgelm.a \
+    $(pkg-config --libs jansson libpcre2-8 libutf8proc zlib libarchive) -fopenmp -lm -o "$OUT/engine_bench"
+
+HAVE_LLAMA=0
+[ -x "$LLAMA_BIN/llama-bench" ] && [ -x "$LLAMA_BIN/llama-quantize" ] && HAVE_LLAMA=1
+if [ ! -s "$OUT/f16.gguf" ]; then
+    [ -f "$SHARED/models/smollm2-135m/config.json" ] || { echo "bench/engine.sh: $SHARED/models/smollm2-135m is missing" >&2; exit 1; }
+    ./edgelm synth -q --config "$SHARED/models/smollm2-135m/config.json" --tokenizer "$SHARED/models/smollm2-135m/tokenizer.json" -o "$OUT/hf"
+    ./edgelm convert -q "$OUT/hf" -o "$OUT/f16.gguf" --outtype f16
+    [ "$HAVE_LLAMA" = 1 ] || ./edgelm convert -q "$OUT/hf" -o "$OUT/q8_0.gguf" --outtype q8_0
+    rm -rf "$OUT/hf"
+fi
+if [ "$HAVE_LLAMA" = 1 ]; then
+    export LD_LIBRARY_PATH="$LLAMA_BIN${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    for t in Q8_0 Q4_0 Q4_K_M; do
+        f="$OUT/$(echo $t | tr 'A-Z' 'a-z').gguf"
+        [ -s "$f" ] || "$LLAMA_BIN/llama-quantize" "$OUT/f16.gguf" "$f" $t "$THREADS" >/dev/null 2>&1
+    done
+else
+    echo "note: no llama.cpp at $LLAMA_BIN (set LLAMA_BIN): edgelm only, F16 and Q8_0" >&2
+fi
+
+MODELS="f16 q8_0 q4_0 q4_k_m"
+BW=$("$OUT/engine_bench" "$OUT/f16.gguf" -t "$THREADS" -p 0 -n 0 -r 1 --bw 1024 | sed 's/.*"read_bw": \([0-9.]*\).*/\1/')
+: > "$OUT/rounds.txt"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+    for m in $MODELS; do
+        f="$OUT/$m.gguf"
+        [ -s "$f" ] || continue
+        "$OUT/engine_bench" "$f" -t "$THREADS" -p 512 -n 128 -r 1 |
+            sed "s/.*\"pp_tps\": \([0-9.]*\).*\"tg_tps\": \([0-9.]*\).*\"bytes_per_token\": \([0-9]*\).*/$m edgelm \1 \2 \3/" >> "$OUT/rounds.txt"
+        if [ "$HAVE_LLAMA" = 1 ]; then
+            "$LLAMA_BIN/llama-bench" -m "$f" -t "$THREADS" -p 512 -n 128 -r 1 -o csv 2>/dev/null |
+                awk -F'","' -v m="$m" 'NR > 1 { gsub(/"/, "", $NF); ts = $(NF-1); if ($(NF-6) + 0 > 0) pp = ts; else tg = ts }
+                                        END { print m, "llama.cpp", pp, tg, 0 }' >> "$OUT/rounds.txt"
+        fi
+    done
+    r=$((r + 1))
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+printf "read bandwidth %.1f GB/s, %s threads, %s rounds (medians)\n\n" "$(echo "$BW" | awk '{ print $1 / 1e9 }')" "$THREADS" "$ROUNDS"
+printf "%-7s %9s | %9s %9s %6s | %9s %9s %9s %8s %8s\n" type MB/token pp512 llama.cpp ratio tg128 llama.cpp roofline edgelm% llama%
+for m in $MODELS; do
+    grep -q "^$m edgelm" "$OUT/rounds.txt" || continue
+    pp=$(awk -v m="$m" '$1 == m && $2 == "edgelm" { print $3 }' "$OUT/rounds.txt" | median)
+    tg=$(awk -v m="$m" '$1 == m && $2 == "edgelm" { print $4 }' "$OUT/rounds.txt" | median)
+    bpt=$(awk -v m="$m" '$1 == m && $2 == "edgelm" { print $5; exit }' "$OUT/rounds.txt")
+    lpp=$(awk -v m="$m" '$1 == m && $2 == "llama.cpp" { print $3 }' "$OUT/rounds.txt" | median)
+    ltg=$(awk -v m="$m" '$1 == m && $2 == "llama.cpp" { print $4 }' "$OUT/rounds.txt" | median)
+    awk -v m="$m" -v pp="$pp" -v tg="$tg" -v b="$bpt" -v lpp="$lpp" -v ltg="$ltg" -v bw="$BW" 'BEGIN {
+        roof = bw / b
+        ratio = "-"; lpct = "-"
+        if (lpp > 0) ratio = sprintf("%.2fx", pp / lpp)
+        if (ltg > 0) lpct = sprintf("%.0f%%", 100 * ltg / roof)
+        printf "%-7s %9.1f | %9.1f %9.1f %6s | %9.1f %9.1f %9.1f %7.0f%% %8s\n", m, b / 1e6, pp, lpp, ratio, tg, ltg, roof, 100 * tg / roof, lpct }'
+done
