@@ -56,6 +56,7 @@ $(BUILD)/cmd/main.o: $(BUILD)/el_version.h
 # picks one at run time from CPUID, so the binary runs on any x86-64.
 ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
 $(BUILD)/engine/kernels_avx2.o: ISA = -mavx2 -mfma -mf16c
+$(BUILD)/engine/gemm_avx2.o: ISA = -mavx2 -mfma -mf16c
 AVX512_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512vnni -mavx512vbmi
 $(BUILD)/engine/kernels_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/engine/gemm_avx512.o: ISA = $(AVX512_ISA)

@@ -39,6 +39,31 @@ typedef struct el_gemm {
                 float *y, size_t ldy);
 } el_gemm;
 
+/* ---- the packing all implementations share (engine/gemm.c) ---------------------------------------------- */
+
+#include <stdbool.h>
+
+/* How an integer type packs: quants per scale, offset added to make them unsigned, elements per
+ * block of the format, whether a minimum term exists. signed_q8: Q8_0 keeps its signed quants. */
+typedef struct el_gemm_qinfo {
+    int group, off, unit;
+    bool min;
+} el_gemm_qinfo;
+
+/* A packed activation row: [quants, n bytes][-off x S_g: int32][da_g: f32][das_g: f32] (offsets) */
+typedef struct el_gemm_act_layout {
+    size_t nos, da, das, total;
+} el_gemm_act_layout;
+
+bool el_gemm_is_float(uint32_t type);
+bool el_gemm_qinfo_of(uint32_t type, bool signed_q8, el_gemm_qinfo *q);
+size_t el_gemm_group_bytes(const el_gemm_qinfo *q);
+el_gemm_act_layout el_gemm_act_layout_of(const el_gemm_qinfo *q, int64_t n);
+size_t el_gemm_panel_bytes(uint32_t type, int64_t n);
+void el_gemm_pack_w(uint32_t type, int64_t n, const uint8_t *w, size_t stride, int nr, void *panel, bool signed_q8);
+size_t el_gemm_act_bytes(uint32_t type, int64_t n);
+void el_gemm_pack_a(uint32_t type, int64_t n, const void *a, void *out, bool signed_q8);
+
 /* Upper bounds for scratch sizing (any type, any table). */
 #define EL_GEMM_PANEL_MAX(n) ((size_t)(n) * 64 + 4096)
 #define EL_GEMM_ACT_MAX(n) ((size_t)(n) * 4 + 4096)
@@ -46,5 +71,7 @@ typedef struct el_gemm {
 /* The AVX-512 VNNI implementation (gemm_avx512.c, built on x86-64 only; kernels.c hands it out
  * only on CPUs that run it). */
 extern const el_gemm el_gemm_avx512_ops;
+/* The AVX2 implementation (gemm_avx2.c, likewise). */
+extern const el_gemm el_gemm_avx2_ops;
 
 #endif

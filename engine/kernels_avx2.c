@@ -6,6 +6,7 @@
 #include "engine/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
+#define X86_GEMM (&el_gemm_avx2_ops)
 #include "engine/kernels_x86.inc"
 
 static const el_kernels table = X86_KERNELS("avx2");
