@@ -33,7 +33,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fuzz demo install clean FORCE
+.PHONY: all deps test unit asan fuzz check-neon demo install clean FORCE
 all: edgelm
 
 deps:
@@ -88,6 +88,19 @@ asan:
 edgelm-asan: $(CMD_OBJ) $(LIB)
 	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
 
+# The NEON kernels: tests/test_kernels.c cross-built for aarch64 (Criterion's macros from the shim in
+# tests/cross/) and run under qemu, once with the int8 dot product instruction and once without.
+NEON_SRC := tests/cross/shim.c tests/test_kernels.c engine/kernels.c engine/kernels_ref.c engine/kernels_neon.c \
+            quant/quant.c quant/quant_ref.c formats/ggml_type.c core/fp_rows.c
+check-neon:
+	@sh scripts/deps.sh cross
+	@mkdir -p build-aarch64
+	for arch in armv8.2-a+dotprod armv8-a; do \
+	  aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -march=$$arch -Wall -Wextra -Werror -I. -Itests/cross \
+	    $(NEON_SRC) -lm -o build-aarch64/test-kernels-$$arch || exit 1; \
+	  qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/test-kernels-$$arch || exit 1; \
+	done
+
 # libFuzzer targets (clang): the readers of untrusted files and the tokenizer. Seeds in tests/fuzz/corpus/.
 FUZZ_SECONDS ?= 30
 FUZZ_SRC_gguf := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c formats/gguf_read.c
@@ -115,6 +128,6 @@ install: edgelm
 	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
 
 clean:
-	rm -rf build build-asan build-fuzz edgelm edgelm-asan demo-out
+	rm -rf build build-asan build-fuzz build-aarch64 edgelm edgelm-asan demo-out
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

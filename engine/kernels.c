@@ -36,6 +36,8 @@ const el_kernels *el_kernels_best(void)
     const el_kernels *k = el_kernels_avx512();
     if (!k)
         k = el_kernels_avx2();
+    if (!k)
+        k = el_kernels_neon();
     return k ? k : el_kernels_ref();
 }
 
@@ -47,6 +49,8 @@ const el_kernels *el_kernels_by_name(const char *name)
         return el_kernels_avx2();
     if (strcmp(name, "avx512") == 0)
         return el_kernels_avx512();
+    if (strcmp(name, "neon") == 0)
+        return el_kernels_neon();
     if (strcmp(name, "best") == 0)
         return el_kernels_best();
     return NULL;

@@ -7,8 +7,7 @@
  * oracle; "avx2" and "avx512" tables override what they accelerate and fall
  * back to the scalar functions for the rest. el_kernels_best() picks the
  * widest table the CPU supports (CPUID, once per call site) - one binary runs
- * on any x86-64; an aarch64 build gets the scalar table (NEON versions live
- * behind __ARM_NEON when they are written).
+ * on any x86-64; an aarch64 build gets the "neon" table (kernels_neon.c).
  *
  * Numerics (docs/engine.md): the integer dot products of a block are exact;
  * block results are scaled and summed in f32. SIMD versions sum blocks in a
@@ -58,8 +57,9 @@ typedef struct el_kernels {
 const el_kernels *el_kernels_ref(void);
 const el_kernels *el_kernels_avx2(void);   /* NULL when the CPU lacks AVX2+FMA+F16C */
 const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512 F/BW/DQ/VL/VNNI/VBMI */
+const el_kernels *el_kernels_neon(void);   /* NULL unless built for aarch64 */
 const el_kernels *el_kernels_best(void);
-/* By name ("ref", "avx2", "avx512"); NULL when unknown or unsupported here. */
+/* By name ("ref", "avx2", "avx512", "neon", "best"); NULL when unknown or unsupported here. */
 const el_kernels *el_kernels_by_name(const char *name);
 
 /* Bytes of one activation row of n elements in the given vec_dot_type. */

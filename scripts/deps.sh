@@ -4,10 +4,17 @@
 # Does nothing (and prints nothing) when everything is present, so `make` can
 # call it on every run. Uses apt-get, through sudo when not root. Set
 # EDGELM_NO_APT=1 to only report what is missing (exit 1) without installing.
+#
+#   sh scripts/deps.sh          what `make`, `make test` and `make demo` need
+#   sh scripts/deps.sh cross    also an aarch64 cross compiler and qemu (`make check-neon`)
 set -eu
 
 # python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
 PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy"
+if [ "${1:-}" = cross ]; then
+    # the NEON kernels, built for aarch64 and run under qemu's user-mode emulation
+    PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+fi
 
 missing=""
 for p in $PKGS; do

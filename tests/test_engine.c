@@ -145,8 +145,8 @@ static void family(const char *name)
         int nv2;
         double *ref = node_logits(g, prompt, NPROMPT, &nv2);
         /* every kernel table this CPU runs: the scalar reference, AVX2, AVX-512 */
-        static const char *const tables[] = {"ref", "avx2", "avx512"};
-        for (int ki = 0; ki < 3; ki++) {
+        static const char *const tables[] = {"ref", "avx2", "avx512", "neon"};
+        for (int ki = 0; ki < 4; ki++) {
             if (!el_kernels_by_name(tables[ki]))
                 continue;
             int nv1;
@@ -220,8 +220,8 @@ static void stories(const char *outtype)
     q1 = strchr(q1, '"') + 1;
     char *q2 = strchr(q1, '"');
     *q2 = '\0';
-    static const char *const tables[] = {"ref", "avx2", "avx512"};
-    for (int ki = 0; ki < 3; ki++) {
+    static const char *const tables[] = {"ref", "avx2", "avx512", "neon"};
+    for (int ki = 0; ki < 4; ki++) {
         if (!el_kernels_by_name(tables[ki]))
             continue;
         tu_run r = tu_edgelm("run", g, "-p", "Once upon a time", "-n", "40", "--temp", "0", "--kernels", tables[ki], NULL);

@@ -1,7 +1,7 @@
 /*
  * tests/test_kernels.c - every SIMD kernel against the scalar reference.
  *
- * For each table this CPU runs (avx2, avx512) and each weight type: rows of
+ * For each table this CPU runs (avx2, avx512; neon on aarch64) and each weight type: rows of
  * awkward lengths (one block, odd block counts, the model widths) of weights
  * quantized from random floats of varied magnitude, against activations
  * quantized by the table's own quantizer.
@@ -50,7 +50,7 @@ static void fill(float *x, int64_t n)
     }
 }
 
-static const el_kernels *tables[3];
+static const el_kernels *tables[4];
 static int n_tables;
 
 static void setup(void)
@@ -60,6 +60,8 @@ static void setup(void)
         tables[n_tables++] = el_kernels_avx2();
     if (el_kernels_avx512())
         tables[n_tables++] = el_kernels_avx512();
+    if (el_kernels_neon())
+        tables[n_tables++] = el_kernels_neon();
 }
 
 TestSuite(kernels, .init = setup);
@@ -197,8 +199,8 @@ Test(kernels, q8_K_tie_goes_to_the_first)
     x[3] = -2.0f;
     x[9] = 2.0f;
     uint8_t b[sizeof(float) + 256 + 32];
-    const el_kernels *ks[] = {el_kernels_ref(), el_kernels_avx2(), el_kernels_avx512()};
-    for (int i = 0; i < 3; i++) {
+    const el_kernels *ks[] = {el_kernels_ref(), el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon()};
+    for (int i = 0; i < 4; i++) {
         if (!ks[i])
             continue;
         ks[i]->quant_act[EL_TYPE_Q8_K](x, b, 256);
