@@ -104,16 +104,67 @@ static int by_logit(const void *a, const void *b)
     return x->id - y->id;
 }
 
-/* p = softmax(logit / temp) over the first n candidates (sorted). */
-static void softmax(cand *c, int n, float temp)
+static void swap(cand *a, cand *b)
 {
-    float max = c[0].logit, sum = 0;
-    for (int i = 0; i < n; i++) {
-        c[i].p = expf((c[i].logit - max) / temp);
-        sum += c[i].p;
+    cand t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Moves the k best of c[lo..n) (by_logit order) to c[lo..lo+k), in no particular order:
+ * quickselect, O(n) on average. */
+static void select_best(cand *c, int lo, int n, int k)
+{
+    int left = lo, right = n - 1;
+    const int target = lo + k - 1;
+    while (left < right) {
+        /* median of three as the pivot keeps sorted or reversed logits linear */
+        int mid = left + (right - left) / 2;
+        if (by_logit(&c[mid], &c[left]) < 0)
+            swap(&c[mid], &c[left]);
+        if (by_logit(&c[right], &c[left]) < 0)
+            swap(&c[right], &c[left]);
+        if (by_logit(&c[right], &c[mid]) < 0)
+            swap(&c[right], &c[mid]);
+        const cand pivot = c[mid];
+        int i = left, j = right;
+        while (i <= j) {
+            while (by_logit(&c[i], &pivot) < 0)
+                i++;
+            while (by_logit(&c[j], &pivot) > 0)
+                j--;
+            if (i <= j)
+                swap(&c[i++], &c[j--]);
+        }
+        if (target <= j)
+            right = j;
+        else if (target >= i)
+            left = i;
+        else
+            break;
     }
-    for (int i = 0; i < n; i++)
-        c[i].p /= sum;
+}
+
+/*
+ * The candidates in sorted order, produced lazily: top-p, min-p and the draw walk
+ * the best ones first and usually stop after a few dozen, so sorting all of a
+ * 150K vocabulary every token would be most of the sampler's time. c[0..*sorted)
+ * is the sorted prefix; this extends it to at least `need` (geometrically). The
+ * order is total, so the prefix is the one a full sort would give.
+ */
+static inline void need_sorted(cand *c, int n, int *sorted, int need)
+{
+    if (need <= *sorted)
+        return;
+    int upto = *sorted * 2 > 64 ? *sorted * 2 : 64;
+    if (upto < need)
+        upto = need;
+    if (upto > n)
+        upto = n;
+    if (upto < n)
+        select_best(c, *sorted, n, upto - *sorted);
+    qsort(c + *sorted, (size_t)(upto - *sorted), sizeof *c, by_logit);
+    *sorted = upto;
 }
 
 int el_sample(el_sampler *s, const float *logits, float *prob)
@@ -150,39 +201,58 @@ int el_sample(el_sampler *s, const float *logits, float *prob)
         }
         return s->c[best].id;
     }
-    qsort(s->c, (size_t)n, sizeof *s->c, by_logit);
-    if (p->top_k > 0 && p->top_k < n)
+    cand *c = s->c;
+    if (p->top_k > 0 && p->top_k < n) {
+        select_best(c, 0, n, p->top_k);
         n = p->top_k;
-    softmax(s->c, n, 1.0f);
+    }
+    float max = c[0].logit;
+    for (int i = 1; i < n; i++)
+        max = fmaxf(max, c[i].logit);
+    /* top-p and min-p look at the distribution at temperature 1 */
+    float z = 0;
+    for (int i = 0; i < n; i++)
+        z += expf(c[i].logit - max);
+    int sorted = 0, keep = n;
     if (p->top_p < 1.0f) {
         float cum = 0;
-        int keep = n;
         for (int i = 0; i < n; i++) {
-            cum += s->c[i].p;
+            need_sorted(c, n, &sorted, i + 1);
+            cum += expf(c[i].logit - max) / z;
             if (cum >= p->top_p) {
                 keep = i + 1;
                 break;
             }
         }
-        n = keep;
     }
     if (p->min_p > 0) {
-        float thr = s->c[0].p * p->min_p;
-        int keep = 1;
-        while (keep < n && s->c[keep].p >= thr)
-            keep++;
-        n = keep;
-    }
-    softmax(s->c, n, p->temp);
-    double u = (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0), cum = 0;
-    int pick = n - 1;
-    for (int i = 0; i < n; i++) {
-        cum += s->c[i].p;
-        if (u < cum) {
-            pick = i;
-            break;
+        const float thr = p->min_p / z; /* min_p x the largest probability, 1 / z */
+        int k = 1;
+        for (; k < keep; k++) {
+            need_sorted(c, n, &sorted, k + 1);
+            if (expf(c[k].logit - max) / z < thr)
+                break;
         }
+        keep = k;
     }
+    /* then the temperature over what is left (a sorted prefix, or all n in any order), and a draw
+     * walking the best first */
+    n = keep;
+    float zt = 0;
+    for (int i = 0; i < n; i++)
+        zt += expf((c[i].logit - max) / p->temp);
+    const double u = (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
+    double cum = 0;
+    int pick = -1;
+    for (int i = 0; i < n && pick < 0; i++) {
+        need_sorted(c, n, &sorted, i + 1);
+        c[i].p = expf((c[i].logit - max) / p->temp) / zt;
+        cum += c[i].p;
+        if (u < cum)
+            pick = i;
+    }
+    if (pick < 0) /* rounding left u above the last sum: the least likely survivor */
+        pick = n - 1;
     if (prob)
         *prob = s->c[pick].p;
     return s->c[pick].id;
