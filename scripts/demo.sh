@@ -34,7 +34,7 @@ if [ -f "$SHARED/models/stories260K/model.safetensors" ]; then
     echo
     echo "== stories260K (a real 260K-parameter TinyStories model): convert, then greedy text"
     "$BIN" convert -q "$SHARED/models/stories260K" -o "$OUT/stories260K-f32.gguf" --outtype f32
-    "$BIN" run "$OUT/stories260K-f32.gguf" -p "Once upon a time" -n 64
+    "$BIN" run "$OUT/stories260K-f32.gguf" -p "Once upon a time" -n 64 --temp 0
     echo
 fi
 
