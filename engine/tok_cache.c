@@ -83,7 +83,8 @@ int el_tok_cached(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n,
     const char *key = cache_key(c, w, n);
     if (!key)
         return 0;
-    memcpy(c->cache_ids + c->cache_ids_len, out->ids + before_n, count * sizeof(int32_t));
+    if (count) /* an empty word's ids may be a NULL array */
+        memcpy(c->cache_ids + c->cache_ids_len, out->ids + before_n, count * sizeof(int32_t));
     el_strmap_put(&c->cache, key, n, (int64_t)((c->cache_ids_len << 20) | count), NULL);
     c->cache_ids_len += count;
     return 0;
