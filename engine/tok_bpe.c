@@ -15,86 +15,19 @@
 #include "core/util.h"
 #include "engine/tok_internal.h"
 
-typedef struct sym {
-    int prev, next;
-    uint32_t off, n;      /* in the spelled word */
-} sym;
-
-typedef struct bigram {
-    int rank;
-    int left;
-    uint32_t ln, rn;      /* sizes when queued: a changed size means the pair is stale */
-} bigram;
-
-/* min-heap by (rank, left) */
-static bool before(const bigram *a, const bigram *b)
-{
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-typedef struct heap {
-    bigram *v;
-    size_t n, cap;
-} heap;
-
-static int heap_push(heap *h, bigram b)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        bigram *nv = realloc(h->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        h->v = nv;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!before(&b, &h->v[p]))
-            break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = b;
-    return 0;
-}
-
-static bigram heap_pop(heap *h)
-{
-    bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const bigram *best = &last;
-        if (l < h->n && before(&h->v[l], best)) {
-            m = l;
-            best = &h->v[l];
-        }
-        if (r < h->n && before(&h->v[r], best))
-            m = r;
-        if (m == i)
-            break;
-        h->v[i] = h->v[m];
-        i = m;
-    }
-    if (h->n)
-        h->v[i] = last;
-    return top;
-}
-
 typedef struct word_state {
     const el_tokenizer *t;
     el_tok_ctx *c;
     const char *w;        /* spelled word */
-    sym *s;
-    heap h;
+    el_tok_sym *s;
+    el_tok_pairq q;
     char *key;            /* "left right" scratch */
     size_t key_cap;
 } word_state;
 
 static int rank_of(word_state *ws, int a, int b)
 {
-    const sym *l = &ws->s[a], *r = &ws->s[b];
+    const el_tok_sym *l = &ws->s[a], *r = &ws->s[b];
     size_t need = l->n + r->n + 1;
     if (need > ws->key_cap) {
         size_t cap = need * 2;
@@ -120,7 +53,7 @@ static int add_bigram(word_state *ws, int a, int b)
         return -1;
     if (r < 0)
         return 0;
-    return heap_push(&ws->h, (bigram){r, a, ws->s[a].n, ws->s[b].n});
+    return el_tok_pairq_push(&ws->q, (el_tok_pair){r, a, b, ws->s[a].n, ws->s[b].n});
 }
 
 /* Tokens of one spelled word (w, n bytes) appended to out. */
@@ -132,28 +65,19 @@ static int encode_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size
             return el_tokens_push(out, (int32_t)id);
     }
     word_state ws = {t, c, w, NULL, {0}, NULL, 0};
-    size_t ns = 0;
     ws.s = malloc((n ? n : 1) * sizeof *ws.s);
     if (!ws.s)
         return -1;
-    for (size_t off = 0; off < n;) {
-        size_t l = el_utf8_len((const unsigned char *)w + off, n - off);
-        l = l ? l : 1;
-        ws.s[ns] = (sym){(int)ns - 1, -1, (uint32_t)off, (uint32_t)l};
-        if (ns)
-            ws.s[ns - 1].next = (int)ns;
-        ns++;
-        off += l;
-    }
+    const int ns = el_tok_syms_split(w, n, ws.s);
     int rc = 0;
-    for (size_t i = 1; i < ns && !rc; i++)
-        rc = add_bigram(&ws, (int)i - 1, (int)i);
-    while (!rc && ws.h.n) {
-        bigram b = heap_pop(&ws.h);
-        sym *l = &ws.s[b.left];
+    for (int i = 1; i < ns && !rc; i++)
+        rc = add_bigram(&ws, i - 1, i);
+    while (!rc && ws.q.n) {
+        el_tok_pair b = el_tok_pairq_pop(&ws.q);
+        el_tok_sym *l = &ws.s[b.left];
         if (l->n != b.ln || l->next < 0)
             continue;
-        sym *r = &ws.s[l->next];
+        el_tok_sym *r = &ws.s[l->next];
         if (r->n != b.rn || r->n == 0)
             continue;
         l->n += r->n;
@@ -189,7 +113,7 @@ static int encode_word(const el_tokenizer *t, el_tok_ctx *c, const char *w, size
         }
     }
     free(ws.s);
-    free(ws.h.v);
+    free(ws.q.v);
     free(ws.key);
     return rc;
 }

@@ -98,6 +98,30 @@ typedef int (*el_word_fn)(const el_tokenizer *t, el_tok_ctx *c, const char *w, s
 int el_tok_cached(const el_tokenizer *t, el_tok_ctx *c, const char *w, size_t n, el_tokens *out, el_word_fn enc);
 void el_tok_cache_clear(el_tok_ctx *c);
 
+/* ---- tok_merge.c: the merging BPE and SentencePiece share ---- */
+/* A run of bytes of the word being merged, in a doubly linked list; n = 0 once merged into its left. */
+typedef struct el_tok_sym {
+    int prev, next;
+    uint32_t off, n;
+} el_tok_sym;
+/* One symbol per UTF-8 character of text (an invalid byte is one of its own) into s, which has room
+ * for len; returns their number. */
+int el_tok_syms_split(const char *text, size_t len, el_tok_sym *s);
+/* A candidate merge of adjacent symbols, queued with their sizes (a changed size means the pair is
+ * stale). The queue pops the lowest prio first, ties the leftmost: BPE's merge rank, SentencePiece's
+ * -score. */
+typedef struct el_tok_pair {
+    double prio;
+    int left, right;
+    uint32_t ln, rn;
+} el_tok_pair;
+typedef struct el_tok_pairq {
+    el_tok_pair *v;
+    size_t n, cap;
+} el_tok_pairq;
+int el_tok_pairq_push(el_tok_pairq *q, el_tok_pair p); /* -1 on OOM */
+el_tok_pair el_tok_pairq_pop(el_tok_pairq *q);         /* q->n > 0 */
+
 /* ---- tok_bpe.c / tok_spm.c ---- */
 int el_bpe_encode(const el_tokenizer *t, el_tok_ctx *c, const char *text, size_t len, el_tokens *out);
 int el_spm_encode(const el_tokenizer *t, const char *text, size_t len, el_tokens *out);

@@ -10,117 +10,42 @@
 
 #include "engine/tok_internal.h"
 
-typedef struct sym {
-    int prev, next;
-    uint32_t off, n;
-} sym;
-
-typedef struct bigram {
-    float score;
-    int left, right;
-    uint32_t size;
-} bigram;
-
-/* max-heap by score, then the smaller left index */
-static bool above(const bigram *a, const bigram *b)
-{
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-typedef struct heap {
-    bigram *v;
-    size_t n, cap;
-} heap;
-
-static int push(heap *h, bigram b)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        bigram *nv = realloc(h->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        h->v = nv;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!above(&b, &h->v[p]))
-            break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = b;
-    return 0;
-}
-
-static bigram pop(heap *h)
-{
-    bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        const bigram *best = &last;
-        if (l < h->n && above(&h->v[l], best)) {
-            m = l;
-            best = &h->v[l];
-        }
-        if (r < h->n && above(&h->v[r], best))
-            m = r;
-        if (m == i)
-            break;
-        h->v[i] = h->v[m];
-        i = m;
-    }
-    if (h->n)
-        h->v[i] = last;
-    return top;
-}
-
-static int try_bigram(const el_tokenizer *t, const char *text, sym *s, heap *h, int a, int b)
+/* the highest score first: prio = -score */
+static int try_bigram(const el_tokenizer *t, const char *text, el_tok_sym *s, el_tok_pairq *q, int a, int b)
 {
     if (a < 0 || b < 0)
         return 0;
-    uint32_t size = s[a].n + s[b].n;
-    int64_t id = el_strmap_get(&t->text_to_id, text + s[a].off, size);
+    int64_t id = el_strmap_get(&t->text_to_id, text + s[a].off, s[a].n + s[b].n);
     if (id < 0 || id >= t->v.n_tokens)
         return 0;
-    return push(h, (bigram){t->v.scores ? t->v.scores[id] : 0.0f, a, b, size});
+    return el_tok_pairq_push(q, (el_tok_pair){-(double)(t->v.scores ? t->v.scores[id] : 0.0f), a, b, s[a].n, s[b].n});
 }
 
 int el_spm_encode(const el_tokenizer *t, const char *text, size_t len, el_tokens *out)
 {
     if (len == 0)
         return 0;
-    sym *s = malloc(len * sizeof *s);
-    heap h = {0};
+    el_tok_sym *s = malloc(len * sizeof *s);
+    el_tok_pairq q = {0};
     if (!s)
         return -1;
-    int ns = 0, rc = 0;
-    for (size_t off = 0; off < len;) {
-        size_t l = el_utf8_len((const unsigned char *)text + off, len - off);
-        l = l ? l : 1; /* an invalid byte is a symbol of its own: no piece contains it */
-        s[ns] = (sym){ns - 1, -1, (uint32_t)off, (uint32_t)l};
-        if (ns)
-            s[ns - 1].next = ns;
-        ns++;
-        off += l;
-    }
+    const int ns = el_tok_syms_split(text, len, s);
+    int rc = 0;
     for (int i = 1; i < ns && !rc; i++)
-        rc = try_bigram(t, text, s, &h, i - 1, i);
-    while (!rc && h.n) {
-        bigram b = pop(&h);
-        sym *l = &s[b.left], *r = &s[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
+        rc = try_bigram(t, text, s, &q, i - 1, i);
+    while (!rc && q.n) {
+        el_tok_pair b = el_tok_pairq_pop(&q);
+        el_tok_sym *l = &s[b.left], *r = &s[b.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.ln + b.rn)
             continue;
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
         if (r->next >= 0)
             s[r->next].prev = b.left;
-        rc = try_bigram(t, text, s, &h, l->prev, b.left);
+        rc = try_bigram(t, text, s, &q, l->prev, b.left);
         if (!rc)
-            rc = try_bigram(t, text, s, &h, b.left, l->next);
+            rc = try_bigram(t, text, s, &q, b.left, l->next);
     }
     int unk = (int)t->v.special[EL_SPECIAL_UNK];
     for (int i = 0; !rc && i >= 0; i = s[i].next) {
@@ -142,7 +67,7 @@ int el_spm_encode(const el_tokenizer *t, const char *text, size_t len, el_tokens
             rc = el_tokens_push(out, t->byte_token[(uint8_t)text[s[i].off + k]]);
     }
     free(s);
-    free(h.v);
+    free(q.v);
     return rc;
 }
 
