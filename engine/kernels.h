@@ -42,6 +42,21 @@ typedef void (*el_prep_fn)(int64_t n, const void *a, void *out);
 #define EL_PREFETCH_AHEAD 4096
 #endif
 
+/* A gemv made of one dot per row, with the rows ahead prefetched (__builtin_prefetch: prefetcht0 on
+ * x86, prfm pldl1keep on aarch64). Every table builds its decode loops from this unless it has a
+ * kernel of its own for the type. */
+#define EL_GEMV_BY_DOT(NAME, DOT)                                                                         \
+    __attribute__((unused)) static void NAME(int64_t n, const uint8_t *w, size_t stride, int64_t nr,      \
+                                             const void *a, float *y)                                     \
+    {                                                                                                     \
+        for (int64_t r = 0; r < nr; r++) {                                                                \
+            const uint8_t *wr = w + (size_t)r * stride;                                                   \
+            for (size_t o = 0; o < stride; o += 64)                                                       \
+                __builtin_prefetch(wr + EL_PREFETCH_AHEAD + o);                                           \
+            y[r] = DOT(n, wr, a);                                                                         \
+        }                                                                                                 \
+    }
+
 typedef struct el_kernels {
     const char *name;
     el_dot_fn dot[EL_TYPE_COUNT];            /* indexed by the weight type */

@@ -326,16 +326,7 @@ static void act_q8_1(const float *x, void *yv, int64_t n)
 
 /* ---- decode loop and attention helpers ------------------------------------------------------------ */
 
-#define NEON_GEMV(T)                                                                                      \
-    static void gemv_##T(int64_t n, const uint8_t *w, size_t stride, int64_t nr, const void *a, float *y) \
-    {                                                                                                     \
-        for (int64_t r = 0; r < nr; r++) {                                                                \
-            const uint8_t *wr = w + (size_t)r * stride;                                                   \
-            for (size_t o = 0; o < stride; o += 64)                                                       \
-                __builtin_prefetch(wr + EL_PREFETCH_AHEAD + o);                                           \
-            y[r] = dot_##T(n, wr, a);                                                                     \
-        }                                                                                                 \
-    }
+#define NEON_GEMV(T) EL_GEMV_BY_DOT(gemv_##T, dot_##T)
 NEON_GEMV(f32)
 NEON_GEMV(f16)
 NEON_GEMV(bf16)

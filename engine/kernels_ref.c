@@ -310,18 +310,8 @@ void el_act_f32_ref(const float *x, void *y, int64_t n) { memcpy(y, x, (size_t)n
 void el_act_f16_ref(const float *x, void *y, int64_t n) { el_row_f32_to_f16(x, y, (size_t)n); }
 void el_act_bf16_ref(const float *x, void *y, int64_t n) { el_row_f32_to_bf16(x, y, (size_t)n); }
 
-/* The scalar gemv: one dot per row, with the rows ahead prefetched (the reference is slow, but
- * need not be slower than it must). */
-#define REF_GEMV(T)                                                                                       \
-    static void gemv_##T(int64_t n, const uint8_t *w, size_t stride, int64_t nr, const void *a, float *y) \
-    {                                                                                                     \
-        for (int64_t r = 0; r < nr; r++) {                                                                \
-            const uint8_t *wr = w + (size_t)r * stride;                                                   \
-            for (size_t o = 0; o < stride; o += 64)                                                       \
-                __builtin_prefetch(wr + EL_PREFETCH_AHEAD + o);                                           \
-            y[r] = el_dot_##T##_ref(n, wr, a);                                                            \
-        }                                                                                                 \
-    }
+/* The scalar gemv (the reference is slow, but need not be slower than it must) */
+#define REF_GEMV(T) EL_GEMV_BY_DOT(gemv_##T, el_dot_##T##_ref)
 REF_GEMV(f32)
 REF_GEMV(f16)
 REF_GEMV(bf16)
