@@ -15,12 +15,6 @@
 #include "engine/tok_internal.h"
 
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
-#define LLAMA3_RE                                                                                               \
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|" \
-    "\\s+(?!\\S)|\\s+"
-#define QWEN2_RE                                                                                                \
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"      \
-    "\\s+(?!\\S)|\\s+"
 #define GPT2_NOWS_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
 
 static const struct {
@@ -30,8 +24,8 @@ static const struct {
     {"gpt-2 mpt olmo jais phi-2 jina-es jina-de gigachat jina-v1-en jina-v2-es jina-v2-de jina-v2-code roberta-bpe "
      "megrez",
      {GPT2_RE}},
-    {"llama-bpe llama3 llama-v3 falcon3 dbrx smaug-bpe", {LLAMA3_RE}},
-    {"qwen2 deepseek-r1-qwen stablelm2", {QWEN2_RE}},
+    {"llama-bpe llama3 llama-v3 falcon3 dbrx smaug-bpe", {EL_RE_LLAMA3}},
+    {"qwen2 deepseek-r1-qwen stablelm2", {EL_RE_QWEN2}},
     {"starcoder refact command-r smollm codeshell exaone minerva-7b", {"\\p{N}", GPT2_NOWS_RE}},
     {"deepseek-llm",
      {"[\\r\\n]",

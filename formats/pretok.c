@@ -21,20 +21,13 @@
 /* Steps are separated by a control character that no regex here contains. */
 #define SEP "\x1f"
 
-#define LLAMA3_RE                                                                                               \
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|" \
-    "\\s+(?!\\S)|\\s+"
-#define QWEN2_RE                                                                                                \
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"      \
-    "\\s+(?!\\S)|\\s+"
-
 static const struct {
     const char *signature;
     const char *pre;
 } known[] = {
     {"B", "gpt-2"},
-    {"R:" LLAMA3_RE SEP "b", "llama-bpe"},
-    {"R:" QWEN2_RE SEP "b", "qwen2"},
+    {"R:" EL_RE_LLAMA3 SEP "b", "llama-bpe"},
+    {"R:" EL_RE_QWEN2 SEP "b", "qwen2"},
     {"Di" SEP "B", "smollm"},
     {"P" SEP "B" SEP "D" SEP "R:[0-9][0-9][0-9]", "falcon"},
 };
