@@ -26,16 +26,6 @@
 #include "quant/quantize.h"
 #include "tests/testutil.h"
 
-static bool have_node(void)
-{
-    const char *argv[] = {"sh", "tests/interop/setup.sh", NULL};
-    tu_run r = tu_exec(argv, NULL, NULL);
-    int st = r.status;
-    tu_run_free(&r);
-    cr_assert(st == 0 || st == 77, "installing the npm packages failed");
-    return st == 0;
-}
-
 static void ok(const char *first, ...)
 {
     const char *argv[32] = {tu_bin(), first};
@@ -125,7 +115,7 @@ static const int32_t prompt[] = {1, 37, 204, 9, 455, 77, 301, 12, 490, 66, 3, 25
 
 static void family(const char *name)
 {
-    if (!have_node())
+    if (!tu_node_ready())
         cr_skip_test("node/npm not installed");
     char *dir = tu_tmpdir("engine");
     char *tok = tu_fmt("%s/tok", dir), *hf = tu_fmt("%s/hf", dir), *f32 = tu_fmt("%s/f32.gguf", dir);

@@ -42,16 +42,6 @@ static void encode(const el_tokenizer *t, el_tok_ctx *c, const char *s, size_t n
     cr_assert_eq(el_tok_encode(t, c, s, n, flags, out, &e), 0);
 }
 
-static bool need_node(void)
-{
-    const char *argv[] = {"sh", "tests/interop/setup.sh", NULL};
-    tu_run r = tu_exec(argv, NULL, NULL);
-    int st = r.status;
-    tu_run_free(&r);
-    cr_assert(st == 0 || st == 77, "installing the npm packages failed");
-    return st == 0;
-}
-
 /* ---- llama.cpp's vocab test vectors -------------------------------------------------------- */
 
 /* Check every string of NAME.inp against NAME.out with the tokenizer at `model`. */
@@ -111,7 +101,7 @@ Test(tokenizer, golden_converted_vocabs, .timeout = 600)
 {
     if (!tu_shared())
         cr_skip_test("../shared is absent");
-    if (!need_node())
+    if (!tu_node_ready())
         cr_skip_test("node/npm not installed: no npm tokenizer.json files");
     static const struct {
         const char *tok, *config, *name;
@@ -206,7 +196,7 @@ static void corpus_equal(const char *dir, const char *label)
 
 static void npm_corpus(const char *pkg)
 {
-    if (!need_node())
+    if (!tu_node_ready())
         cr_skip_test("node/npm not installed");
     char *dir = tu_fmt("tests/interop/node_modules/@lenml/tokenizer-%s/models", pkg);
     corpus_equal(dir, pkg);
@@ -218,7 +208,7 @@ Test(tokenizer, hf_corpus_smollm2, .timeout = 600)
     char *dir = tu_shared_path("models/smollm2-135m");
     if (!dir)
         cr_skip_test("../shared is absent");
-    if (!need_node())
+    if (!tu_node_ready())
         cr_skip_test("node/npm not installed");
     corpus_equal(dir, "smollm2");
     free(dir);
@@ -229,7 +219,7 @@ Test(tokenizer, hf_corpus_stories260K, .timeout = 600)
     char *dir = tu_shared_path("models/stories260K");
     if (!dir)
         cr_skip_test("../shared is absent");
-    if (!need_node())
+    if (!tu_node_ready())
         cr_skip_test("node/npm not installed");
     corpus_equal(dir, "stories260K");
     free(dir);

@@ -221,3 +221,17 @@ bool tu_files_equal(const char *a, const char *b)
     free(y);
     return eq;
 }
+
+bool tu_node_ready(void)
+{
+    const char *argv[] = {"sh", "tests/interop/setup.sh", NULL};
+    tu_run r = tu_exec(argv, NULL, NULL);
+    const int st = r.status;
+    if (st != 0 && st != 77) {
+        cr_log_error("%s", r.err ? r.err : "");
+        tu_run_free(&r);
+        cr_assert_fail("installing the npm packages failed (tests/interop/setup.sh exit %d)", st);
+    }
+    tu_run_free(&r);
+    return st == 0;
+}

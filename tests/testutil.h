@@ -37,6 +37,10 @@ typedef struct tu_run {
 tu_run tu_exec(const char *const *argv, const char *stdin_text, const char *stdout_path);
 void tu_run_free(tu_run *r);
 
+/* Install the interop npm packages (tests/interop/setup.sh; a no-op when present): true when ready,
+ * false when node/npm is not on this machine. A failed install fails the test. */
+bool tu_node_ready(void);
+
 /* Run the edgelm binary with the given arguments (NULL-terminated list). */
 tu_run tu_edgelm(const char *first, ...);
 
