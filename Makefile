@@ -26,7 +26,7 @@ LDLIBS_  = $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN) $(LDFLAGS)
 
 LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c distill/*.c eval/*.c datasets/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
-TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testutil.c tests/fixtures.c
+TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testutil.c tests/fixtures.c tests/quant_scalar.c
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -60,6 +60,7 @@ $(BUILD)/engine/gemm_avx2.o: ISA = -mavx2 -mfma -mf16c
 AVX512_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512vnni -mavx512vbmi
 $(BUILD)/engine/kernels_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/engine/gemm_avx512.o: ISA = $(AVX512_ISA)
+$(BUILD)/quant/search.o: OPT = -O3
 endif
 
 $(LIB): $(LIB_OBJ)
@@ -91,7 +92,7 @@ edgelm-asan: $(CMD_OBJ) $(LIB)
 # The NEON kernels: tests/test_kernels.c cross-built for aarch64 (Criterion's macros from the shim in
 # tests/cross/) and run under qemu, once with the int8 dot product instruction and once without.
 NEON_SRC := tests/cross/shim.c tests/test_kernels.c engine/kernels.c engine/kernels_ref.c engine/kernels_neon.c \
-            quant/quant.c quant/quant_ref.c formats/ggml_type.c core/fp_rows.c
+            quant/quant.c quant/quant_ref.c quant/search.c formats/ggml_type.c core/fp_rows.c
 check-neon:
 	@sh scripts/deps.sh cross
 	@mkdir -p build-aarch64

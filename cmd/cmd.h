@@ -42,7 +42,9 @@ typedef struct el_cli {
 typedef int (*el_cmd_fn)(int argc, char **argv, el_cli *cli);
 
 int cmd_convert(int argc, char **argv, el_cli *cli);
+int cmd_imatrix(int argc, char **argv, el_cli *cli);
 int cmd_inspect(int argc, char **argv, el_cli *cli);
+int cmd_quantize(int argc, char **argv, el_cli *cli);
 int cmd_run(int argc, char **argv, el_cli *cli);
 int cmd_synth(int argc, char **argv, el_cli *cli);
 int cmd_tokenize(int argc, char **argv, el_cli *cli);

@@ -30,6 +30,14 @@ typedef struct el_context_params {
     int n_threads;      /* default: cores */
     bool kv_f32;        /* f32 KV cache (default f16) */
     const el_kernels *kernels; /* NULL: the best for this CPU */
+    /*
+     * Called by every thread of the forward pass's team (thread ith of nth) before each matrix
+     * product, with the T input rows (ldx floats apart) that matrix w reads: how `edgelm imatrix`
+     * sees activations. A thread should touch only its share of the columns; no barrier follows.
+     * NULL: none.
+     */
+    void (*observe)(void *ud, const el_wmat *w, const float *x, int ldx, int T, int ith, int nth);
+    void *observe_ud;
 } el_context_params;
 
 typedef struct el_batch {

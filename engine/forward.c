@@ -220,11 +220,20 @@ static inline float softcap(float x, float cap) { return tanhf(x / cap) * cap; }
 
 /* ---- 3. matmul (engine/matmul.c) --------------------------------------------------------------------- */
 
+/* the observer (context.h) sees each matrix's input first */
+static void mm(el_context *c, const float *x, int ldx, int T, const el_mm_out *outs, int n_outs)
+{
+    if (c->p.observe)
+        for (int i = 0; i < n_outs; i++)
+            c->p.observe(c->p.observe_ud, outs[i].w, x, ldx, T, omp_get_thread_num(), omp_get_num_threads());
+    el_matmul(c->k, c->mm, x, ldx, T, outs, n_outs);
+}
+
 static void matmul(el_context *c, const el_wmat *w, const float *x, int ldx, int T, float *y, int ldy,
                    const float *bias)
 {
     const el_mm_out o = {w, y, ldy, bias};
-    el_matmul(c->k, c->mm, x, ldx, T, &o, 1);
+    mm(c, x, ldx, T, &o, 1);
 }
 
 /* ---- 4. attention ------------------------------------------------------------------------------------ */
@@ -357,7 +366,7 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
                 }
             } else {
                 const el_mm_out qkv[3] = {{&L->wq, c->q, Q, L->bq}, {&L->wk, c->kv_k, KV, L->bk}, {&L->wv, c->kv_v, KV, L->bv}};
-                el_matmul(c->k, c->mm, c->xn, E, T, qkv, 3);
+                mm(c, c->xn, E, T, qkv, 3);
             }
             /* Qwen3: q_norm/k_norm per head; then apply_rotary_pos_emb(q, k); past_key_value.update(k, v) */
 #pragma omp for schedule(static)
@@ -406,7 +415,7 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
                 }
             } else {
                 const el_mm_out gu[2] = {{&L->ffn_gate, c->hb, F, L->b_gate}, {&L->ffn_up, c->hb2, F, L->b_up}};
-                el_matmul(c->k, c->mm, c->xn, E, T, gu, 2);
+                mm(c, c->xn, E, T, gu, 2);
 #pragma omp for schedule(static)
                 for (int64_t i = 0; i < TF; i++)
                     c->hb2[i] *= hp->geglu ? gelu_tanh(c->hb[i]) : silu(c->hb[i]);

@@ -199,6 +199,7 @@ static int get_mat(loader *L, const char *name, int64_t cols, int64_t rows, bool
                        el_type_name(t->type));
     out->data = t->data;
     out->type = t->type;
+    out->name = t->name;
     out->ne0 = cols;
     out->ne1 = rows;
     uint64_t rb = 0;

@@ -23,6 +23,7 @@ typedef struct el_wmat {
     uint32_t type;
     int64_t ne0, ne1;
     size_t row_bytes;
+    const char *name;     /* the GGUF tensor's name (imatrix entries are keyed by it) */
 } el_wmat;
 
 typedef struct el_layer {

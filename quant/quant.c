@@ -8,6 +8,7 @@
 #include "core/fp_rows.h"
 #include "formats/ggml_type.h"
 #include "quant/quant_ref.h"
+#include "quant/search.h"
 
 static void f32_to_float(const void *x, float *y, int64_t n) { memcpy(y, x, (size_t)n * 4); }
 static void f16_to_float(const void *x, float *y, int64_t n) { el_row_f16_to_f32(x, y, (size_t)n); }
@@ -43,8 +44,8 @@ static const el_qtraits table[EL_TYPE_COUNT] = {
     [EL_TYPE_Q5_1] = {q5_1_to, q5_1_from, EL_TYPE_Q8_1},
     [EL_TYPE_Q8_0] = {q8_0_to, q8_0_from, EL_TYPE_Q8_0},
     [EL_TYPE_Q8_1] = {q8_1_to, q8_1_from, EL_TYPE_Q8_1},
-    [EL_TYPE_Q2_K] = {q2_K_to, NULL, EL_TYPE_Q8_K},
-    [EL_TYPE_Q3_K] = {q3_K_to, NULL, EL_TYPE_Q8_K},
+    [EL_TYPE_Q2_K] = {q2_K_to, el_quantize_row_q2_K_plain, EL_TYPE_Q8_K},
+    [EL_TYPE_Q3_K] = {q3_K_to, el_quantize_row_q3_K_plain, EL_TYPE_Q8_K},
     [EL_TYPE_Q4_K] = {q4_K_to, q4_K_from, EL_TYPE_Q8_K},
     [EL_TYPE_Q5_K] = {q5_K_to, q5_K_from, EL_TYPE_Q8_K},
     [EL_TYPE_Q6_K] = {q6_K_to, q6_K_from, EL_TYPE_Q8_K},

@@ -20,6 +20,18 @@
 
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* roundf (half away from zero) without the libm call baseline x86-64 makes: x - trunc(x) is exact,
+ * so this is the same value for every |x| < 2^31 (the quantizers' values are a few hundred at most) */
+static inline float round_away(float x)
+{
+    if (!(fabsf(x) < 2147483520.0f))
+        return x;
+    const int i = (int)x;
+    const float f = x - (float)i;
+    return (float)(i + (f >= 0.5f) - (f <= -0.5f));
+}
+
+
 /* ---- 32-element blocks ---------------------------------------------------------------------------- */
 
 /* Scale from the signed extreme: the largest magnitude maps to -nmax, the full [-nmax, nmax-1] range is used. */
@@ -40,7 +52,7 @@ void quantize_row_q4_0_ref(const float *x, block_q4_0 *y, int64_t n)
         const float d = signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         for (int j = 0; j < 16; j++) {
-            int a = clampi((int)roundf(x[j] * id) + 8, 0, 15), b = clampi((int)roundf(x[j + 16] * id) + 8, 0, 15);
+            int a = clampi((int)round_away(x[j] * id) + 8, 0, 15), b = clampi((int)round_away(x[j + 16] * id) + 8, 0, 15);
             y[i].qs[j] = (uint8_t)(a | (b << 4));
         }
     }
@@ -78,7 +90,7 @@ void quantize_row_q4_1_ref(const float *x, block_q4_1 *y, int64_t n)
         y[i].d = el_f32_to_f16(d);
         y[i].m = el_f32_to_f16(mn);
         for (int j = 0; j < 16; j++) {
-            int a = clampi((int)roundf((x[j] - mn) * id), 0, 15), b = clampi((int)roundf((x[j + 16] - mn) * id), 0, 15);
+            int a = clampi((int)round_away((x[j] - mn) * id), 0, 15), b = clampi((int)round_away((x[j + 16] - mn) * id), 0, 15);
             y[i].qs[j] = (uint8_t)(a | (b << 4));
         }
     }
@@ -102,7 +114,7 @@ void quantize_row_q5_0_ref(const float *x, block_q5_0 *y, int64_t n)
         y[i].d = el_f32_to_f16(d);
         uint32_t qh = 0;
         for (int j = 0; j < 16; j++) {
-            int a = clampi((int)roundf(x[j] * id) + 16, 0, 31), b = clampi((int)roundf(x[j + 16] * id) + 16, 0, 31);
+            int a = clampi((int)round_away(x[j] * id) + 16, 0, 31), b = clampi((int)round_away(x[j + 16] * id) + 16, 0, 31);
             y[i].qs[j] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
             qh |= (uint32_t)((a >> 4) & 1) << j;
             qh |= (uint32_t)((b >> 4) & 1) << (j + 16);
@@ -135,7 +147,7 @@ void quantize_row_q5_1_ref(const float *x, block_q5_1 *y, int64_t n)
         y[i].m = el_f32_to_f16(mn);
         uint32_t qh = 0;
         for (int j = 0; j < 16; j++) {
-            int a = clampi((int)roundf((x[j] - mn) * id), 0, 31), b = clampi((int)roundf((x[j + 16] - mn) * id), 0, 31);
+            int a = clampi((int)round_away((x[j] - mn) * id), 0, 31), b = clampi((int)round_away((x[j + 16] - mn) * id), 0, 31);
             y[i].qs[j] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
             qh |= (uint32_t)((a >> 4) & 1) << j;
             qh |= (uint32_t)((b >> 4) & 1) << (j + 16);
@@ -163,11 +175,11 @@ void quantize_row_q8_0_ref(const float *x, block_q8_0 *y, int64_t n)
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_0; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
+            amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
         const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         for (int j = 0; j < QK8_0; j++)
-            y[i].qs[j] = (int8_t)roundf(x[j] * id);
+            y[i].qs[j] = (int8_t)round_away(x[j] * id);
     }
 }
 
@@ -185,11 +197,11 @@ void quantize_row_q8_1_ref(const float *x, block_q8_1 *y, int64_t n)
     for (int64_t i = 0; i < n / QK8_1; i++, x += QK8_1) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_1; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
+            amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
         const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {
-            y[i].qs[j] = (int8_t)roundf(x[j] * id);
+            y[i].qs[j] = (int8_t)round_away(x[j] * id);
             sum += y[i].qs[j];
         }
         y[i].d = el_f32_to_f16(d);
@@ -203,6 +215,72 @@ void dequantize_row_q8_1(const block_q8_1 *x, float *y, int64_t n)
         const float d = el_f16_to_f32(x[i].d);
         for (int j = 0; j < QK8_1; j++)
             y[j] = d * x[i].qs[j];
+    }
+}
+
+/* ---- packing levels into the K-quant layouts (shared with quant/search.c) -------------------------------- */
+
+void el_q4_K_pack_qs(block_q4_K *y, const uint8_t *L)
+{
+    for (int j = 0; j < QK_K; j += 64)
+        for (int l = 0; l < 32; l++)
+            y->qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+}
+
+void el_q5_K_pack_qs(block_q5_K *y, const uint8_t *L)
+{
+    memset(y->qh, 0, sizeof y->qh);
+    uint8_t m1 = 1, m2 = 2;
+    for (int j = 0; j < QK_K; j += 64, m1 <<= 2, m2 <<= 2)
+        for (int l = 0; l < 32; l++) {
+            int a = L[j + l], b = L[j + l + 32];
+            if (a > 15)
+                y->qh[l] |= m1;
+            if (b > 15)
+                y->qh[l] |= m2;
+            y->qs[j / 2 + l] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
+        }
+}
+
+/* 128 at a time, four runs of 32 (ql low/high nibbles, qh 2-bit fields) */
+void el_q6_K_pack_qs(block_q6_K *y, const int8_t *L)
+{
+    for (int h = 0; h < 2; h++) {
+        uint8_t *ql = y->ql + 64 * h, *qh = y->qh + 32 * h;
+        const int8_t *Lh = L + 128 * h;
+        for (int l = 0; l < 32; l++) {
+            int q1 = Lh[l] + 32, q2 = Lh[l + 32] + 32, q3 = Lh[l + 64] + 32, q4 = Lh[l + 96] + 32;
+            ql[l] = (uint8_t)((q1 & 0xF) | ((q3 & 0xF) << 4));
+            ql[l + 32] = (uint8_t)((q2 & 0xF) | ((q4 & 0xF) << 4));
+            qh[l] = (uint8_t)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+        }
+    }
+}
+
+/* Element e of a Q2_K/Q3_K super-block: 2 bits at bit 2 * ((e % 128) / 32) of qs[32 * (e / 128) + e % 32]. */
+void el_q2_K_pack_qs(uint8_t *qs, const uint8_t *L)
+{
+    memset(qs, 0, QK_K / 4);
+    for (int e = 0; e < QK_K; e++)
+        qs[32 * (e / 128) + e % 32] |= (uint8_t)((L[e] & 3) << (2 * ((e % 128) / 32)));
+}
+
+/* Q3_K: L in [-4, 3]; L + 4 has its low 2 bits in qs, bit 2 in hmask (bit (e / 32) of hmask[e % 32]). */
+void el_q3_K_pack(block_q3_K *y, const int8_t *L, const int8_t *scales)
+{
+    uint8_t u[QK_K];
+    for (int e = 0; e < QK_K; e++)
+        u[e] = (uint8_t)(L[e] + 4);
+    el_q2_K_pack_qs(y->qs, u);
+    memset(y->hmask, 0, sizeof y->hmask);
+    for (int e = 0; e < QK_K; e++)
+        if (u[e] & 4)
+            y->hmask[e % 32] |= (uint8_t)(1 << (e / 32));
+    memset(y->scales, 0, sizeof y->scales);
+    for (int j = 0; j < 16; j++) {
+        const int v = scales[j] + 32;
+        y->scales[j % 8] |= (uint8_t)((v & 0xF) << (j < 8 ? 0 : 4));
+        y->scales[8 + j % 4] |= (uint8_t)((v >> 4) << (2 * (j / 4)));
     }
 }
 
@@ -251,7 +329,7 @@ void dequantize_row_q3_K(const block_q3_K *x, float *y, int64_t n)
 }
 
 /* Pack eight 6-bit scales and mins the Q4_K/Q5_K way (inverse of el_k4_scale_min). */
-static void k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm)
+void el_k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm)
 {
     memset(s, 0, K_SCALE_SIZE);
     for (int j = 0; j < 8; j++) {
@@ -286,19 +364,19 @@ static void quantize_k_affine(const float *x, uint16_t *d_out, uint16_t *dmin_ou
     const float d = max_sc / 63.0f, dmin = max_mn / 63.0f;
     uint8_t ls[8], lm[8];
     for (int j = 0; j < 8; j++) {
-        ls[j] = (uint8_t)clampi(d > 0 ? (int)roundf(sc[j] / d) : 0, 0, 63);
-        lm[j] = (uint8_t)clampi(dmin > 0 ? (int)roundf(mn[j] / dmin) : 0, 0, 63);
+        ls[j] = (uint8_t)clampi(d > 0 ? (int)round_away(sc[j] / d) : 0, 0, 63);
+        lm[j] = (uint8_t)clampi(dmin > 0 ? (int)round_away(mn[j] / dmin) : 0, 0, 63);
     }
     *d_out = el_f32_to_f16(d);
     *dmin_out = el_f32_to_f16(dmin);
-    k4_pack(scales, ls, lm);
+    el_k4_pack(scales, ls, lm);
     const float df = el_f16_to_f32(*d_out), dmf = el_f16_to_f32(*dmin_out);
     for (int j = 0; j < 8; j++) {
         uint8_t s, m;
         el_k4_scale_min(j, scales, &s, &m);
         const float dd = df * s, dm = dmf * m;
         for (int l = 0; l < 32; l++)
-            L[32 * j + l] = (uint8_t)(dd > 0 ? clampi((int)roundf((x[32 * j + l] + dm) / dd), 0, nmax) : 0);
+            L[32 * j + l] = (uint8_t)(dd > 0 ? clampi((int)round_away((x[32 * j + l] + dm) / dd), 0, nmax) : 0);
     }
 }
 
@@ -307,9 +385,7 @@ void quantize_row_q4_K_ref(const float *x, block_q4_K *y, int64_t n)
     uint8_t L[QK_K];
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         quantize_k_affine(x, &y[i].d, &y[i].dmin, y[i].scales, L, 15);
-        for (int j = 0; j < QK_K; j += 64)
-            for (int l = 0; l < 32; l++)
-                y[i].qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+        el_q4_K_pack_qs(&y[i], L);
     }
 }
 
@@ -335,17 +411,7 @@ void quantize_row_q5_K_ref(const float *x, block_q5_K *y, int64_t n)
     uint8_t L[QK_K];
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         quantize_k_affine(x, &y[i].d, &y[i].dmin, y[i].scales, L, 31);
-        memset(y[i].qh, 0, sizeof y[i].qh);
-        uint8_t m1 = 1, m2 = 2;
-        for (int j = 0; j < QK_K; j += 64, m1 <<= 2, m2 <<= 2)
-            for (int l = 0; l < 32; l++) {
-                int a = L[j + l], b = L[j + l + 32];
-                if (a > 15)
-                    y[i].qh[l] |= m1;
-                if (b > 15)
-                    y[i].qh[l] |= m2;
-                y[i].qs[j / 2 + l] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
-            }
+        el_q5_K_pack_qs(&y[i], L);
     }
 }
 
@@ -383,22 +449,12 @@ void quantize_row_q6_K_ref(const float *x, block_q6_K *y, int64_t n)
         y[i].d = el_f32_to_f16(d);
         const float df = el_f16_to_f32(y[i].d);
         for (int g = 0; g < 16; g++) {
-            y[i].scales[g] = (int8_t)clampi((int)roundf(sc[g] * id), -128, 127);
+            y[i].scales[g] = (int8_t)clampi((int)round_away(sc[g] * id), -128, 127);
             const float dd = df * y[i].scales[g];
             for (int l = 0; l < 16; l++)
-                L[16 * g + l] = (int8_t)(dd != 0 ? clampi((int)roundf(x[16 * g + l] / dd), -32, 31) : 0);
+                L[16 * g + l] = (int8_t)(dd != 0 ? clampi((int)round_away(x[16 * g + l] / dd), -32, 31) : 0);
         }
-        /* pack: 128 at a time, four runs of 32 (ql low/high nibbles, qh 2-bit fields) */
-        for (int h = 0; h < 2; h++) {
-            uint8_t *ql = y[i].ql + 64 * h, *qh = y[i].qh + 32 * h;
-            const int8_t *Lh = L + 128 * h;
-            for (int l = 0; l < 32; l++) {
-                int q1 = Lh[l] + 32, q2 = Lh[l + 32] + 32, q3 = Lh[l + 64] + 32, q4 = Lh[l + 96] + 32;
-                ql[l] = (uint8_t)((q1 & 0xF) | ((q3 & 0xF) << 4));
-                ql[l + 32] = (uint8_t)((q2 & 0xF) | ((q4 & 0xF) << 4));
-                qh[l] = (uint8_t)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
-            }
-        }
+        el_q6_K_pack_qs(&y[i], L);
     }
 }
 

@@ -35,4 +35,15 @@ void dequantize_row_q5_K(const block_q5_K *x, float *y, int64_t n);
 void dequantize_row_q6_K(const block_q6_K *x, float *y, int64_t n);
 void dequantize_row_q8_K(const block_q8_K *x, float *y, int64_t n);
 
+/* Levels -> K-quant bits (the layouts of quant/blocks.h), for the reference and the searching quantizers.
+ * el_k4_pack: eight 6-bit scales and mins of Q4_K/Q5_K; *_pack_qs: quants of one super-block (Q4_K
+ * 0..15, Q5_K 0..31, Q6_K -32..31, Q2_K 0..3 into qs[64]); el_q3_K_pack: quants -4..3 and the 16
+ * scales -32..31 of a Q3_K block (d is the caller's). */
+void el_k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm);
+void el_q4_K_pack_qs(block_q4_K *y, const uint8_t *L);
+void el_q5_K_pack_qs(block_q5_K *y, const uint8_t *L);
+void el_q6_K_pack_qs(block_q6_K *y, const int8_t *L);
+void el_q2_K_pack_qs(uint8_t *qs, const uint8_t *L);
+void el_q3_K_pack(block_q3_K *y, const int8_t *L, const int8_t *scales);
+
 #endif

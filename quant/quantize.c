@@ -1,16 +1,27 @@
 /*
  * quant/quantize.c - requantize a GGUF, one chunk of rows at a time (see quantize.h).
+ *
+ * Two passes over the tensor table: the plan (a type per tensor, every error found before a byte
+ * is written), then the data, in file order, each chunk of rows quantized by the team and handed to
+ * the writer. Per-row errors are kept per row and summed in row order, so the report is the same
+ * for any thread count, as are the bytes.
  */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include "quant/quantize.h"
 
+#include <math.h>
 #include <omp.h>
+#include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/util.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
 #include "quant/quant.h"
+#include "quant/search.h"
 
 uint32_t el_ftype_of(uint32_t type)
 {
@@ -32,27 +43,123 @@ uint32_t el_ftype_of(uint32_t type)
     }
 }
 
-static bool is_matrix(const gguf_tensor *t)
+void el_quantize_result_free(el_quantize_result *r)
 {
-    size_t n = strlen(t->name);
-    bool norm = n >= 12 && strcmp(t->name + n - 12, "_norm.weight") == 0;
-    return t->n_dims >= 2 && !norm && n > 7 && strcmp(t->name + n - 7, ".weight") == 0;
+    free(r->tensors);
+    r->tensors = NULL;
 }
 
-int el_quantize_pure(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
+static bool is_float(uint32_t t) { return t == EL_TYPE_F32 || t == EL_TYPE_F16 || t == EL_TYPE_BF16; }
+
+/* An architecture key as u32 ("llama.block_count"), 0 when absent. */
+static uint32_t arch_u32(const gguf_file *g, const char *suffix)
+{
+    gguf_str arch;
+    char key[96];
+    uint32_t v = 0;
+    if (gguf_get_str(g, "general.architecture", &arch) != 1 || arch.len > 40)
+        return 0;
+    snprintf(key, sizeof key, "%.*s.%s", (int)arch.len, arch.ptr, suffix);
+    if (gguf_get_u32(g, key, &v) != 1)
+        return 0;
+    return v;
+}
+
+/* The type of every tensor, and the checks that must pass before anything is written. */
+static int plan(const el_quantize_opts *o, const gguf_file *in, pcre2_code **re, el_qtensor_report *rep, el_error *err)
+{
+    el_recipe rc_ = {.mix = o->mix, .pure = o->pure, .has_imatrix = o->imatrix != NULL};
+    rc_.has_output = gguf_find_tensor(in, "output.weight") != NULL;
+    rc_.n_layer = (int)arch_u32(in, "block_count");
+    const uint32_t nh = arch_u32(in, "attention.head_count"), nkv = arch_u32(in, "attention.head_count_kv");
+    rc_.n_gqa = nh && nkv ? (int)(nh / nkv) : 1;
+    pcre2_match_data *md = o->n_overrides ? pcre2_match_data_create(4, NULL) : NULL;
+    if (o->n_overrides && !md)
+        return EL_NOMEM(err);
+    int rc = EL_OK;
+    for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
+        const gguf_tensor *t = &in->tensors[i];
+        el_qtensor_report *r = &rep[i];
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "%s", t->name);
+        r->src_type = r->type = r->wanted = t->type;
+        r->n_dims = t->n_dims;
+        memcpy(r->ne, t->ne, sizeof r->ne);
+        r->n_elements = t->n_elements;
+        if (!el_qtraits_get(t->type)) {
+            rc = EL_FAIL(err, EL_EUNSUPPORTED, in->path, -1, "tensor '%s' has type %s, which edgelm cannot read", t->name,
+                         el_type_name(t->type));
+            break;
+        }
+        if (!el_recipe_quantizable(t->name, t->n_dims))
+            continue;
+        uint32_t ty = el_recipe_type(&rc_, t->name, t->ne[0]);
+        if (o->embd_type >= 0 && strcmp(t->name, "token_embd.weight") == 0)
+            ty = (uint32_t)o->embd_type;
+        if (o->output_type >= 0 && strcmp(t->name, "output.weight") == 0)
+            ty = (uint32_t)o->output_type;
+        for (int k = 0; k < o->n_overrides; k++)
+            if (pcre2_match(re[k], (PCRE2_SPTR)t->name, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL) >= 0) {
+                ty = o->override_type[k];
+                break;
+            }
+        r->wanted = ty;
+        const uint32_t fit = el_recipe_fallback(ty, t->ne[0]);
+        if (fit != ty && o->strict) {
+            rc = EL_FAIL(err, EL_ESHAPE, in->path, -1, "tensor '%s' has rows of %lld, not a multiple of %s's %u (--strict)",
+                         t->name, (long long)t->ne[0], el_type_name(ty), el_type_get(ty)->block_size);
+            break;
+        }
+        if (fit == t->type)
+            continue; /* already that type: copied */
+        if (!is_float(t->type) && !o->allow_requantize) {
+            rc = EL_FAIL(err, EL_EUNSUPPORTED, in->path, -1,
+                         "tensor '%s' is already quantized (%s); requantizing to %s loses quality twice, allow it with "
+                         "--allow-requantize",
+                         t->name, el_type_name(t->type), el_type_name(fit));
+            break;
+        }
+        r->type = fit;
+        r->quantized = true;
+    }
+    pcre2_match_data_free(md);
+    return rc;
+}
+
+/* Chunks of rows: up to this many bytes of floats per chunk (bounded memory for any matrix). */
+#define CHUNK_FLOATS (4u << 20)
+
+int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
-    const el_qtraits *target = el_qtraits_get(o->type);
-    if (!target || !target->from_float_ref)
-        return EL_FAIL(err, EL_EUNSUPPORTED, NULL, -1, "cannot quantize to %s", el_type_name(o->type));
     gguf_file *in = NULL;
     gguf_writer *w = NULL;
-    uint32_t *types = NULL;
-    float *rows = NULL;
+    pcre2_code *re[EL_QUANT_MAX_OVERRIDES] = {0};
+    float *src = NULL, *deq = NULL;
+    double *row_sse = NULL, *row_max = NULL;
     uint8_t *out = NULL;
-    int rc = gguf_open(&in, o->in_path, err);
-    if (rc)
-        return rc;
+    int rc = EL_OK;
+    for (int k = 0; k < o->n_overrides; k++) {
+        int ec;
+        PCRE2_SIZE eo;
+        re[k] = pcre2_compile((PCRE2_SPTR)o->override_re[k], PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+        if (!re[k]) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "--override '%s': %s at offset %zu", o->override_re[k], (const char *)msg,
+                         (size_t)eo);
+            goto done;
+        }
+    }
+    if ((rc = gguf_open(&in, o->in_path, err)))
+        goto done;
+    r->tensors = calloc((size_t)EL_MAX(in->n_tensors, 1), sizeof *r->tensors);
+    if (!r->tensors) {
+        rc = EL_NOMEM(err);
+        goto done;
+    }
+    if ((rc = plan(o, in, re, r->tensors, err)))
+        goto done;
     if ((rc = gguf_writer_open(&w, o->out_path, err)))
         goto done;
     for (uint64_t i = 0; i < in->n_kv && !rc; i++) {
@@ -63,79 +170,142 @@ int el_quantize_pure(const el_quantize_opts *o, el_quantize_result *r, el_error 
             break;
         }
         if (strcmp(key, "general.file_type") == 0)
-            rc = gguf_add_u32(w, key, el_ftype_of(o->type), err);
-        else
+            rc = gguf_add_u32(w, key, o->mix->ftype, err);
+        else if (strcmp(key, "general.quantization_version") != 0)
             rc = gguf_add(w, key, &kv->v, err);
         free(key);
     }
-    types = malloc((size_t)EL_MAX(in->n_tensors, 1) * sizeof *types);
-    if (!types && !rc)
-        rc = EL_NOMEM(err);
+    if (!rc && !gguf_find_kv(in, "general.file_type"))
+        rc = gguf_add_u32(w, "general.file_type", o->mix->ftype, err);
+    if (!rc)
+        rc = gguf_add_u32(w, "general.quantization_version", 2, err);
     int64_t max_cols = 1;
     for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
         const gguf_tensor *t = &in->tensors[i];
-        if (!el_qtraits_get(t->type)) {
-            rc = EL_FAIL(err, EL_EUNSUPPORTED, in->path, -1, "tensor '%s' has type %s, which cannot be read", t->name,
-                         el_type_name(t->type));
-            break;
-        }
-        uint32_t ty = EL_TYPE_F32;
-        if (is_matrix(t)) {
-            ty = o->type;
-            if (t->ne[0] % el_type_get(ty)->block_size != 0) {
-                if (o->strict) {
-                    rc = EL_FAIL(err, EL_ESHAPE, in->path, -1, "tensor '%s' rows of %lld do not fit %s blocks of %u",
-                                 t->name, (long long)t->ne[0], el_type_name(ty), el_type_get(ty)->block_size);
-                    break;
-                }
-                ty = EL_TYPE_F16;
-                r->n_fallback++;
-            } else {
-                r->n_quantized++;
-            }
-        }
-        types[i] = ty;
         max_cols = EL_MAX(max_cols, t->ne[0]);
-        rc = gguf_add_tensor(w, t->name, ty, t->n_dims, t->ne, err);
+        rc = gguf_add_tensor(w, t->name, r->tensors[i].type, t->n_dims, t->ne, err);
     }
     if (!rc)
         rc = gguf_writer_begin_data(w, err);
     const int nt = o->threads > 0 ? o->threads : omp_get_max_threads();
-    const int64_t chunk_rows_max = 256;
-    rows = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
-    out = malloc((size_t)chunk_rows_max * (size_t)max_cols * 4 + 64);
-    if (!rc && (!rows || !out))
+    const int64_t chunk_rows = EL_MAX(1, (int64_t)CHUNK_FLOATS / max_cols);
+    src = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
+    deq = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
+    out = malloc((size_t)chunk_rows * (size_t)max_cols * 4 + 64);
+    row_sse = malloc((size_t)chunk_rows * sizeof *row_sse);
+    row_max = malloc((size_t)chunk_rows * sizeof *row_max);
+    if (!rc && (!src || !deq || !out || !row_sse || !row_max))
         rc = EL_NOMEM(err);
+    uint64_t total = 0, done_bytes = 0;
+    for (uint64_t i = 0; i < in->n_tensors; i++)
+        total += in->tensors[i].size;
+    if (o->progress && !rc)
+        el_progress_begin(o->progress, "quantize", "B", total);
     for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
         const gguf_tensor *t = &in->tensors[i];
+        el_qtensor_report *rt = &r->tensors[i];
+        r->n_tensors++;
+        r->bytes_in += t->size;
+        r->n_elements += t->n_elements;
+        if (rt->wanted != rt->type)
+            r->n_fallback++;
+        if (!rt->quantized) {
+            rt->bytes = t->size;
+            rc = gguf_writer_write(w, t->data, t->size, err);
+            el_map_advise(&in->map, in->data_offset + t->offset, t->size, EL_ADVISE_DONTNEED);
+            r->bytes_out += t->size;
+            done_bytes += t->size;
+            if (o->progress)
+                el_progress_set(o->progress, done_bytes);
+            continue;
+        }
+        r->n_quantized++;
         const int64_t cols = t->ne[0], nrows = cols ? (int64_t)(t->n_elements / (uint64_t)cols) : 0;
         uint64_t in_rb, out_rb;
         el_type_row_bytes(t->type, (uint64_t)cols, &in_rb);
-        el_type_row_bytes(types[i], (uint64_t)cols, &out_rb);
-        const el_qtraits *src = el_qtraits_get(t->type), *dst = el_qtraits_get(types[i]);
-        r->bytes_in += t->size;
-        for (int64_t r0 = 0; r0 < nrows && !rc; r0 += chunk_rows_max) {
-            const int64_t r1 = EL_MIN(nrows, r0 + chunk_rows_max);
-#pragma omp parallel for num_threads(nt) schedule(static)
+        el_type_row_bytes(rt->type, (uint64_t)cols, &out_rb);
+        const el_qtraits *st = el_qtraits_get(t->type);
+        const el_imatrix_entry *ie = el_imatrix_find(o->imatrix, t->name);
+        if (ie && ie->n != cols) {
+            rc = EL_FAIL(err, EL_ESHAPE, NULL, -1, "imatrix entry '%s' has %lld values, the tensor's rows have %lld", t->name,
+                         (long long)ie->n, (long long)cols);
+            break;
+        }
+        rt->imatrix = ie != NULL;
+        const float *imw = ie ? ie->mean : NULL;
+        double sse = 0, mx = 0;
+        for (int64_t r0 = 0; r0 < nrows && !rc; r0 += chunk_rows) {
+            const int64_t r1 = EL_MIN(nrows, r0 + chunk_rows);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
             for (int64_t rr = r0; rr < r1; rr++) {
-                float *x = rows + (size_t)omp_get_thread_num() * (size_t)max_cols;
-                src->to_float(t->data + (uint64_t)rr * in_rb, x, cols);
-                dst->from_float_ref(x, out + (uint64_t)(rr - r0) * out_rb, cols);
+                float *x = src + (size_t)omp_get_thread_num() * (size_t)max_cols;
+                float *y = deq + (size_t)omp_get_thread_num() * (size_t)max_cols;
+                uint8_t *q = out + (uint64_t)(rr - r0) * out_rb;
+                st->to_float(t->data + (uint64_t)rr * in_rb, x, cols);
+                el_quantize_row_best(rt->type, x, q, cols, imw, y);
+                double s = 0, m = 0;
+                for (int64_t j = 0; j < cols; j++) {
+                    const double e = (double)y[j] - (double)x[j];
+                    s += e * e;
+                    m = fabs(e) > m ? fabs(e) : m;
+                }
+                row_sse[rr - r0] = s;
+                row_max[rr - r0] = m;
+            }
+            for (int64_t rr = r0; rr < r1; rr++) {
+                sse += row_sse[rr - r0];
+                mx = row_max[rr - r0] > mx ? row_max[rr - r0] : mx;
             }
             rc = gguf_writer_write(w, out, (uint64_t)(r1 - r0) * out_rb, err);
-            r->bytes_out += (uint64_t)(r1 - r0) * out_rb;
+            /* the input rows are done with: drop them from memory (the mapping would otherwise keep the
+             * whole input resident, and peak RSS would be the input's size) */
+            el_map_advise(&in->map, in->data_offset + t->offset + (uint64_t)r0 * in_rb, (uint64_t)(r1 - r0) * in_rb,
+                          EL_ADVISE_DONTNEED);
+            done_bytes += (uint64_t)(r1 - r0) * in_rb;
+            if (o->progress)
+                el_progress_set(o->progress, done_bytes);
         }
-        r->n_tensors++;
+        rt->bytes = (uint64_t)nrows * out_rb;
+        rt->rmse = t->n_elements ? sqrt(sse / (double)t->n_elements) : 0;
+        rt->max_abs = mx;
+        r->sse += sse;
+        r->n_err_elements += t->n_elements;
+        r->bytes_out += rt->bytes;
     }
+    if (o->progress)
+        el_progress_end(o->progress);
     if (!rc) {
         rc = gguf_writer_finish(w, err);
         w = NULL;
     }
 done:
     gguf_writer_abort(w);
-    free(types);
-    free(rows);
+    for (int k = 0; k < o->n_overrides; k++)
+        pcre2_code_free(re[k]);
+    free(src);
+    free(deq);
     free(out);
+    free(row_sse);
+    free(row_max);
     gguf_close(in);
+    if (rc)
+        el_quantize_result_free(r);
     return rc;
+}
+
+int el_quantize_pure(const el_quantize_pure_opts *p, el_quantize_result *r, el_error *err)
+{
+    /* the mix whose base is this type: "Q4_0", or "Q4_K_S" for Q4_K */
+    char name[16];
+    snprintf(name, sizeof name, "%s", el_type_name(p->type));
+    const el_qmix *mix = el_qmix_find(name);
+    if (!mix) {
+        snprintf(name, sizeof name, "%s_S", el_type_name(p->type));
+        mix = el_qmix_find(name);
+    }
+    if (!mix || !el_quant_can_write(p->type))
+        return EL_FAIL(err, EL_EUNSUPPORTED, NULL, -1, "cannot quantize to %s", el_type_name(p->type));
+    el_quantize_opts o = {.in_path = p->in_path, .out_path = p->out_path, .mix = mix, .pure = true, .output_type = -1,
+                          .embd_type = -1, .strict = p->strict, .allow_requantize = true, .threads = p->threads};
+    return el_quantize(&o, r, err);
 }

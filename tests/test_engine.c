@@ -124,14 +124,16 @@ static void family(const char *name)
     ok("synth", "--config", cfg, "--tokenizer", tok, "-o", hf, "--dtype", "f32", "--seed", "11", NULL);
     ok("convert", hf, "-o", f32, "--outtype", "f32", NULL);
     static const uint32_t types[] = {EL_TYPE_F32, EL_TYPE_F16, EL_TYPE_BF16, EL_TYPE_Q8_0, EL_TYPE_Q4_0, EL_TYPE_Q4_1,
-                                     EL_TYPE_Q5_0, EL_TYPE_Q5_1, EL_TYPE_Q4_K, EL_TYPE_Q5_K, EL_TYPE_Q6_K};
+                                     EL_TYPE_Q5_0, EL_TYPE_Q5_1, EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K,
+                                     EL_TYPE_Q6_K};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         char *g = tu_fmt("%s/%s.gguf", dir, el_type_name(types[ti]));
         el_error e;
         el_error_clear(&e);
         el_quantize_result qr;
-        el_quantize_opts qo = {f32, g, types[ti], true, 0};
+        el_quantize_pure_opts qo = {f32, g, types[ti], true, 0};
         cr_assert_eq(el_quantize_pure(&qo, &qr, &e), 0, "%s: %s", g, e.msg);
+        el_quantize_result_free(&qr);
         int nv2;
         double *ref = node_logits(g, prompt, NPROMPT, &nv2);
         /* every kernel table this CPU runs: the scalar reference, AVX2, AVX-512 */
