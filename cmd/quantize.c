@@ -47,29 +47,11 @@ static json_t *tensor_json(const el_qtensor_report *t)
                      "rmse", t->rmse, "max_abs_err", t->max_abs);
 }
 
-int cmd_quantize(int argc, char **argv, el_cli *cli)
+/* everything after the options are parsed (the caller frees the --override list) */
+static int quantize_parsed(el_cli *cli, const char *in, const char *out, const char *tname, const char *imatrix,
+                           const char *output_type, const char *embd_type, bool pure, bool strict, bool allow_rq,
+                           el_strlist overrides, int threads)
 {
-    const char *imatrix = NULL, *output_type = NULL, *embd_type = NULL;
-    bool pure = false, strict = false, allow_rq = false;
-    el_strlist overrides = {0};
-    int threads = 0;
-    const el_opt opts[] = {
-        {0, "imatrix", EL_OPT_STR, &imatrix, "FILE", "importance matrix (edgelm imatrix .gguf, or llama-imatrix .dat)"},
-        {0, "pure", EL_OPT_FLAG, &pure, NULL, "TYPE for every matrix (no mix)"},
-        {0, "output-type", EL_OPT_STR, &output_type, "T", "type of output.weight"},
-        {0, "embd-type", EL_OPT_STR, &embd_type, "T", "type of token_embd.weight"},
-        {0, "override", EL_OPT_LIST, &overrides, "REGEX=T", "type T for tensors whose name matches REGEX (first match wins)"},
-        {0, "strict", EL_OPT_FLAG, &strict, NULL, "refuse tensors whose rows don't fit the type (no fallback)"},
-        {0, "allow-requantize", EL_OPT_FLAG, &allow_rq, NULL, "allow an already quantized input"},
-        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
-        EL_OPTS_END,
-    };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 3, 3, argc, argv, &pos, &npos, &code))
-        return code;
-    const char *in = pos[0], *out = pos[1], *tname = pos[2];
-    free(pos);
     el_quantize_opts o = {.in_path = in, .out_path = out, .pure = pure, .output_type = -1, .embd_type = -1, .strict = strict,
                           .allow_requantize = allow_rq, .threads = threads, .progress = &cli->progress, .log = &cli->log};
     o.mix = el_qmix_find(tname);
@@ -207,5 +189,35 @@ out:
     el_imatrix_free(&im);
     for (int i = 0; i < overrides.n; i++)
         free(ov_copy[i]);
+    return rc;
+}
+
+int cmd_quantize(int argc, char **argv, el_cli *cli)
+{
+    const char *imatrix = NULL, *output_type = NULL, *embd_type = NULL;
+    bool pure = false, strict = false, allow_rq = false;
+    el_strlist overrides = {0};
+    int threads = 0;
+    const el_opt opts[] = {
+        {0, "imatrix", EL_OPT_STR, &imatrix, "FILE", "importance matrix (edgelm imatrix .gguf, or llama-imatrix .dat)"},
+        {0, "pure", EL_OPT_FLAG, &pure, NULL, "TYPE for every matrix (no mix)"},
+        {0, "output-type", EL_OPT_STR, &output_type, "T", "type of output.weight"},
+        {0, "embd-type", EL_OPT_STR, &embd_type, "T", "type of token_embd.weight"},
+        {0, "override", EL_OPT_LIST, &overrides, "REGEX=T", "type T for tensors whose name matches REGEX (first match wins)"},
+        {0, "strict", EL_OPT_FLAG, &strict, NULL, "refuse tensors whose rows don't fit the type (no fallback)"},
+        {0, "allow-requantize", EL_OPT_FLAG, &allow_rq, NULL, "allow an already quantized input"},
+        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        EL_OPTS_END,
+    };
+    char **pos;
+    int npos, code;
+    if (!el_parse(cli, usage, summary, opts, 3, 3, argc, argv, &pos, &npos, &code)) {
+        free(overrides.v);
+        return code;
+    }
+    int rc = quantize_parsed(cli, pos[0], pos[1], pos[2], imatrix, output_type, embd_type, pure, strict, allow_rq, overrides,
+                             threads);
+    free(pos);
+    free(overrides.v);
     return rc;
 }

@@ -192,11 +192,14 @@ Test(quantize, q4_k_m_types_equal_llama_quantize)
         char name[96], type[16];
         if (sscanf(line, "%95s %15s", name, type) != 2)
             continue;
-        char *at = strstr(r.out, tu_fmt("%s ", name));
+        char key[112], tkey[24];
+        snprintf(key, sizeof key, "%s ", name);
+        snprintf(tkey, sizeof tkey, " %s ", type);
+        char *at = strstr(r.out, key);
         cr_assert(at, "%s missing from our file", name);
         char *eol = strchr(at, '\n');
         char *line_copy = tu_fmt("%.*s", (int)(eol ? eol - at : (long)strlen(at)), at);
-        cr_assert(strstr(line_copy, tu_fmt(" %s ", type)), "%s: llama-quantize wrote %s, we wrote: %s", name, type, line_copy);
+        cr_assert(strstr(line_copy, tkey), "%s: llama-quantize wrote %s, we wrote: %s", name, type, line_copy);
         free(line_copy);
         n++;
     }
@@ -204,6 +207,12 @@ Test(quantize, q4_k_m_types_equal_llama_quantize)
     tu_run_free(&r);
     tu_rmtree(dir);
     free(golden);
+    free(cfg);
+    free(tj);
+    free(dir);
+    free(hf);
+    free(f16);
+    free(q);
 }
 
 Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
@@ -218,9 +227,12 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
         ok("quantize", "-q", f32, a, mixes[i], "-t", "1", NULL);
         ok("quantize", "-q", f32, b, mixes[i], "-t", "2", NULL);
         cr_assert(tu_files_equal(a, b), "%s: -t 1 and -t 2 differ", mixes[i]);
+        free(a);
+        free(b);
     }
     /* the JSON report: every tensor, types and errors */
-    tu_run r = tu_edgelm("quantize", f32, tu_fmt("%s/j.gguf", dir), "q4_0", "--json", "--override", "ffn_down=q8_0", NULL);
+    char *jg = tu_fmt("%s/j.gguf", dir), *none = tu_fmt("%s/none.gguf", dir);
+    tu_run r = tu_edgelm("quantize", f32, jg, "q4_0", "--json", "--override", "ffn_down=q8_0", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
@@ -257,7 +269,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
         {{"quantize", f32, bad, "q9_9", NULL}, 2, "unknown TYPE"},
         {{"quantize", f32, bad, "q4_0", "--override", "([=q4_0", NULL}, 2, "--override"},
         {{"quantize", f32, bad, "q4_0", "--override", "x=q7", NULL}, 2, "REGEX=TYPE"},
-        {{"quantize", tu_fmt("%s/none.gguf", dir), bad, "q4_0", NULL}, 1, "none.gguf"},
+        {{"quantize", none, bad, "q4_0", NULL}, 1, "none.gguf"},
         {{"quantize", trunc, bad, "q4_0", NULL}, 1, "trunc.gguf"},
         {{"quantize", f32, bad, "q4_k_m", "--imatrix", f32, NULL}, 1, "imatrix"},
     };
@@ -277,6 +289,9 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     tu_run_free(&e);
     ok("quantize", "-q", q8, bad, "q4_0", "--allow-requantize", NULL);
     tu_rmtree(dir);
+    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8};
+    for (size_t i2 = 0; i2 < sizeof all / sizeof all[0]; i2++)
+        free(all[i2]);
 }
 
 /* ---- stories260K: quality --------------------------------------------------------------------------- */
@@ -416,6 +431,7 @@ Test(quantize, stories260K_quality, .timeout = 300)
         if (!strcmp(types[i], "Q4_0"))
             kld_q4_0 = kl;
         free(lp);
+        free(q);
     }
     /* the imatrix lowers the divergence */
     static const char *const itypes[] = {"Q4_0", "Q4_K_M"};
@@ -431,8 +447,16 @@ Test(quantize, stories260K_quality, .timeout = 300)
         if (i == 0)
             cr_assert_lt(kl, kl0, "%s: imatrix KLD %g not below %g", itypes[i], kl, kl0);
         free(lp);
+        free(q);
     }
     free(base);
     free(k.tokens);
     tu_rmtree(dir);
+    free(dir);
+    free(f32);
+    free(im);
+    free(imd);
+    free(src);
+    free(kf);
+    free(text);
 }
