@@ -35,7 +35,7 @@ static inline float round_away(float x)
 /* ---- 32-element blocks ---------------------------------------------------------------------------- */
 
 /* Scale from the signed extreme: the largest magnitude maps to -nmax, the full [-nmax, nmax-1] range is used. */
-static float signed_extreme(const float *x, int n)
+float el_signed_extreme(const float *x, int n)
 {
     float amax = 0, max = 0;
     for (int j = 0; j < n; j++)
@@ -49,7 +49,7 @@ static float signed_extreme(const float *x, int n)
 void quantize_row_q4_0_ref(const float *x, block_q4_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_0; i++, x += QK4_0) {
-        const float d = signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
+        const float d = el_signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         for (int j = 0; j < 16; j++) {
             int a = clampi((int)round_away(x[j] * id) + 8, 0, 15), b = clampi((int)round_away(x[j + 16] * id) + 8, 0, 15);
@@ -110,7 +110,7 @@ void dequantize_row_q4_1(const block_q4_1 *x, float *y, int64_t n)
 void quantize_row_q5_0_ref(const float *x, block_q5_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_0; i++, x += QK5_0) {
-        const float d = signed_extreme(x, QK5_0) / -16.0f, id = d ? 1.0f / d : 0.0f;
+        const float d = el_signed_extreme(x, QK5_0) / -16.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         uint32_t qh = 0;
         for (int j = 0; j < 16; j++) {
@@ -439,7 +439,7 @@ void quantize_row_q6_K_ref(const float *x, block_q6_K *y, int64_t n)
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         float sc[16], amax_sc = 0, max_sc = 0;
         for (int g = 0; g < 16; g++) {
-            sc[g] = signed_extreme(x + 16 * g, 16) / -32.0f;
+            sc[g] = el_signed_extreme(x + 16 * g, 16) / -32.0f;
             if (fabsf(sc[g]) > amax_sc) {
                 amax_sc = fabsf(sc[g]);
                 max_sc = sc[g];

@@ -40,6 +40,8 @@ void dequantize_row_q8_K(const block_q8_K *x, float *y, int64_t n);
  * 0..15, Q5_K 0..31, Q6_K -32..31, Q2_K 0..3 into qs[64]); el_q3_K_pack: quants -4..3 and the 16
  * scales -32..31 of a Q3_K block (d is the caller's). */
 void el_k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm);
+/* The element of largest magnitude of x[0..n), with its sign (the plain symmetric scale's anchor). */
+float el_signed_extreme(const float *x, int n);
 void el_q4_K_pack_qs(block_q4_K *y, const uint8_t *L);
 void el_q5_K_pack_qs(block_q5_K *y, const uint8_t *L);
 void el_q6_K_pack_qs(block_q6_K *y, const int8_t *L);

@@ -97,22 +97,10 @@ static sym_t sym_eval(const float *x, const float *w, int n, float d, float lo, 
     return r;
 }
 
-/* The element of largest magnitude, with its sign. */
-static float signed_max(const float *x, int n)
-{
-    float amax = 0, max = 0;
-    for (int j = 0; j < n; j++)
-        if (fabsf(x[j]) > amax) {
-            amax = fabsf(x[j]);
-            max = x[j];
-        }
-    return max;
-}
-
 /* The best d for levels [lo, hi] (lo < 0: the extreme goes to lo, the end with more levels). */
 static float sym_fit(const float *x, const float *w, int n, float lo, float hi, int n_mult, float (*R)(float))
 {
-    const float max = signed_max(x, n);
+    const float max = el_signed_extreme(x, n);
     if (max == 0)
         return 0;
     const float d0 = max / lo;
@@ -440,7 +428,7 @@ static void k_sym(const float *x, const float *w, float lo, float hi, float slo,
 {
     float sc[16], max_sc = 0, amax_sc = 0;
     for (int g = 0; g < 16; g++) {
-        sc[g] = search ? sym_fit(x + 16 * g, w + 16 * g, 16, lo, hi, N_MULT, keep) : signed_max(x + 16 * g, 16) / lo;
+        sc[g] = search ? sym_fit(x + 16 * g, w + 16 * g, 16, lo, hi, N_MULT, keep) : el_signed_extreme(x + 16 * g, 16) / lo;
         if (fabsf(sc[g]) > amax_sc) {
             amax_sc = fabsf(sc[g]);
             max_sc = sc[g];
@@ -491,23 +479,23 @@ static void q3_K_make(const float *x, const float *w, void *out, bool search)
 static void q2_K_block(const float *x, const float *w, void *out) { q2_K_make(x, w, out, true); }
 static void q3_K_block(const float *x, const float *w, void *out) { q3_K_make(x, w, out, true); }
 
-static void q4_K_block(const float *x, const float *w, void *out)
+/* Q4_K and Q5_K share scales and layout but for the fifth bit */
+static void k4_make(const float *x, const float *w, void *out, bool five)
 {
-    block_q4_K *y = out;
+    block_q4_K *y4 = out;
+    block_q5_K *y5 = out;
     uint8_t ls[8], lm[8], L[QK_K];
-    k_affine(x, w, 32, 15, 63, true, &y->d, &y->dmin, ls, lm, L);
-    el_k4_pack(y->scales, ls, lm);
-    el_q4_K_pack_qs(y, L);
+    uint16_t *d = five ? &y5->d : &y4->d, *dmin = five ? &y5->dmin : &y4->dmin;
+    k_affine(x, w, 32, five ? 31 : 15, 63, true, d, dmin, ls, lm, L);
+    el_k4_pack(five ? y5->scales : y4->scales, ls, lm);
+    if (five)
+        el_q5_K_pack_qs(y5, L);
+    else
+        el_q4_K_pack_qs(y4, L);
 }
 
-static void q5_K_block(const float *x, const float *w, void *out)
-{
-    block_q5_K *y = out;
-    uint8_t ls[8], lm[8], L[QK_K];
-    k_affine(x, w, 32, 31, 63, true, &y->d, &y->dmin, ls, lm, L);
-    el_k4_pack(y->scales, ls, lm);
-    el_q5_K_pack_qs(y, L);
-}
+static void q4_K_block(const float *x, const float *w, void *out) { k4_make(x, w, out, false); }
+static void q5_K_block(const float *x, const float *w, void *out) { k4_make(x, w, out, true); }
 
 static void q6_K_block(const float *x, const float *w, void *out)
 {

@@ -26,20 +26,6 @@
 #include "quant/quantize.h"
 #include "tests/testutil.h"
 
-static void ok(const char *first, ...)
-{
-    const char *argv[32] = {tu_bin(), first};
-    int n = 2;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a; n < 31 && (a = va_arg(ap, const char *));)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    tu_run r = tu_exec(argv, NULL, NULL);
-    cr_assert_eq(r.status, 0, "edgelm %s failed: %s", first, r.err);
-    tu_run_free(&r);
-}
 
 /* Our logits after `ids` (a fresh context, F32 KV cache like the llama.cpp side). */
 static float *our_logits(const char *gguf, const int32_t *ids, int n, int *n_vocab, const char *kernels)
@@ -120,9 +106,9 @@ static void family(const char *name)
     char *dir = tu_tmpdir("engine");
     char *tok = tu_fmt("%s/tok", dir), *hf = tu_fmt("%s/hf", dir), *f32 = tu_fmt("%s/f32.gguf", dir);
     char *cfg = tu_fmt("tests/data/engine/%s.json", name);
-    ok("synth", "--preset", "tiny", "-o", tok, NULL); /* a small byte-level tokenizer for every family */
-    ok("synth", "--config", cfg, "--tokenizer", tok, "-o", hf, "--dtype", "f32", "--seed", "11", NULL);
-    ok("convert", hf, "-o", f32, "--outtype", "f32", NULL);
+    tu_ok("synth", "--preset", "tiny", "-o", tok, NULL); /* a small byte-level tokenizer for every family */
+    tu_ok("synth", "--config", cfg, "--tokenizer", tok, "-o", hf, "--dtype", "f32", "--seed", "11", NULL);
+    tu_ok("convert", hf, "-o", f32, "--outtype", "f32", NULL);
     static const uint32_t types[] = {EL_TYPE_F32, EL_TYPE_F16, EL_TYPE_BF16, EL_TYPE_Q8_0, EL_TYPE_Q4_0, EL_TYPE_Q4_1,
                                      EL_TYPE_Q5_0, EL_TYPE_Q5_1, EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K,
                                      EL_TYPE_Q6_K};
@@ -205,7 +191,7 @@ static void stories(const char *outtype)
         cr_skip_test("../shared is absent");
     char *dir = tu_tmpdir("engine");
     char *g = tu_fmt("%s/s.gguf", dir);
-    ok("convert", src, "-o", g, "--outtype", outtype, NULL);
+    tu_ok("convert", src, "-o", g, "--outtype", outtype, NULL);
     size_t n;
     char *text = (char *)tu_read(readme, &n);
     char *q1 = strchr(strstr(text, "Greedy continuation"), '\n');
@@ -247,7 +233,7 @@ static void batch_vs_singles(const el_kernels *kern, double tol)
         cr_skip_test("../shared is absent");
     char *dir = tu_tmpdir("engine");
     char *g = tu_fmt("%s/s.gguf", dir);
-    ok("convert", src, "-o", g, "--outtype", "f32", NULL);
+    tu_ok("convert", src, "-o", g, "--outtype", "f32", NULL);
     el_error e;
     el_error_clear(&e);
     el_model *m;

@@ -155,20 +155,6 @@ Test(quantize, importance_lowers_weighted_error)
 
 /* ---- the command -------------------------------------------------------------------------------------- */
 
-static void ok(const char *first, ...)
-{
-    const char *argv[40] = {tu_bin(), first};
-    int n = 2;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a; n < 39 && (a = va_arg(ap, const char *));)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    tu_run r = tu_exec(argv, NULL, NULL);
-    cr_assert_eq(r.status, 0, "edgelm %s failed: %s", first, r.err);
-    tu_run_free(&r);
-}
 
 Test(quantize, q4_k_m_types_equal_llama_quantize)
 {
@@ -181,9 +167,9 @@ Test(quantize, q4_k_m_types_equal_llama_quantize)
     char *dir = tu_tmpdir("quant"), *hf = tu_fmt("%s/hf", dir), *f16 = tu_fmt("%s/f16.gguf", dir), *q = tu_fmt("%s/q.gguf", dir);
     /* the real shapes with few layers are enough for the per-layer rules? no: they depend on the layer
      * count, so the full 30 layers, at F16 (the model's 135M parameters, ~1 s to make) */
-    ok("synth", "-q", "--config", cfg, "--tokenizer", tj, "-o", hf, NULL);
-    ok("convert", "-q", hf, "-o", f16, "--outtype", "f16", NULL);
-    ok("quantize", "-q", f16, q, "q4_k_m", NULL);
+    tu_ok("synth", "-q", "--config", cfg, "--tokenizer", tj, "-o", hf, NULL);
+    tu_ok("convert", "-q", hf, "-o", f16, "--outtype", "f16", NULL);
+    tu_ok("quantize", "-q", f16, q, "q4_k_m", NULL);
     tu_run r = tu_edgelm("inspect", q, "--tensors", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     /* golden lines: "name type"; each must appear in the listing as that tensor's type */
@@ -218,14 +204,14 @@ Test(quantize, q4_k_m_types_equal_llama_quantize)
 Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
 {
     char *dir = tu_tmpdir("quant"), *tok = tu_fmt("%s/tok", dir), *hf = tu_fmt("%s/hf", dir), *f32 = tu_fmt("%s/f32.gguf", dir);
-    ok("synth", "--preset", "tiny", "-o", tok, NULL);
-    ok("synth", "--config", "tests/data/engine/llama.json", "--tokenizer", tok, "-o", hf, "--dtype", "f32", NULL);
-    ok("convert", "-q", hf, "-o", f32, "--outtype", "f32", NULL);
+    tu_ok("synth", "--preset", "tiny", "-o", tok, NULL);
+    tu_ok("synth", "--config", "tests/data/engine/llama.json", "--tokenizer", tok, "-o", hf, "--dtype", "f32", NULL);
+    tu_ok("convert", "-q", hf, "-o", f32, "--outtype", "f32", NULL);
     static const char *const mixes[] = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "F16"};
     for (size_t i = 0; i < sizeof mixes / sizeof mixes[0]; i++) {
         char *a = tu_fmt("%s/%s-1.gguf", dir, mixes[i]), *b = tu_fmt("%s/%s-2.gguf", dir, mixes[i]);
-        ok("quantize", "-q", f32, a, mixes[i], "-t", "1", NULL);
-        ok("quantize", "-q", f32, b, mixes[i], "-t", "2", NULL);
+        tu_ok("quantize", "-q", f32, a, mixes[i], "-t", "1", NULL);
+        tu_ok("quantize", "-q", f32, b, mixes[i], "-t", "2", NULL);
         cr_assert(tu_files_equal(a, b), "%s: -t 1 and -t 2 differ", mixes[i]);
         free(a);
         free(b);
@@ -287,7 +273,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     cr_assert_eq(e.status, 1);
     cr_assert(strstr(e.err, "--allow-requantize"), "%s", e.err);
     tu_run_free(&e);
-    ok("quantize", "-q", q8, bad, "q4_0", "--allow-requantize", NULL);
+    tu_ok("quantize", "-q", q8, bad, "q4_0", "--allow-requantize", NULL);
     tu_rmtree(dir);
     char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8};
     for (size_t i2 = 0; i2 < sizeof all / sizeof all[0]; i2++)
@@ -389,13 +375,13 @@ Test(quantize, stories260K_quality, .timeout = 300)
     kld_tokens k;
     cr_assert(read_kld_tokens(kf, &k));
     char *dir = tu_tmpdir("quant"), *f32 = tu_fmt("%s/f32.gguf", dir), *im = tu_fmt("%s/im.gguf", dir), *imd = tu_fmt("%s/im.dat", dir);
-    ok("convert", "-q", src, "-o", f32, "--outtype", "f32", NULL);
+    tu_ok("convert", "-q", src, "-o", f32, "--outtype", "f32", NULL);
     double ppl0;
     int ns;
     float *base = score(f32, &k, &ppl0, &ns);
     cr_assert_float_eq(ppl0, 4.1419, 5e-4, "F32 perplexity %.4f (llama.cpp: 4.1419)", ppl0);
-    ok("imatrix", "-q", f32, "-f", text, "-o", im, "-c", "128", NULL);
-    ok("imatrix", "-q", f32, "-f", text, "-o", imd, "-c", "128", NULL);
+    tu_ok("imatrix", "-q", f32, "-f", text, "-o", im, "-c", "128", NULL);
+    tu_ok("imatrix", "-q", f32, "-f", text, "-o", imd, "-c", "128", NULL);
     /* the two formats hold the same means */
     el_imatrix a, b;
     el_error e;
@@ -417,7 +403,7 @@ Test(quantize, stories260K_quality, .timeout = 300)
     double kld_q4_0 = 0, kld_q4_k_m = 0;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         char *q = tu_fmt("%s/%s.gguf", dir, types[i]);
-        ok("quantize", "-q", f32, q, types[i], NULL);
+        tu_ok("quantize", "-q", f32, q, types[i], NULL);
         double ppl;
         float *lp = score(q, &k, &ppl, &ns);
         const double kl = mean_kld(base, lp, ns, k.n_vocab);
@@ -437,7 +423,7 @@ Test(quantize, stories260K_quality, .timeout = 300)
     static const char *const itypes[] = {"Q4_0", "Q4_K_M"};
     for (int i = 0; i < 2; i++) {
         char *q = tu_fmt("%s/%s-im.gguf", dir, itypes[i]);
-        ok("quantize", "-q", f32, q, itypes[i], "--imatrix", i ? im : imd, NULL);
+        tu_ok("quantize", "-q", f32, q, itypes[i], "--imatrix", i ? im : imd, NULL);
         double ppl;
         float *lp = score(q, &k, &ppl, &ns);
         const double kl = mean_kld(base, lp, ns, k.n_vocab), kl0 = i ? kld_q4_k_m : kld_q4_0;

@@ -182,6 +182,22 @@ tu_run tu_edgelm(const char *first, ...)
     return tu_exec(argv, NULL, NULL);
 }
 
+void tu_ok(const char *first, ...)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = tu_bin();
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "edgelm %s failed: %s", first, r.err);
+    tu_run_free(&r);
+}
+
 uint8_t *tu_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

@@ -43,6 +43,8 @@ bool tu_node_ready(void);
 
 /* Run the edgelm binary with the given arguments (NULL-terminated list). */
 tu_run tu_edgelm(const char *first, ...);
+/* The same, asserting it exits 0 (the failure message carries edgelm's stderr). */
+void tu_ok(const char *first, ...);
 
 /* Whole file into a heap buffer; NULL when unreadable. */
 uint8_t *tu_read(const char *path, size_t *len);
