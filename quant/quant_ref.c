@@ -46,15 +46,31 @@ float el_signed_extreme(const float *x, int n)
     return max;
 }
 
+/* Levels of a 32-element block: low nibbles of 0..15 in qs[0..16) (element j low, j + 16 high), and for
+ * the 5-bit types bit 4 of element j as bit j of qh (a little-endian u32). */
+void el_pack_nibbles(uint8_t *qs, const uint8_t *L)
+{
+    for (int j = 0; j < 16; j++)
+        qs[j] = (uint8_t)((L[j] & 0xF) | ((L[j + 16] & 0xF) << 4));
+}
+
+void el_pack_fifth_bits(uint8_t *qh, const uint8_t *L)
+{
+    uint32_t h = 0;
+    for (int j = 0; j < 32; j++)
+        h |= (uint32_t)((L[j] >> 4) & 1) << j;
+    memcpy(qh, &h, 4);
+}
+
 void quantize_row_q4_0_ref(const float *x, block_q4_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_0; i++, x += QK4_0) {
         const float d = el_signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
-        for (int j = 0; j < 16; j++) {
-            int a = clampi((int)round_away(x[j] * id) + 8, 0, 15), b = clampi((int)round_away(x[j + 16] * id) + 8, 0, 15);
-            y[i].qs[j] = (uint8_t)(a | (b << 4));
-        }
+        uint8_t L[QK4_0];
+        for (int j = 0; j < QK4_0; j++)
+            L[j] = (uint8_t)clampi((int)round_away(x[j] * id) + 8, 0, 15);
+        el_pack_nibbles(y[i].qs, L);
     }
 }
 
@@ -69,7 +85,7 @@ void dequantize_row_q4_0(const block_q4_0 *x, float *y, int64_t n)
     }
 }
 
-static void min_max(const float *x, int n, float *mn, float *mx)
+void el_min_max(const float *x, int n, float *mn, float *mx)
 {
     *mn = FLT_MAX;
     *mx = -FLT_MAX;
@@ -85,14 +101,14 @@ void quantize_row_q4_1_ref(const float *x, block_q4_1 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_1; i++, x += QK4_1) {
         float mn, mx;
-        min_max(x, QK4_1, &mn, &mx);
+        el_min_max(x, QK4_1, &mn, &mx);
         const float d = (mx - mn) / 15.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         y[i].m = el_f32_to_f16(mn);
-        for (int j = 0; j < 16; j++) {
-            int a = clampi((int)round_away((x[j] - mn) * id), 0, 15), b = clampi((int)round_away((x[j + 16] - mn) * id), 0, 15);
-            y[i].qs[j] = (uint8_t)(a | (b << 4));
-        }
+        uint8_t L[QK4_1];
+        for (int j = 0; j < QK4_1; j++)
+            L[j] = (uint8_t)clampi((int)round_away((x[j] - mn) * id), 0, 15);
+        el_pack_nibbles(y[i].qs, L);
     }
 }
 
@@ -112,14 +128,11 @@ void quantize_row_q5_0_ref(const float *x, block_q5_0 *y, int64_t n)
     for (int64_t i = 0; i < n / QK5_0; i++, x += QK5_0) {
         const float d = el_signed_extreme(x, QK5_0) / -16.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
-        uint32_t qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int a = clampi((int)round_away(x[j] * id) + 16, 0, 31), b = clampi((int)round_away(x[j + 16] * id) + 16, 0, 31);
-            y[i].qs[j] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
-            qh |= (uint32_t)((a >> 4) & 1) << j;
-            qh |= (uint32_t)((b >> 4) & 1) << (j + 16);
-        }
-        memcpy(y[i].qh, &qh, 4);
+        uint8_t L[QK5_0];
+        for (int j = 0; j < QK5_0; j++)
+            L[j] = (uint8_t)clampi((int)round_away(x[j] * id) + 16, 0, 31);
+        el_pack_nibbles(y[i].qs, L);
+        el_pack_fifth_bits(y[i].qh, L);
     }
 }
 
@@ -141,18 +154,15 @@ void quantize_row_q5_1_ref(const float *x, block_q5_1 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_1; i++, x += QK5_1) {
         float mn, mx;
-        min_max(x, QK5_1, &mn, &mx);
+        el_min_max(x, QK5_1, &mn, &mx);
         const float d = (mx - mn) / 31.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         y[i].m = el_f32_to_f16(mn);
-        uint32_t qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int a = clampi((int)round_away((x[j] - mn) * id), 0, 31), b = clampi((int)round_away((x[j + 16] - mn) * id), 0, 31);
-            y[i].qs[j] = (uint8_t)((a & 0xF) | ((b & 0xF) << 4));
-            qh |= (uint32_t)((a >> 4) & 1) << j;
-            qh |= (uint32_t)((b >> 4) & 1) << (j + 16);
-        }
-        memcpy(y[i].qh, &qh, 4);
+        uint8_t L[QK5_1];
+        for (int j = 0; j < QK5_1; j++)
+            L[j] = (uint8_t)clampi((int)round_away((x[j] - mn) * id), 0, 31);
+        el_pack_nibbles(y[i].qs, L);
+        el_pack_fifth_bits(y[i].qh, L);
     }
 }
 
@@ -353,7 +363,7 @@ static void quantize_k_affine(const float *x, uint16_t *d_out, uint16_t *dmin_ou
     float sc[8], mn[8], max_sc = 0, max_mn = 0;
     for (int j = 0; j < 8; j++) {
         float lo, hi;
-        min_max(x + 32 * j, 32, &lo, &hi);
+        el_min_max(x + 32 * j, 32, &lo, &hi);
         if (lo > 0)
             lo = 0;
         sc[j] = (hi - lo) / (float)nmax;
@@ -389,21 +399,26 @@ void quantize_row_q4_K_ref(const float *x, block_q4_K *y, int64_t n)
     }
 }
 
+/* One Q4_K/Q5_K super-block (qh NULL for Q4_K): d * scale * q - dmin * min per group of 32. */
+static void k4_dequant(uint16_t d16, uint16_t dmin16, const uint8_t *scales, const uint8_t *q, const uint8_t *qh, float *y)
+{
+    const float d = el_f16_to_f32(d16), dmin = el_f16_to_f32(dmin16);
+    uint8_t u1 = 1, u2 = 2;
+    for (int j = 0; j < 8; j += 2, q += 32, u1 <<= 2, u2 <<= 2) {
+        uint8_t s1, m1, s2, m2;
+        el_k4_scale_min(j, scales, &s1, &m1);
+        el_k4_scale_min(j + 1, scales, &s2, &m2);
+        for (int l = 0; l < 32; l++)
+            *y++ = d * s1 * ((q[l] & 0xF) + ((qh && (qh[l] & u1)) ? 16 : 0)) - dmin * m1;
+        for (int l = 0; l < 32; l++)
+            *y++ = d * s2 * ((q[l] >> 4) + ((qh && (qh[l] & u2)) ? 16 : 0)) - dmin * m2;
+    }
+}
+
 void dequantize_row_q4_K(const block_q4_K *x, float *y, int64_t n)
 {
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = el_f16_to_f32(x[i].d), dmin = el_f16_to_f32(x[i].dmin);
-        const uint8_t *q = x[i].qs;
-        for (int j = 0; j < 8; j += 2, q += 32) {
-            uint8_t s1, m1, s2, m2;
-            el_k4_scale_min(j, x[i].scales, &s1, &m1);
-            el_k4_scale_min(j + 1, x[i].scales, &s2, &m2);
-            for (int l = 0; l < 32; l++)
-                *y++ = d * s1 * (q[l] & 0xF) - dmin * m1;
-            for (int l = 0; l < 32; l++)
-                *y++ = d * s2 * (q[l] >> 4) - dmin * m2;
-        }
-    }
+    for (int64_t i = 0; i < n / QK_K; i++, y += QK_K)
+        k4_dequant(x[i].d, x[i].dmin, x[i].scales, x[i].qs, NULL, y);
 }
 
 void quantize_row_q5_K_ref(const float *x, block_q5_K *y, int64_t n)
@@ -417,20 +432,8 @@ void quantize_row_q5_K_ref(const float *x, block_q5_K *y, int64_t n)
 
 void dequantize_row_q5_K(const block_q5_K *x, float *y, int64_t n)
 {
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = el_f16_to_f32(x[i].d), dmin = el_f16_to_f32(x[i].dmin);
-        const uint8_t *q = x[i].qs, *qh = x[i].qh;
-        uint8_t u1 = 1, u2 = 2;
-        for (int j = 0; j < 8; j += 2, q += 32, u1 <<= 2, u2 <<= 2) {
-            uint8_t s1, m1, s2, m2;
-            el_k4_scale_min(j, x[i].scales, &s1, &m1);
-            el_k4_scale_min(j + 1, x[i].scales, &s2, &m2);
-            for (int l = 0; l < 32; l++)
-                *y++ = d * s1 * ((q[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - dmin * m1;
-            for (int l = 0; l < 32; l++)
-                *y++ = d * s2 * ((q[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - dmin * m2;
-        }
-    }
+    for (int64_t i = 0; i < n / QK_K; i++, y += QK_K)
+        k4_dequant(x[i].d, x[i].dmin, x[i].scales, x[i].qs, x[i].qh, y);
 }
 
 void quantize_row_q6_K_ref(const float *x, block_q6_K *y, int64_t n)

@@ -42,6 +42,11 @@ void dequantize_row_q8_K(const block_q8_K *x, float *y, int64_t n);
 void el_k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm);
 /* The element of largest magnitude of x[0..n), with its sign (the plain symmetric scale's anchor). */
 float el_signed_extreme(const float *x, int n);
+/* The smallest and largest of x[0..n) (the plain affine range). */
+void el_min_max(const float *x, int n, float *mn, float *mx);
+/* 32-element blocks: levels 0..15 (or 0..31) into qs's nibbles, and bit 4 of each into qh. */
+void el_pack_nibbles(uint8_t *qs, const uint8_t *L);
+void el_pack_fifth_bits(uint8_t *qh, const uint8_t *L);
 void el_q4_K_pack_qs(block_q4_K *y, const uint8_t *L);
 void el_q5_K_pack_qs(block_q5_K *y, const uint8_t *L);
 void el_q6_K_pack_qs(block_q6_K *y, const int8_t *L);

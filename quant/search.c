@@ -15,8 +15,9 @@
  * since the rounding of the scale is where most of a K-quant's error comes from.
  *
  * Rounding is to nearest even by the 1.5 * 2^23 trick (values are clamped to the level range first,
- * so they are far below 2^22), which the compiler vectorises and which does not depend on the FPU
- * mode. The loops keep 8 independent partial sums so they vectorise without reassociation.
+ * so they are far below 2^22), which does not depend on the FPU mode and is two SSE2 instructions.
+ * The candidate loops keep 8 independent partial sums, so their SSE2 versions (two vectors of four
+ * lanes) do exactly the scalar arithmetic.
  */
 #include "quant/search.h"
 
@@ -207,11 +208,8 @@ static bool aff_refit(const aff_t *r, bool kmin, float *d, float *m)
 static void aff_fit(const float *x, const float *w, int n, float nmax, bool kmin, float (*R)(float), float *d_out,
                     float *m_out)
 {
-    float mn = x[0], mx = x[0];
-    for (int j = 1; j < n; j++) {
-        mn = fminf(mn, x[j]);
-        mx = fmaxf(mx, x[j]);
-    }
+    float mn, mx;
+    el_min_max(x, n, &mn, &mx);
     if (kmin && mn > 0)
         mn = 0;
     float best_d = R((mx - mn) / nmax), best_m = R(mn);
@@ -223,9 +221,7 @@ static void aff_fit(const float *x, const float *w, int n, float nmax, bool kmin
     aff_t best = aff_eval(x, w, n, best_d, best_m, nmax);
     const float d0 = (mx - mn) / nmax;
     for (int k = -1; k < N_MULT; k++) {
-        float d = k < 0 ? best_d : R(d0 * MULT[k]), m = best_m;
-        if (k >= 0)
-            m = R(mn);
+        float d = k < 0 ? best_d : R(d0 * MULT[k]), m = k < 0 ? best_m : R(mn);
         aff_t r = k < 0 ? best : aff_eval(x, w, n, d, m, nmax);
         if (r.err < best.err) {
             best = r;
@@ -254,20 +250,6 @@ static void aff_fit(const float *x, const float *w, int n, float nmax, bool kmin
 
 /* ---- 32-element blocks ---------------------------------------------------------------------------------- */
 
-static void put_nibbles(uint8_t *qs, const uint8_t *L)
-{
-    for (int j = 0; j < 16; j++)
-        qs[j] = (uint8_t)((L[j] & 0xF) | ((L[j + 16] & 0xF) << 4));
-}
-
-static void put_fifth_bits(uint8_t *qh, const uint8_t *L)
-{
-    uint32_t h = 0;
-    for (int j = 0; j < 32; j++)
-        h |= (uint32_t)((L[j] >> 4) & 1) << j;
-    memcpy(qh, &h, 4);
-}
-
 /* levels of x for d (symmetric, stored with offset -lo) */
 static void sym_levels(const float *x, int n, float d, float lo, float hi, uint8_t *L)
 {
@@ -290,7 +272,7 @@ static void q4_0_block(const float *x, const float *w, void *out)
     const float d = sym_fit(x, w, 32, -8, 7, N_MULT, f16r);
     y->d = el_f32_to_f16(d);
     sym_levels(x, 32, d, -8, 7, L);
-    put_nibbles(y->qs, L);
+    el_pack_nibbles(y->qs, L);
 }
 
 static void q5_0_block(const float *x, const float *w, void *out)
@@ -300,8 +282,8 @@ static void q5_0_block(const float *x, const float *w, void *out)
     const float d = sym_fit(x, w, 32, -16, 15, N_MULT, f16r);
     y->d = el_f32_to_f16(d);
     sym_levels(x, 32, d, -16, 15, L);
-    put_nibbles(y->qs, L);
-    put_fifth_bits(y->qh, L);
+    el_pack_nibbles(y->qs, L);
+    el_pack_fifth_bits(y->qh, L);
 }
 
 static void q8_0_block(const float *x, const float *w, void *out)
@@ -324,7 +306,7 @@ static void q4_1_block(const float *x, const float *w, void *out)
     y->d = el_f32_to_f16(d);
     y->m = el_f32_to_f16(m);
     aff_levels(x, 32, d, m, 15, L);
-    put_nibbles(y->qs, L);
+    el_pack_nibbles(y->qs, L);
 }
 
 static void q5_1_block(const float *x, const float *w, void *out)
@@ -336,8 +318,8 @@ static void q5_1_block(const float *x, const float *w, void *out)
     y->d = el_f32_to_f16(d);
     y->m = el_f32_to_f16(m);
     aff_levels(x, 32, d, m, 31, L);
-    put_nibbles(y->qs, L);
-    put_fifth_bits(y->qh, L);
+    el_pack_nibbles(y->qs, L);
+    el_pack_fifth_bits(y->qh, L);
 }
 
 /* ---- super-blocks of 256 -------------------------------------------------------------------------------- */
@@ -368,11 +350,9 @@ static void k_affine(const float *x, const float *w, int gs, float nmax, int sma
         if (search) {
             aff_fit(x + g * gs, w + g * gs, gs, nmax, true, keep, &d, &m);
         } else {
-            float lo = 0, hi = x[g * gs];
-            for (int j = 0; j < gs; j++) {
-                lo = fminf(lo, x[g * gs + j]);
-                hi = fmaxf(hi, x[g * gs + j]);
-            }
+            float lo, hi;
+            el_min_max(x + g * gs, gs, &lo, &hi);
+            lo = fminf(lo, 0);
             d = (hi - lo) / nmax;
             m = lo;
         }
@@ -506,11 +486,16 @@ static void q6_K_block(const float *x, const float *w, void *out)
     el_q6_K_pack_qs(y, L);
 }
 
+static void fill_ones(float *w, int n)
+{
+    for (int j = 0; j < n; j++)
+        w[j] = 1;
+}
+
 void el_quantize_row_q2_K_plain(const float *x, void *y, int64_t n)
 {
     float ones[QK_K];
-    for (int j = 0; j < QK_K; j++)
-        ones[j] = 1;
+    fill_ones(ones, QK_K);
     for (int64_t i = 0; i < n / QK_K; i++)
         q2_K_make(x + i * QK_K, ones, (block_q2_K *)y + i, false);
 }
@@ -518,8 +503,7 @@ void el_quantize_row_q2_K_plain(const float *x, void *y, int64_t n)
 void el_quantize_row_q3_K_plain(const float *x, void *y, int64_t n)
 {
     float ones[QK_K];
-    for (int j = 0; j < QK_K; j++)
-        ones[j] = 1;
+    fill_ones(ones, QK_K);
     for (int64_t i = 0; i < n / QK_K; i++)
         q3_K_make(x + i * QK_K, ones, (block_q3_K *)y + i, false);
 }
@@ -578,11 +562,7 @@ bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, con
     const el_qtraits *t = el_qtraits_get(type);
     float ones[QK_K], deq[QK_K], deq_ref[QK_K];
     uint8_t ref[sizeof(block_q6_K) + sizeof(block_q5_K)];
-    for (int j = 0; j < bs; j++)
-        ones[j] = 1;
-    /* with an imatrix, element j of a row weighs imatrix_j x sqrt(s2 + x_j^2), s2 the row's mean square
-     * (as ggml weighs it): the activation's importance, and the weight's own size, since a large
-     * weight's error is not averaged away by its neighbours in the dot product */
+    fill_ones(ones, bs);
     for (int64_t i = 0; i < n / bs; i++) {
         /* the imatrix as it is: the mean square of the activation meeting each column is the diagonal
          * of E[a a^T], so sum_j w_j e_j^2 is the expected squared error of the matrix's output when
