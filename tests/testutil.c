@@ -168,31 +168,33 @@ void tu_run_free(tu_run *r)
     r->out = r->err = NULL;
 }
 
+/* argv for the edgelm binary: its path, then first and the rest of a NULL-terminated list */
+static void edgelm_argv(const char **argv, int cap, const char *first, va_list ap)
+{
+    int n = 0;
+    argv[n++] = tu_bin();
+    for (const char *a = first; a && n < cap - 1; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    argv[n] = NULL;
+}
+
 tu_run tu_edgelm(const char *first, ...)
 {
     const char *argv[64];
-    int n = 0;
-    argv[n++] = tu_bin();
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    edgelm_argv(argv, 64, first, ap);
     va_end(ap);
-    argv[n] = NULL;
     return tu_exec(argv, NULL, NULL);
 }
 
 void tu_ok(const char *first, ...)
 {
     const char *argv[64];
-    int n = 0;
-    argv[n++] = tu_bin();
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    edgelm_argv(argv, 64, first, ap);
     va_end(ap);
-    argv[n] = NULL;
     tu_run r = tu_exec(argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "edgelm %s failed: %s", first, r.err);
     tu_run_free(&r);
