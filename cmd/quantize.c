@@ -53,7 +53,7 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
                            el_strlist overrides, int threads)
 {
     el_quantize_opts o = {.in_path = in, .out_path = out, .pure = pure, .output_type = -1, .embd_type = -1, .strict = strict,
-                          .allow_requantize = allow_rq, .threads = threads, .progress = &cli->progress, .log = &cli->log};
+                          .allow_requantize = allow_rq, .threads = threads, .progress = &cli->progress};
     o.mix = el_qmix_find(tname);
     if (!o.mix)
         return el_usage_error(cli, usage, "unknown TYPE '%s' (see --help)", tname);
@@ -68,6 +68,8 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
             return el_usage_error(cli, usage, "--embd-type: '%s' is not a type edgelm writes", embd_type);
         o.embd_type = (int)t;
     }
+    if (threads < 0)
+        return el_usage_error(cli, usage, "--threads must be >= 0");
     if (overrides.n > EL_QUANT_MAX_OVERRIDES)
         return el_usage_error(cli, usage, "at most %d --override", EL_QUANT_MAX_OVERRIDES);
     char *ov_copy[EL_QUANT_MAX_OVERRIDES] = {0};
@@ -83,8 +85,6 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
         o.override_type[i] = t;
     }
     o.n_overrides = overrides.n;
-    if (threads < 0)
-        return el_usage_error(cli, usage, "--threads must be >= 0");
 
     el_error err;
     el_error_clear(&err);

@@ -303,6 +303,8 @@ int el_imatrix_load(el_imatrix *m, const char *path, el_error *err)
         rc = el_imatrix_finish(m, err);
     if (rc)
         el_imatrix_free(m);
+    else
+        snprintf(m->source, sizeof m->source, "%s", path);
     return rc;
 }
 

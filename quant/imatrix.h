@@ -32,6 +32,7 @@ typedef struct el_imatrix {
     int n, cap;
     int chunks, chunk_size;
     char dataset[256];
+    char source[512];  /* the file it was loaded from, for messages ("" when collected) */
 } el_imatrix;
 
 int el_imatrix_load(el_imatrix *m, const char *path, el_error *err);

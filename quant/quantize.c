@@ -227,7 +227,7 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         const el_qtraits *st = el_qtraits_get(t->type);
         const el_imatrix_entry *ie = el_imatrix_find(o->imatrix, t->name);
         if (ie && ie->n != cols) {
-            rc = EL_FAIL(err, EL_ESHAPE, NULL, -1, "imatrix entry '%s' has %lld values, the tensor's rows have %lld", t->name,
+            rc = EL_FAIL(err, EL_ESHAPE, o->imatrix->source, -1, "entry '%s' has %lld values, the tensor's rows have %lld", t->name,
                          (long long)ie->n, (long long)cols);
             break;
         }

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "core/log.h"
 #include "core/progress.h"
 #include "quant/imatrix.h"
 #include "quant/recipe.h"
@@ -38,7 +37,6 @@ typedef struct el_quantize_opts {
     const el_imatrix *imatrix; /* NULL: none */
     int threads;           /* 0: default */
     el_progress *progress; /* NULL: none */
-    const el_log *log;     /* NULL: silent */
 } el_quantize_opts;
 
 typedef struct el_qtensor_report {

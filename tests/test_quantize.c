@@ -267,6 +267,30 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
         cr_assert(!tu_read(bad, &(size_t){0}), "case %zu left %s behind", k, bad);
         tu_run_free(&e);
     }
+    /* imatrix files: one whose entry does not fit the tensor, one cut short (legacy .dat layout:
+     * i32 entries, then per entry i32 name length, name, i32 calls, i32 values, floats) */
+    char *imx = tu_fmt("%s/wrong.dat", dir), *imt = tu_fmt("%s/short.dat", dir);
+    uint8_t dat[64];
+    size_t o = 0;
+    const int32_t one = 1, nlen = 19, ncall = 1, nval = 3;
+    const float vals[3] = {1, 2, 3};
+    memcpy(dat + o, &one, 4), o += 4;
+    memcpy(dat + o, &nlen, 4), o += 4;
+    memcpy(dat + o, "blk.0.attn_q.weight", 19), o += 19;
+    memcpy(dat + o, &ncall, 4), o += 4;
+    memcpy(dat + o, &nval, 4), o += 4;
+    memcpy(dat + o, vals, 12), o += 12;
+    cr_assert(tu_write(imx, dat, o));
+    cr_assert(tu_write(imt, dat, o - 6));
+    tu_run e1 = tu_edgelm("quantize", f32, bad, "q4_0", "--imatrix", imx, NULL);
+    cr_assert_eq(e1.status, 1, "%s", e1.err);
+    cr_assert(strstr(e1.err, "wrong.dat") && strstr(e1.err, "blk.0.attn_q.weight"), "%s", e1.err);
+    cr_assert(!tu_read(bad, &(size_t){0}), "left %s behind", bad);
+    tu_run_free(&e1);
+    tu_run e2 = tu_edgelm("quantize", f32, bad, "q4_0", "--imatrix", imt, NULL);
+    cr_assert_eq(e2.status, 1, "%s", e2.err);
+    cr_assert(strstr(e2.err, "short.dat"), "%s", e2.err);
+    tu_run_free(&e2);
     /* requantizing needs a flag */
     char *q8 = tu_fmt("%s/Q8_0-1.gguf", dir);
     tu_run e = tu_edgelm("quantize", q8, bad, "q4_0", NULL);
@@ -275,7 +299,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     tu_run_free(&e);
     tu_ok("quantize", "-q", q8, bad, "q4_0", "--allow-requantize", NULL);
     tu_rmtree(dir);
-    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8};
+    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8, imx, imt};
     for (size_t i2 = 0; i2 < sizeof all / sizeof all[0]; i2++)
         free(all[i2]);
 }
