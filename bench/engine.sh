@@ -4,7 +4,7 @@
 #
 #   sh bench/engine.sh [ROUNDS]          (default 5)
 #
-# Models (built once in bench/out/engine/): `edgelm synth` with ../shared/models/smollm2-135m
+# Models (built once in bench/out/engine/ by bench/smollm2.sh): `edgelm synth` with ../shared/models/smollm2-135m
 # (random weights, the real shapes and tokenizer), converted to F16 by edgelm; Q8_0, Q4_0 and
 # Q4_K_M made from that F16 file by llama.cpp's llama-quantize (edgelm's own quantizer is issue 6).
 # llama.cpp is not part of edgelm: build it anywhere and point LLAMA_BIN at its bin folder
@@ -24,7 +24,6 @@ set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 THREADS=${THREADS:-2}
-SHARED=${EDGELM_SHARED:-../shared}
 LLAMA_BIN=${LLAMA_BIN:-../peer/llama.cpp/build/bin}
 OUT=bench/out/engine
 mkdir -p "$OUT"
@@ -34,13 +33,7 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -I. bench/engine_bench.c build/libedgelm.a \
 
 HAVE_LLAMA=0
 [ -x "$LLAMA_BIN/llama-bench" ] && [ -x "$LLAMA_BIN/llama-quantize" ] && HAVE_LLAMA=1
-if [ ! -s "$OUT/f16.gguf" ]; then
-    [ -f "$SHARED/models/smollm2-135m/config.json" ] || { echo "bench/engine.sh: $SHARED/models/smollm2-135m is missing" >&2; exit 1; }
-    ./edgelm synth -q --config "$SHARED/models/smollm2-135m/config.json" --tokenizer "$SHARED/models/smollm2-135m/tokenizer.json" -o "$OUT/hf"
-    ./edgelm convert -q "$OUT/hf" -o "$OUT/f16.gguf" --outtype f16
-    [ "$HAVE_LLAMA" = 1 ] || ./edgelm convert -q "$OUT/hf" -o "$OUT/q8_0.gguf" --outtype q8_0
-    rm -rf "$OUT/hf"
-fi
+if [ "$HAVE_LLAMA" = 1 ]; then sh bench/smollm2.sh; else sh bench/smollm2.sh --q8; fi
 if [ "$HAVE_LLAMA" = 1 ]; then
     export LD_LIBRARY_PATH="$LLAMA_BIN${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     for t in Q8_0 Q4_0 Q4_K_M; do

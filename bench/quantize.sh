@@ -4,7 +4,7 @@
 #
 #   sh bench/quantize.sh [ROUNDS]       (default 5; medians)
 #
-# The F16 model is the one bench/engine.sh builds (edgelm synth + convert). llama.cpp is not part of
+# The F16 model is the one bench/engine.sh uses (bench/smollm2.sh: edgelm synth + convert). llama.cpp is not part of
 # edgelm: build it anywhere and point LLAMA_BIN at its bin folder (default ../peer/llama.cpp/build/bin);
 # without it only edgelm's rows print. Both programs run alternately on the same file, so both see
 # the same machine load.
@@ -12,18 +12,12 @@ set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 THREADS=${THREADS:-2}
-SHARED=${EDGELM_SHARED:-../shared}
 LLAMA_BIN=${LLAMA_BIN:-../peer/llama.cpp/build/bin}
 OUT=bench/out/quantize
 mkdir -p "$OUT"
 make -s edgelm >/dev/null
+sh bench/smollm2.sh
 F16=bench/out/engine/f16.gguf
-if [ ! -s "$F16" ]; then
-    mkdir -p bench/out/engine
-    ./edgelm synth -q --config "$SHARED/models/smollm2-135m/config.json" --tokenizer "$SHARED/models/smollm2-135m/tokenizer.json" -o "$OUT/hf"
-    ./edgelm convert -q "$OUT/hf" -o "$F16" --outtype f16
-    rm -rf "$OUT/hf"
-fi
 HAVE_LLAMA=0
 [ -x "$LLAMA_BIN/llama-quantize" ] && HAVE_LLAMA=1
 : > "$OUT/rounds.txt"
