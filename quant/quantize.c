@@ -23,26 +23,6 @@
 #include "quant/quant.h"
 #include "quant/search.h"
 
-uint32_t el_ftype_of(uint32_t type)
-{
-    switch (type) {
-    case EL_TYPE_F32: return 0;
-    case EL_TYPE_F16: return 1;
-    case EL_TYPE_Q4_0: return 2;
-    case EL_TYPE_Q4_1: return 3;
-    case EL_TYPE_Q8_0: return 7;
-    case EL_TYPE_Q5_0: return 8;
-    case EL_TYPE_Q5_1: return 9;
-    case EL_TYPE_Q2_K: return 10;
-    case EL_TYPE_Q3_K: return 11;
-    case EL_TYPE_Q4_K: return 14;
-    case EL_TYPE_Q5_K: return 16;
-    case EL_TYPE_Q6_K: return 18;
-    case EL_TYPE_BF16: return 32;
-    default: return 0;
-    }
-}
-
 void el_quantize_result_free(el_quantize_result *r)
 {
     free(r->tensors);

@@ -71,7 +71,4 @@ typedef struct el_quantize_pure_opts {
 } el_quantize_pure_opts;
 int el_quantize_pure(const el_quantize_pure_opts *o, el_quantize_result *r, el_error *err);
 
-/* llama.cpp's general.file_type for a pure file of `type` (LLAMA_FTYPE_*). */
-uint32_t el_ftype_of(uint32_t type);
-
 #endif

@@ -75,7 +75,7 @@ uint32_t el_recipe_type(const el_recipe *r, const char *name, int64_t ne0)
     if (r->pure || !bi->quantized)
         return base;
     const int il = layer_of(name), nl = r->n_layer;
-    enum { Q2_K = 10, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q2_K_S = 21, Q4_0 = 2, Q5_0 = 8 };
+    enum { Q2_K = 10, Q3_K_M = 12, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_M = 17, Q2_K_S = 21, Q4_0 = 2, Q5_0 = 8 }; /* general.file_type */
     /* the output matrix (or the token embeddings that double as it): Q6_K, or Q8_0 if rows don't fit */
     if (strcmp(name, "output.weight") == 0 || (!r->has_output && strcmp(name, "token_embd.weight") == 0)) {
         if (ne0 % (int64_t)bi->block_size != 0)
@@ -133,9 +133,6 @@ uint32_t el_recipe_type(const el_recipe *r, const char *name, int64_t ne0)
         if (ft == Q5_K_M)
             return EL_TYPE_Q6_K;
     }
-    (void)Q3_K_S;
-    (void)Q5_K_S;
-    (void)Q6_K;
     return base;
 }
 
