@@ -291,6 +291,18 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     cr_assert_eq(e2.status, 1, "%s", e2.err);
     cr_assert(strstr(e2.err, "short.dat"), "%s", e2.err);
     tu_run_free(&e2);
+    /* imatrix collection: a text shorter than one chunk, and a missing -f */
+    char *txt = tu_fmt("%s/short.txt", dir), *imo = tu_fmt("%s/im.gguf", dir);
+    cr_assert(tu_write(txt, "a few words", 11));
+    tu_run e3 = tu_edgelm("imatrix", f32, "-f", txt, "-o", imo, "-c", "512", NULL);
+    cr_assert_eq(e3.status, 1, "%s", e3.err);
+    cr_assert(strstr(e3.err, "short.txt") && strstr(e3.err, "fewer than one chunk"), "%s", e3.err);
+    cr_assert(!tu_read(imo, &(size_t){0}), "left %s behind", imo);
+    tu_run_free(&e3);
+    tu_run e4 = tu_edgelm("imatrix", f32, "-o", imo, NULL);
+    cr_assert_eq(e4.status, 2, "%s", e4.err);
+    cr_assert(strstr(e4.err, "-f"), "%s", e4.err);
+    tu_run_free(&e4);
     /* requantizing needs a flag */
     char *q8 = tu_fmt("%s/Q8_0-1.gguf", dir);
     tu_run e = tu_edgelm("quantize", q8, bad, "q4_0", NULL);
@@ -299,7 +311,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     tu_run_free(&e);
     tu_ok("quantize", "-q", q8, bad, "q4_0", "--allow-requantize", NULL);
     tu_rmtree(dir);
-    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8, imx, imt};
+    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8, imx, imt, txt, imo};
     for (size_t i2 = 0; i2 < sizeof all / sizeof all[0]; i2++)
         free(all[i2]);
 }
