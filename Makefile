@@ -61,6 +61,8 @@ AVX512_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -ma
 $(BUILD)/engine/kernels_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/engine/gemm_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/quant/search.o: OPT = -O3
+$(BUILD)/quant/search_avx2.o: OPT = -O3
+$(BUILD)/quant/search_avx2.o: ISA = -mavx2 -mf16c
 endif
 
 $(LIB): $(LIB_OBJ)
@@ -89,10 +91,11 @@ asan:
 edgelm-asan: $(CMD_OBJ) $(LIB)
 	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
 
-# The NEON kernels: tests/test_kernels.c cross-built for aarch64 (Criterion's macros from the shim in
+# The NEON kernels: tests/test_kernels.c and tests/test_quant_simd.c cross-built for aarch64 (Criterion's macros from the shim in
 # tests/cross/) and run under qemu, once with the int8 dot product instruction and once without.
-NEON_SRC := tests/cross/shim.c tests/test_kernels.c engine/kernels.c engine/kernels_ref.c engine/kernels_neon.c \
-            quant/quant.c quant/quant_ref.c quant/search.c formats/ggml_type.c core/fp_rows.c
+NEON_SRC := tests/cross/shim.c tests/test_kernels.c tests/test_quant_simd.c tests/quant_scalar.c engine/kernels.c \
+            engine/kernels_ref.c engine/kernels_neon.c quant/quant.c quant/quant_ref.c quant/search.c quant/search_avx2.c \
+            formats/ggml_type.c core/fp_rows.c
 check-neon:
 	@sh scripts/deps.sh cross
 	@mkdir -p build-aarch64

@@ -109,6 +109,24 @@ static int plan(const el_quantize_opts *o, const gguf_file *in, pcre2_code **re,
 /* Chunks of rows: up to this many bytes of floats per chunk (bounded memory for any matrix). */
 #define CHUNK_FLOATS (4u << 20)
 
+/* A quantized chunk waiting to be written, and the input rows it came from (dropped from memory once written). */
+typedef struct {
+    const uint8_t *buf;
+    uint64_t size, in_off, in_len;
+} pending_chunk;
+
+static int flush(gguf_writer *w, gguf_file *in, pending_chunk *p, el_error *err)
+{
+    if (!p->size)
+        return EL_OK;
+    const int rc = gguf_writer_write(w, p->buf, p->size, err);
+    /* the input rows are done with: drop them from memory (the mapping would otherwise keep the whole
+     * input resident, and peak RSS would be the input's size) */
+    el_map_advise(&in->map, p->in_off, p->in_len, EL_ADVISE_DONTNEED);
+    p->size = 0;
+    return rc;
+}
+
 int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -117,7 +135,8 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     pcre2_code *re[EL_QUANT_MAX_OVERRIDES] = {0};
     float *src = NULL, *deq = NULL;
     double *row_sse = NULL, *row_max = NULL;
-    uint8_t *out = NULL;
+    uint8_t *outs[2] = {NULL, NULL};
+    pending_chunk pend = {0};
     int rc = EL_OK;
     for (int k = 0; k < o->n_overrides; k++) {
         int ec;
@@ -171,10 +190,12 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     const int64_t chunk_rows = EL_MAX(1, (int64_t)CHUNK_FLOATS / max_cols);
     src = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
     deq = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
-    out = malloc((size_t)chunk_rows * (size_t)max_cols * 4 + 64);
+    /* two output buffers: one chunk is written while the next is quantized */
+    outs[0] = malloc((size_t)chunk_rows * (size_t)max_cols * 4 + 64);
+    outs[1] = malloc((size_t)chunk_rows * (size_t)max_cols * 4 + 64);
     row_sse = malloc((size_t)chunk_rows * sizeof *row_sse);
     row_max = malloc((size_t)chunk_rows * sizeof *row_max);
-    if (!rc && (!src || !deq || !out || !row_sse || !row_max))
+    if (!rc && (!src || !deq || !outs[0] || !outs[1] || !row_sse || !row_max))
         rc = EL_NOMEM(err);
     uint64_t total = 0, done_bytes = 0;
     for (uint64_t i = 0; i < in->n_tensors; i++)
@@ -191,6 +212,8 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
             r->n_fallback++;
         if (!rt->quantized) {
             rt->bytes = t->size;
+            if ((rc = flush(w, in, &pend, err)))
+                break;
             rc = gguf_writer_write(w, t->data, t->size, err);
             el_map_advise(&in->map, in->data_offset + t->offset, t->size, EL_ADVISE_DONTNEED);
             r->bytes_out += t->size;
@@ -216,31 +239,31 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         double sse = 0, mx = 0;
         for (int64_t r0 = 0; r0 < nrows && !rc; r0 += chunk_rows) {
             const int64_t r1 = EL_MIN(nrows, r0 + chunk_rows);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
-            for (int64_t rr = r0; rr < r1; rr++) {
-                float *x = src + (size_t)omp_get_thread_num() * (size_t)max_cols;
-                float *y = deq + (size_t)omp_get_thread_num() * (size_t)max_cols;
-                uint8_t *q = out + (uint64_t)(rr - r0) * out_rb;
-                st->to_float(t->data + (uint64_t)rr * in_rb, x, cols);
-                el_quantize_row_best(rt->type, x, q, cols, imw, y);
-                double s = 0, m = 0;
-                for (int64_t j = 0; j < cols; j++) {
-                    const double e = (double)y[j] - (double)x[j];
-                    s += e * e;
-                    m = fabs(e) > m ? fabs(e) : m;
+            uint8_t *out = pend.buf == outs[0] ? outs[1] : outs[0]; /* not the one still to be written */
+            int wrc = EL_OK;
+#pragma omp parallel num_threads(nt)
+            {
+                /* one thread writes the previous chunk, then joins the others */
+#pragma omp single nowait
+                wrc = flush(w, in, &pend, err);
+#pragma omp for schedule(dynamic, 4)
+                for (int64_t rr = r0; rr < r1; rr++) {
+                    float *x = src + (size_t)omp_get_thread_num() * (size_t)max_cols;
+                    float *y = deq + (size_t)omp_get_thread_num() * (size_t)max_cols;
+                    uint8_t *q = out + (uint64_t)(rr - r0) * out_rb;
+                    st->to_float(t->data + (uint64_t)rr * in_rb, x, cols);
+                    el_quantize_row_best(rt->type, x, q, cols, imw, y);
+                    el_quant_row_error(x, y, cols, &row_sse[rr - r0], &row_max[rr - r0]);
                 }
-                row_sse[rr - r0] = s;
-                row_max[rr - r0] = m;
             }
+            if ((rc = wrc))
+                break;
             for (int64_t rr = r0; rr < r1; rr++) {
                 sse += row_sse[rr - r0];
                 mx = row_max[rr - r0] > mx ? row_max[rr - r0] : mx;
             }
-            rc = gguf_writer_write(w, out, (uint64_t)(r1 - r0) * out_rb, err);
-            /* the input rows are done with: drop them from memory (the mapping would otherwise keep the
-             * whole input resident, and peak RSS would be the input's size) */
-            el_map_advise(&in->map, in->data_offset + t->offset + (uint64_t)r0 * in_rb, (uint64_t)(r1 - r0) * in_rb,
-                          EL_ADVISE_DONTNEED);
+            pend = (pending_chunk){out, (uint64_t)(r1 - r0) * out_rb, in->data_offset + t->offset + (uint64_t)r0 * in_rb,
+                                   (uint64_t)(r1 - r0) * in_rb};
             done_bytes += (uint64_t)(r1 - r0) * in_rb;
             if (o->progress)
                 el_progress_set(o->progress, done_bytes);
@@ -252,6 +275,8 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         r->n_err_elements += t->n_elements;
         r->bytes_out += rt->bytes;
     }
+    if (!rc)
+        rc = flush(w, in, &pend, err);
     if (o->progress)
         el_progress_end(o->progress);
     if (!rc) {
@@ -264,7 +289,8 @@ done:
         pcre2_code_free(re[k]);
     free(src);
     free(deq);
-    free(out);
+    free(outs[0]);
+    free(outs[1]);
     free(row_sse);
     free(row_max);
     gguf_close(in);

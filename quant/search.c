@@ -10,42 +10,237 @@
  * level is the best level, so each refit can only lower the error. The candidates are rounded the
  * way they are stored (f16) before they are judged.
  *
+ * The plain reference quantizer's block is one more candidate. For the 32-element types it is
+ * evaluated in the same loop, rounding as quant_ref.c does (half away from zero, levels from the
+ * unrounded scale), and written by quant_ref.c itself when it wins; the K-quants, whose reference
+ * is a different procedure, quantize and decode it and compare.
+ *
  * K-quants have a second level: the groups' scales (and mins) are themselves quantized against a
  * super-block scale; after that each group tries its scale level +-1 with its values requantized,
  * since the rounding of the scale is where most of a K-quant's error comes from.
  *
- * Rounding is to nearest even by the 1.5 * 2^23 trick (values are clamped to the level range first,
- * so they are far below 2^22), which does not depend on the FPU mode and is two SSE2 instructions.
- * The candidate loops keep 8 independent partial sums, so their SSE2 versions (two vectors of four
- * lanes) do exactly the scalar arithmetic.
+ * Every loop works on eight lanes (element j in lane j % 8, one partial sum per lane, lanes added
+ * in order at the end) through the v8 operations below: AVX2 (one register; this file is built a
+ * second time with -mavx2 as search_avx2.c and picked at run time), SSE2 or NEON (two registers),
+ * or plain C. No fused multiply-add and IEEE single operations only, so all of them give the same
+ * bits; tests/test_quant_simd.c checks it against the plain C build. Rounding to nearest even is
+ * the 1.5 * 2^23 trick (values are clamped to the level range first, so they are far below 2^22),
+ * which does not depend on the FPU mode.
  */
 #include "quant/search.h"
 
 #include <math.h>
 #include <string.h>
-#if defined(__SSE2__) && !defined(EL_QUANT_SCALAR)
-#include <emmintrin.h>
-#endif
 
-#include "core/fp_rows.h"
 #include "core/half.h"
 #include "core/util.h"
 #include "formats/ggml_type.h"
 #include "quant/quant.h"
 #include "quant/quant_ref.h"
 
-static inline float rne(float v) { return (v + 12582912.0f) - 12582912.0f; }
+/* ---- eight lanes -------------------------------------------------------------------------------------- */
+
+#if defined(__AVX2__) && !defined(EL_QUANT_SCALAR)
+#include <immintrin.h>
+typedef __m256 v8;
+static inline v8 v_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void v_store(float *p, v8 a) { _mm256_storeu_ps(p, a); }
+static inline v8 v_set(float f) { return _mm256_set1_ps(f); }
+static inline v8 v_add(v8 a, v8 b) { return _mm256_add_ps(a, b); }
+static inline v8 v_sub(v8 a, v8 b) { return _mm256_sub_ps(a, b); }
+static inline v8 v_mul(v8 a, v8 b) { return _mm256_mul_ps(a, b); }
+static inline v8 v_max(v8 a, v8 b) { return _mm256_max_ps(a, b); } /* a > b ? a : b */
+static inline v8 v_min(v8 a, v8 b) { return _mm256_min_ps(a, b); } /* a < b ? a : b */
+static inline v8 v_abs(v8 a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+static inline v8 v_trunc(v8 a) { return _mm256_cvtepi32_ps(_mm256_cvttps_epi32(a)); }
+static inline v8 v_one_if_ge(v8 a, float c) { return _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(c), _CMP_GE_OQ), _mm256_set1_ps(1)); }
+static inline v8 v_one_if_le(v8 a, float c) { return _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(c), _CMP_LE_OQ), _mm256_set1_ps(1)); }
+static inline int v_eq_bits(v8 a, float c) { return _mm256_movemask_ps(_mm256_cmp_ps(a, _mm256_set1_ps(c), _CMP_EQ_OQ)); }
+/* lanes added as (l0 + l4) ... then pairwise: the order every build uses */
+static inline float v_sum(v8 a)
+{
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+#elif defined(__SSE2__) && !defined(EL_QUANT_SCALAR)
+#include <emmintrin.h>
+typedef struct { __m128 a, b; } v8;
+#define V8_2(f, x, y) ((v8){f((x).a, (y).a), f((x).b, (y).b)})
+static inline v8 v_load(const float *p) { return (v8){_mm_loadu_ps(p), _mm_loadu_ps(p + 4)}; }
+static inline void v_store(float *p, v8 a) { _mm_storeu_ps(p, a.a); _mm_storeu_ps(p + 4, a.b); }
+static inline v8 v_set(float f) { return (v8){_mm_set1_ps(f), _mm_set1_ps(f)}; }
+static inline v8 v_add(v8 a, v8 b) { return V8_2(_mm_add_ps, a, b); }
+static inline v8 v_sub(v8 a, v8 b) { return V8_2(_mm_sub_ps, a, b); }
+static inline v8 v_mul(v8 a, v8 b) { return V8_2(_mm_mul_ps, a, b); }
+static inline v8 v_max(v8 a, v8 b) { return V8_2(_mm_max_ps, a, b); }
+static inline v8 v_min(v8 a, v8 b) { return V8_2(_mm_min_ps, a, b); }
+static inline v8 v_abs(v8 a) { return V8_2(_mm_andnot_ps, v_set(-0.0f), a); }
+static inline __m128 trunc4(__m128 a) { return _mm_cvtepi32_ps(_mm_cvttps_epi32(a)); }
+static inline v8 v_trunc(v8 a) { return (v8){trunc4(a.a), trunc4(a.b)}; }
+static inline v8 v_one_if_ge(v8 a, float c)
+{
+    const __m128 k = _mm_set1_ps(c), one = _mm_set1_ps(1);
+    return (v8){_mm_and_ps(_mm_cmpge_ps(a.a, k), one), _mm_and_ps(_mm_cmpge_ps(a.b, k), one)};
+}
+static inline v8 v_one_if_le(v8 a, float c)
+{
+    const __m128 k = _mm_set1_ps(c), one = _mm_set1_ps(1);
+    return (v8){_mm_and_ps(_mm_cmple_ps(a.a, k), one), _mm_and_ps(_mm_cmple_ps(a.b, k), one)};
+}
+static inline int v_eq_bits(v8 a, float c)
+{
+    const __m128 k = _mm_set1_ps(c);
+    return _mm_movemask_ps(_mm_cmpeq_ps(a.a, k)) | _mm_movemask_ps(_mm_cmpeq_ps(a.b, k)) << 4;
+}
+static inline float v_sum(v8 a)
+{
+    const __m128 s4 = _mm_add_ps(a.a, a.b), s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+#elif defined(__ARM_NEON) && !defined(EL_QUANT_SCALAR)
+#include <arm_neon.h>
+typedef struct { float32x4_t a, b; } v8;
+#define V8_2(f, x, y) ((v8){f((x).a, (y).a), f((x).b, (y).b)})
+static inline v8 v_load(const float *p) { return (v8){vld1q_f32(p), vld1q_f32(p + 4)}; }
+static inline void v_store(float *p, v8 a) { vst1q_f32(p, a.a); vst1q_f32(p + 4, a.b); }
+static inline v8 v_set(float f) { return (v8){vdupq_n_f32(f), vdupq_n_f32(f)}; }
+static inline v8 v_add(v8 a, v8 b) { return V8_2(vaddq_f32, a, b); }
+static inline v8 v_sub(v8 a, v8 b) { return V8_2(vsubq_f32, a, b); }
+static inline v8 v_mul(v8 a, v8 b) { return V8_2(vmulq_f32, a, b); }
+/* x86's max/min (the second operand on equality), not NEON's (which orders +-0 and passes NaN on) */
+static inline float32x4_t max4(float32x4_t a, float32x4_t b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+static inline float32x4_t min4(float32x4_t a, float32x4_t b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+static inline v8 v_max(v8 a, v8 b) { return V8_2(max4, a, b); }
+static inline v8 v_min(v8 a, v8 b) { return V8_2(min4, a, b); }
+static inline v8 v_abs(v8 a) { return (v8){vabsq_f32(a.a), vabsq_f32(a.b)}; }
+static inline float32x4_t trunc4(float32x4_t a) { return vcvtq_f32_s32(vcvtq_s32_f32(a)); }
+static inline v8 v_trunc(v8 a) { return (v8){trunc4(a.a), trunc4(a.b)}; }
+static inline float32x4_t ge4(float32x4_t a, float32x4_t k) { return vreinterpretq_f32_u32(vandq_u32(vcgeq_f32(a, k), vreinterpretq_u32_f32(vdupq_n_f32(1)))); }
+static inline float32x4_t le4(float32x4_t a, float32x4_t k) { return vreinterpretq_f32_u32(vandq_u32(vcleq_f32(a, k), vreinterpretq_u32_f32(vdupq_n_f32(1)))); }
+static inline v8 v_one_if_ge(v8 a, float c) { return (v8){ge4(a.a, vdupq_n_f32(c)), ge4(a.b, vdupq_n_f32(c))}; }
+static inline v8 v_one_if_le(v8 a, float c) { return (v8){le4(a.a, vdupq_n_f32(c)), le4(a.b, vdupq_n_f32(c))}; }
+static inline float v_sum(v8 a)
+{
+    const float32x4_t s4 = vaddq_f32(a.a, a.b);
+    const float32x2_t s2 = vadd_f32(vget_low_f32(s4), vget_high_f32(s4));
+    return vget_lane_f32(s2, 0) + vget_lane_f32(s2, 1);
+}
+#define V_EQ_BITS_STORE 1
+#else
+typedef struct { float l[8]; } v8;
+#define V8_EACH(expr) do { for (int i_ = 0; i_ < 8; i_++) r.l[i_] = (expr); } while (0)
+static inline v8 v_load(const float *p) { v8 r; memcpy(r.l, p, sizeof r.l); return r; }
+static inline void v_store(float *p, v8 a) { memcpy(p, a.l, sizeof a.l); }
+static inline v8 v_set(float f) { v8 r; V8_EACH(f); return r; }
+static inline v8 v_add(v8 a, v8 b) { v8 r; V8_EACH(a.l[i_] + b.l[i_]); return r; }
+static inline v8 v_sub(v8 a, v8 b) { v8 r; V8_EACH(a.l[i_] - b.l[i_]); return r; }
+static inline v8 v_mul(v8 a, v8 b) { v8 r; V8_EACH(a.l[i_] * b.l[i_]); return r; }
+static inline v8 v_max(v8 a, v8 b) { v8 r; V8_EACH(a.l[i_] > b.l[i_] ? a.l[i_] : b.l[i_]); return r; }
+static inline v8 v_min(v8 a, v8 b) { v8 r; V8_EACH(a.l[i_] < b.l[i_] ? a.l[i_] : b.l[i_]); return r; }
+static inline v8 v_abs(v8 a) { v8 r; V8_EACH(fabsf(a.l[i_])); return r; }
+/* cvttps2dq: out of range (and NaN) gives INT_MIN */
+static inline float trunc1(float a) { return fabsf(a) < 2147483520.0f ? (float)(int)a : -2147483648.0f; }
+static inline v8 v_trunc(v8 a) { v8 r; V8_EACH(trunc1(a.l[i_])); return r; }
+static inline v8 v_one_if_ge(v8 a, float c) { v8 r; V8_EACH(a.l[i_] >= c ? 1.0f : 0.0f); return r; }
+static inline v8 v_one_if_le(v8 a, float c) { v8 r; V8_EACH(a.l[i_] <= c ? 1.0f : 0.0f); return r; }
+static inline float v_sum(v8 a)
+{
+    float s4[4], s2[2];
+    for (int i = 0; i < 4; i++)
+        s4[i] = a.l[i] + a.l[i + 4];
+    for (int i = 0; i < 2; i++)
+        s2[i] = s4[i] + s4[i + 2];
+    return s2[0] + s2[1];
+}
+#define V_EQ_BITS_STORE 1
+#endif
+
+#ifdef V_EQ_BITS_STORE
+static inline int v_eq_bits(v8 a, float c)
+{
+    float l[8];
+    int m = 0;
+    v_store(l, a);
+    for (int i = 0; i < 8; i++)
+        m |= (l[i] == c) << i;
+    return m;
+}
+#endif
+
+static inline v8 v_zero(void) { return v_set(0); }
+/* importances j..j+7, or 1 when there are none (w NULL) */
+static inline v8 v_w(const float *w, int j) { return w ? v_load(w + j) : v_set(1); }
+static inline const float *w_at(const float *w, int j) { return w ? w + j : NULL; }
+static inline v8 v_clamp(v8 a, v8 lo, v8 hi) { return v_min(hi, v_max(lo, a)); }
+/* nearest, ties to even (|a| < 2^22) */
+static inline v8 v_rne(v8 a) { return v_sub(v_add(a, v_set(12582912.0f)), v_set(12582912.0f)); }
+/* half away from zero, as quant_ref.c's round_away (a - trunc(a) is exact below 2^31) */
+static inline v8 v_round_away(v8 a)
+{
+    const v8 t = v_trunc(a), f = v_sub(a, t);
+    return v_sub(v_add(t, v_one_if_ge(f, 0.5f)), v_one_if_le(f, -0.5f));
+}
+static inline float v_hmax(v8 a)
+{
+    float l[8], m = 0;
+    v_store(l, a);
+    for (int i = 0; i < 8; i++)
+        m = l[i] > m ? l[i] : m;
+    return m;
+}
+
+static inline float rne1(float v) { return (v + 12582912.0f) - 12582912.0f; }
 static inline float clampf(float v, float lo, float hi)
 {
-    v = lo > v ? lo : v; /* maxps, minps */
+    v = lo > v ? lo : v;
     return hi < v ? hi : v;
 }
+#if defined(__F16C__) && !defined(EL_QUANT_SCALAR)
+/* the same rounding (nearest even, IEEE subnormals and overflow) as core/half.h's, in two instructions */
+static inline float f16r(float v) { return _cvtsh_ss(_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT)); }
+#else
 static inline float f16r(float v) { return el_f16_to_f32(el_f32_to_f16(v)); }
+#endif
 static inline float keep(float v) { return v; }
 
 /* scale multipliers tried around the plain one (with a refit after each) */
 static const float MULT[] = {0.92f, 1.06f};
 #define N_MULT (int)(sizeof MULT / sizeof MULT[0])
+
+/* el_signed_extreme (the first element of largest magnitude, with its sign); n a multiple of 8 */
+static float extreme(const float *x, int n)
+{
+    v8 m = v_zero();
+    for (int j = 0; j < n; j += 8)
+        m = v_max(m, v_abs(v_load(x + j)));
+    const float amax = v_hmax(m);
+    for (int j = 0; j < n; j += 8) {
+        const int bits = v_eq_bits(v_abs(v_load(x + j)), amax);
+        if (bits)
+            return x[j + __builtin_ctz((unsigned)bits)];
+    }
+    return 0; /* NaN somewhere: the plain quantizer's answer is as good as any */
+}
+
+static void min_max(const float *x, int n, float *mn, float *mx)
+{
+    v8 lo = v_load(x), hi = lo;
+    for (int j = 8; j < n; j += 8) {
+        const v8 v = v_load(x + j);
+        lo = v_min(lo, v);
+        hi = v_max(hi, v);
+    }
+    float l[8], h[8];
+    v_store(l, lo);
+    v_store(h, hi);
+    *mn = l[0];
+    *mx = h[0];
+    for (int i = 1; i < 8; i++) {
+        *mn = l[i] < *mn ? l[i] : *mn;
+        *mx = h[i] > *mx ? h[i] : *mx;
+    }
+}
 
 /* ---- symmetric fit ------------------------------------------------------------------------------------ */
 
@@ -53,77 +248,121 @@ typedef struct {
     float err, sxq, sqq;
 } sym_t;
 
-/*
- * n: a multiple of 8. Eight partial sums, lane l taking elements l, l + 8, ...; the SSE2 version does
- * the same operations in the same order per lane (no fused multiply-add), so both give the same bits.
- */
-static sym_t sym_eval(const float *x, const float *w, int n, float d, float lo, float hi)
+/* Levels of x * id in [lo, hi], nearest (ties to even), or (away) as the reference quantizers round. */
+static inline v8 sym_q(v8 v, v8 vid, v8 lo, v8 hi, bool away)
 {
-    float e8[8] = {0}, a8[8] = {0}, b8[8] = {0};
-    const float id = d != 0 ? 1.0f / d : 0.0f;
-#if defined(__SSE2__) && !defined(EL_QUANT_SCALAR)
-    const __m128 vid = _mm_set1_ps(id), vd = _mm_set1_ps(d), vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
-    const __m128 magic = _mm_set1_ps(12582912.0f);
-    __m128 e[2] = {_mm_setzero_ps(), _mm_setzero_ps()}, a[2] = {e[0], e[0]}, b[2] = {e[0], e[0]};
-    for (int j = 0; j < n; j += 8)
-        for (int h = 0; h < 2; h++) {
-            const __m128 v = _mm_loadu_ps(x + j + 4 * h), ww = _mm_loadu_ps(w + j + 4 * h);
-            const __m128 c = _mm_min_ps(vhi, _mm_max_ps(vlo, _mm_mul_ps(v, vid)));
-            const __m128 q = _mm_sub_ps(_mm_add_ps(c, magic), magic);
-            const __m128 er = _mm_sub_ps(v, _mm_mul_ps(vd, q));
-            e[h] = _mm_add_ps(e[h], _mm_mul_ps(_mm_mul_ps(ww, er), er));
-            a[h] = _mm_add_ps(a[h], _mm_mul_ps(_mm_mul_ps(ww, v), q));
-            b[h] = _mm_add_ps(b[h], _mm_mul_ps(_mm_mul_ps(ww, q), q));
-        }
-    for (int h = 0; h < 2; h++) {
-        _mm_storeu_ps(e8 + 4 * h, e[h]);
-        _mm_storeu_ps(a8 + 4 * h, a[h]);
-        _mm_storeu_ps(b8 + 4 * h, b[h]);
-    }
-#else
-    for (int j = 0; j < n; j += 8)
-        for (int l = 0; l < 8; l++) {
-            const float v = x[j + l], q = rne(clampf(v * id, lo, hi)), e = v - d * q, ww = w[j + l];
-            e8[l] += ww * e * e;
-            a8[l] += ww * v * q;
-            b8[l] += ww * q * q;
-        }
-#endif
-    sym_t r = {0, 0, 0};
-    for (int l = 0; l < 8; l++) {
-        r.err += e8[l];
-        r.sxq += a8[l];
-        r.sqq += b8[l];
-    }
-    return r;
+    const v8 s = v_mul(v, vid);
+    return away ? v_clamp(v_round_away(s), lo, hi) : v_rne(v_clamp(s, lo, hi));
 }
 
-/* The best d for levels [lo, hi] (lo < 0: the extreme goes to lo, the end with more levels). */
-static float sym_fit(const float *x, const float *w, int n, float lo, float hi, int n_mult, float (*R)(float))
+/* Up to this many candidates are judged in one pass over a block (they share its loads). */
+#define MAX_CAND 8
+
+/*
+ * Errors of x ~ d[c] * q for k candidate scales, q from id[c] (1/d[c], or for the reference quantizer's
+ * block the inverse of its unrounded scale), with the sums a refit needs. away: the last candidate
+ * rounds as the reference quantizers do. n: a multiple of 8. Inlined with a constant k, the arrays
+ * below become registers.
+ */
+static inline void sym_eval(const float *x, const float *w, int n, int k, const float *d, const float *id, float lo,
+                            float hi, bool away, sym_t *out)
 {
-    const float max = el_signed_extreme(x, n);
-    if (max == 0)
-        return 0;
-    const float d0 = max / lo;
-    float best_d = R(d0);
-    sym_t best = sym_eval(x, w, n, best_d, lo, hi);
-    for (int k = -1; k < n_mult; k++) {
-        float d = k < 0 ? best_d : R(d0 * MULT[k]);
-        sym_t r = k < 0 ? best : sym_eval(x, w, n, d, lo, hi);
-        if (r.err < best.err) {
-            best = r;
-            best_d = d;
-        }
-        if (r.sqq > 0) {
-            d = R(r.sxq / r.sqq);
-            r = sym_eval(x, w, n, d, lo, hi);
-            if (r.err < best.err) {
-                best = r;
-                best_d = d;
-            }
+    const v8 vlo = v_set(lo), vhi = v_set(hi);
+    v8 e[MAX_CAND], a[MAX_CAND], b[MAX_CAND];
+    for (int c = 0; c < k; c++)
+        e[c] = a[c] = b[c] = v_zero();
+    for (int j = 0; j < n; j += 8) {
+        /* without weights the products by w are left out: multiplying by 1 is exact, so the sums are the same */
+        const v8 v = v_load(x + j), ww = v_w(w, j), wv = w ? v_mul(ww, v) : v;
+        for (int c = 0; c < k; c++) {
+            const v8 q = sym_q(v, v_set(id[c]), vlo, vhi, away && c == k - 1);
+            const v8 er = v_sub(v, v_mul(v_set(d[c]), q));
+            e[c] = v_add(e[c], v_mul(w ? v_mul(ww, er) : er, er));
+            a[c] = v_add(a[c], v_mul(wv, q));
+            b[c] = v_add(b[c], v_mul(w ? v_mul(ww, q) : q, q));
         }
     }
-    return best_d;
+    for (int c = 0; c < k; c++)
+        out[c] = (sym_t){v_sum(e[c]), v_sum(a[c]), v_sum(b[c])};
+}
+
+static inline float inv(float d) { return d != 0 ? 1.0f / d : 0.0f; }
+
+/* which plain reference block sym_fit also weighs: none, d = extreme / lo (Q4_0, Q5_0), d = |extreme| / hi (Q8_0) */
+enum { REF_NONE, REF_EXTREME, REF_AMAX };
+
+typedef struct {
+    float d;  /* the scale (as stored when R rounds) */
+    bool ref; /* the reference quantizer's block is better: write that */
+} sym_pick;
+
+/*
+ * The best d for levels [lo, hi] (lo < 0: the extreme goes to lo, the end with more levels). The candidates
+ * are judged in this order, a later one kept only when strictly better: the plain scale, its refit, each
+ * multiple of it and its refit, the reference block. Each refit depends only on its own candidate, so they
+ * are evaluated in two passes: the scales (and the reference), then the refits.
+ */
+static sym_pick sym_fit(const float *x, const float *w, int n, float lo, float hi, int n_mult, float (*R)(float), int ref)
+{
+    const float max = extreme(x, n);
+    if (max == 0)
+        return (sym_pick){0, false};
+    const float d0 = max / lo, dr = ref == REF_EXTREME ? max / lo : fabsf(max) / hi;
+    const int nc = 1 + n_mult; /* scales */
+    float d[MAX_CAND], id[MAX_CAND], d2[MAX_CAND], id2[MAX_CAND];
+    sym_t r[MAX_CAND], r2[MAX_CAND];
+    for (int c = 0; c < nc; c++) {
+        d[c] = R(c == 0 ? d0 : d0 * MULT[c - 1]);
+        id[c] = inv(d[c]);
+    }
+    d[nc] = R(dr);
+    id[nc] = inv(dr);
+    /* constant candidate counts, so each call is unrolled into registers */
+    if (ref != REF_NONE && nc == 3)
+        sym_eval(x, w, n, 4, d, id, lo, hi, true, r);
+    else if (ref != REF_NONE && nc == 1)
+        sym_eval(x, w, n, 2, d, id, lo, hi, true, r);
+    else if (nc == 3)
+        sym_eval(x, w, n, 3, d, id, lo, hi, false, r); /* K-quant groups: N_MULT, no reference */
+    else
+        sym_eval(x, w, n, 1, d, id, lo, hi, false, r);
+    for (int c = 0; c < nc; c++) {
+        d2[c] = r[c].sqq > 0 ? R(r[c].sxq / r[c].sqq) : 0;
+        id2[c] = inv(d2[c]);
+    }
+    if (nc == 3)
+        sym_eval(x, w, n, 3, d2, id2, lo, hi, false, r2);
+    else
+        sym_eval(x, w, n, 1, d2, id2, lo, hi, false, r2);
+    float best_d = d[0];
+    sym_t best = r[0];
+    for (int c = 0; c < nc; c++) {
+        if (r[c].err < best.err) {
+            best = r[c];
+            best_d = d[c];
+        }
+        if (r[c].sqq > 0 && r2[c].err < best.err) {
+            best = r2[c];
+            best_d = d2[c];
+        }
+    }
+    if (ref != REF_NONE && r[nc].err < best.err)
+        return (sym_pick){dr, true};
+    return (sym_pick){best_d, false};
+}
+
+/* levels of x for d (symmetric, stored with offset -lo) and what they decode to */
+static void sym_levels(const float *x, int n, float d, float lo, float hi, uint8_t *L, float *deq)
+{
+    const v8 vid = v_set(inv(d)), vd = v_set(d), vlo = v_set(lo), vhi = v_set(hi);
+    float q[8];
+    for (int j = 0; j < n; j += 8) {
+        const v8 vq = sym_q(v_load(x + j), vid, vlo, vhi, false);
+        v_store(deq + j, v_mul(vd, vq));
+        v_store(q, v_sub(vq, vlo));
+        for (int l = 0; l < 8; l++)
+            L[j + l] = (uint8_t)(int)q[l];
+    }
 }
 
 /* ---- affine fit --------------------------------------------------------------------------------------- */
@@ -132,57 +371,58 @@ typedef struct {
     float err, sw, sx, sq, sqq, sxq;
 } aff_t;
 
-static aff_t aff_eval(const float *x, const float *w, int n, float d, float m, float nmax)
+static inline v8 aff_q(v8 v, v8 vm, v8 vid, v8 vmax, bool away)
 {
-    float e8[8] = {0}, w8[8] = {0}, x8[8] = {0}, q8[8] = {0}, qq8[8] = {0}, xq8[8] = {0};
-    const float id = d != 0 ? 1.0f / d : 0.0f;
-#if defined(__SSE2__) && !defined(EL_QUANT_SCALAR)
-    const __m128 vid = _mm_set1_ps(id), vd = _mm_set1_ps(d), vm = _mm_set1_ps(m), vmax = _mm_set1_ps(nmax);
-    const __m128 z = _mm_setzero_ps(), magic = _mm_set1_ps(12582912.0f);
-    __m128 e[2] = {z, z}, sw[2] = {z, z}, sx[2] = {z, z}, sq[2] = {z, z}, sqq[2] = {z, z}, sxq[2] = {z, z};
-    for (int j = 0; j < n; j += 8)
-        for (int h = 0; h < 2; h++) {
-            const __m128 v = _mm_loadu_ps(x + j + 4 * h), ww = _mm_loadu_ps(w + j + 4 * h);
-            const __m128 c = _mm_min_ps(vmax, _mm_max_ps(z, _mm_mul_ps(_mm_sub_ps(v, vm), vid)));
-            const __m128 q = _mm_sub_ps(_mm_add_ps(c, magic), magic);
-            const __m128 er = _mm_sub_ps(v, _mm_add_ps(vm, _mm_mul_ps(vd, q)));
-            e[h] = _mm_add_ps(e[h], _mm_mul_ps(_mm_mul_ps(ww, er), er));
-            sw[h] = _mm_add_ps(sw[h], ww);
-            sx[h] = _mm_add_ps(sx[h], _mm_mul_ps(ww, v));
-            sq[h] = _mm_add_ps(sq[h], _mm_mul_ps(ww, q));
-            sqq[h] = _mm_add_ps(sqq[h], _mm_mul_ps(_mm_mul_ps(ww, q), q));
-            sxq[h] = _mm_add_ps(sxq[h], _mm_mul_ps(_mm_mul_ps(ww, v), q));
+    const v8 s = v_mul(v_sub(v, vm), vid);
+    return away ? v_clamp(v_round_away(s), v_zero(), vmax) : v_rne(v_clamp(s, v_zero(), vmax));
+}
+
+/* Errors of x ~ d[c] * q + m[c] for k candidates, q from (x - ml[c]) * id[c] (the reference's unrounded
+ * m and 1/d for its block, the last one when away), with the sums a refit needs. */
+static inline void aff_eval(const float *x, const float *w, int n, int k, const float *d, const float *m, const float *id,
+                            const float *ml, float nmax, bool away, aff_t *out)
+{
+    const v8 vmax = v_set(nmax);
+    v8 e[MAX_CAND], sq[MAX_CAND], sqq[MAX_CAND], sxq[MAX_CAND], sw = v_zero(), sx = sw;
+    for (int c = 0; c < k; c++)
+        e[c] = sq[c] = sqq[c] = sxq[c] = v_zero();
+    for (int j = 0; j < n; j += 8) {
+        const v8 v = v_load(x + j), ww = v_w(w, j), wv = v_mul(ww, v);
+        sw = v_add(sw, ww);
+        sx = v_add(sx, wv);
+        for (int c = 0; c < k; c++) {
+            const v8 q = aff_q(v, v_set(ml[c]), v_set(id[c]), vmax, away && c == k - 1);
+            const v8 er = v_sub(v, v_add(v_set(m[c]), v_mul(v_set(d[c]), q)));
+            const v8 wq = v_mul(ww, q);
+            e[c] = v_add(e[c], v_mul(v_mul(ww, er), er));
+            sq[c] = v_add(sq[c], wq);
+            sqq[c] = v_add(sqq[c], v_mul(wq, q));
+            sxq[c] = v_add(sxq[c], v_mul(wv, q));
         }
-    for (int h = 0; h < 2; h++) {
-        _mm_storeu_ps(e8 + 4 * h, e[h]);
-        _mm_storeu_ps(w8 + 4 * h, sw[h]);
-        _mm_storeu_ps(x8 + 4 * h, sx[h]);
-        _mm_storeu_ps(q8 + 4 * h, sq[h]);
-        _mm_storeu_ps(qq8 + 4 * h, sqq[h]);
-        _mm_storeu_ps(xq8 + 4 * h, sxq[h]);
     }
-#else
-    for (int j = 0; j < n; j += 8)
-        for (int l = 0; l < 8; l++) {
-            const float v = x[j + l], ww = w[j + l], q = rne(clampf((v - m) * id, 0, nmax)), e = v - (m + d * q);
-            e8[l] += ww * e * e;
-            w8[l] += ww;
-            x8[l] += ww * v;
-            q8[l] += ww * q;
-            qq8[l] += ww * q * q;
-            xq8[l] += ww * v * q;
+    const float tw = v_sum(sw), tx = v_sum(sx);
+    for (int c = 0; c < k; c++)
+        out[c] = (aff_t){v_sum(e[c]), tw, tx, v_sum(sq[c]), v_sum(sqq[c]), v_sum(sxq[c])};
+}
+
+/* Only the errors, of up to 9 candidates (a K-quant group's scale and min levels +-1). */
+static inline void aff_err(const float *x, const float *w, int n, int k, const float *d, const float *m, float nmax,
+                           float *err)
+{
+    const v8 vmax = v_set(nmax);
+    v8 e[9];
+    for (int c = 0; c < k; c++)
+        e[c] = v_zero();
+    for (int j = 0; j < n; j += 8) {
+        const v8 v = v_load(x + j), ww = v_w(w, j);
+        for (int c = 0; c < k; c++) {
+            const v8 q = aff_q(v, v_set(m[c]), v_set(inv(d[c])), vmax, false);
+            const v8 er = v_sub(v, v_add(v_set(m[c]), v_mul(v_set(d[c]), q)));
+            e[c] = v_add(e[c], v_mul(v_mul(ww, er), er));
         }
-#endif
-    aff_t r = {0, 0, 0, 0, 0, 0};
-    for (int l = 0; l < 8; l++) {
-        r.err += e8[l];
-        r.sw += w8[l];
-        r.sx += x8[l];
-        r.sq += q8[l];
-        r.sqq += qq8[l];
-        r.sxq += xq8[l];
     }
-    return r;
+    for (int c = 0; c < k; c++)
+        err[c] = v_sum(e[c]);
 }
 
 /* Least squares d, m for the levels behind r (m <= 0 when kmin); false when degenerate. */
@@ -204,141 +444,180 @@ static bool aff_refit(const aff_t *r, bool kmin, float *d, float *m)
     return true;
 }
 
-/* Best d > 0 and m for levels [0, nmax]; kmin: m <= 0 (the K-quants store -m as a non-negative min). */
-static void aff_fit(const float *x, const float *w, int n, float nmax, bool kmin, float (*R)(float), float *d_out,
-                    float *m_out)
+typedef struct {
+    float d, m;
+    bool ref; /* the reference block (range [min, max] onto [0, nmax]) is better */
+} aff_pick;
+
+/* Best d > 0 and m for levels [0, nmax]; kmin: m <= 0 (the K-quants store -m as a non-negative min);
+ * ref: also weigh the plain reference block (Q4_1, Q5_1). */
+static aff_pick aff_fit(const float *x, const float *w, int n, float nmax, bool kmin, float (*R)(float), bool ref)
 {
     float mn, mx;
-    el_min_max(x, n, &mn, &mx);
+    min_max(x, n, &mn, &mx);
+    const float ref_mn = mn, ref_d = (mx - mn) / nmax;
     if (kmin && mn > 0)
         mn = 0;
-    float best_d = R((mx - mn) / nmax), best_m = R(mn);
-    if (best_d == 0) {
-        *d_out = 0;
-        *m_out = best_m;
-        return;
-    }
-    aff_t best = aff_eval(x, w, n, best_d, best_m, nmax);
     const float d0 = (mx - mn) / nmax;
-    for (int k = -1; k < N_MULT; k++) {
-        float d = k < 0 ? best_d : R(d0 * MULT[k]), m = k < 0 ? best_m : R(mn);
-        aff_t r = k < 0 ? best : aff_eval(x, w, n, d, m, nmax);
-        if (r.err < best.err) {
-            best = r;
-            best_d = d;
-            best_m = m;
+    if (R(d0) == 0)
+        return (aff_pick){0, R(mn), false};
+    /* as sym_fit: the scales (and the reference), then their refits, judged in the order scale, refit, ... */
+    enum { NC = 1 + N_MULT };
+    float d[NC + 1], m[NC + 1], id[NC + 1], ml[NC + 1], d2[NC], m2[NC], id2[NC];
+    bool ok2[NC];
+    aff_t r[NC + 1], r2[NC];
+    for (int c = 0; c < NC; c++) {
+        d[c] = R(c == 0 ? d0 : d0 * MULT[c - 1]);
+        m[c] = ml[c] = R(mn);
+        id[c] = inv(d[c]);
+    }
+    d[NC] = R(ref_d);
+    m[NC] = R(ref_mn);
+    id[NC] = inv(ref_d);
+    ml[NC] = ref_mn;
+    if (ref)
+        aff_eval(x, w, n, NC + 1, d, m, id, ml, nmax, true, r);
+    else
+        aff_eval(x, w, n, NC, d, m, id, ml, nmax, false, r);
+    for (int c = 0; c < NC; c++) {
+        ok2[c] = aff_refit(&r[c], kmin, &d2[c], &m2[c]);
+        if (ok2[c]) {
+            d2[c] = R(d2[c]);
+            m2[c] = R(m2[c]);
+            if (kmin && m2[c] > 0)
+                m2[c] = 0;
+            ok2[c] = d2[c] > 0;
         }
-        float d2, m2;
-        if (aff_refit(&r, kmin, &d2, &m2)) {
-            d2 = R(d2);
-            m2 = R(m2);
-            if (kmin && m2 > 0)
-                m2 = 0;
-            if (d2 > 0) {
-                r = aff_eval(x, w, n, d2, m2, nmax);
-                if (r.err < best.err) {
-                    best = r;
-                    best_d = d2;
-                    best_m = m2;
-                }
-            }
+        if (!ok2[c]) {
+            d2[c] = d[c];
+            m2[c] = m[c];
+        }
+        id2[c] = inv(d2[c]);
+    }
+    aff_eval(x, w, n, NC, d2, m2, id2, m2, nmax, false, r2);
+    float best_d = d[0], best_m = m[0], best = r[0].err;
+    for (int c = 0; c < NC; c++) {
+        if (r[c].err < best) {
+            best = r[c].err;
+            best_d = d[c];
+            best_m = m[c];
+        }
+        if (ok2[c] && r2[c].err < best) {
+            best = r2[c].err;
+            best_d = d2[c];
+            best_m = m2[c];
         }
     }
-    *d_out = best_d;
-    *m_out = best_m;
+    if (ref && r[NC].err < best)
+        return (aff_pick){ref_d, ref_mn, true};
+    return (aff_pick){best_d, best_m, false};
+}
+
+static void aff_levels(const float *x, int n, float d, float m, float nmax, uint8_t *L, float *deq)
+{
+    const v8 vid = v_set(inv(d)), vd = v_set(d), vm = v_set(m), vmax = v_set(nmax);
+    float q[8];
+    for (int j = 0; j < n; j += 8) {
+        const v8 vq = aff_q(v_load(x + j), vm, vid, vmax, false);
+        if (deq)
+            v_store(deq + j, v_add(vm, v_mul(vd, vq)));
+        v_store(q, vq);
+        for (int l = 0; l < 8; l++)
+            L[j + l] = (uint8_t)(int)q[l];
+    }
 }
 
 /* ---- 32-element blocks ---------------------------------------------------------------------------------- */
 
-/* levels of x for d (symmetric, stored with offset -lo) */
-static void sym_levels(const float *x, int n, float d, float lo, float hi, uint8_t *L)
-{
-    const float id = d != 0 ? 1.0f / d : 0.0f;
-    for (int j = 0; j < n; j++)
-        L[j] = (uint8_t)(int)(rne(clampf(x[j] * id, lo, hi)) - lo);
-}
+/* each writes block y for x under importances w (NULL: all 1), and what it decodes to into deq */
 
-static void aff_levels(const float *x, int n, float d, float m, float nmax, uint8_t *L)
+static void q4_0_block(const float *x, const float *w, void *y, float *deq)
 {
-    const float id = d != 0 ? 1.0f / d : 0.0f;
-    for (int j = 0; j < n; j++)
-        L[j] = (uint8_t)(int)rne(clampf((x[j] - m) * id, 0, nmax));
-}
-
-static void q4_0_block(const float *x, const float *w, void *out)
-{
-    block_q4_0 *y = out;
+    const sym_pick p = sym_fit(x, w, 32, -8, 7, N_MULT, f16r, REF_EXTREME);
+    if (p.ref) {
+        quantize_row_q4_0_ref(x, y, 32);
+        dequantize_row_q4_0(y, deq, 32);
+        return;
+    }
+    block_q4_0 *b = y;
     uint8_t L[32];
-    const float d = sym_fit(x, w, 32, -8, 7, N_MULT, f16r);
-    y->d = el_f32_to_f16(d);
-    sym_levels(x, 32, d, -8, 7, L);
-    el_pack_nibbles(y->qs, L);
+    b->d = el_f32_to_f16(p.d);
+    sym_levels(x, 32, p.d, -8, 7, L, deq);
+    el_pack_nibbles(b->qs, L);
 }
 
-static void q5_0_block(const float *x, const float *w, void *out)
+static void q5_0_block(const float *x, const float *w, void *y, float *deq)
 {
-    block_q5_0 *y = out;
+    const sym_pick p = sym_fit(x, w, 32, -16, 15, N_MULT, f16r, REF_EXTREME);
+    if (p.ref) {
+        quantize_row_q5_0_ref(x, y, 32);
+        dequantize_row_q5_0(y, deq, 32);
+        return;
+    }
+    block_q5_0 *b = y;
     uint8_t L[32];
-    const float d = sym_fit(x, w, 32, -16, 15, N_MULT, f16r);
-    y->d = el_f32_to_f16(d);
-    sym_levels(x, 32, d, -16, 15, L);
-    el_pack_nibbles(y->qs, L);
-    el_pack_fifth_bits(y->qh, L);
+    b->d = el_f32_to_f16(p.d);
+    sym_levels(x, 32, p.d, -16, 15, L, deq);
+    el_pack_nibbles(b->qs, L);
+    el_pack_fifth_bits(b->qh, L);
 }
 
-static void q8_0_block(const float *x, const float *w, void *out)
+static void q8_0_block(const float *x, const float *w, void *y, float *deq)
 {
-    block_q8_0 *y = out;
+    /* 255 levels: only the refit pays */
+    const sym_pick p = sym_fit(x, w, 32, -127, 127, 0, f16r, REF_AMAX);
+    if (p.ref) {
+        quantize_row_q8_0_ref(x, y, 32);
+        dequantize_row_q8_0(y, deq, 32);
+        return;
+    }
+    block_q8_0 *b = y;
     uint8_t L[32];
-    const float d = sym_fit(x, w, 32, -127, 127, 0, f16r) /* 255 levels: only the refit pays */;
-    y->d = el_f32_to_f16(d);
-    sym_levels(x, 32, d, -127, 127, L);
+    b->d = el_f32_to_f16(p.d);
+    sym_levels(x, 32, p.d, -127, 127, L, deq);
     for (int j = 0; j < 32; j++)
-        y->qs[j] = (int8_t)(L[j] - 127);
+        b->qs[j] = (int8_t)(L[j] - 127);
 }
 
-static void q4_1_block(const float *x, const float *w, void *out)
+static void q4_1_block(const float *x, const float *w, void *y, float *deq)
 {
-    block_q4_1 *y = out;
+    const aff_pick p = aff_fit(x, w, 32, 15, false, f16r, true);
+    if (p.ref) {
+        quantize_row_q4_1_ref(x, y, 32);
+        dequantize_row_q4_1(y, deq, 32);
+        return;
+    }
+    block_q4_1 *b = y;
     uint8_t L[32];
-    float d, m;
-    aff_fit(x, w, 32, 15, false, f16r, &d, &m);
-    y->d = el_f32_to_f16(d);
-    y->m = el_f32_to_f16(m);
-    aff_levels(x, 32, d, m, 15, L);
-    el_pack_nibbles(y->qs, L);
+    b->d = el_f32_to_f16(p.d);
+    b->m = el_f32_to_f16(p.m);
+    aff_levels(x, 32, p.d, p.m, 15, L, deq);
+    el_pack_nibbles(b->qs, L);
 }
 
-static void q5_1_block(const float *x, const float *w, void *out)
+static void q5_1_block(const float *x, const float *w, void *y, float *deq)
 {
-    block_q5_1 *y = out;
+    const aff_pick p = aff_fit(x, w, 32, 31, false, f16r, true);
+    if (p.ref) {
+        quantize_row_q5_1_ref(x, y, 32);
+        dequantize_row_q5_1(y, deq, 32);
+        return;
+    }
+    block_q5_1 *b = y;
     uint8_t L[32];
-    float d, m;
-    aff_fit(x, w, 32, 31, false, f16r, &d, &m);
-    y->d = el_f32_to_f16(d);
-    y->m = el_f32_to_f16(m);
-    aff_levels(x, 32, d, m, 31, L);
-    el_pack_nibbles(y->qs, L);
-    el_pack_fifth_bits(y->qh, L);
+    b->d = el_f32_to_f16(p.d);
+    b->m = el_f32_to_f16(p.m);
+    aff_levels(x, 32, p.d, p.m, 31, L, deq);
+    el_pack_nibbles(b->qs, L);
+    el_pack_fifth_bits(b->qh, L);
 }
 
 /* ---- super-blocks of 256 -------------------------------------------------------------------------------- */
 
-/* Weighted error of group x (n) at scale ds and min dm (x ~ ds * q - dm, q in [0, nmax]), with its levels. */
-static float group_aff(const float *x, const float *w, int n, float ds, float dm, float nmax, uint8_t *L)
-{
-    aff_levels(x, n, ds, -dm, nmax, L);
-    float err = 0;
-    for (int j = 0; j < n; j++) {
-        const float e = x[j] - (ds * L[j] - dm);
-        err += w[j] * e * e;
-    }
-    return err;
-}
-
 /*
  * K-quant with affine groups (Q2_K: 16 groups of 16, 4-bit scale levels; Q4_K/Q5_K: 8 of 32, 6-bit).
  * Out: f16 d and dmin, scale and min levels, value levels. search: fit each group; else plain range.
+ * A group decodes as ds * q - dm with ds = d * scale level, dm = dmin * min level.
  */
 static void k_affine(const float *x, const float *w, int gs, float nmax, int smax, bool search, uint16_t *d16,
                      uint16_t *dmin16, uint8_t *ls, uint8_t *lm, uint8_t *L)
@@ -346,60 +625,57 @@ static void k_affine(const float *x, const float *w, int gs, float nmax, int sma
     const int ng = QK_K / gs;
     float sc[16], mn[16], max_sc = 0, max_mn = 0;
     for (int g = 0; g < ng; g++) {
-        float d, m;
         if (search) {
-            aff_fit(x + g * gs, w + g * gs, gs, nmax, true, keep, &d, &m);
+            const aff_pick p = aff_fit(x + g * gs, w_at(w, g * gs), gs, nmax, true, keep, false);
+            sc[g] = p.d;
+            mn[g] = -p.m;
         } else {
             float lo, hi;
-            el_min_max(x + g * gs, gs, &lo, &hi);
-            lo = fminf(lo, 0);
-            d = (hi - lo) / nmax;
-            m = lo;
+            min_max(x + g * gs, gs, &lo, &hi);
+            lo = lo < 0 ? lo : 0;
+            sc[g] = (hi - lo) / nmax;
+            mn[g] = -lo;
         }
-        sc[g] = d;
-        mn[g] = -m;
-        max_sc = fmaxf(max_sc, sc[g]);
-        max_mn = fmaxf(max_mn, mn[g]);
+        /* not fmaxf: which zero it returns for (0, -0) depends on the build, and the sign is stored */
+        max_sc = sc[g] > max_sc ? sc[g] : max_sc;
+        max_mn = mn[g] > max_mn ? mn[g] : max_mn;
     }
     *d16 = el_f32_to_f16(max_sc / (float)smax);
     *dmin16 = el_f32_to_f16(max_mn / (float)smax);
     const float d = el_f16_to_f32(*d16), dmin = el_f16_to_f32(*dmin16);
     for (int g = 0; g < ng; g++) {
-        const float *xg = x + g * gs, *wg = w + g * gs;
-        int s = d > 0 ? (int)rne(clampf(sc[g] / d, 0, (float)smax)) : 0;
-        int mm = dmin > 0 ? (int)rne(clampf(mn[g] / dmin, 0, (float)smax)) : 0;
-        float best = group_aff(xg, wg, gs, d * (float)s, dmin * (float)mm, nmax, L + g * gs);
+        const float *xg = x + g * gs, *wg = w_at(w, g * gs);
+        int s = d > 0 ? (int)rne1(clampf(sc[g] / d, 0, (float)smax)) : 0;
+        int mm = dmin > 0 ? (int)rne1(clampf(mn[g] / dmin, 0, (float)smax)) : 0;
+        if (search) {
+            /* this level pair first, then its neighbours, a later one kept only when strictly better; a
+             * neighbour out of range stands in as a copy of the first (it ties, so it is never kept) */
+            float cd[9], cm[9], ce[9];
+            int cs[9] = {s}, cmm[9] = {mm}, k = 1;
+            for (int a = -1; a <= 1; a++)
+                for (int b = -1; b <= 1; b++) {
+                    if (a == 0 && b == 0)
+                        continue;
+                    const bool in = s + a >= 1 && s + a <= smax && mm + b >= 0 && mm + b <= smax;
+                    cs[k] = in ? s + a : s;
+                    cmm[k++] = in ? mm + b : mm;
+                }
+            for (int c = 0; c < 9; c++) {
+                cd[c] = d * (float)cs[c];
+                cm[c] = -(dmin * (float)cmm[c]);
+            }
+            aff_err(xg, wg, gs, 9, cd, cm, nmax, ce);
+            int bi = 0;
+            for (int c = 1; c < 9; c++)
+                if (ce[c] < ce[bi])
+                    bi = c;
+            s = cs[bi];
+            mm = cmm[bi];
+        }
         ls[g] = (uint8_t)s;
         lm[g] = (uint8_t)mm;
-        if (!search)
-            continue;
-        uint8_t T[32];
-        for (int ds = -1; ds <= 1; ds++)
-            for (int dm = -1; dm <= 1; dm++) {
-                const int s2 = s + ds, m2 = mm + dm;
-                if ((ds == 0 && dm == 0) || s2 < 1 || s2 > smax || m2 < 0 || m2 > smax)
-                    continue;
-                const float e = group_aff(xg, wg, gs, d * (float)s2, dmin * (float)m2, nmax, T);
-                if (e < best) {
-                    best = e;
-                    ls[g] = (uint8_t)s2;
-                    lm[g] = (uint8_t)m2;
-                    memcpy(L + g * gs, T, (size_t)gs);
-                }
-            }
+        aff_levels(xg, gs, d * (float)s, -(dmin * (float)mm), nmax, L + g * gs, NULL);
     }
-}
-
-static float group_sym(const float *x, const float *w, int n, float ds, float lo, float hi, int8_t *L)
-{
-    const float id = ds != 0 ? 1.0f / ds : 0.0f;
-    float err = 0;
-    for (int j = 0; j < n; j++) {
-        const float q = rne(clampf(x[j] * id, lo, hi)), e = x[j] - ds * q;
-        L[j] = (int8_t)(int)q;
-        err += w[j] * e * e;
-    }
-    return err;
 }
 
 /* K-quant with symmetric groups of 16 (Q3_K: q in [-4, 3], scales [-32, 31]; Q6_K: [-32, 31], [-128, 127]). */
@@ -408,7 +684,7 @@ static void k_sym(const float *x, const float *w, float lo, float hi, float slo,
 {
     float sc[16], max_sc = 0, amax_sc = 0;
     for (int g = 0; g < 16; g++) {
-        sc[g] = search ? sym_fit(x + 16 * g, w + 16 * g, 16, lo, hi, N_MULT, keep) : el_signed_extreme(x + 16 * g, 16) / lo;
+        sc[g] = search ? sym_fit(x + 16 * g, w_at(w, 16 * g), 16, lo, hi, N_MULT, keep, REF_NONE).d : extreme(x + 16 * g, 16) / lo;
         if (fabsf(sc[g]) > amax_sc) {
             amax_sc = fabsf(sc[g]);
             max_sc = sc[g];
@@ -417,24 +693,30 @@ static void k_sym(const float *x, const float *w, float lo, float hi, float slo,
     *d16 = el_f32_to_f16(max_sc / slo);
     const float d = el_f16_to_f32(*d16);
     for (int g = 0; g < 16; g++) {
-        const float *xg = x + 16 * g, *wg = w + 16 * g;
-        const int s = d != 0 ? (int)rne(clampf(sc[g] / d, slo, shi)) : 0;
-        float best = group_sym(xg, wg, 16, d * (float)s, lo, hi, L + 16 * g);
-        sl[g] = (int8_t)s;
-        if (!search)
-            continue;
-        int8_t T[16];
-        for (int ds = -1; ds <= 1; ds += 2) {
-            const int s2 = s + ds;
-            if (s2 < slo || s2 > shi)
-                continue;
-            const float e = group_sym(xg, wg, 16, d * (float)s2, lo, hi, T);
-            if (e < best) {
-                best = e;
-                sl[g] = (int8_t)s2;
-                memcpy(L + 16 * g, T, 16);
+        const float *xg = x + 16 * g, *wg = w_at(w, 16 * g);
+        int s = d != 0 ? (int)rne1(clampf(sc[g] / d, slo, shi)) : 0;
+        if (search) {
+            /* s, then s - 1 and s + 1 (out of range: a copy of s) */
+            float cd[3], ci[3];
+            sym_t ce[3];
+            const int cs[3] = {s, s - 1 >= slo ? s - 1 : s, s + 1 <= shi ? s + 1 : s};
+            for (int c = 0; c < 3; c++) {
+                cd[c] = d * (float)cs[c];
+                ci[c] = inv(cd[c]);
             }
+            sym_eval(xg, wg, 16, 3, cd, ci, lo, hi, false, ce);
+            int bi = 0;
+            for (int c = 1; c < 3; c++)
+                if (ce[c].err < ce[bi].err)
+                    bi = c;
+            s = cs[bi];
         }
+        sl[g] = (int8_t)s;
+        uint8_t U[16];
+        float deq[16];
+        sym_levels(xg, 16, d * (float)s, lo, hi, U, deq);
+        for (int j = 0; j < 16; j++)
+            L[16 * g + j] = (int8_t)(U[j] + (int)lo);
     }
 }
 
@@ -456,9 +738,6 @@ static void q3_K_make(const float *x, const float *w, void *out, bool search)
     el_q3_K_pack(y, L, sl);
 }
 
-static void q2_K_block(const float *x, const float *w, void *out) { q2_K_make(x, w, out, true); }
-static void q3_K_block(const float *x, const float *w, void *out) { q3_K_make(x, w, out, true); }
-
 /* Q4_K and Q5_K share scales and layout but for the fifth bit */
 static void k4_make(const float *x, const float *w, void *out, bool five)
 {
@@ -474,10 +753,7 @@ static void k4_make(const float *x, const float *w, void *out, bool five)
         el_q4_K_pack_qs(y4, L);
 }
 
-static void q4_K_block(const float *x, const float *w, void *out) { k4_make(x, w, out, false); }
-static void q5_K_block(const float *x, const float *w, void *out) { k4_make(x, w, out, true); }
-
-static void q6_K_block(const float *x, const float *w, void *out)
+static void q6_K_make(const float *x, const float *w, void *out)
 {
     block_q6_K *y = out;
     int8_t sl[16], L[QK_K];
@@ -486,33 +762,49 @@ static void q6_K_block(const float *x, const float *w, void *out)
     el_q6_K_pack_qs(y, L);
 }
 
-static void fill_ones(float *w, int n)
+static float block_err(const float *x, const float *w, const float *deq, int n)
 {
-    for (int j = 0; j < n; j++)
-        w[j] = 1;
+    v8 e = v_zero();
+    for (int j = 0; j < n; j += 8) {
+        const v8 d = v_sub(v_load(x + j), v_load(deq + j));
+        e = v_add(e, v_mul(v_mul(v_w(w, j), d), d));
+    }
+    return v_sum(e);
 }
 
-void el_quantize_row_q2_K_plain(const float *x, void *y, int64_t n)
+/* The searched super-block, or the reference quantizer's when that is better (the K-quants' references are
+ * their own procedures, so they are run and compared rather than folded into the search). */
+static void k_guarded(uint32_t type, const float *x, const float *w, void *y, float *deq)
 {
-    float ones[QK_K];
-    fill_ones(ones, QK_K);
-    for (int64_t i = 0; i < n / QK_K; i++)
-        q2_K_make(x + i * QK_K, ones, (block_q2_K *)y + i, false);
+    const el_qtraits *t = el_qtraits_get(type);
+    uint8_t ref[sizeof(block_q6_K) + sizeof(block_q5_K)];
+    float deq_ref[QK_K];
+    switch (type) {
+    case EL_TYPE_Q2_K: q2_K_make(x, w, y, true); break;
+    case EL_TYPE_Q3_K: q3_K_make(x, w, y, true); break;
+    case EL_TYPE_Q4_K: k4_make(x, w, y, false); break;
+    case EL_TYPE_Q5_K: k4_make(x, w, y, true); break;
+    default: q6_K_make(x, w, y); break;
+    }
+    t->from_float_ref(x, ref, QK_K);
+    t->to_float(y, deq, QK_K);
+    t->to_float(ref, deq_ref, QK_K);
+    if (block_err(x, w, deq_ref, QK_K) < block_err(x, w, deq, QK_K)) {
+        memcpy(y, ref, el_type_get(type)->type_size);
+        memcpy(deq, deq_ref, sizeof deq_ref);
+    }
 }
 
-void el_quantize_row_q3_K_plain(const float *x, void *y, int64_t n)
+/* ---- the row ---------------------------------------------------------------------------------------------- */
+
+static bool is_k(uint32_t type)
 {
-    float ones[QK_K];
-    fill_ones(ones, QK_K);
-    for (int64_t i = 0; i < n / QK_K; i++)
-        q3_K_make(x + i * QK_K, ones, (block_q3_K *)y + i, false);
+    return type == EL_TYPE_Q2_K || type == EL_TYPE_Q3_K || type == EL_TYPE_Q4_K || type == EL_TYPE_Q5_K || type == EL_TYPE_Q6_K;
 }
 
-/* ---- the row: search each block, keep it only where it beats the plain quantizer ----------------------- */
+typedef void (*block_fn)(const float *x, const float *w, void *y, float *deq);
 
-typedef void (*block_fn)(const float *x, const float *w, void *y);
-
-static block_fn searcher(uint32_t type)
+static block_fn block32(uint32_t type)
 {
     switch (type) {
     case EL_TYPE_Q4_0: return q4_0_block;
@@ -520,36 +812,16 @@ static block_fn searcher(uint32_t type)
     case EL_TYPE_Q5_0: return q5_0_block;
     case EL_TYPE_Q5_1: return q5_1_block;
     case EL_TYPE_Q8_0: return q8_0_block;
-    case EL_TYPE_Q2_K: return q2_K_block;
-    case EL_TYPE_Q3_K: return q3_K_block;
-    case EL_TYPE_Q4_K: return q4_K_block;
-    case EL_TYPE_Q5_K: return q5_K_block;
-    case EL_TYPE_Q6_K: return q6_K_block;
     default: return NULL;
     }
 }
 
-bool el_quant_can_write(uint32_t type)
+static bool row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
 {
-    return type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16 || searcher(type) != NULL;
-}
-
-static float block_err(const float *x, const float *w, const float *deq, int n)
-{
-    float err = 0;
-    for (int j = 0; j < n; j++) {
-        const float e = x[j] - deq[j];
-        err += w[j] * e * e;
-    }
-    return err;
-}
-
-bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
-{
-    const block_fn search = searcher(type);
-    if (!search) {
+    const block_fn b32 = block32(type);
+    if (!b32 && !is_k(type)) {
         const el_qtraits *t = el_qtraits_get(type);
-        if (!el_quant_can_write(type) || !t || !t->from_float_ref)
+        if (!(type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16) || !t || !t->from_float_ref)
             return false;
         t->from_float_ref(x, y, n);
         if (deq_out)
@@ -558,27 +830,106 @@ bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, con
     }
     const el_type_info *ti = el_type_get(type);
     const int bs = (int)ti->block_size;
-    const size_t bb = ti->type_size;
-    const el_qtraits *t = el_qtraits_get(type);
-    float ones[QK_K], deq[QK_K], deq_ref[QK_K];
-    uint8_t ref[sizeof(block_q6_K) + sizeof(block_q5_K)];
-    fill_ones(ones, bs);
+    float deq[QK_K];
     for (int64_t i = 0; i < n / bs; i++) {
         /* the imatrix as it is: the mean square of the activation meeting each column is the diagonal
          * of E[a a^T], so sum_j w_j e_j^2 is the expected squared error of the matrix's output when
          * the activations are uncorrelated. (ggml's extra factor sqrt(s2 + x_j^2) was tried: on
          * stories260K it raised Q4_0's KL divergence; docs/quantize.md.) */
-        const float *xb = x + i * bs, *wb = w ? w + i * bs : ones;
-        uint8_t *yb = (uint8_t *)y + (size_t)i * bb;
-        search(xb, wb, yb);
-        t->from_float_ref(xb, ref, bs);
-        t->to_float(yb, deq, bs);
-        t->to_float(ref, deq_ref, bs);
-        const bool use_ref = block_err(xb, wb, deq_ref, bs) < block_err(xb, wb, deq, bs);
-        if (use_ref)
-            memcpy(yb, ref, bb);
-        if (deq_out)
-            memcpy(deq_out + i * bs, use_ref ? deq_ref : deq, (size_t)bs * sizeof(float));
+        const float *xb = x + i * bs, *wb = w ? w + i * bs : NULL;
+        uint8_t *yb = (uint8_t *)y + (size_t)i * ti->type_size;
+        float *db = deq_out ? deq_out + i * bs : deq;
+        if (b32)
+            b32(xb, wb, yb, db);
+        else
+            k_guarded(type, xb, wb, yb, db);
     }
     return true;
 }
+
+static void row_error(const float *x, const float *deq, int64_t n, double *sse, double *max_abs)
+{
+    double s = 0;
+    v8 m = v_zero();
+    int64_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        v8 e = v_zero();
+        for (int k = 0; k < 32; k += 8) {
+            const v8 d = v_sub(v_load(x + j + k), v_load(deq + j + k));
+            e = v_add(e, v_mul(d, d));
+            m = v_max(m, v_abs(d));
+        }
+        s += v_sum(e);
+    }
+    float mx = v_hmax(m);
+    for (; j < n; j++) {
+        const float d = x[j] - deq[j];
+        s += (double)d * d;
+        mx = fabsf(d) > mx ? fabsf(d) : mx;
+    }
+    *sse = s;
+    *max_abs = mx;
+}
+
+#ifdef EL_SEARCH_ENTRY
+/* this file built again for another instruction set (search_avx2.c) or without SIMD (tests/quant_scalar.c) */
+bool EL_SEARCH_ENTRY(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out);
+void EL_SEARCH_ERROR_ENTRY(const float *x, const float *deq, int64_t n, double *sse, double *max_abs);
+bool EL_SEARCH_ENTRY(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
+{
+    return row_best(type, x, y, n, w, deq_out);
+}
+void EL_SEARCH_ERROR_ENTRY(const float *x, const float *deq, int64_t n, double *sse, double *max_abs)
+{
+    row_error(x, deq, n, sse, max_abs);
+}
+#else
+
+#if defined(__x86_64__) && !defined(EL_QUANT_SCALAR)
+#define EL_HAVE_AVX2_SEARCH 1
+bool el_quantize_row_best_avx2(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out);
+void el_quant_row_error_avx2(const float *x, const float *deq, int64_t n, double *sse, double *max_abs);
+#endif
+
+bool el_quant_can_write(uint32_t type)
+{
+    return type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16 || block32(type) != NULL || is_k(type);
+}
+
+bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
+{
+#ifdef EL_HAVE_AVX2_SEARCH
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"))
+        return el_quantize_row_best_avx2(type, x, y, n, w, deq_out);
+#endif
+    return row_best(type, x, y, n, w, deq_out);
+}
+
+bool el_quantize_row_best_base(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
+{
+    return row_best(type, x, y, n, w, deq_out);
+}
+
+void el_quant_row_error(const float *x, const float *deq, int64_t n, double *sse, double *max_abs)
+{
+#ifdef EL_HAVE_AVX2_SEARCH
+    if (__builtin_cpu_supports("avx2")) {
+        el_quant_row_error_avx2(x, deq, n, sse, max_abs);
+        return;
+    }
+#endif
+    row_error(x, deq, n, sse, max_abs);
+}
+
+void el_quantize_row_q2_K_plain(const float *x, void *y, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK_K; i++)
+        q2_K_make(x + i * QK_K, NULL, (block_q2_K *)y + i, false);
+}
+
+void el_quantize_row_q3_K_plain(const float *x, void *y, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK_K; i++)
+        q3_K_make(x + i * QK_K, NULL, (block_q3_K *)y + i, false);
+}
+#endif

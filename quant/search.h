@@ -7,9 +7,9 @@
  * imatrix that is the expected squared error of the matrix's output caused by this block
  * (activations taken as uncorrelated), which is what the model's quality depends on.
  *
- * Every block is compared with what the plain reference quantizer (quant_ref.c: scale from the
- * block's extremes) writes for it, under the same weights, and the better of the two is kept: the
- * search is never worse than max-abs scaling. Same input, same bytes, on every machine and for any
+ * What the plain reference quantizer (quant_ref.c: scale from the block's extremes) writes for a block
+ * is one of its candidates, judged under the same weights: the search is never worse than max-abs
+ * scaling. Same input, same bytes, on every machine and for any
  * number of threads (no state; rounding is defined, not left to the FPU mode). docs/quantize.md
  * describes the search per type.
  */
@@ -28,6 +28,13 @@ bool el_quant_can_write(uint32_t type);
  * statistics. Returns false for a type it cannot write.
  */
 bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out);
+
+/* el_quantize_row_best without the run-time choice of instruction set: the build's baseline (SSE2 on
+ * x86-64, NEON on aarch64), for tests that compare it with the AVX2 and plain C builds. */
+bool el_quantize_row_best_base(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out);
+
+/* The sum of squared differences and the largest absolute difference of x and deq (n floats). */
+void el_quant_row_error(const float *x, const float *deq, int64_t n, double *sse, double *max_abs);
 
 /* The plain Q2_K and Q3_K quantizers (the reference the searching ones are measured against). */
 void el_quantize_row_q2_K_plain(const float *x, void *y, int64_t n);

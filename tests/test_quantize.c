@@ -2,8 +2,8 @@
  * tests/test_quantize.c - `edgelm quantize` and `edgelm imatrix`.
  *
  *  - every type: quantize -> dequantize error never above the plain reference quantizer's (per row,
- *    random and outlier-heavy rows), max error within the format's bound; the SSE2 loops give the
- *    bytes the scalar ones give; an importance vector lowers the weighted error;
+ *    random and outlier-heavy rows), max error within the format's bound; an importance vector lowers
+ *    the weighted error (the SIMD builds against the plain C one: tests/test_quant_simd.c);
  *  - the Q4_K_M mix gives every tensor of the SmolLM2-135M shape the type llama-quantize b4748 gives
  *    it (tests/golden/quant/smollm2-135m.q4_k_m.types, made by tests/golden/quant/types.sh);
  *  - the output is the same for 1 and 2 threads; bad input and flags fail cleanly, leaving no file;
@@ -26,37 +26,15 @@
 #include "quant/imatrix.h"
 #include "quant/quant.h"
 #include "quant/search.h"
+#include "tests/qrows.h"
 #include "tests/testutil.h"
-
-bool el_quantize_row_best_scalar(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out);
 
 static const uint32_t all_types[] = {EL_TYPE_Q8_0, EL_TYPE_Q4_0, EL_TYPE_Q4_1, EL_TYPE_Q5_0, EL_TYPE_Q5_1,
                                      EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K, EL_TYPE_Q6_K};
 #define N_TYPES (sizeof all_types / sizeof all_types[0])
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static double uni(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) * (1.0 / 9007199254740992.0);
-}
-static float gauss(void) { return (float)(sqrt(-2 * log(uni() + 1e-300)) * cos(6.283185307179586 * uni())); }
-
-/* rows of n: kind 0 gaussian, 1 gaussian with 1% outliers x 30, 2 all positive, 3 constant blocks and zeros */
-static void fill(float *x, int n, int kind)
-{
-    for (int j = 0; j < n; j++) {
-        x[j] = 0.02f * gauss();
-        if (kind == 1 && uni() < 0.01)
-            x[j] *= 30;
-        if (kind == 2)
-            x[j] = fabsf(x[j]) + 0.01f;
-        if (kind == 3)
-            x[j] = (j / 64) % 2 ? 0.0f : 0.5f;
-    }
-}
+static qrng rng = {0x9E3779B97F4A7C15ull};
+static void fill(float *x, int n, int kind) { qr_fill(&rng, x, n, kind); }
 
 static double sse(const float *a, const float *b, int n, const float *w)
 {
@@ -116,25 +94,6 @@ Test(quantize, never_worse_than_plain_and_within_bound)
         /* and it is a real improvement, not only a tie */
         cr_assert_lt(tot_b, tot_r, "%s: the search gains nothing (%g vs %g)", el_type_name(t), tot_b, tot_r);
     }
-}
-
-Test(quantize, sse2_equals_scalar)
-{
-    enum { N = 2048 };
-    static float x[N], w[N];
-    static uint8_t a[N * 2], b[N * 2];
-    for (size_t ti = 0; ti < N_TYPES; ti++)
-        for (int rep = 0; rep < 8; rep++) {
-            fill(x, N, rep % 4);
-            for (int j = 0; j < N; j++)
-                w[j] = (float)uni() * 3;
-            const float *ww = rep % 2 ? w : NULL;
-            uint64_t rb;
-            el_type_row_bytes(all_types[ti], N, &rb);
-            el_quantize_row_best(all_types[ti], x, a, N, ww, NULL);
-            el_quantize_row_best_scalar(all_types[ti], x, b, N, ww, NULL);
-            cr_assert_eq(memcmp(a, b, rb), 0, "%s: SSE2 and scalar quantizers differ", el_type_name(all_types[ti]));
-        }
 }
 
 Test(quantize, importance_lowers_weighted_error)
