@@ -8,7 +8,6 @@
 
 #include "cmd/cmd.h"
 #include "core/file.h"
-#include "formats/convert.h"
 #include "formats/ggml_type.h"
 #include "quant/imatrix.h"
 #include "quant/quantize.h"
@@ -23,8 +22,8 @@ static const char summary[] =
     "Mixes give some tensors more bits as llama-quantize does; --pure uses TYPE throughout.\n"
     "Each block's scales minimise the squared error (weighted by --imatrix, from `edgelm imatrix`\n"
     "or llama-imatrix). Rows that don't fit a type's blocks get the closest type that does (listed;\n"
-    "--strict refuses). A Hugging Face folder is converted first. Prints each tensor's type, RMSE,\n"
-    "max error and bits per weight.";
+    "--strict refuses). A Hugging Face folder is converted and quantized in one pass. Prints\n"
+    "each tensor's type, RMSE, max error and bits per weight.";
 
 static int parse_type(const char *s, uint32_t *out)
 {
@@ -90,31 +89,15 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
     el_error_clear(&err);
     el_imatrix im = {0};
     int rc = EL_OK;
-    char *tmp = NULL;
     double t0 = el_now();
     if (imatrix) {
         if ((rc = el_imatrix_load(&im, imatrix, &err)))
             goto done;
         o.imatrix = &im;
     }
-    if (el_path_is_dir(in)) {
-        /* a Hugging Face folder: convert (floats kept) into a temporary file beside the output, then quantize */
-        size_t n = strlen(out) + 32;
-        tmp = malloc(n);
-        if (!tmp) {
-            rc = EL_NOMEM(&err);
-            goto done;
-        }
-        snprintf(tmp, n, "%s.convert-%ld.tmp", out, (long)getpid());
-        el_convert_opts co = {.model_dir = in, .out_path = tmp, .outtype = EL_OUTTYPE_AUTO, .threads = threads,
-                              .progress = &cli->progress, .log = &cli->log};
-        el_convert_result cr;
-        if ((rc = el_convert(&co, &cr, &err)))
-            goto done;
-        o.in_path = tmp;
-    }
     el_quantize_result r;
-    rc = el_quantize(&o, &r, &err);
+    /* a Hugging Face folder: converted and quantized in one pass */
+    rc = el_path_is_dir(in) ? el_quantize_hf(&o, in, &r, &err) : el_quantize(&o, &r, &err);
     if (rc)
         goto done;
     const double secs = el_now() - t0;
@@ -182,10 +165,6 @@ done:
     if (rc)
         rc = el_cli_fail(cli, &err);
 out:
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
     el_imatrix_free(&im);
     for (int i = 0; i < overrides.n; i++)
         free(ov_copy[i]);

@@ -46,6 +46,7 @@ typedef struct out_tensor {
     int64_t ne[2];          /* GGUF order: ne[0] = columns */
     int permute_heads;      /* > 0: llama.cpp's Q/K row permutation over this many heads */
     bool add_one;           /* Gemma norm: stored w, applied as 1 + w */
+    bool hooked;            /* rows written by the hook (el_convert_hook) */
 } out_tensor;
 
 typedef struct plan {
@@ -549,8 +550,8 @@ static void drop_pages(void *arg, const void *data, uint64_t n)
  * time into pool buffers (OpenMP over rows) while the queue's thread writes
  * the previous chunk.
  */
-static int write_tensor(el_writeq *q, const out_tensor *t, const st_model *m, float *rows_f32, int nthreads,
-                        el_progress *prog)
+static int write_tensor(el_writeq *q, const out_tensor *t, uint64_t ti, const el_convert_hook *hook, const st_model *m,
+                        float *rows_f32, double *row_err, int nthreads, el_progress *prog)
 {
     int64_t rows = t->ne[1], cols = t->ne[0];
     uint64_t row_bytes;
@@ -569,6 +570,7 @@ static int write_tensor(el_writeq *q, const out_tensor *t, const st_model *m, fl
     int64_t per_chunk = EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(cols, (int64_t)1));
     /* a permuted vector (a Q/K bias) permutes its elements: use the row rule on element indices */
     bool permute_elems = t->permute_heads > 0 && t->n_dims == 1;
+    double sse = 0, mx = 0;
     for (int64_t r0 = 0; r0 < rows && !rc; r0 += per_chunk) {
         int64_t r1 = EL_MIN(rows, r0 + per_chunk);
         uint8_t *buf = el_writeq_get(q);
@@ -592,8 +594,17 @@ static int write_tensor(el_writeq *q, const out_tensor *t, const st_model *m, fl
             if (t->add_one)
                 for (int64_t i = 0; i < cols; i++)
                     x[i] += 1.0f;
-            write_row(t->type, x, cols, buf + (uint64_t)(r - r0) * row_bytes);
+            uint8_t *out = buf + (uint64_t)(r - r0) * row_bytes;
+            if (t->hooked) /* (a hooked tensor is a matrix: x is the first half, the second is free) */
+                hook->row(hook->ud, ti, x, cols, x + cols, out, &row_err[2 * (r - r0)], &row_err[2 * (r - r0) + 1]);
+            else
+                write_row(t->type, x, cols, out);
         }
+        if (t->hooked)
+            for (int64_t r = r0; r < r1; r++) {
+                sse += row_err[2 * (r - r0)];
+                mx = row_err[2 * (r - r0) + 1] > mx ? row_err[2 * (r - r0) + 1] : mx;
+            }
         uint64_t n = (uint64_t)(r1 - r0) * row_bytes;
         rc = el_writeq_put(q, buf, n);
         if (t->src && t->permute_heads <= 0) {
@@ -605,6 +616,30 @@ static int write_tensor(el_writeq *q, const out_tensor *t, const st_model *m, fl
     }
     if (t->src && t->permute_heads > 0)
         el_map_advise(map, t->src->file_offset, t->src->end - t->src->begin, EL_ADVISE_DONTNEED);
+    if (t->hooked && !rc)
+        hook->done(hook->ud, ti, sse, mx);
+    return rc;
+}
+
+/* The hook's say over the plan: each tensor's type, and which ones it writes. */
+static int hook_plan(const el_convert_hook *h, plan *p, el_error *err)
+{
+    el_convert_tensor *ct = calloc((size_t)EL_MAX(p->n, 1), sizeof *ct);
+    if (!ct)
+        return EL_NOMEM(err);
+    for (uint64_t i = 0; i < p->n; i++) {
+        const out_tensor *t = &p->t[i];
+        uint32_t st = EL_TYPE_F32;
+        if (t->src)
+            st = t->src->dtype == ST_F16 ? EL_TYPE_F16 : t->src->dtype == ST_BF16 ? EL_TYPE_BF16 : EL_TYPE_F32;
+        ct[i] = (el_convert_tensor){t->name, st, t->n_dims, {t->ne[0], t->ne[1]}, t->type, false};
+    }
+    int rc = h->plan(h->ud, ct, p->n, err);
+    for (uint64_t i = 0; i < p->n && !rc; i++) {
+        p->t[i].type = ct[i].type;
+        p->t[i].hooked = ct[i].own;
+    }
+    free(ct);
     return rc;
 }
 
@@ -647,6 +682,7 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     plan p = {0};
     gguf_writer *w = NULL;
     float *rows_f32 = NULL;
+    double *row_err = NULL;
     int rc;
 
     if (!el_path_is_dir(o->model_dir))
@@ -709,6 +745,11 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
         outtype = EL_TYPE_F16;
     }
     r->file_type = file_type_of(outtype);
+    if (o->hook && !o->vocab_only) {
+        if ((rc = hook_plan(o->hook, &p, err)))
+            goto out;
+        r->file_type = o->hook->file_type;
+    }
     for (uint64_t i = 0; i < p.n; i++)
         r->n_params += (uint64_t)p.t[i].ne[0] * (uint64_t)p.t[i].ne[1];
     r->n_tensors = p.n;
@@ -761,7 +802,13 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     /* pool buffers hold a chunk of rows of the widest output type (f32), at least one row */
     size_t buf_size = (size_t)EL_MAX((uint64_t)CHUNK_ELEMS, (uint64_t)max_cols) * 4 + 64;
     rows_f32 = malloc((size_t)nthreads * (size_t)max_cols * 2 * sizeof(float));
-    if (!rows_f32) {
+    /* per row of a chunk of a hooked tensor: the hook's squared error and largest error */
+    uint64_t hook_rows = 1;
+    for (uint64_t i = 0; i < p.n; i++)
+        if (p.t[i].hooked)
+            hook_rows = EL_MAX(hook_rows, (uint64_t)EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(p.t[i].ne[0], (int64_t)1)));
+    row_err = malloc((size_t)hook_rows * 2 * sizeof(double));
+    if (!rows_f32 || !row_err) {
         rc = EL_NOMEM(err);
         goto out;
     }
@@ -776,7 +823,7 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
         goto out;
     el_progress_begin(o->progress, "convert", "B", data_bytes);
     for (uint64_t i = 0; i < p.n && !rc; i++)
-        rc = write_tensor(q, &p.t[i], m, rows_f32, nthreads, o->progress);
+        rc = write_tensor(q, &p.t[i], i, o->hook, m, rows_f32, row_err, nthreads, o->progress);
     int qrc = el_writeq_finish(q, err); /* the writer's own error, when it had one, is the cause */
     el_progress_end(o->progress);
     if (qrc)
@@ -788,6 +835,7 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
 out:
     gguf_writer_abort(w);
     free(rows_f32);
+    free(row_err);
     plan_free(&p);
     st_model_close(m);
     el_vocab_free(&vocab);

@@ -20,6 +20,32 @@
 
 #define EL_OUTTYPE_AUTO (-1) /* keep the checkpoint's float type */
 
+/*
+ * Another module's say over the tensors (`edgelm quantize MODEL_DIR`: convert and quantize in one pass;
+ * formats/ does not depend on quant/, the quantizer supplies this). plan() sees every tensor once the
+ * conversion plan is made and may give any of them another type, taking over writing its rows (own);
+ * an error there stops the conversion before a byte is written. row() then writes each row of an owned
+ * tensor (x: its values as f32; scratch: cols floats of the calling thread's) with its squared error
+ * and largest error, and done() gets their sums (in row order, the same for any thread count).
+ */
+typedef struct el_convert_tensor {
+    const char *name;
+    uint32_t src_type;       /* the checkpoint's (ggml type) */
+    uint32_t n_dims;
+    int64_t ne[2];
+    uint32_t type;           /* convert's choice; plan() may change it */
+    bool own;                /* plan(): the hook writes the rows */
+} el_convert_tensor;
+
+typedef struct el_convert_hook {
+    void *ud;
+    uint32_t file_type;      /* general.file_type */
+    int (*plan)(void *ud, el_convert_tensor *t, uint64_t n, el_error *err);
+    void (*row)(void *ud, uint64_t i, const float *x, int64_t cols, float *scratch, uint8_t *out, double *sse,
+                double *max_abs);
+    void (*done)(void *ud, uint64_t i, double sse, double max_abs);
+} el_convert_hook;
+
 typedef struct el_convert_opts {
     const char *model_dir;   /* Hugging Face folder */
     const char *out_path;    /* .gguf to write (atomically) */
@@ -29,6 +55,7 @@ typedef struct el_convert_opts {
     int threads;             /* 0: OpenMP default */
     el_progress *progress;   /* NULL: none */
     const el_log *log;       /* NULL: silent */
+    const el_convert_hook *hook; /* NULL: none */
 } el_convert_opts;
 
 typedef struct el_convert_result {

@@ -18,6 +18,7 @@
 
 #include "core/file.h"
 #include "core/util.h"
+#include "formats/convert.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
 #include "quant/quant.h"
@@ -45,64 +46,121 @@ static uint32_t arch_u32(const gguf_file *g, const char *suffix)
     return v;
 }
 
-/* The type of every tensor, and the checks that must pass before anything is written. */
-static int plan(const el_quantize_opts *o, const gguf_file *in, pcre2_code **re, el_qtensor_report *rep, el_error *err)
+/* Patterns compiled, and the match data they share. */
+typedef struct {
+    pcre2_code *re[EL_QUANT_MAX_OVERRIDES];
+    pcre2_match_data *md;
+    int n;
+} overrides;
+
+static void overrides_free(overrides *v)
 {
-    el_recipe rc_ = {.mix = o->mix, .pure = o->pure, .has_imatrix = o->imatrix != NULL};
-    rc_.has_output = gguf_find_tensor(in, "output.weight") != NULL;
-    rc_.n_layer = (int)arch_u32(in, "block_count");
-    const uint32_t nh = arch_u32(in, "attention.head_count"), nkv = arch_u32(in, "attention.head_count_kv");
-    rc_.n_gqa = nh && nkv ? (int)(nh / nkv) : 1;
-    pcre2_match_data *md = o->n_overrides ? pcre2_match_data_create(4, NULL) : NULL;
-    if (o->n_overrides && !md)
+    for (int k = 0; k < v->n; k++)
+        pcre2_code_free(v->re[k]);
+    pcre2_match_data_free(v->md);
+    v->n = 0;
+}
+
+static int overrides_compile(const el_quantize_opts *o, overrides *v, el_error *err)
+{
+    memset(v, 0, sizeof *v);
+    for (int k = 0; k < o->n_overrides; k++) {
+        int ec;
+        PCRE2_SIZE eo;
+        v->re[k] = pcre2_compile((PCRE2_SPTR)o->override_re[k], PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+        if (!v->re[k]) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            overrides_free(v);
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "--override '%s': %s at offset %zu", o->override_re[k], (const char *)msg,
+                           (size_t)eo);
+        }
+        v->n = k + 1;
+    }
+    if (o->n_overrides && !(v->md = pcre2_match_data_create(4, NULL))) {
+        overrides_free(v);
         return EL_NOMEM(err);
+    }
+    return EL_OK;
+}
+
+/*
+ * The type of one tensor (r: name, source type and shape filled in): the recipe's, then --embd-type /
+ * --output-type, then the first matching --override, then the fallback for its row length; the checks
+ * that must pass before anything is written. path: the input, for the messages.
+ */
+static int plan_one(const el_quantize_opts *o, const el_recipe *rcp, const overrides *ov, const char *path,
+                    el_qtensor_report *r, el_error *err)
+{
+    r->type = r->wanted = r->src_type;
+    if (!el_recipe_quantizable(r->name, (int)r->n_dims))
+        return EL_OK;
+    uint32_t ty = el_recipe_type(rcp, r->name, r->ne[0]);
+    if (o->embd_type >= 0 && strcmp(r->name, "token_embd.weight") == 0)
+        ty = (uint32_t)o->embd_type;
+    if (o->output_type >= 0 && strcmp(r->name, "output.weight") == 0)
+        ty = (uint32_t)o->output_type;
+    for (int k = 0; k < ov->n; k++)
+        if (pcre2_match(ov->re[k], (PCRE2_SPTR)r->name, PCRE2_ZERO_TERMINATED, 0, 0, ov->md, NULL) >= 0) {
+            ty = o->override_type[k];
+            break;
+        }
+    r->wanted = ty;
+    const uint32_t fit = el_recipe_fallback(ty, r->ne[0]);
+    if (fit != ty && o->strict)
+        return EL_FAIL(err, EL_ESHAPE, path, -1, "tensor '%s' has rows of %lld, not a multiple of %s's %u (--strict)", r->name,
+                       (long long)r->ne[0], el_type_name(ty), el_type_get(ty)->block_size);
+    if (fit == r->src_type)
+        return EL_OK; /* already that type: copied */
+    if (!is_float(r->src_type) && !o->allow_requantize)
+        return EL_FAIL(err, EL_EUNSUPPORTED, path, -1,
+                       "tensor '%s' is already quantized (%s); requantizing to %s loses quality twice, allow it with "
+                       "--allow-requantize",
+                       r->name, el_type_name(r->src_type), el_type_name(fit));
+    r->type = fit;
+    r->quantized = true;
+    return EL_OK;
+}
+
+/* The imatrix entry of a tensor (NULL: none), checked against its rows. */
+static int imatrix_of(const el_quantize_opts *o, el_qtensor_report *r, const float **w, el_error *err)
+{
+    const el_imatrix_entry *ie = el_imatrix_find(o->imatrix, r->name);
+    *w = NULL;
+    if (!ie)
+        return EL_OK;
+    if (ie->n != r->ne[0])
+        return EL_FAIL(err, EL_ESHAPE, o->imatrix->source, -1, "entry '%s' has %lld values, the tensor's rows have %lld", r->name,
+                       (long long)ie->n, (long long)r->ne[0]);
+    r->imatrix = true;
+    *w = ie->mean;
+    return EL_OK;
+}
+
+/* The type of every tensor of a GGUF input, and the checks that must pass before anything is written. */
+static int plan(const el_quantize_opts *o, const gguf_file *in, const overrides *ov, el_qtensor_report *rep, el_error *err)
+{
+    el_recipe rcp = {.mix = o->mix, .pure = o->pure, .has_imatrix = o->imatrix != NULL};
+    rcp.has_output = gguf_find_tensor(in, "output.weight") != NULL;
+    rcp.n_layer = (int)arch_u32(in, "block_count");
+    const uint32_t nh = arch_u32(in, "attention.head_count"), nkv = arch_u32(in, "attention.head_count_kv");
+    rcp.n_gqa = nh && nkv ? (int)(nh / nkv) : 1;
     int rc = EL_OK;
     for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
         const gguf_tensor *t = &in->tensors[i];
         el_qtensor_report *r = &rep[i];
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", t->name);
-        r->src_type = r->type = r->wanted = t->type;
+        r->src_type = t->type;
         r->n_dims = t->n_dims;
         memcpy(r->ne, t->ne, sizeof r->ne);
         r->n_elements = t->n_elements;
-        if (!el_qtraits_get(t->type)) {
+        if (!el_qtraits_get(t->type))
             rc = EL_FAIL(err, EL_EUNSUPPORTED, in->path, -1, "tensor '%s' has type %s, which edgelm cannot read", t->name,
                          el_type_name(t->type));
-            break;
-        }
-        if (!el_recipe_quantizable(t->name, t->n_dims))
-            continue;
-        uint32_t ty = el_recipe_type(&rc_, t->name, t->ne[0]);
-        if (o->embd_type >= 0 && strcmp(t->name, "token_embd.weight") == 0)
-            ty = (uint32_t)o->embd_type;
-        if (o->output_type >= 0 && strcmp(t->name, "output.weight") == 0)
-            ty = (uint32_t)o->output_type;
-        for (int k = 0; k < o->n_overrides; k++)
-            if (pcre2_match(re[k], (PCRE2_SPTR)t->name, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL) >= 0) {
-                ty = o->override_type[k];
-                break;
-            }
-        r->wanted = ty;
-        const uint32_t fit = el_recipe_fallback(ty, t->ne[0]);
-        if (fit != ty && o->strict) {
-            rc = EL_FAIL(err, EL_ESHAPE, in->path, -1, "tensor '%s' has rows of %lld, not a multiple of %s's %u (--strict)",
-                         t->name, (long long)t->ne[0], el_type_name(ty), el_type_get(ty)->block_size);
-            break;
-        }
-        if (fit == t->type)
-            continue; /* already that type: copied */
-        if (!is_float(t->type) && !o->allow_requantize) {
-            rc = EL_FAIL(err, EL_EUNSUPPORTED, in->path, -1,
-                         "tensor '%s' is already quantized (%s); requantizing to %s loses quality twice, allow it with "
-                         "--allow-requantize",
-                         t->name, el_type_name(t->type), el_type_name(fit));
-            break;
-        }
-        r->type = fit;
-        r->quantized = true;
+        else
+            rc = plan_one(o, &rcp, ov, in->path, r, err);
     }
-    pcre2_match_data_free(md);
     return rc;
 }
 
@@ -132,24 +190,14 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     memset(r, 0, sizeof *r);
     gguf_file *in = NULL;
     gguf_writer *w = NULL;
-    pcre2_code *re[EL_QUANT_MAX_OVERRIDES] = {0};
+    overrides ov = {0};
     float *src = NULL, *deq = NULL;
     double *row_sse = NULL, *row_max = NULL;
     uint8_t *outs[2] = {NULL, NULL};
     pending_chunk pend = {0};
     int rc = EL_OK;
-    for (int k = 0; k < o->n_overrides; k++) {
-        int ec;
-        PCRE2_SIZE eo;
-        re[k] = pcre2_compile((PCRE2_SPTR)o->override_re[k], PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-        if (!re[k]) {
-            PCRE2_UCHAR msg[128];
-            pcre2_get_error_message(ec, msg, sizeof msg);
-            rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "--override '%s': %s at offset %zu", o->override_re[k], (const char *)msg,
-                         (size_t)eo);
-            goto done;
-        }
-    }
+    if ((rc = overrides_compile(o, &ov, err)))
+        goto done;
     if ((rc = gguf_open(&in, o->in_path, err)))
         goto done;
     r->tensors = calloc((size_t)EL_MAX(in->n_tensors, 1), sizeof *r->tensors);
@@ -157,7 +205,7 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         rc = EL_NOMEM(err);
         goto done;
     }
-    if ((rc = plan(o, in, re, r->tensors, err)))
+    if ((rc = plan(o, in, &ov, r->tensors, err)))
         goto done;
     if ((rc = gguf_writer_open(&w, o->out_path, err)))
         goto done;
@@ -228,14 +276,9 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         el_type_row_bytes(t->type, (uint64_t)cols, &in_rb);
         el_type_row_bytes(rt->type, (uint64_t)cols, &out_rb);
         const el_qtraits *st = el_qtraits_get(t->type);
-        const el_imatrix_entry *ie = el_imatrix_find(o->imatrix, t->name);
-        if (ie && ie->n != cols) {
-            rc = EL_FAIL(err, EL_ESHAPE, o->imatrix->source, -1, "entry '%s' has %lld values, the tensor's rows have %lld", t->name,
-                         (long long)ie->n, (long long)cols);
+        const float *imw;
+        if ((rc = imatrix_of(o, rt, &imw, err)))
             break;
-        }
-        rt->imatrix = ie != NULL;
-        const float *imw = ie ? ie->mean : NULL;
         double sse = 0, mx = 0;
         for (int64_t r0 = 0; r0 < nrows && !rc; r0 += chunk_rows) {
             const int64_t r1 = EL_MIN(nrows, r0 + chunk_rows);
@@ -285,8 +328,7 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     }
 done:
     gguf_writer_abort(w);
-    for (int k = 0; k < o->n_overrides; k++)
-        pcre2_code_free(re[k]);
+    overrides_free(&ov);
     free(src);
     free(deq);
     free(outs[0]);
@@ -294,6 +336,115 @@ done:
     free(row_sse);
     free(row_max);
     gguf_close(in);
+    if (rc)
+        el_quantize_result_free(r);
+    return rc;
+}
+
+/* ---- a Hugging Face folder: converted and quantized in one pass (formats/convert.c's hook) ---------------- */
+
+typedef struct {
+    const el_quantize_opts *o;
+    const overrides *ov;
+    el_quantize_result *r;
+    const float **imw; /* per tensor */
+    const char *dir;   /* for messages */
+} hf_pass;
+
+/* The recipe's view of the model from its tensors: layers, output matrix, query heads per KV head. */
+static el_recipe recipe_from_tensors(const el_quantize_opts *o, const el_convert_tensor *t, uint64_t n)
+{
+    el_recipe rcp = {.mix = o->mix, .pure = o->pure, .has_imatrix = o->imatrix != NULL, .n_gqa = 1};
+    int64_t q_rows = 0, k_rows = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int layer;
+        if (sscanf(t[i].name, "blk.%d.", &layer) == 1 && layer + 1 > rcp.n_layer)
+            rcp.n_layer = layer + 1;
+        rcp.has_output |= strcmp(t[i].name, "output.weight") == 0;
+        if (strcmp(t[i].name, "blk.0.attn_q.weight") == 0)
+            q_rows = t[i].ne[1];
+        if (strcmp(t[i].name, "blk.0.attn_k.weight") == 0)
+            k_rows = t[i].ne[1];
+    }
+    if (q_rows > 0 && k_rows > 0 && q_rows % k_rows == 0)
+        rcp.n_gqa = (int)(q_rows / k_rows); /* n_head * head_dim / (n_head_kv * head_dim) */
+    return rcp;
+}
+
+static int hf_plan(void *ud, el_convert_tensor *t, uint64_t n, el_error *err)
+{
+    hf_pass *h = ud;
+    el_quantize_result *r = h->r;
+    r->tensors = calloc((size_t)EL_MAX(n, 1), sizeof *r->tensors);
+    h->imw = calloc((size_t)EL_MAX(n, 1), sizeof *h->imw);
+    if (!r->tensors || !h->imw)
+        return EL_NOMEM(err);
+    const el_recipe rcp = recipe_from_tensors(h->o, t, n);
+    for (uint64_t i = 0; i < n; i++) {
+        el_qtensor_report *rt = &r->tensors[i];
+        snprintf(rt->name, sizeof rt->name, "%s", t[i].name);
+        rt->src_type = t[i].src_type;
+        rt->n_dims = t[i].n_dims;
+        rt->ne[0] = t[i].ne[0];
+        rt->ne[1] = t[i].n_dims > 1 ? t[i].ne[1] : 1;
+        rt->ne[2] = rt->ne[3] = 1;
+        rt->n_elements = (uint64_t)rt->ne[0] * (uint64_t)rt->ne[1];
+        int rc = plan_one(h->o, &rcp, h->ov, h->dir, rt, err);
+        if (!rc && rt->quantized)
+            rc = imatrix_of(h->o, rt, &h->imw[i], err);
+        if (rc)
+            return rc;
+        if (rt->quantized) {
+            t[i].type = rt->type;
+            t[i].own = true;
+        } else {
+            rt->type = rt->wanted = t[i].type; /* convert's (vectors and norms: F32) */
+        }
+        r->n_tensors++;
+        r->n_quantized += rt->quantized;
+        r->n_fallback += rt->wanted != rt->type;
+        r->n_elements += rt->n_elements;
+        r->bytes_in += rt->n_elements * el_type_get(rt->src_type)->type_size;
+        uint64_t rb;
+        el_type_row_bytes(rt->type, (uint64_t)rt->ne[0], &rb);
+        rt->bytes = rb * (uint64_t)rt->ne[1];
+        r->bytes_out += rt->bytes;
+    }
+    return EL_OK;
+}
+
+static void hf_row(void *ud, uint64_t i, const float *x, int64_t cols, float *scratch, uint8_t *out, double *sse, double *max_abs)
+{
+    const hf_pass *h = ud;
+    el_quantize_row_best(h->r->tensors[i].type, x, out, cols, h->imw[i], scratch);
+    el_quant_row_error(x, scratch, cols, sse, max_abs);
+}
+
+static void hf_done(void *ud, uint64_t i, double sse, double max_abs)
+{
+    hf_pass *h = ud;
+    el_qtensor_report *rt = &h->r->tensors[i];
+    rt->rmse = rt->n_elements ? sqrt(sse / (double)rt->n_elements) : 0;
+    rt->max_abs = max_abs;
+    h->r->sse += sse;
+    h->r->n_err_elements += rt->n_elements;
+}
+
+int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    overrides ov;
+    int rc = overrides_compile(o, &ov, err);
+    if (rc)
+        return rc;
+    hf_pass h = {o, &ov, r, NULL, model_dir};
+    const el_convert_hook hook = {&h, o->mix->ftype, hf_plan, hf_row, hf_done};
+    el_convert_opts co = {.model_dir = model_dir, .out_path = o->out_path, .outtype = EL_OUTTYPE_AUTO, .threads = o->threads,
+                          .progress = o->progress, .hook = &hook};
+    el_convert_result cr;
+    rc = el_convert(&co, &cr, err);
+    free(h.imw);
+    overrides_free(&ov);
     if (rc)
         el_quantize_result_free(r);
     return rc;

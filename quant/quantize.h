@@ -60,6 +60,9 @@ typedef struct el_quantize_result {
 } el_quantize_result;
 
 int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err);
+/* The same from a Hugging Face folder (o->in_path unused), converted and quantized in one streamed pass:
+ * no intermediate file. Matrices the mix leaves alone keep the checkpoint's float type. */
+int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize_result *r, el_error *err);
 void el_quantize_result_free(el_quantize_result *r);
 
 /* A pure file of `type` in one call (tests, benchmarks): the mix named like the type. */

@@ -175,6 +175,15 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
         free(a);
         free(b);
     }
+    /* a Hugging Face folder, converted and quantized in one pass: the same file as convert then quantize */
+    static const char *const hf_mixes[] = {"Q4_K_M", "Q8_0", "Q3_K_M"};
+    for (size_t i = 0; i < sizeof hf_mixes / sizeof hf_mixes[0]; i++) {
+        char *a = tu_fmt("%s/%s-1.gguf", dir, hf_mixes[i]), *b = tu_fmt("%s/%s-hf.gguf", dir, hf_mixes[i]);
+        tu_ok("quantize", "-q", hf, b, hf_mixes[i], "-t", i % 2 ? "1" : "2", NULL);
+        cr_assert(tu_files_equal(a, b), "%s: the folder in one pass differs from convert + quantize", hf_mixes[i]);
+        free(a);
+        free(b);
+    }
     /* the JSON report: every tensor, types and errors */
     char *jg = tu_fmt("%s/j.gguf", dir), *none = tu_fmt("%s/none.gguf", dir);
     tu_run r = tu_edgelm("quantize", f32, jg, "q4_0", "--json", "--override", "ffn_down=q8_0", NULL);
@@ -375,6 +384,15 @@ Test(quantize, stories260K_quality, .timeout = 300)
     int ns;
     float *base = score(f32, &k, &ppl0, &ns);
     cr_assert_float_eq(ppl0, 4.1419, 5e-4, "F32 perplexity %.4f (llama.cpp: 4.1419)", ppl0);
+    /* the folder itself, --strict: its rows of 64 don't fit Q4_K; refused, naming the folder and the tensor,
+     * nothing written */
+    char *strict_out = tu_fmt("%s/strict.gguf", dir);
+    tu_run sr = tu_edgelm("quantize", src, strict_out, "q4_k_m", "--strict", NULL);
+    cr_assert_eq(sr.status, 1, "%s", sr.err);
+    cr_assert(strstr(sr.err, "stories260K") && strstr(sr.err, "attn_q") && strstr(sr.err, "--strict"), "%s", sr.err);
+    cr_assert(!tu_read(strict_out, &(size_t){0}), "--strict left a file");
+    tu_run_free(&sr);
+    free(strict_out);
     tu_ok("imatrix", "-q", f32, "-f", text, "-o", im, "-c", "128", NULL);
     tu_ok("imatrix", "-q", f32, "-f", text, "-o", imd, "-c", "128", NULL);
     /* the two formats hold the same means */
