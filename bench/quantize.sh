@@ -24,6 +24,8 @@ HAVE_LLAMA=0
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
     for t in Q8_0 Q4_0 Q4_K_M; do
+        # no previous output to replace: freeing its pages would land in the next run's time
+        rm -f "$OUT/e.gguf" "$OUT/l.gguf"
         /usr/bin/time -f "$t edgelm %e %M" -a -o "$OUT/rounds.txt" ./edgelm quantize -q "$F16" "$OUT/e.gguf" "$t" -t "$THREADS"
         if [ "$HAVE_LLAMA" = 1 ]; then
             LD_LIBRARY_PATH="$LLAMA_BIN" /usr/bin/time -f "$t llama %e %M" -a -o "$OUT/rounds.txt" \
