@@ -1,0 +1,157 @@
+/*
+ * datasets/source.c - plain, .gz and archive-member inputs (see source.h).
+ */
+#include "datasets/source.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/file.h"
+
+/* A growing buffer with the cap checked on every append. */
+typedef struct {
+    char *p;
+    uint64_t n, cap, max;
+} grow;
+
+static int grow_add(grow *g, const void *data, uint64_t n, const char *path, el_error *err)
+{
+    if (g->n + n > g->max)
+        return EL_FAIL(err, EL_ERANGE, path, -1, "expands to more than %llu bytes (the cap for a dataset)",
+                       (unsigned long long)g->max);
+    if (g->n + n + 1 > g->cap) {
+        uint64_t cap = g->cap ? g->cap : 1 << 16;
+        while (cap < g->n + n + 1)
+            cap *= 2;
+        char *q = realloc(g->p, (size_t)cap);
+        if (!q)
+            return EL_NOMEM(err);
+        g->p = q;
+        g->cap = cap;
+    }
+    memcpy(g->p + g->n, data, (size_t)n);
+    g->n += n;
+    g->p[g->n] = '\0';
+    return EL_OK;
+}
+
+static bool is_gzip(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char m[2] = {0, 0};
+    const bool gz = f && fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    if (f)
+        fclose(f);
+    return gz;
+}
+
+/* A gzip file (members concatenated, as gzip itself allows). */
+static int read_gz(const char *path, grow *g, el_error *err)
+{
+    gzFile z = gzopen(path, "rb");
+    if (!z)
+        return EL_FAIL(err, EL_EIO, path, -1, "cannot open: %s", strerror(errno));
+    char buf[1 << 16];
+    int rc = EL_OK, n;
+    while (!rc && (n = gzread(z, buf, sizeof buf)) > 0)
+        rc = grow_add(g, buf, (uint64_t)n, path, err);
+    if (!rc) {
+        int zerr;
+        const char *msg = gzerror(z, &zerr);
+        if (n < 0 || (zerr != Z_OK && zerr != Z_BUF_ERROR))
+            rc = EL_FAIL(err, EL_EFORMAT, path, -1, "broken gzip stream: %s", msg);
+        else if (!gzeof(z) || zerr == Z_BUF_ERROR) /* zlib's word for a stream cut short */
+            rc = EL_FAIL(err, EL_ETRUNC, path, -1, "gzip stream ends early (truncated file?)");
+    }
+    gzclose(z);
+    return rc;
+}
+
+/* The member `member` of the archive at path. */
+static int read_member(const char *path, const char *member, grow *g, el_error *err)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return EL_NOMEM(err);
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_zip(a);
+    int rc = EL_OK;
+    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+        rc = EL_FAIL(err, EL_EFORMAT, path, -1, "not a readable .tar, .tar.gz or .zip archive: %s", archive_error_string(a));
+        goto out;
+    }
+    struct archive_entry *e;
+    bool found = false;
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(e);
+        if (!name || strcmp(name, member) != 0 || archive_entry_filetype(e) != AE_IFREG)
+            continue;
+        found = true;
+        char buf[1 << 16];
+        la_ssize_t n;
+        while (!rc && (n = archive_read_data(a, buf, sizeof buf)) > 0)
+            rc = grow_add(g, buf, (uint64_t)n, path, err);
+        if (!rc && n < 0)
+            rc = EL_FAIL(err, EL_EFORMAT, path, -1, "member '%s' is broken: %s", member, archive_error_string(a));
+        break;
+    }
+    if (!rc && !found)
+        rc = r == ARCHIVE_EOF ? EL_FAIL(err, EL_EMISSING, path, -1, "no member '%s' in this archive", member)
+                              : EL_FAIL(err, EL_EFORMAT, path, -1, "broken archive: %s", archive_error_string(a));
+out:
+    archive_read_free(a);
+    return rc;
+}
+
+int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, el_error *err)
+{
+    *out = NULL;
+    *size = 0;
+    grow g = {NULL, 0, 0, max_size ? max_size : EL_DS_MAX_SIZE};
+    int rc;
+    if (el_path_exists(spec) && !el_path_is_dir(spec)) {
+        if (is_gzip(spec)) {
+            rc = read_gz(spec, &g, err);
+        } else {
+            char *data;
+            uint64_t n;
+            rc = el_read_file(spec, g.max, &data, &n, err);
+            if (!rc) {
+                *out = data;
+                *size = n;
+                return EL_OK;
+            }
+        }
+    } else {
+        /* ARCHIVE:MEMBER, split at the first ':' whose left side is a file (names may hold ':') */
+        const char *c = strchr(spec, ':');
+        char *path = NULL;
+        for (; c; c = strchr(c + 1, ':')) {
+            if (!(path = strndup(spec, (size_t)(c - spec))))
+                return EL_NOMEM(err);
+            if (el_path_exists(path) && !el_path_is_dir(path))
+                break;
+            free(path);
+            path = NULL;
+        }
+        rc = path ? read_member(path, c + 1, &g, err) : EL_FAIL(err, EL_ENOENT, spec, -1, "no such file");
+        free(path);
+    }
+    if (rc) {
+        free(g.p);
+        return rc;
+    }
+    if (!g.p && (rc = grow_add(&g, "", 0, spec, err)))
+        return rc;
+    *out = g.p;
+    *size = g.n;
+    return EL_OK;
+}

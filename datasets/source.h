@@ -1,0 +1,26 @@
+/*
+ * datasets/source.h - the bytes of a dataset file, wherever they are: a plain file, a gzip-compressed
+ * one (.gz, by its magic bytes, through zlib), or a member of a .tar, .tar.gz or .zip archive named as
+ * "ARCHIVE:PATH/IN/ARCHIVE" (through libarchive). The readers of txt, jsonl, json and csv sit on top.
+ *
+ * Datasets are read whole: evaluation sets and calibration texts are megabytes, and every reader
+ * wants random access to records. max_size caps what a compressed file may expand to (a zip bomb
+ * is refused, not swallowed).
+ */
+#ifndef EL_DATASETS_SOURCE_H
+#define EL_DATASETS_SOURCE_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define EL_DS_MAX_SIZE ((uint64_t)4 << 30) /* default cap: 4 GiB */
+
+/*
+ * The contents of spec into *out (malloc'd, NUL-terminated; *size excludes the NUL). Errors name the
+ * file (and the member): missing, not readable, a broken compressed stream or archive, no such
+ * member, larger than max_size (0: EL_DS_MAX_SIZE).
+ */
+int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, el_error *err);
+
+#endif
