@@ -300,15 +300,17 @@ typedef struct {
  * The best d for levels [lo, hi] (lo < 0: the extreme goes to lo, the end with more levels). The candidates
  * are judged in this order, a later one kept only when strictly better: the plain scale, its refit, each
  * multiple of it and its refit, the reference block. Each refit depends only on its own candidate, so they
- * are evaluated in two passes: the scales (and the reference), then the refits.
+ * are evaluated in two passes: the scales (and the reference), then the refits. Inlined into each caller, so
+ * every type gets a copy with its levels and candidate counts as constants.
  */
-static sym_pick sym_fit(const float *x, const float *w, int n, float lo, float hi, int n_mult, float (*R)(float), int ref)
+static inline __attribute__((always_inline)) sym_pick sym_fit(const float *x, const float *w, int n, float lo, float hi,
+                                                              bool mult, float (*R)(float), int ref)
 {
     const float max = extreme(x, n);
     if (max == 0)
         return (sym_pick){0, false};
     const float d0 = max / lo, dr = ref == REF_EXTREME ? max / lo : fabsf(max) / hi;
-    const int nc = 1 + n_mult; /* scales */
+    const int nc = mult ? 1 + N_MULT : 1; /* scales: the plain one, and the multiples of it when mult */
     float d[MAX_CAND], id[MAX_CAND], d2[MAX_CAND], id2[MAX_CAND];
     sym_t r[MAX_CAND], r2[MAX_CAND];
     for (int c = 0; c < nc; c++) {
@@ -318,20 +320,21 @@ static sym_pick sym_fit(const float *x, const float *w, int n, float lo, float h
     d[nc] = R(dr);
     id[nc] = inv(dr);
     /* constant candidate counts, so each call is unrolled into registers */
-    if (ref != REF_NONE && nc == 3)
-        sym_eval(x, w, n, 4, d, id, lo, hi, true, r);
-    else if (ref != REF_NONE && nc == 1)
+    const bool with_ref = ref != REF_NONE;
+    if (mult && with_ref)
+        sym_eval(x, w, n, 1 + N_MULT + 1, d, id, lo, hi, true, r);
+    else if (mult)
+        sym_eval(x, w, n, 1 + N_MULT, d, id, lo, hi, false, r); /* K-quant groups: no reference */
+    else if (with_ref)
         sym_eval(x, w, n, 2, d, id, lo, hi, true, r);
-    else if (nc == 3)
-        sym_eval(x, w, n, 3, d, id, lo, hi, false, r); /* K-quant groups: N_MULT, no reference */
     else
         sym_eval(x, w, n, 1, d, id, lo, hi, false, r);
     for (int c = 0; c < nc; c++) {
         d2[c] = r[c].sqq > 0 ? R(r[c].sxq / r[c].sqq) : 0;
         id2[c] = inv(d2[c]);
     }
-    if (nc == 3)
-        sym_eval(x, w, n, 3, d2, id2, lo, hi, false, r2);
+    if (mult)
+        sym_eval(x, w, n, 1 + N_MULT, d2, id2, lo, hi, false, r2);
     else
         sym_eval(x, w, n, 1, d2, id2, lo, hi, false, r2);
     float best_d = d[0];
@@ -346,19 +349,20 @@ static sym_pick sym_fit(const float *x, const float *w, int n, float lo, float h
             best_d = d2[c];
         }
     }
-    if (ref != REF_NONE && r[nc].err < best.err)
+    if (with_ref && r[nc].err < best.err)
         return (sym_pick){dr, true};
     return (sym_pick){best_d, false};
 }
 
-/* levels of x for d (symmetric, stored with offset -lo) and what they decode to */
+/* levels of x for d (symmetric, stored with offset -lo) and what they decode to (deq NULL: not wanted) */
 static void sym_levels(const float *x, int n, float d, float lo, float hi, uint8_t *L, float *deq)
 {
     const v8 vid = v_set(inv(d)), vd = v_set(d), vlo = v_set(lo), vhi = v_set(hi);
     float q[8];
     for (int j = 0; j < n; j += 8) {
         const v8 vq = sym_q(v_load(x + j), vid, vlo, vhi, false);
-        v_store(deq + j, v_mul(vd, vq));
+        if (deq)
+            v_store(deq + j, v_mul(vd, vq));
         v_store(q, v_sub(vq, vlo));
         for (int l = 0; l < 8; l++)
             L[j + l] = (uint8_t)(int)q[l];
@@ -451,7 +455,8 @@ typedef struct {
 
 /* Best d > 0 and m for levels [0, nmax]; kmin: m <= 0 (the K-quants store -m as a non-negative min);
  * ref: also weigh the plain reference block (Q4_1, Q5_1). */
-static aff_pick aff_fit(const float *x, const float *w, int n, float nmax, bool kmin, float (*R)(float), bool ref)
+static inline __attribute__((always_inline)) aff_pick aff_fit(const float *x, const float *w, int n, float nmax, bool kmin,
+                                                              float (*R)(float), bool ref)
 {
     float mn, mx;
     min_max(x, n, &mn, &mx);
@@ -529,87 +534,110 @@ static void aff_levels(const float *x, int n, float d, float m, float nmax, uint
 
 /* ---- 32-element blocks ---------------------------------------------------------------------------------- */
 
-/* each writes block y for x under importances w (NULL: all 1), and what it decodes to into deq */
+/* A 32-element type: symmetric levels [lo, hi] or affine 0..hi, the multiplied scales it tries, and the
+ * reference block's scale (symmetric types). */
+typedef struct {
+    uint32_t type;
+    bool affine;
+    float lo, hi;
+    bool mult;
+    int ref;
+} b32_spec;
 
-static void q4_0_block(const float *x, const float *w, void *y, float *deq)
+enum { B_Q4_0, B_Q5_0, B_Q8_0, B_Q4_1, B_Q5_1, N_B32 };
+static const b32_spec B32[N_B32] = {
+    [B_Q4_0] = {EL_TYPE_Q4_0, false, -8, 7, true, REF_EXTREME},
+    [B_Q5_0] = {EL_TYPE_Q5_0, false, -16, 15, true, REF_EXTREME},
+    [B_Q8_0] = {EL_TYPE_Q8_0, false, -127, 127, false, REF_AMAX}, /* 255 levels: only the refit pays */
+    [B_Q4_1] = {EL_TYPE_Q4_1, true, 0, 15, true, REF_NONE}, /* (affine: always the multiples and the reference) */
+    [B_Q5_1] = {EL_TYPE_Q5_1, true, 0, 31, true, REF_NONE},
+};
+
+static int index32(uint32_t type)
 {
-    const sym_pick p = sym_fit(x, w, 32, -8, 7, N_MULT, f16r, REF_EXTREME);
-    if (p.ref) {
-        quantize_row_q4_0_ref(x, y, 32);
-        dequantize_row_q4_0(y, deq, 32);
-        return;
-    }
-    block_q4_0 *b = y;
-    uint8_t L[32];
-    b->d = el_f32_to_f16(p.d);
-    sym_levels(x, 32, p.d, -8, 7, L, deq);
-    el_pack_nibbles(b->qs, L);
+    for (int i = 0; i < N_B32; i++)
+        if (B32[i].type == type)
+            return i;
+    return -1;
 }
 
-static void q5_0_block(const float *x, const float *w, void *y, float *deq)
+/* Block y for x under importances w (NULL: all 1), and what it decodes to into deq. Always inlined, and
+ * called with a constant s (block32_of), so each type's levels and candidate counts fold into its loops. */
+static inline __attribute__((always_inline)) void block32(const b32_spec *s, const float *x, const float *w, void *y,
+                                                           float *deq)
 {
-    const sym_pick p = sym_fit(x, w, 32, -16, 15, N_MULT, f16r, REF_EXTREME);
-    if (p.ref) {
-        quantize_row_q5_0_ref(x, y, 32);
-        dequantize_row_q5_0(y, deq, 32);
+    float d, m = 0;
+    bool ref;
+    if (s->affine) {
+        const aff_pick p = aff_fit(x, w, 32, s->hi, false, f16r, true);
+        d = p.d;
+        m = p.m;
+        ref = p.ref;
+    } else {
+        const sym_pick p = sym_fit(x, w, 32, s->lo, s->hi, s->mult, f16r, s->ref);
+        d = p.d;
+        ref = p.ref;
+    }
+    if (ref) { /* the reference quantizer writes its own block */
+        const el_qtraits *t = el_qtraits_get(s->type);
+        t->from_float_ref(x, y, 32);
+        t->to_float(y, deq, 32);
         return;
     }
-    block_q5_0 *b = y;
     uint8_t L[32];
-    b->d = el_f32_to_f16(p.d);
-    sym_levels(x, 32, p.d, -16, 15, L, deq);
-    el_pack_nibbles(b->qs, L);
-    el_pack_fifth_bits(b->qh, L);
+    if (s->affine)
+        aff_levels(x, 32, d, m, s->hi, L, deq);
+    else
+        sym_levels(x, 32, d, s->lo, s->hi, L, deq);
+    const uint16_t d16 = el_f32_to_f16(d), m16 = el_f32_to_f16(m);
+    switch (s->type) {
+    case EL_TYPE_Q4_0: {
+        block_q4_0 *b = y;
+        b->d = d16;
+        el_pack_nibbles(b->qs, L);
+        break;
+    }
+    case EL_TYPE_Q5_0: {
+        block_q5_0 *b = y;
+        b->d = d16;
+        el_pack_nibbles(b->qs, L);
+        el_pack_fifth_bits(b->qh, L);
+        break;
+    }
+    case EL_TYPE_Q8_0: {
+        block_q8_0 *b = y;
+        b->d = d16;
+        for (int j = 0; j < 32; j++)
+            b->qs[j] = (int8_t)(L[j] - 127);
+        break;
+    }
+    case EL_TYPE_Q4_1: {
+        block_q4_1 *b = y;
+        b->d = d16;
+        b->m = m16;
+        el_pack_nibbles(b->qs, L);
+        break;
+    }
+    default: { /* Q5_1 */
+        block_q5_1 *b = y;
+        b->d = d16;
+        b->m = m16;
+        el_pack_nibbles(b->qs, L);
+        el_pack_fifth_bits(b->qh, L);
+        break;
+    }
+    }
 }
 
-static void q8_0_block(const float *x, const float *w, void *y, float *deq)
+static void block32_of(int k, const float *x, const float *w, void *y, float *deq)
 {
-    /* 255 levels: only the refit pays */
-    const sym_pick p = sym_fit(x, w, 32, -127, 127, 0, f16r, REF_AMAX);
-    if (p.ref) {
-        quantize_row_q8_0_ref(x, y, 32);
-        dequantize_row_q8_0(y, deq, 32);
-        return;
+    switch (k) {
+    case B_Q4_0: block32(&B32[B_Q4_0], x, w, y, deq); break;
+    case B_Q5_0: block32(&B32[B_Q5_0], x, w, y, deq); break;
+    case B_Q8_0: block32(&B32[B_Q8_0], x, w, y, deq); break;
+    case B_Q4_1: block32(&B32[B_Q4_1], x, w, y, deq); break;
+    default: block32(&B32[B_Q5_1], x, w, y, deq); break;
     }
-    block_q8_0 *b = y;
-    uint8_t L[32];
-    b->d = el_f32_to_f16(p.d);
-    sym_levels(x, 32, p.d, -127, 127, L, deq);
-    for (int j = 0; j < 32; j++)
-        b->qs[j] = (int8_t)(L[j] - 127);
-}
-
-static void q4_1_block(const float *x, const float *w, void *y, float *deq)
-{
-    const aff_pick p = aff_fit(x, w, 32, 15, false, f16r, true);
-    if (p.ref) {
-        quantize_row_q4_1_ref(x, y, 32);
-        dequantize_row_q4_1(y, deq, 32);
-        return;
-    }
-    block_q4_1 *b = y;
-    uint8_t L[32];
-    b->d = el_f32_to_f16(p.d);
-    b->m = el_f32_to_f16(p.m);
-    aff_levels(x, 32, p.d, p.m, 15, L, deq);
-    el_pack_nibbles(b->qs, L);
-}
-
-static void q5_1_block(const float *x, const float *w, void *y, float *deq)
-{
-    const aff_pick p = aff_fit(x, w, 32, 31, false, f16r, true);
-    if (p.ref) {
-        quantize_row_q5_1_ref(x, y, 32);
-        dequantize_row_q5_1(y, deq, 32);
-        return;
-    }
-    block_q5_1 *b = y;
-    uint8_t L[32];
-    b->d = el_f32_to_f16(p.d);
-    b->m = el_f32_to_f16(p.m);
-    aff_levels(x, 32, p.d, p.m, 31, L, deq);
-    el_pack_nibbles(b->qs, L);
-    el_pack_fifth_bits(b->qh, L);
 }
 
 /* ---- super-blocks of 256 -------------------------------------------------------------------------------- */
@@ -684,7 +712,7 @@ static void k_sym(const float *x, const float *w, float lo, float hi, float slo,
 {
     float sc[16], max_sc = 0, amax_sc = 0;
     for (int g = 0; g < 16; g++) {
-        sc[g] = search ? sym_fit(x + 16 * g, w_at(w, 16 * g), 16, lo, hi, N_MULT, keep, REF_NONE).d : extreme(x + 16 * g, 16) / lo;
+        sc[g] = search ? sym_fit(x + 16 * g, w_at(w, 16 * g), 16, lo, hi, true, keep, REF_NONE).d : extreme(x + 16 * g, 16) / lo;
         if (fabsf(sc[g]) > amax_sc) {
             amax_sc = fabsf(sc[g]);
             max_sc = sc[g];
@@ -713,8 +741,7 @@ static void k_sym(const float *x, const float *w, float lo, float hi, float slo,
         }
         sl[g] = (int8_t)s;
         uint8_t U[16];
-        float deq[16];
-        sym_levels(xg, 16, d * (float)s, lo, hi, U, deq);
+        sym_levels(xg, 16, d * (float)s, lo, hi, U, NULL);
         for (int j = 0; j < 16; j++)
             L[16 * g + j] = (int8_t)(U[j] + (int)lo);
     }
@@ -802,24 +829,10 @@ static bool is_k(uint32_t type)
     return type == EL_TYPE_Q2_K || type == EL_TYPE_Q3_K || type == EL_TYPE_Q4_K || type == EL_TYPE_Q5_K || type == EL_TYPE_Q6_K;
 }
 
-typedef void (*block_fn)(const float *x, const float *w, void *y, float *deq);
-
-static block_fn block32(uint32_t type)
-{
-    switch (type) {
-    case EL_TYPE_Q4_0: return q4_0_block;
-    case EL_TYPE_Q4_1: return q4_1_block;
-    case EL_TYPE_Q5_0: return q5_0_block;
-    case EL_TYPE_Q5_1: return q5_1_block;
-    case EL_TYPE_Q8_0: return q8_0_block;
-    default: return NULL;
-    }
-}
-
 static bool row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
 {
-    const block_fn b32 = block32(type);
-    if (!b32 && !is_k(type)) {
+    const int b32 = index32(type);
+    if (b32 < 0 && !is_k(type)) {
         const el_qtraits *t = el_qtraits_get(type);
         if (!(type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16) || !t || !t->from_float_ref)
             return false;
@@ -839,8 +852,8 @@ static bool row_best(uint32_t type, const float *x, void *y, int64_t n, const fl
         const float *xb = x + i * bs, *wb = w ? w + i * bs : NULL;
         uint8_t *yb = (uint8_t *)y + (size_t)i * ti->type_size;
         float *db = deq_out ? deq_out + i * bs : deq;
-        if (b32)
-            b32(xb, wb, yb, db);
+        if (b32 >= 0)
+            block32_of(b32, xb, wb, yb, db);
         else
             k_guarded(type, xb, wb, yb, db);
     }
@@ -893,7 +906,7 @@ void el_quant_row_error_avx2(const float *x, const float *deq, int64_t n, double
 
 bool el_quant_can_write(uint32_t type)
 {
-    return type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16 || block32(type) != NULL || is_k(type);
+    return type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16 || index32(type) >= 0 || is_k(type);
 }
 
 bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
