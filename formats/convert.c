@@ -481,6 +481,9 @@ static int check_rope_scaling(const el_arch *a, const hf_config *c, el_error *er
 
 #define CHUNK_ELEMS (1u << 20) /* elements per write: bounded memory whatever the tensor size */
 
+/* Rows per chunk for rows of `cols` (at least one). */
+static int64_t chunk_rows(int64_t cols) { return EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(cols, (int64_t)1)); }
+
 /* Source row of output row `o` under llama.cpp's permute(): per head, rows (i, k) <- (k, i). */
 static inline int64_t src_row(const out_tensor *t, int64_t o)
 {
@@ -567,7 +570,7 @@ static int write_tensor(el_writeq *q, const out_tensor *t, uint64_t ti, const el
         }
         return rc;
     }
-    int64_t per_chunk = EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(cols, (int64_t)1));
+    int64_t per_chunk = chunk_rows(cols);
     /* a permuted vector (a Q/K bias) permutes its elements: use the row rule on element indices */
     bool permute_elems = t->permute_heads > 0 && t->n_dims == 1;
     double sse = 0, mx = 0;
@@ -622,8 +625,9 @@ static int write_tensor(el_writeq *q, const out_tensor *t, uint64_t ti, const el
 }
 
 /* The hook's say over the plan: each tensor's type, and which ones it writes. */
-static int hook_plan(const el_convert_hook *h, plan *p, el_error *err)
+static int hook_plan(const el_convert_hook *h, const hf_config *c, plan *p, el_error *err)
 {
+    const el_convert_model model = {(uint32_t)c->n_layers, (uint32_t)c->n_heads, (uint32_t)c->n_kv_heads};
     el_convert_tensor *ct = calloc((size_t)EL_MAX(p->n, 1), sizeof *ct);
     if (!ct)
         return EL_NOMEM(err);
@@ -634,7 +638,7 @@ static int hook_plan(const el_convert_hook *h, plan *p, el_error *err)
             st = t->src->dtype == ST_F16 ? EL_TYPE_F16 : t->src->dtype == ST_BF16 ? EL_TYPE_BF16 : EL_TYPE_F32;
         ct[i] = (el_convert_tensor){t->name, st, t->n_dims, {t->ne[0], t->ne[1]}, t->type, false};
     }
-    int rc = h->plan(h->ud, ct, p->n, err);
+    int rc = h->plan(h->ud, &model, ct, p->n, err);
     for (uint64_t i = 0; i < p->n && !rc; i++) {
         p->t[i].type = ct[i].type;
         p->t[i].hooked = ct[i].own;
@@ -746,7 +750,7 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     }
     r->file_type = file_type_of(outtype);
     if (o->hook && !o->vocab_only) {
-        if ((rc = hook_plan(o->hook, &p, err)))
+        if ((rc = hook_plan(o->hook, &cfg, &p, err)))
             goto out;
         r->file_type = o->hook->file_type;
     }
@@ -806,7 +810,7 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     uint64_t hook_rows = 1;
     for (uint64_t i = 0; i < p.n; i++)
         if (p.t[i].hooked)
-            hook_rows = EL_MAX(hook_rows, (uint64_t)EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(p.t[i].ne[0], (int64_t)1)));
+            hook_rows = EL_MAX(hook_rows, (uint64_t)chunk_rows(p.t[i].ne[0]));
     row_err = malloc((size_t)hook_rows * 2 * sizeof(double));
     if (!rows_f32 || !row_err) {
         rc = EL_NOMEM(err);

@@ -22,8 +22,8 @@
 
 /*
  * Another module's say over the tensors (`edgelm quantize MODEL_DIR`: convert and quantize in one pass;
- * formats/ does not depend on quant/, the quantizer supplies this). plan() sees every tensor once the
- * conversion plan is made and may give any of them another type, taking over writing its rows (own);
+ * formats/ does not depend on quant/, the quantizer supplies this). plan() sees the model's counts and
+ * every tensor once the conversion plan is made, and may give any of them another type, taking over writing its rows (own);
  * an error there stops the conversion before a byte is written. row() then writes each row of an owned
  * tensor (x: its values as f32; scratch: cols floats of the calling thread's) with its squared error
  * and largest error, and done() gets their sums (in row order, the same for any thread count).
@@ -37,10 +37,15 @@ typedef struct el_convert_tensor {
     bool own;                /* plan(): the hook writes the rows */
 } el_convert_tensor;
 
+/* The model's counts, as the GGUF's metadata will hold them (block_count, attention.head_count(_kv)). */
+typedef struct el_convert_model {
+    uint32_t n_layer, n_head, n_head_kv;
+} el_convert_model;
+
 typedef struct el_convert_hook {
     void *ud;
     uint32_t file_type;      /* general.file_type */
-    int (*plan)(void *ud, el_convert_tensor *t, uint64_t n, el_error *err);
+    int (*plan)(void *ud, const el_convert_model *m, el_convert_tensor *t, uint64_t n, el_error *err);
     void (*row)(void *ud, uint64_t i, const float *x, int64_t cols, float *scratch, uint8_t *out, double *sse,
                 double *max_abs);
     void (*done)(void *ud, uint64_t i, double sse, double max_abs);

@@ -137,14 +137,18 @@ static int imatrix_of(const el_quantize_opts *o, el_qtensor_report *r, const flo
     return EL_OK;
 }
 
+/* The recipe for the options and the model's counts (head counts 0: unknown). */
+static el_recipe recipe_of(const el_quantize_opts *o, bool has_output, uint32_t n_layer, uint32_t n_head, uint32_t n_head_kv)
+{
+    return (el_recipe){.mix = o->mix, .pure = o->pure, .has_output = has_output, .has_imatrix = o->imatrix != NULL,
+                       .n_layer = (int)n_layer, .n_gqa = n_head && n_head_kv ? (int)(n_head / n_head_kv) : 1};
+}
+
 /* The type of every tensor of a GGUF input, and the checks that must pass before anything is written. */
 static int plan(const el_quantize_opts *o, const gguf_file *in, const overrides *ov, el_qtensor_report *rep, el_error *err)
 {
-    el_recipe rcp = {.mix = o->mix, .pure = o->pure, .has_imatrix = o->imatrix != NULL};
-    rcp.has_output = gguf_find_tensor(in, "output.weight") != NULL;
-    rcp.n_layer = (int)arch_u32(in, "block_count");
-    const uint32_t nh = arch_u32(in, "attention.head_count"), nkv = arch_u32(in, "attention.head_count_kv");
-    rcp.n_gqa = nh && nkv ? (int)(nh / nkv) : 1;
+    const el_recipe rcp = recipe_of(o, gguf_find_tensor(in, "output.weight") != NULL, arch_u32(in, "block_count"),
+                                    arch_u32(in, "attention.head_count"), arch_u32(in, "attention.head_count_kv"));
     int rc = EL_OK;
     for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
         const gguf_tensor *t = &in->tensors[i];
@@ -351,27 +355,7 @@ typedef struct {
     const char *dir;   /* for messages */
 } hf_pass;
 
-/* The recipe's view of the model from its tensors: layers, output matrix, query heads per KV head. */
-static el_recipe recipe_from_tensors(const el_quantize_opts *o, const el_convert_tensor *t, uint64_t n)
-{
-    el_recipe rcp = {.mix = o->mix, .pure = o->pure, .has_imatrix = o->imatrix != NULL, .n_gqa = 1};
-    int64_t q_rows = 0, k_rows = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        int layer;
-        if (sscanf(t[i].name, "blk.%d.", &layer) == 1 && layer + 1 > rcp.n_layer)
-            rcp.n_layer = layer + 1;
-        rcp.has_output |= strcmp(t[i].name, "output.weight") == 0;
-        if (strcmp(t[i].name, "blk.0.attn_q.weight") == 0)
-            q_rows = t[i].ne[1];
-        if (strcmp(t[i].name, "blk.0.attn_k.weight") == 0)
-            k_rows = t[i].ne[1];
-    }
-    if (q_rows > 0 && k_rows > 0 && q_rows % k_rows == 0)
-        rcp.n_gqa = (int)(q_rows / k_rows); /* n_head * head_dim / (n_head_kv * head_dim) */
-    return rcp;
-}
-
-static int hf_plan(void *ud, el_convert_tensor *t, uint64_t n, el_error *err)
+static int hf_plan(void *ud, const el_convert_model *m, el_convert_tensor *t, uint64_t n, el_error *err)
 {
     hf_pass *h = ud;
     el_quantize_result *r = h->r;
@@ -379,7 +363,10 @@ static int hf_plan(void *ud, el_convert_tensor *t, uint64_t n, el_error *err)
     h->imw = calloc((size_t)EL_MAX(n, 1), sizeof *h->imw);
     if (!r->tensors || !h->imw)
         return EL_NOMEM(err);
-    const el_recipe rcp = recipe_from_tensors(h->o, t, n);
+    bool has_output = false;
+    for (uint64_t i = 0; i < n; i++)
+        has_output |= strcmp(t[i].name, "output.weight") == 0;
+    const el_recipe rcp = recipe_of(h->o, has_output, m->n_layer, m->n_head, m->n_head_kv);
     for (uint64_t i = 0; i < n; i++) {
         el_qtensor_report *rt = &r->tensors[i];
         snprintf(rt->name, sizeof rt->name, "%s", t[i].name);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/context.h"
 #include "engine/model.h"
@@ -210,7 +211,8 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     json_decref(j);
     tu_run_free(&r);
     /* failures: exit code, a message naming the problem, no output left */
-    char *bad = tu_fmt("%s/bad.gguf", dir), *trunc = tu_fmt("%s/trunc.gguf", dir);
+    char *bad = tu_fmt("%s/bad.gguf", dir), *trunc = tu_fmt("%s/trunc.gguf", dir), *empty = tu_fmt("%s/empty", dir);
+    cr_assert_eq(mkdir(empty, 0755), 0);
     size_t flen;
     uint8_t *fb = tu_read(f32, &flen);
     cr_assert(tu_write(trunc, fb, flen / 2));
@@ -225,6 +227,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
         {{"quantize", f32, bad, "q4_0", "--override", "x=q7", NULL}, 2, "REGEX=TYPE"},
         {{"quantize", none, bad, "q4_0", NULL}, 1, "none.gguf"},
         {{"quantize", trunc, bad, "q4_0", NULL}, 1, "trunc.gguf"},
+        {{"quantize", empty, bad, "q4_0", NULL}, 1, "config.json"}, /* a folder that is no model */
         {{"quantize", f32, bad, "q4_k_m", "--imatrix", f32, NULL}, 1, "imatrix"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -279,7 +282,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
     tu_run_free(&e);
     tu_ok("quantize", "-q", q8, bad, "q4_0", "--allow-requantize", NULL);
     tu_rmtree(dir);
-    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, q8, imx, imt, txt, imo};
+    char *all[] = {dir, tok, hf, f32, jg, none, bad, trunc, empty, q8, imx, imt, txt, imo};
     for (size_t i2 = 0; i2 < sizeof all / sizeof all[0]; i2++)
         free(all[i2]);
 }
