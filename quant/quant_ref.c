@@ -34,8 +34,8 @@ static inline float round_away(float x)
 
 /* ---- 32-element blocks ---------------------------------------------------------------------------- */
 
-/* Scale from the signed extreme: the largest magnitude maps to -nmax, the full [-nmax, nmax-1] range is used. */
-float el_signed_extreme(const float *x, int n)
+/* The element of largest magnitude (the first, on a tie), with its sign: the plain symmetric scale's anchor. */
+static float signed_extreme(const float *x, int n)
 {
     float amax = 0, max = 0;
     for (int j = 0; j < n; j++)
@@ -62,10 +62,11 @@ void el_pack_fifth_bits(uint8_t *qh, const uint8_t *L)
     memcpy(qh, &h, 4);
 }
 
+/* Scale from the signed extreme: the largest magnitude maps to -nmax, the full [-nmax, nmax-1] range is used. */
 void quantize_row_q4_0_ref(const float *x, block_q4_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_0; i++, x += QK4_0) {
-        const float d = el_signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
+        const float d = signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         uint8_t L[QK4_0];
         for (int j = 0; j < QK4_0; j++)
@@ -85,7 +86,8 @@ void dequantize_row_q4_0(const block_q4_0 *x, float *y, int64_t n)
     }
 }
 
-void el_min_max(const float *x, int n, float *mn, float *mx)
+/* The smallest and largest of x[0..n): the plain affine range. */
+static void min_max(const float *x, int n, float *mn, float *mx)
 {
     *mn = FLT_MAX;
     *mx = -FLT_MAX;
@@ -101,7 +103,7 @@ void quantize_row_q4_1_ref(const float *x, block_q4_1 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_1; i++, x += QK4_1) {
         float mn, mx;
-        el_min_max(x, QK4_1, &mn, &mx);
+        min_max(x, QK4_1, &mn, &mx);
         const float d = (mx - mn) / 15.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         y[i].m = el_f32_to_f16(mn);
@@ -126,7 +128,7 @@ void dequantize_row_q4_1(const block_q4_1 *x, float *y, int64_t n)
 void quantize_row_q5_0_ref(const float *x, block_q5_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_0; i++, x += QK5_0) {
-        const float d = el_signed_extreme(x, QK5_0) / -16.0f, id = d ? 1.0f / d : 0.0f;
+        const float d = signed_extreme(x, QK5_0) / -16.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         uint8_t L[QK5_0];
         for (int j = 0; j < QK5_0; j++)
@@ -154,7 +156,7 @@ void quantize_row_q5_1_ref(const float *x, block_q5_1 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_1; i++, x += QK5_1) {
         float mn, mx;
-        el_min_max(x, QK5_1, &mn, &mx);
+        min_max(x, QK5_1, &mn, &mx);
         const float d = (mx - mn) / 31.0f, id = d ? 1.0f / d : 0.0f;
         y[i].d = el_f32_to_f16(d);
         y[i].m = el_f32_to_f16(mn);
@@ -363,7 +365,7 @@ static void quantize_k_affine(const float *x, uint16_t *d_out, uint16_t *dmin_ou
     float sc[8], mn[8], max_sc = 0, max_mn = 0;
     for (int j = 0; j < 8; j++) {
         float lo, hi;
-        el_min_max(x + 32 * j, 32, &lo, &hi);
+        min_max(x + 32 * j, 32, &lo, &hi);
         if (lo > 0)
             lo = 0;
         sc[j] = (hi - lo) / (float)nmax;
@@ -442,7 +444,7 @@ void quantize_row_q6_K_ref(const float *x, block_q6_K *y, int64_t n)
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         float sc[16], amax_sc = 0, max_sc = 0;
         for (int g = 0; g < 16; g++) {
-            sc[g] = el_signed_extreme(x + 16 * g, 16) / -32.0f;
+            sc[g] = signed_extreme(x + 16 * g, 16) / -32.0f;
             if (fabsf(sc[g]) > amax_sc) {
                 amax_sc = fabsf(sc[g]);
                 max_sc = sc[g];

@@ -40,10 +40,6 @@ void dequantize_row_q8_K(const block_q8_K *x, float *y, int64_t n);
  * 0..15, Q5_K 0..31, Q6_K -32..31, Q2_K 0..3 into qs[64]); el_q3_K_pack: quants -4..3 and the 16
  * scales -32..31 of a Q3_K block (d is the caller's). */
 void el_k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm);
-/* The element of largest magnitude of x[0..n), with its sign (the plain symmetric scale's anchor). */
-float el_signed_extreme(const float *x, int n);
-/* The smallest and largest of x[0..n) (the plain affine range). */
-void el_min_max(const float *x, int n, float *mn, float *mx);
 /* 32-element blocks: levels 0..15 (or 0..31) into qs's nibbles, and bit 4 of each into qh. */
 void el_pack_nibbles(uint8_t *qs, const uint8_t *L);
 void el_pack_fifth_bits(uint8_t *qh, const uint8_t *L);

@@ -208,7 +208,8 @@ static inline float keep(float v) { return v; }
 static const float MULT[] = {0.92f, 1.06f};
 #define N_MULT (int)(sizeof MULT / sizeof MULT[0])
 
-/* el_signed_extreme (the first element of largest magnitude, with its sign); n a multiple of 8 */
+/* quant_ref.c's signed_extreme (the first element of largest magnitude, with its sign), on eight lanes; n a
+ * multiple of 8 */
 static float extreme(const float *x, int n)
 {
     v8 m = v_zero();
