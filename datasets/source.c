@@ -117,7 +117,9 @@ int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, 
     *size = 0;
     grow g = {NULL, 0, 0, max_size ? max_size : EL_DS_MAX_SIZE};
     int rc;
-    if (el_path_exists(spec) && !el_path_is_dir(spec)) {
+    if (el_path_is_dir(spec))
+        return EL_FAIL(err, EL_EFORMAT, spec, -1, "a folder, not a dataset file");
+    if (el_path_exists(spec)) {
         if (is_gzip(spec)) {
             rc = read_gz(spec, &g, err);
         } else {

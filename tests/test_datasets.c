@@ -108,6 +108,7 @@ Test(datasets, plain_gz_tar_zip_give_the_same_bytes)
     cr_assert(tu_write(bad, gb, gn)); /* a gzip file is no zip */
     free(gb);
     expect_fail(missing, 0, "none.jsonl", "no such file");
+    expect_fail(dir, 0, dir, "a folder");
     expect_fail(no_member, 0, "h.zip", "data/test.jsonl");
     expect_fail(not_arch, 0, "h.jsonl", "archive");
     expect_fail(trunc, 0, "t.jsonl.gz", "ends early");
