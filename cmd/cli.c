@@ -333,3 +333,19 @@ const char *el_fmt_count(uint64_t n, char *buf, size_t cap)
         snprintf(buf, cap, "%llu", (unsigned long long)n);
     return buf;
 }
+
+int el_cli_gate(const el_cli *cli, const el_gates *g, const json_t *result, const char *label_key)
+{
+    if (!g->n)
+        return EL_EXIT_OK;
+    el_error err;
+    el_error_clear(&err);
+    int met;
+    char *msgs;
+    if (el_gates_check(g, result, label_key, &met, &msgs, &err))
+        return el_cli_fail(cli, &err);
+    if (msgs)
+        fprintf(stderr, "%s", msgs);
+    free(msgs);
+    return met ? EL_EXIT_GATE : EL_EXIT_OK;
+}

@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "eval/gate.h"
 
 /* Exit codes (stable; documented in README.md). */
 enum {
@@ -41,10 +42,13 @@ typedef struct el_cli {
 
 typedef int (*el_cmd_fn)(int argc, char **argv, el_cli *cli);
 
+int cmd_bench(int argc, char **argv, el_cli *cli);
 int cmd_convert(int argc, char **argv, el_cli *cli);
+int cmd_eval(int argc, char **argv, el_cli *cli);
 int cmd_imatrix(int argc, char **argv, el_cli *cli);
 int cmd_inspect(int argc, char **argv, el_cli *cli);
 int cmd_quantize(int argc, char **argv, el_cli *cli);
+int cmd_report(int argc, char **argv, el_cli *cli);
 int cmd_run(int argc, char **argv, el_cli *cli);
 int cmd_synth(int argc, char **argv, el_cli *cli);
 int cmd_tokenize(int argc, char **argv, el_cli *cli);
@@ -105,6 +109,13 @@ int el_cli_fail(const el_cli *cli, const el_error *e);
 
 /* Print a JSON result to stdout (takes ownership of j). EL_EXIT_FAIL on write error. */
 int el_cli_json(const el_cli *cli, json_t *j);
+
+/*
+ * Check --fail-if conditions against a result (not consumed): each condition met is reported on
+ * stderr. EL_EXIT_GATE when any is met, EL_EXIT_OK when none, EL_EXIT_USAGE when a condition names
+ * a number the result does not have.
+ */
+int el_cli_gate(const el_cli *cli, const el_gates *g, const json_t *result, const char *label_key);
 
 /* "1.2 MiB" style sizes into buf. */
 const char *el_fmt_bytes(uint64_t n, char *buf, size_t cap);

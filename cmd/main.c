@@ -26,11 +26,14 @@ static const struct el_cmd {
     el_cmd_fn fn;
     const char *summary;
 } commands[] = {
+    {"bench", cmd_bench, "speed and memory: prefill/decode t/s, time to first token, peak RSS, roofline"},
     {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF (llama.cpp-compatible)"},
+    {"eval", cmd_eval, "accuracy: perplexity, KL divergence, multiple-choice tasks (ppl, kld, mc)"},
     {"help", cmd_help, "show help for edgelm or one command"},
     {"imatrix", cmd_imatrix, "collect an importance matrix from calibration text (for quantize --imatrix)"},
     {"inspect", cmd_inspect, "show a GGUF / safetensors model's metadata, tensors and totals"},
     {"quantize", cmd_quantize, "quantize a GGUF (or a Hugging Face folder) to Q8_0 ... Q2_K, mixes like Q4_K_M"},
+    {"report", cmd_report, "report.md and SVG charts from eval/bench results, one row per model variant"},
     {"run", cmd_run, "generate text with a GGUF model"},
     {"synth", cmd_synth, "write a random-weight Hugging Face checkpoint (tests, benchmarks, demo)"},
     {"tokenize", cmd_tokenize, "text -> token ids with a model's tokenizer"},

@@ -65,6 +65,7 @@ int el_seq_len(const el_context *c, int seq);
 
 const el_model *el_context_model(const el_context *c);
 int el_context_n_ctx(const el_context *c);
+int el_context_threads(const el_context *c);
 uint64_t el_context_kv_bytes(const el_context *c);
 
 #endif

@@ -162,6 +162,7 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
 
 const el_model *el_context_model(const el_context *c) { return c->m; }
 int el_context_n_ctx(const el_context *c) { return c->p.n_ctx; }
+int el_context_threads(const el_context *c) { return c->p.n_threads; }
 const float *el_logits(const el_context *c, int i) { return c->logits + (size_t)i * (size_t)c->m->hp.n_vocab; }
 int el_n_logits(const el_context *c) { return c->n_out; }
 int el_seq_len(const el_context *c, int seq) { return seq >= 0 && seq < c->p.n_seq ? c->seq_len[seq] : 0; }

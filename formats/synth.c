@@ -454,6 +454,11 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
             rc = write_json(p, tok, err);
         if (!rc)
             rc = write_json(pc, tc, err);
+        /* the text the tokenizer learnt from: a built-in text for `edgelm eval` in the demo */
+        char *pt = rc ? NULL : el_path_join(o->out_dir, "sample.txt");
+        if (pt)
+            rc = el_write_file(pt, el_builtin_text(), strlen(el_builtin_text()), err);
+        free(pt);
         r->tokenizer_files = rc ? 0 : 2;
         free(p);
         free(pc);

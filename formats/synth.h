@@ -60,7 +60,8 @@ const char *el_synth_presets(void);
  */
 json_t *el_tiny_tokenizer(int vocab);
 
-/* The built-in English text (NUL-terminated) the tiny tokenizer is trained on. */
+/* The built-in English text (NUL-terminated) the tiny tokenizer is trained on; the tiny preset
+ * writes it beside the checkpoint as sample.txt (a text for `edgelm eval` in the demo). */
 const char *el_builtin_text(void);
 
 #endif

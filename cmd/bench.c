@@ -1,0 +1,242 @@
+/*
+ * cmd/bench.c - `edgelm bench MODEL...`: prefill and decode speed, time to first token, peak RSS,
+ * KV cache bytes and decode against the memory roofline, one record per model, thread count and
+ * test, with llama-bench's field names where it has them.
+ */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "core/json.h"
+#include "el_version.h"
+#include "eval/bench.h"
+
+static const char usage[] = "bench MODEL.gguf... [-p 512] [-n 128] [-r 5] [-t 1,2] [-o md|csv|json|jsonl] [--bw-mib 512] "
+                            "[--fail-if EXPR]";
+static const char summary[] =
+    "Speed and memory on this machine, measured as llama-bench does: pp = P prompt tokens in one\n"
+    "pass from an empty cache, tg = N tokens decoded one at a time; a warm-up run, then -r runs;\n"
+    "-p, -n and -t take comma-separated lists. Also: time to first token (ttft_ms), the process's\n"
+    "peak RSS with the model loaded (peak_rss_bytes), KV cache bytes for a context of P+N (kv_bytes),\n"
+    "and decode as a percentage of the memory roofline (roofline_pct: bandwidth / weight bytes per\n"
+    "token, the bandwidth measured over a --bw-mib buffer; 0 skips it).\n"
+    "JSON fields: model_filename, model_type, model_size, model_n_params, n_threads, n_batch, n_prompt,\n"
+    "n_gen, test, avg_ns, stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts (llama-bench's), and\n"
+    "ttft_ms, peak_rss_bytes, kv_bytes, bytes_per_token, mem_bw, roofline_pct.";
+
+/* "1,2,4" -> ints; false on anything else. */
+static bool int_list(const char *s, int *v, int cap, int *n, int min)
+{
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *e;
+        const long x = strtol(p, &e, 10);
+        if (e == p || x < min || x > 1 << 20 || *n == cap || (*e && *e != ','))
+            return false;
+        v[(*n)++] = (int)x;
+        p = *e ? e + 1 : e;
+        if (*e && !*p)
+            return false;
+    }
+    return *n > 0;
+}
+
+static json_t *record(const char *path, const el_bench_model *m, const el_bench_test *t, double bw, double ttft)
+{
+    json_t *ns = json_array(), *ts = json_array();
+    const int n_tok = t->n_prompt ? t->n_prompt : t->n_gen;
+    for (int r = 0; ns && ts && r < t->reps; r++) {
+        json_array_append_new(ns, json_integer((json_int_t)t->samples_ns[r]));
+        json_array_append_new(ts, json_real(n_tok * 1e9 / t->samples_ns[r]));
+    }
+    char test[32], when[32];
+    snprintf(test, sizeof test, "%s%d", t->n_prompt ? "pp" : "tg", n_tok);
+    const time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:f, s:f, s:o, s:o, s:I, s:I, s:I, s:f}",
+                          "build_commit", EL_GIT, "test_time", when, "model_filename", path, "n_threads", t->n_threads,
+                          "n_batch", t->n_prompt > 1 ? t->n_prompt : 1, "type_k", "f16", "n_prompt", t->n_prompt, "n_gen",
+                          t->n_gen, "test", test, "avg_ns", (json_int_t)t->avg_ns, "stddev_ns", (json_int_t)t->stddev_ns,
+                          "avg_ts", t->avg_ts, "stddev_ts", t->stddev_ts, "samples_ns", ns, "samples_ts", ts,
+                          "peak_rss_bytes", (json_int_t)m->peak_rss, "kv_bytes", (json_int_t)m->kv_bytes,
+                          "bytes_per_token", (json_int_t)m->bytes_per_token, "load_ms", m->load_ms);
+    if (!j || el_model_info_json(&m->info, path, j)) {
+        json_decref(j);
+        return NULL;
+    }
+    if (ttft > 0)
+        json_object_set_new(j, "ttft_ms", json_real(ttft));
+    if (t->n_gen && bw > 0) {
+        json_object_set_new(j, "mem_bw", json_real(bw));
+        json_object_set_new(j, "roofline_pct", json_real(t->roofline_pct));
+    }
+    return j;
+}
+
+static void print_md(const json_t *recs)
+{
+    printf("| model | type | size | params | threads | test | t/s | ttft ms | peak RSS | KV cache | roofline |\n");
+    printf("|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|\n");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(recs, i, r) {
+        char sz[32], par[32], rss[32], kv[32];
+        el_fmt_bytes((uint64_t)json_integer_value(json_object_get(r, "model_size")), sz, sizeof sz);
+        el_fmt_count((uint64_t)json_integer_value(json_object_get(r, "model_n_params")), par, sizeof par);
+        el_fmt_bytes((uint64_t)json_integer_value(json_object_get(r, "peak_rss_bytes")), rss, sizeof rss);
+        el_fmt_bytes((uint64_t)json_integer_value(json_object_get(r, "kv_bytes")), kv, sizeof kv);
+        const json_t *tt = json_object_get(r, "ttft_ms"), *rf = json_object_get(r, "roofline_pct");
+        char ttft[32] = "", roof[32] = "";
+        if (tt && json_integer_value(json_object_get(r, "n_prompt")))
+            snprintf(ttft, sizeof ttft, "%.2f", json_number_value(tt));
+        if (rf)
+            snprintf(roof, sizeof roof, "%.0f%%", json_number_value(rf));
+        printf("| %s | %s | %s | %s | %lld | %s | %.2f ± %.2f | %s | %s | %s | %s |\n",
+               json_string_value(json_object_get(r, "model_name")), json_string_value(json_object_get(r, "model_type")), sz,
+               par, (long long)json_integer_value(json_object_get(r, "n_threads")),
+               json_string_value(json_object_get(r, "test")), json_number_value(json_object_get(r, "avg_ts")),
+               json_number_value(json_object_get(r, "stddev_ts")), ttft, rss, kv, roof);
+    }
+}
+
+/* CSV: the scalar fields of the first record as the header (arrays left out). */
+static void print_csv(const json_t *recs)
+{
+    const json_t *first = json_array_get(recs, 0);
+    const char *k;
+    const json_t *v;
+    bool comma = false;
+    json_object_foreach((json_t *)first, k, v) {
+        if (json_is_array(v))
+            continue;
+        printf("%s%s", comma ? "," : "", k);
+        comma = true;
+    }
+    printf("\n");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(recs, i, r) {
+        comma = false;
+        json_object_foreach((json_t *)first, k, v) {
+            if (json_is_array(v))
+                continue;
+            const json_t *x = json_object_get(r, k);
+            printf("%s", comma ? "," : "");
+            comma = true;
+            if (json_is_string(x)) {
+                printf("\"");
+                for (const char *s = json_string_value(x); *s; s++)
+                    printf(*s == '"' ? "\"\"" : "%c", *s);
+                printf("\"");
+            } else if (json_is_integer(x)) {
+                printf("%lld", (long long)json_integer_value(x));
+            } else if (json_is_number(x)) {
+                printf("%.6g", json_number_value(x));
+            }
+        }
+        printf("\n");
+    }
+}
+
+int cmd_bench(int argc, char **argv, el_cli *cli)
+{
+    const char *p_s = "512", *n_s = "128", *t_s = NULL, *fmt = NULL, *fail_if = NULL;
+    int reps = 5, bw_mib = 512;
+    const el_opt opts[] = {
+        {'p', "n-prompt", EL_OPT_STR, &p_s, "N[,N..]", "prompt tokens of the pp tests (default 512; 0: none)"},
+        {'n', "n-gen", EL_OPT_STR, &n_s, "N[,N..]", "generated tokens of the tg tests (default 128; 0: none)"},
+        {'r', "repetitions", EL_OPT_INT, &reps, "N", "runs of each test after the warm-up (default 5)"},
+        {'t', "threads", EL_OPT_STR, &t_s, "N[,N..]", "thread counts (default: all cores)"},
+        {'o', "output", EL_OPT_STR, &fmt, "FMT", "md (default), csv, json or jsonl"},
+        {0, "bw-mib", EL_OPT_INT, &bw_mib, "MIB", "buffer for the bandwidth measurement (default 512; 0: no roofline)"},
+        {0, "fail-if", EL_OPT_STR, &fail_if, "EXPR", "exit 3 when e.g. 'avg_ts<50,peak_rss_bytes>1e9' holds"},
+        EL_OPTS_END,
+    };
+    char **pos;
+    int npos, code;
+    if (!el_parse(cli, usage, summary, opts, 1, 64, argc, argv, &pos, &npos, &code))
+        return code;
+    int ps[16], ns[16], ths[16], np, nn, nt;
+    char cores[16];
+    snprintf(cores, sizeof cores, "%d", omp_get_num_procs());
+    if (!int_list(p_s, ps, 16, &np, 0) || !int_list(n_s, ns, 16, &nn, 0) || !int_list(t_s ? t_s : cores, ths, 16, &nt, 1) ||
+        reps < 1 || reps > EL_BENCH_MAX_REPS || bw_mib < 0) {
+        free(pos);
+        return el_usage_error(cli, usage, "-p, -n: lists of counts >= 0; -t: of counts >= 1; -r 1..%d; --bw-mib >= 0",
+                              EL_BENCH_MAX_REPS);
+    }
+    if (!fmt)
+        fmt = cli->json ? "json" : "md";
+    if (strcmp(fmt, "md") && strcmp(fmt, "csv") && strcmp(fmt, "json") && strcmp(fmt, "jsonl")) {
+        free(pos);
+        return el_usage_error(cli, usage, "-o must be md, csv, json or jsonl");
+    }
+    el_gates g;
+    el_error err;
+    el_error_clear(&err);
+    if (el_gates_parse(fail_if, &g, &err)) {
+        free(pos);
+        return el_cli_fail(cli, &err);
+    }
+    double bw[16] = {0};
+    for (int i = 0; i < nt && bw_mib > 0; i++)
+        bw[i] = el_read_bandwidth((uint64_t)bw_mib, ths[i]);
+    json_t *recs = json_array();
+    int rc = recs ? EL_EXIT_OK : EL_EXIT_FAIL;
+    el_bench_test tests[16 * 32];
+    for (int mi = 0; mi < npos && rc == EL_EXIT_OK; mi++) {
+        el_bench_model bm;
+        int n_tests;
+        if (cli->verbosity > 0)
+            el_logf(&cli->log, 1, "%s", pos[mi]);
+        if (el_bench_run(pos[mi], ps, np, ns, nn, ths, nt, reps, bw, &bm, tests, &n_tests, &err)) {
+            rc = el_cli_fail(cli, &err);
+            break;
+        }
+        for (int i = 0; i < n_tests; i++) {
+            int ti = 0;
+            while (ti < nt - 1 && ths[ti] != tests[i].n_threads)
+                ti++;
+            double ttft = tests[i].ttft_ms;
+            for (int k = 0; k < n_tests && ttft == 0; k++) /* a tg record carries its thread count's first pp ttft */
+                if (tests[k].n_prompt && tests[k].n_threads == tests[i].n_threads)
+                    ttft = tests[k].ttft_ms;
+            json_t *j = record(pos[mi], &bm, &tests[i], bw[ti], ttft);
+            if (!j || json_array_append_new(recs, j)) {
+                rc = el_cli_json(cli, NULL);
+                break;
+            }
+        }
+    }
+    free(pos);
+    if (rc == EL_EXIT_OK) {
+        if (!strcmp(fmt, "json")) {
+            if (el_json_print(stdout, recs))
+                rc = EL_EXIT_FAIL;
+        } else if (!strcmp(fmt, "jsonl")) {
+            size_t i;
+            json_t *r;
+            json_array_foreach(recs, i, r) {
+                char *s = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(10));
+                if (!s) {
+                    rc = EL_EXIT_FAIL;
+                    break;
+                }
+                printf("%s\n", s);
+                free(s);
+            }
+        } else if (!strcmp(fmt, "csv")) {
+            print_csv(recs);
+        } else {
+            print_md(recs);
+        }
+        if (rc == EL_EXIT_OK)
+            rc = el_cli_gate(cli, &g, recs, "model_name,test,n_threads");
+    }
+    json_decref(recs);
+    el_gates_free(&g);
+    return rc;
+}

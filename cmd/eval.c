@@ -1,0 +1,247 @@
+/*
+ * cmd/eval.c - `edgelm eval ppl|kld|mc`: what a model variant loses, in the figures llama.cpp and
+ * lm-evaluation-harness report.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/json.h"
+#include "eval/mc.h"
+#include "eval/model_info.h"
+#include "eval/perplexity.h"
+
+static const char usage[] = "eval ppl|kld|mc MODEL.gguf [options]   ('edgelm eval SUB --help' for each)";
+static const char summary[] =
+    "Accuracy of a model on this machine:\n"
+    "  ppl  perplexity over a text, llama-perplexity's method\n"
+    "  kld  KL divergence from a base model or a llama.cpp logits file (--kl-divergence-base)\n"
+    "  mc   multiple-choice tasks (hellaswag, arc, piqa, winogrande, mmlu) scored as\n"
+    "       lm-evaluation-harness does, with the confidence view for routing thresholds\n"
+    "--fail-if 'KEY>NUM,...' exits 3 when a condition on the result's numbers holds (CI gates).";
+
+static const char usage_ppl[] = "eval ppl MODEL.gguf -f TEXT [-c 512] [-b 2048] [--chunks N] [-t N] [--save-logits FILE] "
+                                "[--fail-if EXPR] [--json]";
+static const char summary_ppl[] =
+    "Perplexity as llama-perplexity computes it: chunks of -c tokens, BOS at each chunk's start,\n"
+    "the second half of each chunk scored. Prints PPL = x +/- y. TEXT may be .gz or ARCHIVE:MEMBER.\n"
+    "--save-logits writes llama.cpp's --kl-divergence-base file for later `eval kld --base-logits`.\n"
+    "JSON: ppl, ppl_err, n_tokens (scored), n_chunks, n_ctx, seconds, eval_tps, and the model's fields.";
+
+static const char usage_kld[] = "eval kld MODEL.gguf (--base BASE.gguf | --base-logits FILE) [-f TEXT] [-c 512] [-b 2048] "
+                                "[--chunks N] [-t N] [--save-logits FILE] [--fail-if EXPR] [--json]";
+static const char summary_kld[] =
+    "KL divergence of MODEL from a base at every scored position (llama-perplexity --kl-divergence):\n"
+    "mean +/- error and quantiles, same top token rate, RMS of the change in the right token's\n"
+    "probability, and ln(PPL ratio). The base is a model run on the same tokens (-f TEXT needed;\n"
+    "--save-logits keeps its logits) or a logits file from llama-perplexity or --save-logits, whose\n"
+    "tokens are then evaluated (-f TEXT, if given, must tokenize to them).\n"
+    "JSON: kld_mean, kld_err, kld_quantiles, same_top, same_top_err, rms_dp, rms_dp_err, dp_mean,\n"
+    "ppl, ppl_err, ppl_base, ppl_base_err, ln_ppl_ratio, ln_ppl_ratio_err, n_tokens, n_chunks, n_ctx.";
+
+static const char usage_mc[] = "eval mc MODEL.gguf --task hellaswag|arc|piqa|winogrande|mmlu --data FILE [--limit N] "
+                               "[--confidence 0.7] [-t N] [--fail-if EXPR] [--json]";
+static const char summary_mc[] =
+    "Multiple-choice accuracy by log-likelihood, as lm-evaluation-harness scores it: acc picks the\n"
+    "choice with the highest log-likelihood, acc_norm divides it by the choice's length in bytes.\n"
+    "Both with 95% intervals (Wilson). The confidence view: the model's probability of its answer\n"
+    "(softmax over the choices); accuracy and coverage of the answers at or above --confidence T.\n"
+    "FILE: the task's standard format (jsonl; MMLU csv), also .gz or ARCHIVE:MEMBER.\n"
+    "JSON: acc, acc_stderr, acc_ci95, acc_norm, acc_norm_stderr, acc_norm_ci95, n, confidence\n"
+    "{threshold, coverage, acc, n}, seconds.";
+
+typedef struct eval_flags {
+    const char *text, *save, *base, *base_logits, *fail_if, *task, *data;
+    int n_ctx, n_batch, chunks, threads, limit;
+    double confidence;
+} eval_flags;
+
+static int finish(const el_cli *cli, const char *model, json_t *j, const el_gates *g)
+{
+    el_error err;
+    el_error_clear(&err);
+    el_model_info info;
+    if (el_model_info_load(model, &info, &err)) {
+        json_decref(j);
+        return el_cli_fail(cli, &err);
+    }
+    if (!j || el_model_info_json(&info, model, j)) {
+        json_decref(j);
+        return el_cli_json(cli, NULL);
+    }
+    int rc = EL_EXIT_OK;
+    if (cli->json && el_json_print(stdout, j))
+        rc = EL_EXIT_FAIL;
+    if (!rc)
+        rc = el_cli_gate(cli, g, j, NULL);
+    json_decref(j);
+    return rc;
+}
+
+static int run_ppl(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
+{
+    if (!f->text)
+        return el_usage_error(cli, usage_ppl, "missing -f TEXT");
+    el_ppl_opts o = {model, f->text, f->n_ctx, f->n_batch, f->chunks, f->threads, f->save, NULL, NULL, &cli->progress};
+    el_ppl_result r;
+    el_error err;
+    el_error_clear(&err);
+    if (el_eval_ppl(&o, &r, &err))
+        return el_cli_fail(cli, &err);
+    if (!cli->json && cli->verbosity >= 0) {
+        printf("PPL = %.4f +/- %.5f\n", r.ppl, r.ppl_err);
+        printf("%d chunks of %d tokens, %llu scored; %.2f s, %.1f tokens/s\n", r.n_chunks, r.n_ctx,
+               (unsigned long long)r.n_tokens, r.seconds, r.eval_tps);
+        if (f->save)
+            printf("logits: %s\n", f->save);
+    }
+    json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:I, s:i, s:i, s:f, s:f}", "test", "ppl", "text", f->text, "ppl", r.ppl,
+                          "ppl_err", r.ppl_err, "n_tokens", (json_int_t)r.n_tokens, "n_chunks", r.n_chunks, "n_ctx",
+                          r.n_ctx, "seconds", r.seconds, "eval_tps", r.eval_tps);
+    return finish(cli, model, j, g);
+}
+
+static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
+{
+    if (!f->base == !f->base_logits)
+        return el_usage_error(cli, usage_kld, "give one of --base BASE.gguf and --base-logits FILE");
+    if (f->base && !f->text)
+        return el_usage_error(cli, usage_kld, "--base needs -f TEXT");
+    el_ppl_opts o = {model, f->text, f->n_ctx, f->n_batch, f->chunks, f->threads, f->save, f->base, f->base_logits,
+                     &cli->progress};
+    el_kld_result r;
+    el_error err;
+    el_error_clear(&err);
+    if (el_eval_kld(&o, &r, &err))
+        return el_cli_fail(cli, &err);
+    if (!cli->json && cli->verbosity >= 0) {
+        printf("Mean KLD: %10.6f +/- %10.6f\n", r.kld_mean, r.kld_err);
+        for (int q = 0; q < EL_KLD_NQ; q++)
+            printf("%-7s KLD: %10.6f\n", el_kld_quantile_names[q], r.kld_q[q]);
+        printf("Same top: %6.3f +/- %5.3f %%\n", 100 * r.same_top, 100 * r.same_top_err);
+        printf("RMS dp  : %6.3f +/- %5.3f %%\n", 100 * r.rms_dp, 100 * r.rms_dp_err);
+        printf("Mean dp : %6.3f +/- %5.3f %%\n", 100 * r.dp_mean, 100 * r.dp_err);
+        printf("PPL(Q)   = %.4f +/- %.5f\n", r.q.ppl, r.q.ppl_err);
+        printf("PPL(base)= %.4f +/- %.5f\n", r.ppl_base, r.ppl_base_err);
+        printf("ln(PPL(Q)/PPL(base)) = %.6f +/- %.6f\n", r.ln_ratio, r.ln_ratio_err);
+        printf("%d chunks of %d tokens, %llu scored; %.2f s\n", r.q.n_chunks, r.q.n_ctx, (unsigned long long)r.q.n_tokens,
+               r.q.seconds);
+    }
+    json_t *quant = json_object();
+    for (int q = 0; quant && q < EL_KLD_NQ; q++)
+        json_object_set_new(quant, el_kld_quantile_names[q], json_real(r.kld_q[q]));
+    json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, "
+                          "s:i, s:i, s:f, s:f}",
+                          "test", "kld", "base", f->base ? f->base : f->base_logits, "kld_mean", r.kld_mean, "kld_err",
+                          r.kld_err, "kld_quantiles", quant, "same_top", r.same_top, "same_top_err", r.same_top_err,
+                          "rms_dp", r.rms_dp, "rms_dp_err", r.rms_dp_err, "dp_mean", r.dp_mean, "dp_err", r.dp_err, "ppl",
+                          r.q.ppl, "ppl_err", r.q.ppl_err, "ppl_base", r.ppl_base, "ppl_base_err", r.ppl_base_err,
+                          "ln_ppl_ratio", r.ln_ratio, "ln_ppl_ratio_err", r.ln_ratio_err, "n_tokens",
+                          (json_int_t)r.q.n_tokens, "n_chunks", r.q.n_chunks, "n_ctx", r.q.n_ctx, "seconds", r.q.seconds,
+                          "eval_tps", r.q.eval_tps);
+    if (j && f->text)
+        json_object_set_new(j, "text", json_string(f->text));
+    return finish(cli, model, j, g);
+}
+
+static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
+{
+    if (!f->task || !f->data)
+        return el_usage_error(cli, usage_mc, "missing --task or --data");
+    el_mc_task task;
+    if (!el_mc_task_from_name(f->task, &task))
+        return el_usage_error(cli, usage_mc, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
+    if (!(f->confidence > 0 && f->confidence <= 1))
+        return el_usage_error(cli, usage_mc, "--confidence must be in (0, 1]");
+    el_mc_opts o = {model, task, f->data, f->limit, f->threads, f->confidence, &cli->progress};
+    el_mc_result r;
+    el_error err;
+    el_error_clear(&err);
+    if (el_eval_mc(&o, &r, &err))
+        return el_cli_fail(cli, &err);
+    if (!cli->json && cli->verbosity >= 0) {
+        printf("%s: %d questions\n", f->task, r.n);
+        printf("acc      = %.4f +/- %.4f  (95%%: %.4f .. %.4f)\n", r.acc, r.acc_stderr, r.acc_ci[0], r.acc_ci[1]);
+        printf("acc_norm = %.4f +/- %.4f  (95%%: %.4f .. %.4f)\n", r.acc_norm, r.acc_norm_stderr, r.acc_norm_ci[0],
+               r.acc_norm_ci[1]);
+        printf("confidence >= %.2f: %d answers (coverage %.1f%%), accuracy %.4f\n", f->confidence, r.conf_n,
+               100 * r.coverage, r.conf_acc);
+        printf("%.2f s\n", r.seconds);
+    }
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:[f,f], s:f, s:f, s:[f,f], s:{s:f, s:f, s:f, s:i}, s:f}", "test",
+                          "mc", "task", el_mc_task_name(task), "data", f->data, "n", r.n, "acc", r.acc, "acc_stderr",
+                          r.acc_stderr, "acc_ci95", r.acc_ci[0], r.acc_ci[1], "acc_norm", r.acc_norm, "acc_norm_stderr",
+                          r.acc_norm_stderr, "acc_norm_ci95", r.acc_norm_ci[0], r.acc_norm_ci[1], "confidence", "threshold",
+                          f->confidence, "coverage", r.coverage, "acc", r.conf_acc, "n", r.conf_n, "seconds", r.seconds);
+    return finish(cli, model, j, g);
+}
+
+int cmd_eval(int argc, char **argv, el_cli *cli)
+{
+    static const struct {
+        const char *name, *usage, *summary;
+        int (*run)(el_cli *, const char *, const eval_flags *, const el_gates *);
+    } subs[] = {
+        {"ppl", usage_ppl, summary_ppl, run_ppl},
+        {"kld", usage_kld, summary_kld, run_kld},
+        {"mc", usage_mc, summary_mc, run_mc},
+    };
+    int which = -1;
+    if (argc >= 2)
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(argv[1], subs[i].name))
+                which = i;
+    if (which < 0 && argc >= 2 && argv[1][0] != '-')
+        return el_usage_error(cli, usage, "unknown evaluation '%s' (ppl, kld, mc)", argv[1]);
+    if (which < 0) {
+        const el_opt none[] = {EL_OPTS_END};
+        char **pos;
+        int npos, code;
+        if (!el_parse(cli, usage, summary, none, 0, 0, argc, argv, &pos, &npos, &code))
+            return code;
+        free(pos);
+        return el_usage_error(cli, usage, "missing ppl, kld or mc");
+    }
+    snprintf(cli->prog, sizeof cli->prog, "edgelm eval %s", subs[which].name);
+    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7};
+    const el_opt opts_ppl[] = {
+        {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},
+        {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "tokens per chunk (default 512)"},
+        {'b', "batch-size", EL_OPT_INT, &f.n_batch, "N", "tokens per forward pass: -b/-c chunks at once (default 2048)"},
+        {0, "chunks", EL_OPT_INT, &f.chunks, "N", "at most N chunks (default: all)"},
+        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        {0, "save-logits", EL_OPT_STR, &f.save, "FILE", "write llama.cpp's logits file (kld: the base's)"},
+        {0, "base", EL_OPT_STR, &f.base, "BASE.gguf", "kld: the base model"},
+        {0, "base-logits", EL_OPT_STR, &f.base_logits, "FILE", "kld: a llama.cpp logits file"},
+        {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'ppl>12,kld_mean>0.01' holds"},
+        EL_OPTS_END,
+    };
+    const el_opt opts_mc[] = {
+        {0, "task", EL_OPT_STR, &f.task, "NAME", "hellaswag, arc, piqa, winogrande or mmlu"},
+        {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
+        {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
+        {0, "confidence", EL_OPT_DOUBLE, &f.confidence, "T", "threshold of the confidence view (default 0.7)"},
+        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'acc<0.5' holds"},
+        EL_OPTS_END,
+    };
+    const el_opt *opts = which == 2 ? opts_mc : opts_ppl;
+    char **pos;
+    int npos, code;
+    if (!el_parse(cli, subs[which].usage, subs[which].summary, opts, 1, 1, argc - 1, argv + 1, &pos, &npos, &code))
+        return code;
+    const char *model = pos[0];
+    free(pos);
+    if (f.n_ctx < 0 || (f.n_ctx && f.n_ctx < 8) || f.n_batch < 1 || f.chunks < 0 || f.threads < 0 || f.limit < 0)
+        return el_usage_error(cli, subs[which].usage, "-c must be >= 8; -b, --chunks, --limit and -t >= 0");
+    if (which == 0 && (f.base || f.base_logits))
+        return el_usage_error(cli, usage_ppl, "--base and --base-logits belong to `eval kld`");
+    el_gates g;
+    el_error err;
+    el_error_clear(&err);
+    if (el_gates_parse(f.fail_if, &g, &err))
+        return el_cli_fail(cli, &err);
+    const int rc = subs[which].run(cli, model, &f, &g);
+    el_gates_free(&g);
+    return rc;
+}

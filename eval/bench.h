@@ -1,0 +1,64 @@
+/*
+ * eval/bench.h - speed and memory of a model on this machine, measured as llama-bench measures
+ * them, plus what a device budget needs: time to first token, peak resident memory, KV cache bytes
+ * and decode against the memory-bandwidth roofline.
+ *
+ *   pp (prefill): P tokens in one forward pass from an empty cache; tokens/s = P / time.
+ *   tg (decode):  N tokens one at a time from an empty cache; tokens/s = N / time.
+ *   ttft:         P tokens prefilled and the first token picked (greedy) from their logits.
+ * Each test runs once to warm up (page cache, mapping), then `reps` times; the record holds every
+ * sample, their mean and standard deviation (llama-bench's avg_ts / stddev_ts / samples_ts).
+ *
+ * Decode reads every weight once per token, so tokens/s <= bandwidth / bytes per token: the
+ * roofline. The bandwidth is measured here, every thread summing its share of a buffer (best of 5),
+ * and roofline_pct = decode tokens/s / roofline tokens/s * 100.
+ *
+ * Peak RSS is the process's high-water mark while this model was loaded and run: reset before
+ * loading it (/proc/self/clear_refs on Linux) and read after (VmHWM). The model's mapped pages
+ * count, as they would on a device.
+ */
+#ifndef EL_EVAL_BENCH_H
+#define EL_EVAL_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "eval/model_info.h"
+
+enum { EL_BENCH_MAX_REPS = 100 };
+
+typedef struct el_bench_test {
+    int n_prompt, n_gen, n_threads;
+    int reps;
+    double samples_ns[EL_BENCH_MAX_REPS]; /* per repetition, nanoseconds */
+    double avg_ns, stddev_ns, avg_ts, stddev_ts;
+    double ttft_ms;           /* pp tests: mean time to first token */
+    double roofline_pct;      /* tg tests: avg_ts against bandwidth / bytes per token (0: not measured) */
+} el_bench_test;
+
+typedef struct el_bench_model {
+    el_model_info info;
+    uint64_t bytes_per_token; /* weight bytes one decode step reads */
+    uint64_t peak_rss;        /* bytes, 0 when the system does not say */
+    uint64_t kv_bytes;        /* KV cache of a context of n_prompt + n_gen (the largest asked) */
+    double load_ms;
+} el_bench_model;
+
+/* Read bandwidth of this machine, bytes/s: threads sum a buffer of mib MiB; best of 5. 0 on OOM. */
+double el_read_bandwidth(uint64_t mib, int threads);
+
+/* The process's peak RSS (bytes) since the last reset; el_peak_rss_reset() returns false when it
+ * cannot reset (the peak then covers the process's life). */
+bool el_peak_rss_reset(void);
+uint64_t el_peak_rss(void);
+
+/*
+ * Run the tests (each (n_prompt, n_gen) pair with n_prompt > 0 gives a pp test, n_gen > 0 a tg
+ * test, for every thread count) on one model. bw[i]: bytes/s for the roofline at threads[i] (NULL: none).
+ * tests[] receives n_threads * (pp + tg) entries in that order; *n_tests says how many.
+ */
+int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_gen, int n_ng, const int *threads,
+                 int n_th, int reps, const double *bw, el_bench_model *m, el_bench_test *tests, int *n_tests, el_error *err);
+
+#endif

@@ -1,0 +1,535 @@
+/*
+ * eval/perplexity.c - perplexity and KL divergence, llama-perplexity's method (see perplexity.h).
+ *
+ * Each forward pass decodes up to n_seq chunks; their scored positions are then turned into
+ * per-position figures in parallel (one O(n_vocab) pass each) and summed in position order, so
+ * the result does not depend on the thread count. The per-position arithmetic follows
+ * llama-perplexity's (float where it uses float), so the figures agree to the printed digits.
+ */
+#include "eval/perplexity.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/source.h"
+#include "engine/context.h"
+#include "engine/model.h"
+#include "engine/tokenizer.h"
+#include "eval/logits_file.h"
+
+const double el_kld_quantiles[EL_KLD_NQ] = {1, 0.999, 0.99, 0.95, 0.90, 0.5, 0.10, 0.05, 0.01, 0};
+const char *const el_kld_quantile_names[EL_KLD_NQ] = {"max", "99.9", "99", "95", "90", "median", "10", "5", "1", "min"};
+
+/* ---- one model decoding n_seq chunks side by side ---------------------------------------------- */
+
+typedef struct runner {
+    el_model *m;
+    el_context *c;
+    int n_ctx, n_seq, first, per, bos;
+    int32_t *ids, *pos, *seq;
+    int8_t *want;
+} runner;
+
+static void runner_free(runner *r)
+{
+    el_context_free(r->c);
+    el_model_free(r->m);
+    free(r->ids);
+    free(r->pos);
+    free(r->seq);
+    free(r->want);
+    memset(r, 0, sizeof *r);
+}
+
+static int runner_new(runner *r, const char *path, int n_ctx, int n_seq, int threads, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->n_ctx = n_ctx;
+    r->n_seq = n_seq;
+    r->first = n_ctx / 2;
+    r->per = n_ctx - 1 - r->first;
+    r->bos = -1;
+    int rc = el_model_load(&r->m, path, err);
+    if (rc)
+        return rc;
+    el_context_params p = el_context_default_params();
+    p.n_ctx = n_ctx;
+    p.n_seq = n_seq;
+    p.n_batch = n_ctx * n_seq;
+    p.n_outputs = n_seq * (n_ctx - r->first); /* llama-perplexity asks for the last position too */
+    p.n_threads = threads;
+    if ((rc = el_context_new(&r->c, r->m, &p, err)))
+        goto fail;
+    const size_t n = (size_t)n_ctx * (size_t)n_seq;
+    r->ids = malloc(n * sizeof *r->ids);
+    r->pos = malloc(n * sizeof *r->pos);
+    r->seq = malloc(n * sizeof *r->seq);
+    r->want = malloc(n);
+    if (!r->ids || !r->pos || !r->seq || !r->want) {
+        rc = EL_NOMEM(err);
+        goto fail;
+    }
+    for (size_t k = 0; k < n; k++) {
+        r->pos[k] = (int32_t)(k % (size_t)n_ctx);
+        r->seq[k] = (int32_t)(k / (size_t)n_ctx);
+        r->want[k] = r->pos[k] >= r->first;
+    }
+    return 0;
+fail:
+    runner_free(r);
+    return rc;
+}
+
+/* Decode chunks ch0 .. ch0+n-1 of tokens, each from an empty cache, BOS first when the model adds it. */
+static int runner_decode(runner *r, const int32_t *tokens, int ch0, int n, el_error *err)
+{
+    const size_t len = (size_t)n * (size_t)r->n_ctx;
+    memcpy(r->ids, tokens + (size_t)ch0 * (size_t)r->n_ctx, len * sizeof *r->ids);
+    for (int s = 0; s < n; s++) {
+        el_seq_clear(r->c, s);
+        if (r->bos >= 0)
+            r->ids[(size_t)s * (size_t)r->n_ctx] = r->bos;
+    }
+    const el_batch b = {(int)len, r->ids, r->pos, r->seq, r->want};
+    return el_decode(r->c, &b, err);
+}
+
+/* Logits at scored position i (0 .. per-1) of the s-th chunk of the last decode. */
+static const float *runner_logits(const runner *r, int s, int i) { return el_logits(r->c, s * (r->n_ctx - r->first) + i); }
+
+/* ---- the text's tokens -------------------------------------------------------------------------- */
+
+/* The BOS a chunk starts with: the tokenizer's, when it adds one to a text (-1: none). */
+static int chunk_bos(const el_tokenizer *t, el_error *err, int *bos)
+{
+    el_tokens e = {0};
+    int rc = el_tok_encode(t, NULL, "", 0, EL_TOK_ADD_SPECIAL, &e, err);
+    *bos = !rc && e.n > 0 && e.ids[0] == el_tok_bos(t) ? el_tok_bos(t) : -1;
+    el_tokens_free(&e);
+    return rc;
+}
+
+/* Tokenize the text with the tokenizer of model `path`. */
+static int text_tokens(const char *model, const char *text_path, el_tokens *toks, int *bos, el_error *err)
+{
+    el_tokenizer *tok = NULL;
+    char *text = NULL;
+    uint64_t len = 0;
+    int rc = el_tok_load(&tok, model, err);
+    if (!rc)
+        rc = chunk_bos(tok, err, bos);
+    if (!rc && text_path)
+        rc = el_ds_read(text_path, 0, &text, &len, err);
+    if (!rc && text_path)
+        rc = el_tok_encode(tok, NULL, text, (size_t)len, EL_TOK_ADD_SPECIAL, toks, err);
+    free(text);
+    el_tok_free(tok);
+    return rc;
+}
+
+static int count_chunks(const el_ppl_opts *o, size_t n_tokens, int n_ctx, int *n_chunk, el_error *err)
+{
+    *n_chunk = (int)(n_tokens / (size_t)n_ctx);
+    if (o->max_chunks > 0 && *n_chunk > o->max_chunks)
+        *n_chunk = o->max_chunks;
+    if (*n_chunk < 1)
+        return EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens, fewer than one chunk of %d (-c)",
+                       n_tokens, n_ctx);
+    return 0;
+}
+
+static int chunks_per_pass(const el_ppl_opts *o, int n_ctx, int n_chunk)
+{
+    const int n_batch = o->n_batch > 0 ? o->n_batch : 2048;
+    int n_seq = n_batch / n_ctx;
+    if (n_seq < 1)
+        n_seq = 1;
+    return n_seq < n_chunk ? n_seq : n_chunk;
+}
+
+/* ---- statistics ---------------------------------------------------------------------------------- */
+
+/* Mean and its standard error (0 with `min_count` or fewer values), as llama-perplexity reports them. */
+static void mean_err(double sum, double sum2, uint64_t count, uint64_t min_count, double *mean, double *se)
+{
+    *mean = count ? sum / (double)count : 0;
+    const double var = count ? sum2 / (double)count - *mean * *mean : 0;
+    *se = var > 0 && count > min_count ? sqrt(var / (double)(count - 1)) : 0;
+}
+
+/* -log p(tok), llama-perplexity's arithmetic. */
+static double nll_of(const float *l, int V, int tok)
+{
+    float mx = l[0];
+    for (int i = 1; i < V; i++)
+        mx = fmaxf(mx, l[i]);
+    double s = 0;
+    for (int i = 0; i < V; i++)
+        s += expf(l[i] - mx);
+    return -((double)(l[tok] - mx) - log(s));
+}
+
+typedef struct kld_pos {
+    float kld, dp, nll, nll_base;
+    int same;
+} kld_pos;
+
+/* One position: the model's logits against the base's packed log-probabilities (llama-perplexity's
+ * kl_divergence arithmetic: base entries 16 nats or more below are left out of the sum). */
+static kld_pos kld_of(const float *l, int V, const uint16_t *base, int tok)
+{
+    float mx = l[0];
+    int imax = 0;
+    for (int i = 1; i < V; i++)
+        if (l[i] > mx) {
+            mx = l[i];
+            imax = i;
+        }
+    double s = 0;
+    for (int i = 0; i < V; i++)
+        s += expf(l[i] - mx);
+    const float lse = (float)log(s);
+    kld_pos r;
+    r.nll = mx + lse - l[tok];
+    r.nll_base = -el_kld_row_logp(base, tok);
+    const float top = mx + lse;
+    double sum = 0;
+    int imax_base = 0;
+    float best = 0;
+    for (int i = 0; i < V; i++) {
+        const float lb = el_kld_row_logp(base, i);
+        if (i == 0 || lb > best) {
+            best = lb;
+            imax_base = i;
+        }
+        if (lb > -16.f)
+            sum += expf(lb) * (lb - l[i] + top);
+    }
+    r.kld = (float)sum;
+    r.same = imax == imax_base;
+    r.dp = expf(-r.nll) - expf(-r.nll_base);
+    return r;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Linear interpolation between the sorted values (llama-perplexity's percentile). */
+static double quantile(const float *v, size_t n, double f)
+{
+    if (f <= 0)
+        return v[0];
+    if (f >= 1)
+        return v[n - 1];
+    const double p = f * (double)(n - 1);
+    const size_t i = (size_t)p;
+    const double w = p - (double)i;
+    return (1 - w) * v[i] + w * v[i + 1 < n ? i + 1 : n - 1];
+}
+
+/* ---- perplexity ------------------------------------------------------------------------------------ */
+
+int el_eval_ppl(const el_ppl_opts *o, el_ppl_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    const int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512;
+    el_tokens toks = {0};
+    runner run = {0};
+    el_out *out = NULL;
+    double *nll = NULL;
+    uint16_t *rows = NULL;
+    int bos, n_chunk;
+    int rc = text_tokens(o->model_path, o->text_path, &toks, &bos, err);
+    if (!rc)
+        rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
+    if (rc)
+        goto done;
+    const int n_seq = chunks_per_pass(o, n_ctx, n_chunk);
+    if ((rc = runner_new(&run, o->model_path, n_ctx, n_seq, o->threads, err)))
+        goto done;
+    run.bos = bos;
+    const int V = run.m->hp.n_vocab, per = run.per;
+    const int64_t nv = el_kld_row_len(V);
+    nll = malloc((size_t)n_seq * (size_t)per * sizeof *nll);
+    if (o->save_logits)
+        rows = malloc((size_t)n_seq * (size_t)per * (size_t)nv * sizeof *rows);
+    if (!nll || (o->save_logits && !rows)) {
+        rc = EL_NOMEM(err);
+        goto done;
+    }
+    if (o->save_logits && (rc = el_kld_write_begin(&out, o->save_logits, n_ctx, V, n_chunk, toks.ids, err)))
+        goto done;
+    if (o->progress)
+        el_progress_begin(o->progress, "perplexity", "chunks", (uint64_t)n_chunk);
+    const double t0 = el_now();
+    double sum = 0, sum2 = 0;
+    for (int ch = 0; ch < n_chunk && !rc; ch += n_seq) {
+        const int n = n_chunk - ch < n_seq ? n_chunk - ch : n_seq;
+        if ((rc = runner_decode(&run, toks.ids, ch, n, err)))
+            break;
+        const int rows_n = n * per;
+#pragma omp parallel for num_threads(el_context_threads(run.c)) schedule(static)
+        for (int k = 0; k < rows_n; k++) {
+            const int s = k / per, i = k % per;
+            const int tok = toks.ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run.first + i + 1)];
+            const float *l = runner_logits(&run, s, i);
+            nll[k] = rows ? el_kld_pack(l, V, tok, rows + (size_t)k * (size_t)nv) : nll_of(l, V, tok);
+        }
+        for (int k = 0; k < rows_n; k++) {
+            sum += nll[k];
+            sum2 += nll[k] * nll[k];
+        }
+        if (out)
+            rc = el_out_write(out, rows, (uint64_t)rows_n * (uint64_t)nv * 2, err);
+        r->n_chunks = ch + n;
+        r->n_tokens += (uint64_t)rows_n;
+        if (o->progress)
+            el_progress_set(o->progress, (uint64_t)(ch + n));
+    }
+    r->seconds = el_now() - t0;
+    if (o->progress)
+        el_progress_end(o->progress);
+    if (rc)
+        goto done;
+    if (out) {
+        rc = el_out_commit(out, err);
+        out = NULL;
+        if (rc)
+            goto done;
+    }
+    double mean, se;
+    mean_err(sum, sum2, r->n_tokens, 1, &mean, &se);
+    r->n_ctx = n_ctx;
+    r->ppl = exp(mean);
+    r->ppl_err = se * r->ppl;
+    r->n_eval = (uint64_t)r->n_chunks * (uint64_t)n_ctx;
+    r->eval_tps = r->seconds > 0 ? (double)r->n_eval / r->seconds : 0;
+done:
+    if (out)
+        el_out_abort(out);
+    free(nll);
+    free(rows);
+    runner_free(&run);
+    el_tokens_free(&toks);
+    return rc;
+}
+
+/* ---- KL divergence --------------------------------------------------------------------------------- */
+
+/* Where the base's rows come from: a file, or a base model packed one pass at a time. */
+typedef struct base_src {
+    el_kld_file file;
+    bool have_file;
+    runner run;
+    uint16_t *rows;  /* n_seq * per rows (base model) */
+    el_out *save;
+} base_src;
+
+static const uint16_t *base_row(const base_src *b, int64_t nv, int per, int ch, int s, int i)
+{
+    if (b->have_file)
+        return el_kld_file_row(&b->file, ch + s, i);
+    return b->rows + ((size_t)s * (size_t)per + (size_t)i) * (size_t)nv;
+}
+
+/* With a file: check it against the model (and the text, when given) and take its tokens. */
+static int open_base_file(const el_ppl_opts *o, base_src *b, el_tokens *toks, int *n_ctx, int *n_chunk, int *bos,
+                          el_error *err)
+{
+    int rc = el_kld_file_open(&b->file, o->base_logits, err);
+    if (rc)
+        return rc;
+    b->have_file = true;
+    if (o->n_ctx > 0 && o->n_ctx != b->file.n_ctx)
+        return EL_FAIL(err, EL_EUSAGE, o->base_logits, -1, "was made with -c %d, not %d", b->file.n_ctx, o->n_ctx);
+    *n_ctx = b->file.n_ctx;
+    *n_chunk = b->file.n_chunk;
+    if (o->max_chunks > 0 && *n_chunk > o->max_chunks)
+        *n_chunk = o->max_chunks;
+    el_tokens mine = {0};
+    rc = text_tokens(o->model_path, o->text_path, &mine, bos, err);
+    if (!rc && o->text_path) {
+        const size_t n = (size_t)*n_ctx * (size_t)*n_chunk;
+        size_t k = 0;
+        while (k < n && k < mine.n && mine.ids[k] == b->file.tokens[k])
+            k++;
+        if (k < n)
+            rc = EL_FAIL(err, EL_EFORMAT, o->base_logits, -1,
+                         "its tokens differ from %s's under %s's tokenizer (first at token %zu): another text or tokenizer",
+                         o->text_path, o->model_path, k);
+    }
+    el_tokens_free(&mine);
+    if (rc)
+        return rc;
+    const size_t n = (size_t)b->file.n_ctx * (size_t)b->file.n_chunk;
+    toks->ids = malloc(n * sizeof *toks->ids);
+    if (!toks->ids)
+        return EL_NOMEM(err);
+    memcpy(toks->ids, b->file.tokens, n * sizeof *toks->ids);
+    toks->n = toks->cap = n;
+    return 0;
+}
+
+int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!o->base_path == !o->base_logits)
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "give either a base model or a base logits file");
+    el_tokens toks = {0};
+    base_src b = {0};
+    runner run = {0};
+    kld_pos *pos = NULL;
+    float *klds = NULL;
+    int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512, n_chunk = 0, bos = -1, rc;
+    if (o->base_logits) {
+        rc = open_base_file(o, &b, &toks, &n_ctx, &n_chunk, &bos, err);
+    } else {
+        if (!o->text_path)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "a text (-f) to evaluate on");
+        rc = text_tokens(o->base_path, o->text_path, &toks, &bos, err);
+        if (!rc)
+            rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
+    }
+    if (rc)
+        goto done;
+    const int n_seq = b.have_file ? 1 : chunks_per_pass(o, n_ctx, n_chunk);
+    if ((rc = runner_new(&run, o->model_path, n_ctx, b.have_file ? chunks_per_pass(o, n_ctx, n_chunk) : n_seq,
+                         o->threads, err)))
+        goto done;
+    run.bos = bos;
+    const int V = run.m->hp.n_vocab, per = run.per, n_pass = run.n_seq;
+    const int64_t nv = el_kld_row_len(V);
+    if (b.have_file && b.file.n_vocab != V) {
+        rc = EL_FAIL(err, EL_ESHAPE, o->base_logits, -1, "holds a vocabulary of %d, %s has %d", b.file.n_vocab,
+                     o->model_path, V);
+        goto done;
+    }
+    if (!b.have_file) {
+        if ((rc = runner_new(&b.run, o->base_path, n_ctx, n_pass, o->threads, err)))
+            goto done;
+        b.run.bos = bos;
+        if (b.run.m->hp.n_vocab != V) {
+            rc = EL_FAIL(err, EL_ESHAPE, o->base_path, -1, "has a vocabulary of %d, %s has %d: not comparable",
+                         b.run.m->hp.n_vocab, o->model_path, V);
+            goto done;
+        }
+        b.rows = malloc((size_t)n_pass * (size_t)per * (size_t)nv * sizeof *b.rows);
+        if (!b.rows) {
+            rc = EL_NOMEM(err);
+            goto done;
+        }
+        if (o->save_logits && (rc = el_kld_write_begin(&b.save, o->save_logits, n_ctx, V, n_chunk, toks.ids, err)))
+            goto done;
+    } else if (o->save_logits) {
+        rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "--save-logits needs a base model (--base), not a logits file");
+        goto done;
+    }
+    const size_t total = (size_t)n_chunk * (size_t)per;
+    pos = malloc((size_t)n_pass * (size_t)per * sizeof *pos);
+    klds = malloc(total * sizeof *klds);
+    if (!pos || !klds) {
+        rc = EL_NOMEM(err);
+        goto done;
+    }
+    if (o->progress)
+        el_progress_begin(o->progress, "KL divergence", "chunks", (uint64_t)n_chunk);
+    const double t0 = el_now();
+    double s_nll = 0, s_nll2 = 0, s_b = 0, s_b2 = 0, s_nb = 0, s_k = 0, s_k2 = 0, s_dp = 0, s_dp2 = 0, s_dp4 = 0;
+    uint64_t same = 0, count = 0;
+    const int nth = el_context_threads(run.c);
+    for (int ch = 0; ch < n_chunk && !rc; ch += n_pass) {
+        const int n = n_chunk - ch < n_pass ? n_chunk - ch : n_pass, rows_n = n * per;
+        if (!b.have_file) {
+            if ((rc = runner_decode(&b.run, toks.ids, ch, n, err)))
+                break;
+#pragma omp parallel for num_threads(nth) schedule(static)
+            for (int k = 0; k < rows_n; k++) {
+                const int s = k / per, i = k % per;
+                const int tok = toks.ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run.first + i + 1)];
+                el_kld_pack(runner_logits(&b.run, s, i), V, tok, b.rows + (size_t)k * (size_t)nv);
+            }
+            if (b.save && (rc = el_out_write(b.save, b.rows, (uint64_t)rows_n * (uint64_t)nv * 2, err)))
+                break;
+        }
+        if ((rc = runner_decode(&run, toks.ids, ch, n, err)))
+            break;
+#pragma omp parallel for num_threads(nth) schedule(static)
+        for (int k = 0; k < rows_n; k++) {
+            const int s = k / per, i = k % per;
+            const int tok = toks.ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run.first + i + 1)];
+            pos[k] = kld_of(runner_logits(&run, s, i), V, base_row(&b, nv, per, ch, s, i), tok);
+        }
+        for (int k = 0; k < rows_n; k++) {
+            const kld_pos *p = &pos[k];
+            s_nll += p->nll;
+            s_nll2 += (double)p->nll * p->nll;
+            s_b += p->nll_base;
+            s_b2 += (double)p->nll_base * p->nll_base;
+            s_nb += (double)p->nll * p->nll_base;
+            s_k += p->kld;
+            s_k2 += (double)p->kld * p->kld;
+            const double d2 = (double)p->dp * p->dp;
+            s_dp += p->dp;
+            s_dp2 += d2;
+            s_dp4 += d2 * d2;
+            same += (uint64_t)p->same;
+            klds[count] = p->kld;
+            count++;
+        }
+        r->q.n_chunks = ch + n;
+        if (o->progress)
+            el_progress_set(o->progress, (uint64_t)(ch + n));
+    }
+    r->q.seconds = el_now() - t0;
+    if (o->progress)
+        el_progress_end(o->progress);
+    if (rc)
+        goto done;
+    if (b.save) {
+        rc = el_out_commit(b.save, err);
+        b.save = NULL;
+        if (rc)
+            goto done;
+    }
+    double lp, lp_se, lb, lb_se, mse, mse_se;
+    mean_err(s_nll, s_nll2, count, 10, &lp, &lp_se);
+    mean_err(s_b, s_b2, count, 10, &lb, &lb_se);
+    const double cov = count >= 10 ? (s_nb / (double)count - lp * lb) / (double)(count - 1) : 0;
+    r->q.n_ctx = n_ctx;
+    r->q.n_tokens = count;
+    r->q.n_eval = (uint64_t)r->q.n_chunks * (uint64_t)n_ctx;
+    r->q.eval_tps = r->q.seconds > 0 ? (double)r->q.n_eval * (b.have_file ? 1 : 2) / r->q.seconds : 0;
+    r->q.ppl = exp(lp);
+    r->q.ppl_err = r->q.ppl * lp_se;
+    r->ppl_base = exp(lb);
+    r->ppl_base_err = r->ppl_base * lb_se;
+    r->ln_ratio = lp - lb;
+    const double v = lp_se * lp_se + lb_se * lb_se - 2 * cov;
+    r->ln_ratio_err = v > 0 ? sqrt(v) : 0;
+    mean_err(s_k, s_k2, count, 10, &r->kld_mean, &r->kld_err);
+    mean_err(s_dp, s_dp2, count, 10, &r->dp_mean, &r->dp_err);
+    mean_err(s_dp2, s_dp4, count, 10, &mse, &mse_se);
+    r->rms_dp = sqrt(mse);
+    r->rms_dp_err = r->rms_dp > 0 ? 0.5 / r->rms_dp * mse_se : 0;
+    r->same_top = count ? (double)same / (double)count : 0;
+    r->same_top_err = count > 1 ? sqrt(r->same_top * (1 - r->same_top) / (double)(count - 1)) : 0;
+    qsort(klds, count, sizeof *klds, cmp_float);
+    for (int q = 0; q < EL_KLD_NQ; q++)
+        r->kld_q[q] = quantile(klds, count, el_kld_quantiles[q]);
+done:
+    if (b.save)
+        el_out_abort(b.save);
+    if (b.have_file)
+        el_kld_file_close(&b.file);
+    runner_free(&b.run);
+    free(b.rows);
+    free(pos);
+    free(klds);
+    runner_free(&run);
+    el_tokens_free(&toks);
+    return rc;
+}
