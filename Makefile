@@ -26,7 +26,7 @@ LDLIBS_  = $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN) $(LDFLAGS)
 
 LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c distill/*.c eval/*.c datasets/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
-TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testutil.c tests/fixtures.c tests/quant_scalar.c
+TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testutil.c tests/fixtures.c tests/quant_scalar.c tests/evalref.c
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)

@@ -3,57 +3,18 @@
  * a .tar.gz and a .zip (written here with zlib and libarchive) read back identical; broken, truncated,
  * missing and oversized inputs fail with the file (and member) named.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "datasets/records.h"
 #include "datasets/source.h"
+#include "datasets/tasks.h"
 #include "tests/testutil.h"
 
 static const char TEXT[] = "{\"ctx\": \"A man is sitting on a roof.\", \"endings\": [\"a\", \"b\"], \"label\": 1}\n"
                            "second line, with \xc3\xa9 and a tab\there\n";
-
-static void write_gz(const char *path, const void *data, size_t n)
-{
-    gzFile z = gzopen(path, "wb");
-    cr_assert(z);
-    cr_assert_eq(gzwrite(z, data, (unsigned)n), (int)n);
-    cr_assert_eq(gzclose(z), Z_OK);
-}
-
-/* an archive (zip or tar.gz) holding a folder entry, one decoy file and `member` with data */
-static void write_archive(const char *path, bool zip, const char *member, const void *data, size_t n)
-{
-    struct archive *a = archive_write_new();
-    cr_assert(a);
-    if (zip) {
-        cr_assert_eq(archive_write_set_format_zip(a), ARCHIVE_OK);
-    } else {
-        cr_assert_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-        cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
-    }
-    cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
-    const char *names[] = {"data/", "data/other.txt", member};
-    const char *bodies[] = {NULL, "decoy\n", data};
-    const size_t sizes[] = {0, 6, n};
-    for (int i = 0; i < 3; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, names[i]);
-        archive_entry_set_filetype(e, bodies[i] ? AE_IFREG : AE_IFDIR);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)sizes[i]);
-        cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
-        if (bodies[i])
-            cr_assert_eq(archive_write_data(a, bodies[i], sizes[i]), (la_ssize_t)sizes[i]);
-        archive_entry_free(e);
-    }
-    cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-}
 
 static void expect_text(const char *spec)
 {
@@ -88,9 +49,9 @@ Test(datasets, plain_gz_tar_zip_give_the_same_bytes)
          *zip = tu_fmt("%s/h.zip", dir), *odd = tu_fmt("%s/a:b.jsonl", dir);
     cr_assert(tu_write(plain, TEXT, sizeof TEXT - 1));
     cr_assert(tu_write(odd, TEXT, sizeof TEXT - 1));
-    write_gz(gz, TEXT, sizeof TEXT - 1);
-    write_archive(tgz, false, "data/val.jsonl", TEXT, sizeof TEXT - 1);
-    write_archive(zip, true, "data/val.jsonl", TEXT, sizeof TEXT - 1);
+    tu_write_gz(gz, TEXT, sizeof TEXT - 1);
+    tu_write_archive(tgz, false, "data/val.jsonl", TEXT, sizeof TEXT - 1);
+    tu_write_archive(zip, true, "data/val.jsonl", TEXT, sizeof TEXT - 1);
     char *in_tgz = tu_fmt("%s:data/val.jsonl", tgz), *in_zip = tu_fmt("%s:data/val.jsonl", zip);
     expect_text(plain);
     expect_text(gz);
@@ -120,4 +81,156 @@ Test(datasets, plain_gz_tar_zip_give_the_same_bytes)
     free(in_tgz), free(in_zip), free(plain), free(gz), free(tgz), free(zip), free(odd);
     tu_rmtree(dir);
     free(dir);
+}
+
+/* ---- records and task loaders -------------------------------------------------------------------------- */
+
+static el_ds_records parse_ok(const char *name, const char *text, el_ds_format fmt)
+{
+    el_ds_records r;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_ds_records_parse(name, text, strlen(text), fmt, &r, &e), 0, "%s: %s", name, e.msg);
+    return r;
+}
+
+static void parse_fails(const char *name, const char *text, const char *want)
+{
+    el_ds_records r;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_neq(el_ds_records_parse(name, text, strlen(text), EL_DS_AUTO, &r, &e), 0, "%s parsed", name);
+    char line[2100];
+    snprintf(line, sizeof line, "%s: %s", e.path, e.msg);
+    cr_assert(strstr(line, name) && strstr(line, want), "%s", line);
+}
+
+Test(datasets, records_csv_jsonl_json_txt)
+{
+    cr_assert_eq(el_ds_format_of("a/b.jsonl.gz"), EL_DS_JSONL);
+    cr_assert_eq(el_ds_format_of("x.zip:data/test/abstract_algebra_test.csv"), EL_DS_CSV);
+    cr_assert_eq(el_ds_format_of("x.tsv"), EL_DS_TSV);
+    cr_assert_eq(el_ds_format_of("x.json"), EL_DS_JSON);
+    cr_assert_eq(el_ds_format_of("notes"), EL_DS_TXT);
+    /* RFC 4180: quoted separators, doubled quotes, a newline inside quotes (the next row's line counts it) */
+    el_ds_records r = parse_ok("t.csv", "a,\"b, c\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",x,\n\nlast,row,3", EL_DS_AUTO);
+    cr_assert_eq(r.n, 3);
+    cr_assert_eq(json_array_size(r.rec[0]), 3);
+    cr_assert_str_eq(json_string_value(json_array_get(r.rec[0], 1)), "b, c");
+    cr_assert_str_eq(json_string_value(json_array_get(r.rec[0], 2)), "say \"hi\"");
+    cr_assert_str_eq(json_string_value(json_array_get(r.rec[1], 0)), "two\nlines");
+    cr_assert_str_eq(json_string_value(json_array_get(r.rec[1], 2)), "");
+    cr_assert_eq(r.line[0], 1);
+    cr_assert_eq(r.line[1], 2);
+    cr_assert_eq(r.line[2], 5);
+    el_ds_records_free(&r);
+    r = parse_ok("t.tsv", "a\tb,c\n", EL_DS_AUTO);
+    cr_assert_eq(json_array_size(r.rec[0]), 2);
+    el_ds_records_free(&r);
+    r = parse_ok("t.jsonl", "{\"a\": 1}\n\n  \n{\"a\": 2}\r\n", EL_DS_AUTO);
+    cr_assert_eq(r.n, 2);
+    cr_assert_eq(r.line[1], 4);
+    el_ds_records_free(&r);
+    r = parse_ok("t.json", "{\"data\": [{\"a\": 1}, {\"a\": 2}, {\"a\": 3}]}", EL_DS_AUTO);
+    cr_assert_eq(r.n, 3);
+    el_ds_records_free(&r);
+    r = parse_ok("t.txt", "one\r\n\ntwo\n", EL_DS_AUTO);
+    cr_assert_eq(r.n, 2);
+    cr_assert_str_eq(json_string_value(r.rec[1]), "two");
+    cr_assert_eq(r.line[1], 3);
+    el_ds_records_free(&r);
+    parse_fails("bad.jsonl", "{\"a\": 1}\n{\"a\": }\n", "line 2: invalid JSON");
+    parse_fails("bad.jsonl", "{\"a\": 1}\n[1, 2]\n", "line 2: a record must be a JSON object");
+    parse_fails("bad.csv", "a,b\n\"open,c\n", "line 2: a quoted field is not closed");
+    parse_fails("bad.csv", "a,\"b\"c\n", "line 1: text after a closing quote");
+    parse_fails("bad.json", "[{\"a\": 1}, 3]", "record 2");
+    parse_fails("bad.json", "{\"a\": 1}", "expected an array");
+}
+
+static el_mc_set load_task(el_mc_task task, const char *name, const char *text)
+{
+    char *dir = tu_tmpdir("tasks"), *path = tu_fmt("%s/%s", dir, name);
+    cr_assert(tu_write(path, text, strlen(text)));
+    el_mc_set s;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_mc_load(task, path, 0, &s, &e), 0, "%s: %s", name, e.msg);
+    tu_rmtree(dir);
+    return s;
+}
+
+static void task_fails(el_mc_task task, const char *name, const char *text, const char *want)
+{
+    char *dir = tu_tmpdir("tasks"), *path = tu_fmt("%s/%s", dir, name);
+    cr_assert(tu_write(path, text, strlen(text)));
+    el_mc_set s;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_neq(el_mc_load(task, path, 0, &s, &e), 0, "%s loaded", name);
+    char line[2100];
+    snprintf(line, sizeof line, "%s: %s", e.path, e.msg);
+    cr_assert(strstr(line, name) && strstr(line, want), "%s", line);
+    tu_rmtree(dir);
+}
+
+/* the contexts and continuations lm-evaluation-harness builds, written out by hand */
+Test(datasets, task_prompts_as_the_harness_builds_them)
+{
+    el_mc_set s = load_task(EL_MC_HELLASWAG, "h.jsonl",
+                            "{\"activity_label\": \"Roof shingle removal\", \"ctx_a\": \"A man is sitting on a roof.\", "
+                            "\"ctx_b\": \"HE starts\", \"endings\": [\"pulling up roofing [header] on a roof.\", \"  is  "
+                            "holding a rubik's cube.\"], \"label\": \"1\"}\n");
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.items[0].context[0], "Roof shingle removal: A man is sitting on a roof. He starts");
+    cr_assert_str_eq(s.items[0].cont[0], " pulling up roofing on a roof.");
+    cr_assert_str_eq(s.items[0].cont[1], " is holding a rubik's cube.");
+    cr_assert_eq(s.items[0].label, 1);
+    el_mc_set_free(&s);
+    s = load_task(EL_MC_HELLASWAG, "h.jsonl", "{\"ctx\": \"A walk [title] In the park\", \"endings\": [\"a\", \"b\", \"c\"], \"label\": 2}");
+    cr_assert_str_eq(s.items[0].context[1], "A walk. In the park");
+    el_mc_set_free(&s);
+    s = load_task(EL_MC_ARC, "a.jsonl",
+                  "{\"question\": {\"stem\": \"Which is a fruit?\", \"choices\": [{\"text\": \"apple\", \"label\": \"A\"}, "
+                  "{\"text\": \"rock\", \"label\": \"B\"}]}, \"answerKey\": \"B\"}\n"
+                  "{\"question\": \"2+2?\", \"choices\": {\"text\": [\"3\", \"4\", \"5\"], \"label\": [\"1\", \"2\", \"3\"]}, "
+                  "\"answerKey\": \"2\"}\n");
+    cr_assert_str_eq(s.items[0].context[0], "Question: Which is a fruit?\nAnswer:");
+    cr_assert_str_eq(s.items[0].cont[0], " apple");
+    cr_assert_eq(s.items[0].label, 1);
+    cr_assert_eq(s.items[1].n_choices, 3);
+    cr_assert_eq(s.items[1].label, 1);
+    cr_assert_eq(s.items[1].line, 2);
+    el_mc_set_free(&s);
+    s = load_task(EL_MC_PIQA, "p.jsonl", "{\"goal\": \"Open a jar\", \"sol1\": \"twist the lid\", \"sol2\": \"eat it\", \"label\": 0}");
+    cr_assert_str_eq(s.items[0].context[1], "Question: Open a jar\nAnswer:");
+    cr_assert_str_eq(s.items[0].cont[1], " eat it");
+    el_mc_set_free(&s);
+    s = load_task(EL_MC_WINOGRANDE, "w.jsonl",
+                  "{\"sentence\": \"Ian fixed the car because _ was broken. \", \"option1\": \"Ian\", \"option2\": \"the car\", "
+                  "\"answer\": \"2\"}");
+    cr_assert_str_eq(s.items[0].context[0], "Ian fixed the car because Ian");
+    cr_assert_str_eq(s.items[0].context[1], "Ian fixed the car because the car");
+    cr_assert_str_eq(s.items[0].cont[0], " was broken.");
+    cr_assert_eq(s.items[0].label, 1);
+    el_mc_set_free(&s);
+    s = load_task(EL_MC_MMLU, "high_school_physics_test.csv", " What is g? ,9.8,\"1,0\",0,42,A\n");
+    cr_assert_str_eq(s.items[0].context[2], "The following are multiple choice questions (with answers) about high school "
+                                            "physics.\n\nWhat is g?\nA. 9.8\nB. 1,0\nC. 0\nD. 42\nAnswer:");
+    cr_assert_str_eq(s.items[0].cont[3], " D");
+    cr_assert_eq(s.items[0].label, 0);
+    el_mc_set_free(&s);
+    /* malformed records: the file and the line */
+    task_fails(EL_MC_HELLASWAG, "h.jsonl", "{\"ctx\": \"x\", \"endings\": [\"a\", \"b\"], \"label\": 0}\n{\"ctx\": \"x\", \"endings\": [\"a\"], \"label\": 0}",
+               "line 2: 'endings' must be an array");
+    task_fails(EL_MC_HELLASWAG, "h.jsonl", "{\"ctx\": \"x\", \"endings\": [\"a\", \"b\"], \"label\": 2}", "line 1: 'label'");
+    task_fails(EL_MC_ARC, "a.jsonl", "{\"question\": {\"stem\": \"q\", \"choices\": [{\"text\": \"a\", \"label\": \"A\"}, {\"text\": \"b\", \"label\": \"B\"}]}, \"answerKey\": \"E\"}",
+               "line 1: 'answerKey' matches no choice");
+    task_fails(EL_MC_PIQA, "p.jsonl", "\n\n{\"goal\": \"g\", \"sol1\": \"a\", \"label\": 0}", "line 3: missing 'goal', 'sol1' or 'sol2'");
+    task_fails(EL_MC_WINOGRANDE, "w.jsonl", "{\"sentence\": \"no blank\", \"option1\": \"a\", \"option2\": \"b\", \"answer\": \"1\"}",
+               "line 1: the sentence has no '_'");
+    task_fails(EL_MC_WINOGRANDE, "w.jsonl", "{\"sentence\": \"a _ b\", \"option1\": \"a\", \"option2\": \"b\", \"answer\": \"3\"}",
+               "line 1: 'answer'");
+    task_fails(EL_MC_MMLU, "m_test.csv", "q,a,b,c,d,A\nq,a,b,c,d\n", "line 2: an MMLU row has 6 fields");
+    task_fails(EL_MC_MMLU, "m_test.csv", "q,a,b,c,d,E\n", "line 1: the answer");
+    task_fails(EL_MC_PIQA, "p.jsonl", "\n", "no records");
 }

@@ -27,6 +27,7 @@
 #include "quant/imatrix.h"
 #include "quant/quant.h"
 #include "quant/search.h"
+#include "tests/evalref.h"
 #include "tests/qrows.h"
 #include "tests/testutil.h"
 
@@ -289,103 +290,19 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
 
 /* ---- stories260K: quality --------------------------------------------------------------------------- */
 
-typedef struct {
-    int n_ctx, n_vocab, n_chunk;
-    int32_t *tokens;
-} kld_tokens;
-
-static bool read_kld_tokens(const char *path, kld_tokens *k)
-{
-    size_t n;
-    uint8_t *d = tu_read(path, &n);
-    if (!d || n < 20 || memcmp(d, "_logits_", 8) != 0)
-        return false;
-    uint32_t ctx;
-    memcpy(&ctx, d + 8, 4);
-    memcpy(&k->n_vocab, d + 12, 4);
-    memcpy(&k->n_chunk, d + 16, 4);
-    k->n_ctx = (int)ctx;
-    k->tokens = malloc((size_t)k->n_ctx * (size_t)k->n_chunk * 4);
-    memcpy(k->tokens, d + 20, (size_t)k->n_ctx * (size_t)k->n_chunk * 4);
-    for (int ch = 1; ch < k->n_chunk; ch++) /* llama-perplexity puts BOS at each chunk's start when it runs */
-        k->tokens[(size_t)ch * (size_t)k->n_ctx] = k->tokens[0];
-    free(d);
-    return true;
-}
-
-/* log-softmax of every scored position (llama.cpp: positions n_ctx/2 .. n_ctx-2 of each chunk predict
- * the next token), and the perplexity */
-static float *score(const char *gguf, const kld_tokens *k, double *ppl, int *n_scored)
-{
-    el_model *m;
-    el_context *c;
-    el_error e;
-    el_error_clear(&e);
-    cr_assert_eq(el_model_load(&m, gguf, &e), 0, "%s: %s", gguf, e.msg);
-    el_context_params p = el_context_default_params();
-    p.n_ctx = p.n_batch = p.n_outputs = k->n_ctx;
-    cr_assert_eq(el_context_new(&c, m, &p, &e), 0, "%s", e.msg);
-    const int first = k->n_ctx / 2, per = k->n_ctx - 1 - first, V = k->n_vocab;
-    float *lp = malloc((size_t)k->n_chunk * (size_t)per * (size_t)V * sizeof *lp);
-    int32_t pos[1024];
-    int8_t want[1024];
-    for (int i = 0; i < k->n_ctx; i++) {
-        pos[i] = i;
-        want[i] = 1;
-    }
-    double nll = 0;
-    int ns = 0;
-    for (int ch = 0; ch < k->n_chunk; ch++) {
-        const int32_t *ids = k->tokens + (size_t)ch * (size_t)k->n_ctx;
-        el_seq_clear(c, 0);
-        const el_batch b = {k->n_ctx, ids, pos, NULL, want};
-        cr_assert_eq(el_decode(c, &b, &e), 0, "%s", e.msg);
-        for (int i = first; i < k->n_ctx - 1; i++) {
-            const float *l = el_logits(c, i);
-            double mx = -INFINITY, s = 0;
-            for (int v = 0; v < V; v++)
-                mx = fmax(mx, l[v]);
-            for (int v = 0; v < V; v++)
-                s += exp(l[v] - mx);
-            float *row = lp + (size_t)ns * (size_t)V;
-            for (int v = 0; v < V; v++)
-                row[v] = (float)(l[v] - mx - log(s));
-            cr_assert(isfinite(row[ids[i + 1]]), "%s: non-finite logits", gguf);
-            nll -= row[ids[i + 1]];
-            ns++;
-        }
-    }
-    *ppl = exp(nll / ns);
-    *n_scored = ns;
-    el_context_free(c);
-    el_model_free(m);
-    return lp;
-}
-
-static double mean_kld(const float *base, const float *q, int ns, int V)
-{
-    double k = 0;
-    for (int i = 0; i < ns; i++)
-        for (int v = 0; v < V; v++) {
-            const double p = exp(base[(size_t)i * V + v]);
-            k += p * (base[(size_t)i * V + v] - q[(size_t)i * V + v]);
-        }
-    return k / ns;
-}
-
 Test(quantize, stories260K_quality, .timeout = 300)
 {
     char *src = tu_shared_path("models/stories260K"), *kf = tu_shared_path("golden/stories260K/tinystories-sample.c128.kld");
     char *text = tu_shared_path("texts/tinystories-sample.txt");
     if (!src || !kf || !text)
         cr_skip_test("../shared is absent");
-    kld_tokens k;
-    cr_assert(read_kld_tokens(kf, &k));
+    er_kld_tokens k;
+    cr_assert(er_read_kld_tokens(kf, &k));
     char *dir = tu_tmpdir("quant"), *f32 = tu_fmt("%s/f32.gguf", dir), *im = tu_fmt("%s/im.gguf", dir), *imd = tu_fmt("%s/im.dat", dir);
     tu_ok("convert", "-q", src, "-o", f32, "--outtype", "f32", NULL);
     double ppl0;
     int ns;
-    float *base = score(f32, &k, &ppl0, &ns);
+    float *base = er_score(f32, &k, &ppl0, &ns);
     cr_assert_float_eq(ppl0, 4.1419, 5e-4, "F32 perplexity %.4f (llama.cpp: 4.1419)", ppl0);
     /* the folder itself, --strict: its rows of 64 don't fit Q4_K; refused, naming the folder and the tensor,
      * nothing written */
@@ -421,8 +338,8 @@ Test(quantize, stories260K_quality, .timeout = 300)
         char *q = tu_fmt("%s/%s.gguf", dir, types[i]);
         tu_ok("quantize", "-q", f32, q, types[i], NULL);
         double ppl;
-        float *lp = score(q, &k, &ppl, &ns);
-        const double kl = mean_kld(base, lp, ns, k.n_vocab);
+        float *lp = er_score(q, &k, &ppl, &ns);
+        const double kl = er_mean_kld(base, lp, ns, k.n_vocab);
         cr_log_info("stories260K %-6s PPL %.4f  mean KLD %.5f", types[i], ppl, kl);
         if (!strcmp(types[i], "Q8_0"))
             cr_assert_leq(kl, 0.001, "Q8_0 mean KLD %g > 0.001", kl);
@@ -441,8 +358,8 @@ Test(quantize, stories260K_quality, .timeout = 300)
         char *q = tu_fmt("%s/%s-im.gguf", dir, itypes[i]);
         tu_ok("quantize", "-q", f32, q, itypes[i], "--imatrix", i ? im : imd, NULL);
         double ppl;
-        float *lp = score(q, &k, &ppl, &ns);
-        const double kl = mean_kld(base, lp, ns, k.n_vocab), kl0 = i ? kld_q4_k_m : kld_q4_0;
+        float *lp = er_score(q, &k, &ppl, &ns);
+        const double kl = er_mean_kld(base, lp, ns, k.n_vocab), kl0 = i ? kld_q4_k_m : kld_q4_0;
         cr_log_info("stories260K %-6s + imatrix PPL %.4f  mean KLD %.5f (without: %.5f)", itypes[i], ppl, kl, kl0);
         /* Q4_0 (where it matters most): lower. Q4_K_M on this model is mostly Q5_0/Q8_0 fallbacks, where
          * the imatrix moves the divergence within its noise (0.0138 -> 0.0150 here): not asserted. */

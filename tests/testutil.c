@@ -4,6 +4,8 @@
  */
 #include "tests/testutil.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <zlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -252,4 +255,42 @@ bool tu_node_ready(void)
     }
     tu_run_free(&r);
     return st == 0;
+}
+
+void tu_write_gz(const char *path, const void *data, size_t n)
+{
+    gzFile z = gzopen(path, "wb");
+    cr_assert(z);
+    cr_assert_eq(gzwrite(z, data, (unsigned)n), (int)n);
+    cr_assert_eq(gzclose(z), Z_OK);
+}
+
+/* an archive (zip or tar.gz) holding a folder entry, one decoy file and `member` with data */
+void tu_write_archive(const char *path, bool zip, const char *member, const void *data, size_t n)
+{
+    struct archive *a = archive_write_new();
+    cr_assert(a);
+    if (zip) {
+        cr_assert_eq(archive_write_set_format_zip(a), ARCHIVE_OK);
+    } else {
+        cr_assert_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+        cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+    }
+    cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+    const char *names[] = {"data/", "data/other.txt", member};
+    const char *bodies[] = {NULL, "decoy\n", data};
+    const size_t sizes[] = {0, 6, n};
+    for (int i = 0; i < 3; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, names[i]);
+        archive_entry_set_filetype(e, bodies[i] ? AE_IFREG : AE_IFDIR);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)sizes[i]);
+        cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
+        if (bodies[i])
+            cr_assert_eq(archive_write_data(a, bodies[i], sizes[i]), (la_ssize_t)sizes[i]);
+        archive_entry_free(e);
+    }
+    cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
 }

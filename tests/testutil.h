@@ -54,4 +54,9 @@ bool tu_files_equal(const char *a, const char *b);
 /* printf into a new heap string. */
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A gzip file, and an archive (zip or tar.gz) holding a folder entry "data/", a decoy file
+ * "data/other.txt" and `member` with the bytes given (written with zlib and libarchive). */
+void tu_write_gz(const char *path, const void *data, size_t n);
+void tu_write_archive(const char *path, bool zip, const char *member, const void *data, size_t n);
+
 #endif

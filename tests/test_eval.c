@@ -1,0 +1,500 @@
+/*
+ * tests/test_eval.c - `edgelm eval`, `bench` and `report`.
+ *
+ *  - stories260K F32 (converted by edgelm) on shared/texts/tinystories-sample.txt, -c 128: PPL and its
+ *    error equal llama-perplexity's (4.1419 +/- 0.33358, shared/golden/stories260K/README.md), and
+ *    against llama.cpp's own logits file the mean KL divergence is <= 1e-5 with the same top token
+ *    everywhere;
+ *  - a logits file we write has llama.cpp's header and tokens byte for byte, and `eval kld` from it
+ *    gives the same statistics as from the base model that wrote it; the mean KL divergence and the
+ *    perplexity agree with tests/evalref.c's full-precision oracle;
+ *  - eval mc on each sample task file: per-question choices and so acc, acc_norm and the confidence
+ *    view equal what the oracle's log-likelihoods give; the Wilson interval equals the hand-computed
+ *    one; .gz and zip inputs give the same result; a malformed file names its line;
+ *  - bench JSON has llama-bench's fields and ours with the right types and values; csv/md/jsonl;
+ *  - --fail-if: exit 3 when a condition holds, 0 when none, 2 for a malformed or unknown one;
+ *  - report: one row per variant, the Pareto front of a constructed set marked, SVG charts written.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/tasks.h"
+#include "eval/mc.h"
+#include "tests/evalref.h"
+#include "tests/testutil.h"
+
+/* Run edgelm, expect exit `status`, return its stdout as JSON (NULL when not asked for JSON). */
+static json_t *run_json(int status, const char *first, ...)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = tu_bin();
+    argv[n++] = "--json";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 62; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, status, "%s %s: exit %d, stderr: %s", argv[2], argv[3], r.status, r.err);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    cr_assert(j, "%s: not JSON (%s): %s", argv[2], je.text, r.out);
+    tu_run_free(&r);
+    return j;
+}
+
+static double jnum(const json_t *j, const char *k)
+{
+    const json_t *v = json_object_get(j, k);
+    cr_assert(json_is_number(v), "no number '%s'", k);
+    return json_number_value(v);
+}
+
+/* stories260K converted to F32 into dir (NULL when ../shared is absent) */
+static char *stories_f32(const char *dir)
+{
+    char *src = tu_shared_path("models/stories260K");
+    if (!src)
+        return NULL;
+    char *f32 = tu_fmt("%s/f32.gguf", dir);
+    tu_ok("convert", "-q", src, "-o", f32, "--outtype", "f32", NULL);
+    free(src);
+    return f32;
+}
+
+Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
+{
+    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir), *text = tu_shared_path("texts/tinystories-sample.txt");
+    char *kld = tu_shared_path("golden/stories260K/tinystories-sample.c128.kld");
+    if (!f32 || !text || !kld)
+        cr_skip_test("../shared is absent");
+    json_t *j = run_json(0, "eval", "ppl", f32, "-f", text, "-c", "128", NULL);
+    cr_assert_float_eq(jnum(j, "ppl"), 4.1419, 5e-4, "PPL %.5f (llama.cpp 4.1419)", jnum(j, "ppl"));
+    cr_assert_float_eq(jnum(j, "ppl_err"), 0.33358, 5e-4, "error %.5f (llama.cpp 0.33358)", jnum(j, "ppl_err"));
+    cr_assert_eq(jnum(j, "n_tokens"), 441); /* 7 chunks x 63 scored positions */
+    cr_assert_eq(jnum(j, "n_chunks"), 7);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "model_type")), "F32");
+    json_decref(j);
+    /* the text form */
+    tu_run r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "128", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert(!strncmp(r.out, "PPL = 4.14", 10), "%s", r.out);
+    tu_run_free(&r);
+
+    /* against llama.cpp's logits file, with and without the text */
+    for (int with_text = 0; with_text < 2; with_text++) {
+        j = with_text ? run_json(0, "eval", "kld", f32, "--base-logits", kld, "-f", text, NULL)
+                      : run_json(0, "eval", "kld", f32, "--base-logits", kld, NULL);
+        cr_assert_leq(fabs(jnum(j, "kld_mean")), 1e-5, "kld_mean %g", jnum(j, "kld_mean"));
+        cr_assert_eq(jnum(j, "same_top"), 1.0, "same_top %g", jnum(j, "same_top"));
+        cr_assert_float_eq(jnum(j, "ppl_base"), 4.1419, 5e-4);
+        cr_assert_eq(jnum(j, "n_tokens"), 441);
+        cr_assert(json_is_object(json_object_get(j, "kld_quantiles")));
+        cr_assert_eq(json_object_size(json_object_get(j, "kld_quantiles")), 10);
+        json_decref(j);
+    }
+    /* the file's tokens against another text, and another -c: refused, naming the file */
+    char *other = tu_fmt("%s/other.txt", dir);
+    cr_assert(tu_write(other, "A different story about a cat and a hat, told twice. A different story.\n", 74));
+    r = tu_edgelm("eval", "kld", f32, "--base-logits", kld, "-f", other, NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "c128.kld") && strstr(r.err, "differ"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "kld", f32, "--base-logits", kld, "-c", "64", NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "-c 128"), "%s", r.err);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+}
+
+Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
+{
+    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir), *text = tu_shared_path("texts/tinystories-sample.txt");
+    char *golden = tu_shared_path("golden/stories260K/tinystories-sample.c128.kld");
+    if (!f32 || !text || !golden)
+        cr_skip_test("../shared is absent");
+    char *q4 = tu_fmt("%s/q4_0.gguf", dir), *a = tu_fmt("%s/a.kld", dir), *b = tu_fmt("%s/b.kld", dir);
+    tu_ok("quantize", "-q", f32, q4, "Q4_0", NULL);
+    tu_ok("eval", "ppl", "-q", f32, "-f", text, "-c", "128", "--save-logits", a, NULL);
+    /* llama.cpp's header and tokens, byte for byte; the same size */
+    size_t na, ng;
+    uint8_t *da = tu_read(a, &na), *dg = tu_read(golden, &ng);
+    cr_assert_eq(na, ng);
+    cr_assert_eq(memcmp(da, dg, 20 + 128 * 7 * 4), 0, "header or tokens differ from llama-perplexity's");
+    free(da);
+    free(dg);
+    json_t *x = run_json(0, "eval", "kld", q4, "--base", f32, "-f", text, "-c", "128", "--save-logits", b, NULL);
+    json_t *y = run_json(0, "eval", "kld", q4, "--base-logits", b, NULL);
+    cr_assert(tu_files_equal(a, b), "the base's logits differ between eval ppl and eval kld --base");
+    static const char *const keys[] = {"kld_mean", "kld_err", "same_top", "same_top_err", "rms_dp", "rms_dp_err", "dp_mean",
+                                       "ppl", "ppl_err", "ppl_base", "ppl_base_err", "ln_ppl_ratio", "n_tokens"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_assert_eq(jnum(x, keys[i]), jnum(y, keys[i]), "%s: %.9g from the model, %.9g from its file", keys[i],
+                     jnum(x, keys[i]), jnum(y, keys[i]));
+    cr_assert(json_equal(json_object_get(x, "kld_quantiles"), json_object_get(y, "kld_quantiles")));
+    /* the oracle: full-precision log-softmax, one sequence at a time */
+    er_kld_tokens k;
+    cr_assert(er_read_kld_tokens(golden, &k));
+    double p0, p1;
+    int ns;
+    float *l0 = er_score(f32, &k, &p0, &ns), *l1 = er_score(q4, &k, &p1, &ns);
+    const double kl = er_mean_kld(l0, l1, ns, k.n_vocab);
+    cr_log_info("Q4_0: eval kld %.6f, oracle %.6f; PPL %.5f vs %.5f", jnum(x, "kld_mean"), kl, jnum(x, "ppl"), p1);
+    cr_assert_float_eq(jnum(x, "kld_mean"), kl, 0.005 * kl, "eval kld %.6f, oracle %.6f", jnum(x, "kld_mean"), kl);
+    cr_assert_float_eq(jnum(x, "ppl"), p1, 1e-4 * p1);
+    cr_assert_float_eq(jnum(x, "ppl_base"), p0, 1e-3 * p0); /* the base through the 16-bit packing */
+    cr_assert_gt(jnum(x, "same_top"), 0.8);
+    cr_assert_lt(jnum(x, "same_top"), 1.0);
+    free(l0);
+    free(l1);
+    free(k.tokens);
+    json_decref(x);
+    json_decref(y);
+    /* a truncated and a foreign file are refused, naming them */
+    size_t nb;
+    uint8_t *db = tu_read(b, &nb);
+    char *trunc = tu_fmt("%s/trunc.kld", dir), *junk = tu_fmt("%s/junk.kld", dir);
+    cr_assert(tu_write(trunc, db, nb - 100));
+    cr_assert(tu_write(junk, "GGUF0000000000000000000000", 26));
+    free(db);
+    tu_run r = tu_edgelm("eval", "kld", q4, "--base-logits", trunc, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "trunc.kld") && strstr(r.err, "truncated"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "kld", q4, "--base-logits", junk, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "junk.kld") && strstr(r.err, "not a llama.cpp logits file"), "%s", r.err);
+    tu_run_free(&r);
+    cr_assert(!tu_read(tu_fmt("%s/never.kld", dir), &nb));
+    tu_rmtree(dir);
+}
+
+Test(eval, errors_and_fail_if_gates, .timeout = 120)
+{
+    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir), *text = tu_shared_path("texts/tinystories-sample.txt");
+    if (!f32 || !text)
+        cr_skip_test("../shared is absent");
+    tu_run r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "128", "--fail-if", "ppl>4,ppl_err<0", NULL);
+    cr_assert_eq(r.status, 3, "%s", r.err);
+    cr_assert(strstr(r.err, "--fail-if ppl>4 met: ppl = 4.14"), "%s", r.err);
+    cr_assert(!strstr(r.err, "ppl_err<0"), "%s", r.err);
+    cr_assert(strstr(r.out, "PPL = "), "the result is printed all the same");
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "128", "--fail-if", "ppl>=5,n_tokens!=441", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "128", "--fail-if", "perplexity>5", NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "no number 'perplexity'"), "%s", r.err);
+    tu_run_free(&r);
+    static const char *const bad[] = {"ppl>>1", "ppl", ">3", "ppl<abc", "ppl<1,", "ppl=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = tu_edgelm("eval", "ppl", f32, "-f", text, "--fail-if", bad[i], NULL);
+        cr_assert_eq(r.status, 2, "%s: exit %d", bad[i], r.status);
+        cr_assert(strstr(r.err, "--fail-if"), "%s", r.err);
+        tu_run_free(&r);
+    }
+    /* too little text, a missing one, no text */
+    r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "2048", NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "tinystories-sample.txt") && strstr(r.err, "fewer than one chunk"), "%s", r.err);
+    tu_run_free(&r);
+    char *missing = tu_fmt("%s/missing.txt", dir);
+    r = tu_edgelm("eval", "ppl", f32, "-f", missing, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "missing.txt"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "ppl", f32, NULL);
+    cr_assert_eq(r.status, 2);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "kld", f32, "-f", text, NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--base"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "nope", f32, NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "unknown evaluation 'nope'"), "%s", r.err);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+}
+
+/* ---- multiple choice --------------------------------------------------------------------------------- */
+
+Test(eval, wilson_interval_by_hand)
+{
+    double ci[2];
+    el_wilson95(5, 6, ci); /* (p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.96 */
+    cr_assert_float_eq(ci[0], 0.436497178, 1e-8);
+    cr_assert_float_eq(ci[1], 0.969946630, 1e-8);
+    el_wilson95(3, 4, ci);
+    cr_assert_float_eq(ci[0], 0.300641843, 1e-8);
+    cr_assert_float_eq(ci[1], 0.954412739, 1e-8);
+    el_wilson95(0, 0, ci);
+    cr_assert(ci[0] == 0 && ci[1] == 0);
+}
+
+static const struct {
+    const char *task, *file;
+} sample_tasks[] = {
+    {"hellaswag", "hellaswag.jsonl"}, {"arc", "arc.jsonl"},        {"piqa", "piqa.jsonl"},
+    {"winogrande", "winogrande.jsonl"}, {"mmlu", "mmlu_kids_stories_test.csv"},
+};
+
+Test(eval, mc_matches_the_oracle_on_every_sample_task, .timeout = 240)
+{
+    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir);
+    if (!f32)
+        cr_skip_test("../shared is absent");
+    for (size_t t = 0; t < sizeof sample_tasks / sizeof sample_tasks[0]; t++) {
+        char *data = tu_fmt("tests/data/tasks/%s", sample_tasks[t].file);
+        json_t *j = run_json(0, "eval", "mc", f32, "--task", sample_tasks[t].task, "--data", data, "--confidence", "0.6", NULL);
+        el_mc_task task;
+        cr_assert(el_mc_task_from_name(sample_tasks[t].task, &task));
+        el_mc_set set;
+        el_error e;
+        el_error_clear(&e);
+        cr_assert_eq(el_mc_load(task, data, 0, &set, &e), 0, "%s", e.msg);
+        int right = 0, right_norm = 0, conf_n = 0, conf_right = 0;
+        for (int i = 0; i < set.n; i++) {
+            const el_mc_item *it = &set.items[i];
+            double ll[EL_MC_MAX_CHOICES], z = 0;
+            int best = 0, best_norm = 0;
+            for (int c = 0; c < it->n_choices; c++) {
+                ll[c] = er_loglik(f32, it->context[c], it->cont[c]);
+                if (ll[c] > ll[best])
+                    best = c;
+                if (ll[c] / strlen(it->cont[c]) > ll[best_norm] / strlen(it->cont[best_norm]))
+                    best_norm = c;
+            }
+            for (int c = 0; c < it->n_choices; c++)
+                z += exp(ll[c] - ll[best]);
+            right += best == it->label;
+            right_norm += best_norm == it->label;
+            if (1 / z >= 0.6) {
+                conf_n++;
+                conf_right += best == it->label;
+            }
+        }
+        const json_t *conf = json_object_get(j, "confidence");
+        cr_log_info("%s: acc %.3f acc_norm %.3f, confident %d of %d", sample_tasks[t].task, (double)right / set.n,
+                    (double)right_norm / set.n, conf_n, set.n);
+        cr_assert_eq(jnum(j, "n"), set.n);
+        cr_assert_float_eq(jnum(j, "acc"), (double)right / set.n, 1e-8, "%s acc", sample_tasks[t].task);
+        cr_assert_float_eq(jnum(j, "acc_norm"), (double)right_norm / set.n, 1e-8, "%s acc_norm", sample_tasks[t].task);
+        cr_assert_eq(jnum(conf, "n"), conf_n, "%s confident answers", sample_tasks[t].task);
+        cr_assert_float_eq(jnum(conf, "coverage"), (double)conf_n / set.n, 1e-8);
+        cr_assert_float_eq(jnum(conf, "acc"), conf_n ? (double)conf_right / conf_n : 0, 1e-8);
+        double ci[2];
+        el_wilson95(right, set.n, ci);
+        cr_assert_float_eq(json_number_value(json_array_get(json_object_get(j, "acc_ci95"), 0)), ci[0], 1e-9);
+        el_mc_set_free(&set);
+        json_decref(j);
+        free(data);
+    }
+    tu_rmtree(dir);
+}
+
+Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
+{
+    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir);
+    if (!f32)
+        cr_skip_test("../shared is absent");
+    size_t n;
+    uint8_t *d = tu_read("tests/data/tasks/hellaswag.jsonl", &n);
+    cr_assert(d);
+    char *gz = tu_fmt("%s/hs.jsonl.gz", dir), *zip = tu_fmt("%s/hs.zip", dir), *member = tu_fmt("%s:data/val.jsonl", zip);
+    tu_write_gz(gz, d, n);
+    tu_write_archive(zip, true, "data/val.jsonl", d, n);
+    free(d);
+    json_t *p = run_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", "tests/data/tasks/hellaswag.jsonl", NULL);
+    const char *specs[] = {gz, member};
+    for (int i = 0; i < 2; i++) {
+        json_t *j = run_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", specs[i], NULL);
+        cr_assert_eq(jnum(j, "acc"), jnum(p, "acc"), "%s", specs[i]);
+        cr_assert_eq(jnum(j, "acc_norm"), jnum(p, "acc_norm"), "%s", specs[i]);
+        cr_assert_eq(jnum(j, "n"), jnum(p, "n"));
+        json_decref(j);
+    }
+    json_t *lim = run_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", gz, "--limit", "2", NULL);
+    cr_assert_eq(jnum(lim, "n"), 2);
+    json_decref(lim);
+    json_decref(p);
+    /* a bad record names the file and its line; the exit code is 1 */
+    char *bad = tu_fmt("%s/bad.jsonl", dir);
+    const char body[] = "{\"ctx\": \"a\", \"endings\": [\"b\", \"c\"], \"label\": 0}\n\n{\"ctx\": \"a\", \"label\": 1}\n";
+    cr_assert(tu_write(bad, body, sizeof body - 1));
+    tu_run r = tu_edgelm("eval", "mc", f32, "--task", "hellaswag", "--data", bad, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "bad.jsonl: line 3:") && strstr(r.err, "endings"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "mc", f32, "--task", "trivia", "--data", bad, NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "unknown task 'trivia'"), "%s", r.err);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+}
+
+/* ---- bench ---------------------------------------------------------------------------------------------- */
+
+Test(bench, fields_formats_and_gates, .timeout = 120)
+{
+    char *dir = tu_tmpdir("bench"), *f32 = stories_f32(dir);
+    if (!f32)
+        cr_skip_test("../shared is absent");
+    char *q8 = tu_fmt("%s/q8_0.gguf", dir);
+    tu_ok("quantize", "-q", f32, q8, "Q8_0", NULL);
+    json_t *j = run_json(0, "bench", f32, q8, "-p", "16", "-n", "8", "-r", "2", "-t", "1,2", "--bw-mib", "16", NULL);
+    cr_assert(json_is_array(j));
+    cr_assert_eq(json_array_size(j), 8, "2 models x 2 thread counts x (pp, tg)");
+    static const char *const ints[] = {"n_prompt", "n_gen", "n_threads", "n_batch", "model_size", "model_n_params",
+                                       "avg_ns", "stddev_ns", "peak_rss_bytes", "kv_bytes", "bytes_per_token"};
+    static const char *const reals[] = {"avg_ts", "stddev_ts", "ttft_ms", "bpw"};
+    static const char *const strs[] = {"model_filename", "model_type", "test", "build_commit", "test_time", "type_k"};
+    size_t i;
+    json_t *r;
+    json_array_foreach(j, i, r) {
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+            cr_assert(json_is_integer(json_object_get(r, ints[k])), "record %zu: %s", i, ints[k]);
+        for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++)
+            cr_assert(json_is_real(json_object_get(r, reals[k])), "record %zu: %s", i, reals[k]);
+        for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
+            cr_assert(json_is_string(json_object_get(r, strs[k])), "record %zu: %s", i, strs[k]);
+        const json_t *ts = json_object_get(r, "samples_ts"), *ns = json_object_get(r, "samples_ns");
+        cr_assert(json_is_array(ts) && json_array_size(ts) == 2 && json_is_array(ns) && json_array_size(ns) == 2);
+        const bool pp = i % 2 == 0;
+        cr_assert_eq(jnum(r, "n_prompt"), pp ? 16 : 0);
+        cr_assert_eq(jnum(r, "n_gen"), pp ? 0 : 8);
+        cr_assert_eq(jnum(r, "n_threads"), i / 2 % 2 + 1);
+        cr_assert_str_eq(json_string_value(json_object_get(r, "test")), pp ? "pp16" : "tg8");
+        /* avg_ts is the mean of the samples */
+        const double m = (json_number_value(json_array_get(ts, 0)) + json_number_value(json_array_get(ts, 1))) / 2;
+        cr_assert_float_eq(jnum(r, "avg_ts"), m, 1e-6 * m);
+        cr_assert_gt(jnum(r, "avg_ts"), 0);
+        cr_assert_gt(jnum(r, "ttft_ms"), 0);
+        /* KV: 2 (K, V) x 5 layers x 25 positions (16 + 8 + 1) x 4 heads x 8 dims x 2 bytes (f16) */
+        cr_assert_eq(jnum(r, "kv_bytes"), 2 * 5 * 25 * 4 * 8 * 2);
+        cr_assert_gt(jnum(r, "peak_rss_bytes"), jnum(r, "model_size"));
+        cr_assert_eq(jnum(r, "model_n_params"), 260032);
+        if (!pp) {
+            cr_assert_gt(jnum(r, "mem_bw"), 1e8);
+            cr_assert_gt(jnum(r, "roofline_pct"), 0);
+        } else {
+            cr_assert_null(json_object_get(r, "roofline_pct"));
+        }
+    }
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "model_type")), "F32");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 4), "model_type")), "Q8_0");
+    json_decref(j);
+    /* the other formats */
+    tu_run o = tu_edgelm("bench", q8, "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--bw-mib", "0", "-o", "jsonl", NULL);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    int lines = 0;
+    for (char *s = o.out; *s; s++)
+        lines += *s == '\n';
+    cr_assert_eq(lines, 2, "%s", o.out);
+    cr_assert(!strstr(o.out, "roofline_pct"), "--bw-mib 0 measures no roofline");
+    tu_run_free(&o);
+    o = tu_edgelm("bench", q8, "-p", "8", "-n", "4", "-r", "1", "-t", "1", "-o", "csv", NULL);
+    cr_assert_eq(o.status, 0);
+    cr_assert(strstr(o.out, "model_filename,") && strstr(o.out, ",avg_ts,"), "%s", o.out);
+    tu_run_free(&o);
+    o = tu_edgelm("bench", q8, "-p", "8", "-n", "4", "-r", "1", "-t", "1", NULL);
+    cr_assert_eq(o.status, 0);
+    cr_assert(strstr(o.out, "| model |") && strstr(o.out, "| pp8 |") && strstr(o.out, "| tg4 |"), "%s", o.out);
+    tu_run_free(&o);
+    /* gates, bad flags */
+    o = tu_edgelm("bench", q8, "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--fail-if", "avg_ts<1e12", NULL);
+    cr_assert_eq(o.status, 3, "%s", o.err);
+    cr_assert(strstr(o.err, "q8_0.gguf pp8") && strstr(o.err, "q8_0.gguf tg4"), "%s", o.err);
+    tu_run_free(&o);
+    o = tu_edgelm("bench", q8, "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--fail-if", "avg_ts<0,peak_rss_bytes>1e15", NULL);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    tu_run_free(&o);
+    static const char *const bad[][2] = {{"-o", "xml"}, {"-t", "1,,2"}, {"-t", "0"}, {"-p", "x"}, {"-r", "0"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        o = tu_edgelm("bench", q8, bad[k][0], bad[k][1], NULL);
+        cr_assert_eq(o.status, 2, "%s %s: exit %d", bad[k][0], bad[k][1], o.status);
+        tu_run_free(&o);
+    }
+    o = tu_edgelm("bench", "no-such.gguf", "-r", "1", NULL);
+    cr_assert_eq(o.status, 1);
+    cr_assert(strstr(o.err, "no-such.gguf"), "%s", o.err);
+    tu_run_free(&o);
+    tu_rmtree(dir);
+}
+
+/* ---- report --------------------------------------------------------------------------------------------- */
+
+Test(report, rows_pareto_front_and_charts)
+{
+    char *dir = tu_tmpdir("report"), *out = tu_fmt("%s/rep", dir);
+    /* four variants: A (1 MiB, .1), B (2 MiB, .01), C (3 MiB, .05: B is smaller and closer), D (4 MiB, .001) */
+    static const struct {
+        const char *name, *type;
+        double mib, kld;
+    } v[] = {{"a.gguf", "Q4_0", 1, 0.1}, {"b.gguf", "Q4_K_M", 2, 0.01}, {"c.gguf", "Q5_0", 3, 0.05}, {"d.gguf", "Q8_0", 4, 0.001}};
+    char *files[6];
+    for (int i = 0; i < 4; i++) {
+        files[i] = tu_fmt("%s/kld-%d.json", dir, i);
+        char *j = tu_fmt("{\"test\": \"kld\", \"model\": \"/m/%s\", \"model_name\": \"%s\", \"model_type\": \"%s\", "
+                         "\"model_size\": %d, \"bpw\": 4.5, \"kld_mean\": %g, \"kld_err\": 0.001, \"same_top\": 0.9, \"ppl\": 5.5}",
+                         v[i].name, v[i].name, v[i].type, (int)(v[i].mib * 1048576), v[i].kld);
+        cr_assert(tu_write(files[i], j, strlen(j)));
+        free(j);
+    }
+    files[4] = tu_fmt("%s/bench.json", dir);
+    const char bench[] = "[{\"test\": \"tg128\", \"model\": \"/m/a.gguf\", \"model_name\": \"a.gguf\", \"model_type\": \"Q4_0\", "
+                         "\"model_size\": 1048576, \"n_prompt\": 0, \"n_gen\": 128, \"n_threads\": 2, \"avg_ts\": 123.5, "
+                         "\"peak_rss_bytes\": 5242880},"
+                         "{\"test\": \"tg128\", \"model\": \"/m/a.gguf\", \"n_prompt\": 0, \"n_gen\": 128, \"n_threads\": 1, "
+                         "\"avg_ts\": 70.0},"
+                         "{\"test\": \"pp512\", \"model\": \"/m/a.gguf\", \"n_prompt\": 512, \"n_gen\": 0, \"n_threads\": 2, "
+                         "\"avg_ts\": 999.0, \"ttft_ms\": 512.5}]";
+    cr_assert(tu_write(files[4], bench, sizeof bench - 1));
+    files[5] = tu_fmt("%s/mc.json", dir);
+    const char mc[] = "{\"test\": \"mc\", \"task\": \"arc\", \"model\": \"/m/d.gguf\", \"acc\": 0.625}";
+    cr_assert(tu_write(files[5], mc, sizeof mc - 1));
+    json_t *j = run_json(0, "report", files[0], files[1], files[2], files[3], files[4], files[5], "-o", out, NULL);
+    cr_assert_eq(jnum(j, "variants"), 4);
+    cr_assert_eq(jnum(j, "records"), 8);
+    cr_assert_eq(jnum(j, "pareto"), 3);
+    json_decref(j);
+    char *md = tu_fmt("%s/report.md", out);
+    char *text = (char *)tu_read(md, &(size_t){0});
+    cr_assert(text);
+    cr_assert(strstr(text, "| a.gguf ★ | Q4_0 | 1.00 |"), "%s", text);
+    cr_assert(strstr(text, "| b.gguf ★ | Q4_K_M |"), "%s", text);
+    cr_assert(strstr(text, "| c.gguf | Q5_0 |"), "C is dominated by B: %s", text);
+    cr_assert(strstr(text, "| d.gguf ★ | Q8_0 |"), "%s", text);
+    cr_assert(strstr(text, "| arc acc |") && strstr(text, "| 0.625 |"), "%s", text);
+    cr_assert(strstr(text, "| 999.0 | 123.5 | 512.5 | 5.0 |"), "bench: the 2-thread records: %s", text);
+    cr_assert(strstr(text, "(size_kld.svg)") && strstr(text, "(decode.svg)"), "%s", text);
+    /* D is first (largest), rows by size */
+    cr_assert_lt(strstr(text, "d.gguf"), strstr(text, "a.gguf"));
+    for (int k = 0; k < 2; k++) {
+        char *svg = tu_fmt("%s/%s", out, k ? "decode.svg" : "size_kld.svg");
+        char *s = (char *)tu_read(svg, &(size_t){0});
+        cr_assert(s && !strncmp(s, "<svg ", 5) && strstr(s, "</svg>\n"), "%s", svg);
+        if (!k) /* three red points on the front, one grey (the legend has one of each more) */
+            cr_assert(strstr(s, "Q5_0") && strstr(s, "Q8_0"));
+        free(s);
+        free(svg);
+    }
+    /* bad inputs */
+    char *err = tu_fmt("%s/err.json", dir);
+    cr_assert(tu_write(err, "{\"error\": {\"code\": 11}}", 23));
+    tu_run r = tu_edgelm("report", err, "-o", out, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "err.json") && strstr(r.err, "error"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("report", files[0], NULL);
+    cr_assert_eq(r.status, 2);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+}
