@@ -173,6 +173,7 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
                           r.acc_stderr, "acc_ci95", r.acc_ci[0], r.acc_ci[1], "acc_norm", r.acc_norm, "acc_norm_stderr",
                           r.acc_norm_stderr, "acc_norm_ci95", r.acc_norm_ci[0], r.acc_norm_ci[1], "confidence", "threshold",
                           f->confidence, "coverage", r.coverage, "acc", r.conf_acc, "n", r.conf_n, "seconds", r.seconds);
+    el_mc_result_free(&r);
     return finish(cli, model, j, g);
 }
 

@@ -156,6 +156,8 @@ static el_mc_set load_task(el_mc_task task, const char *name, const char *text)
     el_error_clear(&e);
     cr_assert_eq(el_mc_load(task, path, 0, &s, &e), 0, "%s: %s", name, e.msg);
     tu_rmtree(dir);
+    free(dir);
+    free(path);
     return s;
 }
 
@@ -171,6 +173,8 @@ static void task_fails(el_mc_task task, const char *name, const char *text, cons
     snprintf(line, sizeof line, "%s: %s", e.path, e.msg);
     cr_assert(strstr(line, name) && strstr(line, want), "%s", line);
     tu_rmtree(dir);
+    free(dir);
+    free(path);
 }
 
 /* the contexts and continuations lm-evaluation-harness builds, written out by hand */

@@ -27,6 +27,24 @@
 #include "tests/evalref.h"
 #include "tests/testutil.h"
 
+/* Strings a test allocates (paths, formatted text) are kept and freed together when it ends. */
+static void *kept[64];
+static int n_kept;
+static char *keep(char *p)
+{
+    if (n_kept < 64)
+        kept[n_kept++] = p;
+    return p;
+}
+static void release(void)
+{
+    while (n_kept)
+        free(kept[--n_kept]);
+}
+#define KF(...) keep(tu_fmt(__VA_ARGS__))
+#define KS(rel) keep(tu_shared_path(rel))
+#define KT(tag) keep(tu_tmpdir(tag))
+
 /* Run edgelm, expect exit `status`, return its stdout as JSON (NULL when not asked for JSON). */
 static json_t *run_json(int status, const char *first, ...)
 {
@@ -59,19 +77,18 @@ static double jnum(const json_t *j, const char *k)
 /* stories260K converted to F32 into dir (NULL when ../shared is absent) */
 static char *stories_f32(const char *dir)
 {
-    char *src = tu_shared_path("models/stories260K");
+    char *src = KS("models/stories260K");
     if (!src)
         return NULL;
-    char *f32 = tu_fmt("%s/f32.gguf", dir);
+    char *f32 = KF("%s/f32.gguf", dir);
     tu_ok("convert", "-q", src, "-o", f32, "--outtype", "f32", NULL);
-    free(src);
     return f32;
 }
 
 Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
 {
-    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir), *text = tu_shared_path("texts/tinystories-sample.txt");
-    char *kld = tu_shared_path("golden/stories260K/tinystories-sample.c128.kld");
+    char *dir = KT("eval"), *f32 = stories_f32(dir), *text = KS("texts/tinystories-sample.txt");
+    char *kld = KS("golden/stories260K/tinystories-sample.c128.kld");
     if (!f32 || !text || !kld)
         cr_skip_test("../shared is absent");
     json_t *j = run_json(0, "eval", "ppl", f32, "-f", text, "-c", "128", NULL);
@@ -100,8 +117,9 @@ Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
         json_decref(j);
     }
     /* the file's tokens against another text, and another -c: refused, naming the file */
-    char *other = tu_fmt("%s/other.txt", dir);
-    cr_assert(tu_write(other, "A different story about a cat and a hat, told twice. A different story.\n", 74));
+    char *other = KF("%s/other.txt", dir);
+    const char story[] = "A different story about a cat and a hat, told twice. A different story.\n";
+    cr_assert(tu_write(other, story, sizeof story - 1));
     r = tu_edgelm("eval", "kld", f32, "--base-logits", kld, "-f", other, NULL);
     cr_assert_eq(r.status, 1, "%s", r.err);
     cr_assert(strstr(r.err, "c128.kld") && strstr(r.err, "differ"), "%s", r.err);
@@ -111,15 +129,16 @@ Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
     cr_assert(strstr(r.err, "-c 128"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
+    release();
 }
 
 Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
 {
-    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir), *text = tu_shared_path("texts/tinystories-sample.txt");
-    char *golden = tu_shared_path("golden/stories260K/tinystories-sample.c128.kld");
+    char *dir = KT("eval"), *f32 = stories_f32(dir), *text = KS("texts/tinystories-sample.txt");
+    char *golden = KS("golden/stories260K/tinystories-sample.c128.kld");
     if (!f32 || !text || !golden)
         cr_skip_test("../shared is absent");
-    char *q4 = tu_fmt("%s/q4_0.gguf", dir), *a = tu_fmt("%s/a.kld", dir), *b = tu_fmt("%s/b.kld", dir);
+    char *q4 = KF("%s/q4_0.gguf", dir), *a = KF("%s/a.kld", dir), *b = KF("%s/b.kld", dir);
     tu_ok("quantize", "-q", f32, q4, "Q4_0", NULL);
     tu_ok("eval", "ppl", "-q", f32, "-f", text, "-c", "128", "--save-logits", a, NULL);
     /* llama.cpp's header and tokens, byte for byte; the same size */
@@ -159,7 +178,7 @@ Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
     /* a truncated and a foreign file are refused, naming them */
     size_t nb;
     uint8_t *db = tu_read(b, &nb);
-    char *trunc = tu_fmt("%s/trunc.kld", dir), *junk = tu_fmt("%s/junk.kld", dir);
+    char *trunc = KF("%s/trunc.kld", dir), *junk = KF("%s/junk.kld", dir);
     cr_assert(tu_write(trunc, db, nb - 100));
     cr_assert(tu_write(junk, "GGUF0000000000000000000000", 26));
     free(db);
@@ -171,13 +190,13 @@ Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
     cr_assert_eq(r.status, 1);
     cr_assert(strstr(r.err, "junk.kld") && strstr(r.err, "not a llama.cpp logits file"), "%s", r.err);
     tu_run_free(&r);
-    cr_assert(!tu_read(tu_fmt("%s/never.kld", dir), &nb));
     tu_rmtree(dir);
+    release();
 }
 
 Test(eval, errors_and_fail_if_gates, .timeout = 120)
 {
-    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir), *text = tu_shared_path("texts/tinystories-sample.txt");
+    char *dir = KT("eval"), *f32 = stories_f32(dir), *text = KS("texts/tinystories-sample.txt");
     if (!f32 || !text)
         cr_skip_test("../shared is absent");
     tu_run r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "128", "--fail-if", "ppl>4,ppl_err<0", NULL);
@@ -205,7 +224,7 @@ Test(eval, errors_and_fail_if_gates, .timeout = 120)
     cr_assert_eq(r.status, 1);
     cr_assert(strstr(r.err, "tinystories-sample.txt") && strstr(r.err, "fewer than one chunk"), "%s", r.err);
     tu_run_free(&r);
-    char *missing = tu_fmt("%s/missing.txt", dir);
+    char *missing = KF("%s/missing.txt", dir);
     r = tu_edgelm("eval", "ppl", f32, "-f", missing, NULL);
     cr_assert_eq(r.status, 1);
     cr_assert(strstr(r.err, "missing.txt"), "%s", r.err);
@@ -222,6 +241,7 @@ Test(eval, errors_and_fail_if_gates, .timeout = 120)
     cr_assert(strstr(r.err, "unknown evaluation 'nope'"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
+    release();
 }
 
 /* ---- multiple choice --------------------------------------------------------------------------------- */
@@ -248,11 +268,11 @@ static const struct {
 
 Test(eval, mc_matches_the_oracle_on_every_sample_task, .timeout = 240)
 {
-    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir);
+    char *dir = KT("eval"), *f32 = stories_f32(dir);
     if (!f32)
         cr_skip_test("../shared is absent");
     for (size_t t = 0; t < sizeof sample_tasks / sizeof sample_tasks[0]; t++) {
-        char *data = tu_fmt("tests/data/tasks/%s", sample_tasks[t].file);
+        char *data = KF("tests/data/tasks/%s", sample_tasks[t].file);
         json_t *j = run_json(0, "eval", "mc", f32, "--task", sample_tasks[t].task, "--data", data, "--confidence", "0.6", NULL);
         el_mc_task task;
         cr_assert(el_mc_task_from_name(sample_tasks[t].task, &task));
@@ -295,20 +315,20 @@ Test(eval, mc_matches_the_oracle_on_every_sample_task, .timeout = 240)
         cr_assert_float_eq(json_number_value(json_array_get(json_object_get(j, "acc_ci95"), 0)), ci[0], 1e-9);
         el_mc_set_free(&set);
         json_decref(j);
-        free(data);
     }
     tu_rmtree(dir);
+    release();
 }
 
 Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
 {
-    char *dir = tu_tmpdir("eval"), *f32 = stories_f32(dir);
+    char *dir = KT("eval"), *f32 = stories_f32(dir);
     if (!f32)
         cr_skip_test("../shared is absent");
     size_t n;
     uint8_t *d = tu_read("tests/data/tasks/hellaswag.jsonl", &n);
     cr_assert(d);
-    char *gz = tu_fmt("%s/hs.jsonl.gz", dir), *zip = tu_fmt("%s/hs.zip", dir), *member = tu_fmt("%s:data/val.jsonl", zip);
+    char *gz = KF("%s/hs.jsonl.gz", dir), *zip = KF("%s/hs.zip", dir), *member = KF("%s:data/val.jsonl", zip);
     tu_write_gz(gz, d, n);
     tu_write_archive(zip, true, "data/val.jsonl", d, n);
     free(d);
@@ -326,7 +346,7 @@ Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
     json_decref(lim);
     json_decref(p);
     /* a bad record names the file and its line; the exit code is 1 */
-    char *bad = tu_fmt("%s/bad.jsonl", dir);
+    char *bad = KF("%s/bad.jsonl", dir);
     const char body[] = "{\"ctx\": \"a\", \"endings\": [\"b\", \"c\"], \"label\": 0}\n\n{\"ctx\": \"a\", \"label\": 1}\n";
     cr_assert(tu_write(bad, body, sizeof body - 1));
     tu_run r = tu_edgelm("eval", "mc", f32, "--task", "hellaswag", "--data", bad, NULL);
@@ -338,16 +358,17 @@ Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
     cr_assert(strstr(r.err, "unknown task 'trivia'"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
+    release();
 }
 
 /* ---- bench ---------------------------------------------------------------------------------------------- */
 
 Test(bench, fields_formats_and_gates, .timeout = 120)
 {
-    char *dir = tu_tmpdir("bench"), *f32 = stories_f32(dir);
+    char *dir = KT("bench"), *f32 = stories_f32(dir);
     if (!f32)
         cr_skip_test("../shared is absent");
-    char *q8 = tu_fmt("%s/q8_0.gguf", dir);
+    char *q8 = KF("%s/q8_0.gguf", dir);
     tu_ok("quantize", "-q", f32, q8, "Q8_0", NULL);
     json_t *j = run_json(0, "bench", f32, q8, "-p", "16", "-n", "8", "-r", "2", "-t", "1,2", "--bw-mib", "16", NULL);
     cr_assert(json_is_array(j));
@@ -427,13 +448,14 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
     cr_assert(strstr(o.err, "no-such.gguf"), "%s", o.err);
     tu_run_free(&o);
     tu_rmtree(dir);
+    release();
 }
 
 /* ---- report --------------------------------------------------------------------------------------------- */
 
 Test(report, rows_pareto_front_and_charts)
 {
-    char *dir = tu_tmpdir("report"), *out = tu_fmt("%s/rep", dir);
+    char *dir = KT("report"), *out = KF("%s/rep", dir);
     /* four variants: A (1 MiB, .1), B (2 MiB, .01), C (3 MiB, .05: B is smaller and closer), D (4 MiB, .001) */
     static const struct {
         const char *name, *type;
@@ -441,14 +463,13 @@ Test(report, rows_pareto_front_and_charts)
     } v[] = {{"a.gguf", "Q4_0", 1, 0.1}, {"b.gguf", "Q4_K_M", 2, 0.01}, {"c.gguf", "Q5_0", 3, 0.05}, {"d.gguf", "Q8_0", 4, 0.001}};
     char *files[6];
     for (int i = 0; i < 4; i++) {
-        files[i] = tu_fmt("%s/kld-%d.json", dir, i);
-        char *j = tu_fmt("{\"test\": \"kld\", \"model\": \"/m/%s\", \"model_name\": \"%s\", \"model_type\": \"%s\", "
+        files[i] = KF("%s/kld-%d.json", dir, i);
+        char *j = KF("{\"test\": \"kld\", \"model\": \"/m/%s\", \"model_name\": \"%s\", \"model_type\": \"%s\", "
                          "\"model_size\": %d, \"bpw\": 4.5, \"kld_mean\": %g, \"kld_err\": 0.001, \"same_top\": 0.9, \"ppl\": 5.5}",
                          v[i].name, v[i].name, v[i].type, (int)(v[i].mib * 1048576), v[i].kld);
         cr_assert(tu_write(files[i], j, strlen(j)));
-        free(j);
     }
-    files[4] = tu_fmt("%s/bench.json", dir);
+    files[4] = KF("%s/bench.json", dir);
     const char bench[] = "[{\"test\": \"tg128\", \"model\": \"/m/a.gguf\", \"model_name\": \"a.gguf\", \"model_type\": \"Q4_0\", "
                          "\"model_size\": 1048576, \"n_prompt\": 0, \"n_gen\": 128, \"n_threads\": 2, \"avg_ts\": 123.5, "
                          "\"peak_rss_bytes\": 5242880},"
@@ -457,7 +478,7 @@ Test(report, rows_pareto_front_and_charts)
                          "{\"test\": \"pp512\", \"model\": \"/m/a.gguf\", \"n_prompt\": 512, \"n_gen\": 0, \"n_threads\": 2, "
                          "\"avg_ts\": 999.0, \"ttft_ms\": 512.5}]";
     cr_assert(tu_write(files[4], bench, sizeof bench - 1));
-    files[5] = tu_fmt("%s/mc.json", dir);
+    files[5] = KF("%s/mc.json", dir);
     const char mc[] = "{\"test\": \"mc\", \"task\": \"arc\", \"model\": \"/m/d.gguf\", \"acc\": 0.625}";
     cr_assert(tu_write(files[5], mc, sizeof mc - 1));
     json_t *j = run_json(0, "report", files[0], files[1], files[2], files[3], files[4], files[5], "-o", out, NULL);
@@ -465,7 +486,7 @@ Test(report, rows_pareto_front_and_charts)
     cr_assert_eq(jnum(j, "records"), 8);
     cr_assert_eq(jnum(j, "pareto"), 3);
     json_decref(j);
-    char *md = tu_fmt("%s/report.md", out);
+    char *md = KF("%s/report.md", out);
     char *text = (char *)tu_read(md, &(size_t){0});
     cr_assert(text);
     cr_assert(strstr(text, "| a.gguf ★ | Q4_0 | 1.00 |"), "%s", text);
@@ -478,16 +499,16 @@ Test(report, rows_pareto_front_and_charts)
     /* D is first (largest), rows by size */
     cr_assert_lt(strstr(text, "d.gguf"), strstr(text, "a.gguf"));
     for (int k = 0; k < 2; k++) {
-        char *svg = tu_fmt("%s/%s", out, k ? "decode.svg" : "size_kld.svg");
+        char *svg = KF("%s/%s", out, k ? "decode.svg" : "size_kld.svg");
         char *s = (char *)tu_read(svg, &(size_t){0});
         cr_assert(s && !strncmp(s, "<svg ", 5) && strstr(s, "</svg>\n"), "%s", svg);
         if (!k) /* three red points on the front, one grey (the legend has one of each more) */
             cr_assert(strstr(s, "Q5_0") && strstr(s, "Q8_0"));
         free(s);
-        free(svg);
     }
+    free(text);
     /* bad inputs */
-    char *err = tu_fmt("%s/err.json", dir);
+    char *err = KF("%s/err.json", dir);
     cr_assert(tu_write(err, "{\"error\": {\"code\": 11}}", 23));
     tu_run r = tu_edgelm("report", err, "-o", out, NULL);
     cr_assert_eq(r.status, 1);
@@ -497,4 +518,5 @@ Test(report, rows_pareto_front_and_charts)
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
     tu_rmtree(dir);
+    release();
 }
