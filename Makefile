@@ -105,7 +105,7 @@ check-neon:
 	  qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/test-kernels-$$arch || exit 1; \
 	done
 
-# libFuzzer targets (clang): the readers of untrusted files and the tokenizer. Seeds in tests/fuzz/corpus/.
+# libFuzzer targets (clang): the readers of untrusted files, the tokenizer and the dataset records. Seeds in tests/fuzz/corpus/.
 FUZZ_SECONDS ?= 30
 FUZZ_SRC_gguf := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c formats/gguf_read.c
 FUZZ_SRC_safetensors := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c \
@@ -113,13 +113,15 @@ FUZZ_SRC_safetensors := core/error.c core/file.c core/atomic.c core/json.c core/
 FUZZ_SRC_tokenize := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c \
                      formats/gguf_read.c formats/gguf_write.c formats/hf_config.c formats/vocab.c formats/vocab_hf.c \
                      formats/spm_model.c formats/pretok.c $(wildcard engine/tok*.c)
+FUZZ_SRC_records := core/error.c core/file.c core/atomic.c datasets/source.c datasets/records.c
 fuzz: | deps
 	@mkdir -p build-fuzz
-	for t in gguf safetensors tokenize; do \
-	  case $$t in gguf) src="$(FUZZ_SRC_gguf)";; safetensors) src="$(FUZZ_SRC_safetensors)";; tokenize) src="$(FUZZ_SRC_tokenize)";; esac; \
+	for t in gguf safetensors tokenize records; do \
+	  case $$t in gguf) src="$(FUZZ_SRC_gguf)";; safetensors) src="$(FUZZ_SRC_safetensors)";; tokenize) src="$(FUZZ_SRC_tokenize)";; \
+	    records) src="$(FUZZ_SRC_records)";; esac; \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $$(pkg-config --cflags jansson libpcre2-8 libutf8proc) \
 	    -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_$$t.c $$src \
-	    $$(pkg-config --libs jansson libpcre2-8 libutf8proc) -lm -o build-fuzz/fuzz_$$t || exit 1; \
+	    $$(pkg-config --libs jansson libpcre2-8 libutf8proc zlib libarchive) -lm -o build-fuzz/fuzz_$$t || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$t tests/fuzz/corpus/$$t; \
 	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
 	done

@@ -1,0 +1,28 @@
+/*
+ * tests/fuzz/fuzz_records.c - libFuzzer target for the dataset record parsers (jsonl, json, csv, tsv,
+ * txt): the first byte picks the format, the rest is the file.
+ * Build and run: make fuzz FUZZ_SECONDS=60 (needs clang).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "datasets/records.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    static const el_ds_format fmts[] = {EL_DS_JSONL, EL_DS_JSON, EL_DS_CSV, EL_DS_TSV, EL_DS_TXT};
+    el_ds_records r;
+    el_error e;
+    el_error_clear(&e);
+    if (el_ds_records_parse("fuzz", (const char *)data + 1, size - 1, fmts[data[0] % 5], &r, &e) == 0) {
+        for (size_t i = 0; i < r.n; i++)
+            if (!r.rec[i] || (i && r.line[i] < r.line[i - 1]))
+                abort();
+        el_ds_records_free(&r);
+    } else if (e.msg[0] == '\0') {
+        abort();
+    }
+    return 0;
+}
