@@ -50,7 +50,7 @@ $(BUILD)/%.o: %.c | deps
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_) -MMD -MP -c $< -o $@
 
-$(BUILD)/cmd/main.o: $(BUILD)/el_version.h
+$(BUILD)/cmd/main.o $(BUILD)/cmd/bench.o: $(BUILD)/el_version.h
 
 # The SIMD kernel files, and only they, are compiled for their instruction sets; engine/kernels.c
 # picks one at run time from CPUID, so the binary runs on any x86-64.

@@ -9,11 +9,10 @@
  * Each is run once to warm up (page cache, mapping), then REPS times; the
  * line printed holds the mean and standard deviation of tokens/s, the bytes
  * of weights one decode step reads, and (with --bw) the read bandwidth of
- * this machine over a buffer of MIB mebibytes, so decode can be put against
+ * this machine over a buffer of MIB mebibytes (el_read_bandwidth, the same as `edgelm bench`), so decode can be put against
  * its memory roofline: roofline t/s = bandwidth / bytes per token.
  */
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "engine/context.h"
 #include "engine/model.h"
+#include "eval/bench.h"
 
 static double now(void)
 {
@@ -33,66 +33,6 @@ static void die(const char *what, const el_error *e)
 {
     fprintf(stderr, "engine_bench: %s: %s\n", what, e->msg);
     exit(1);
-}
-
-/* Read bandwidth: every thread sums its share of a buffer larger than the caches; best of 5. The
- * sum uses 256-bit loads where the CPU has them, as the kernels do (a scalar loop cannot issue
- * loads fast enough to saturate memory on some machines). */
-#if defined(__x86_64__)
-#include <immintrin.h>
-__attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *b, size_t n)
-{
-    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
-    for (size_t i = 0; i + 128 <= n; i += 128) {
-        a0 = _mm256_add_epi64(a0, _mm256_load_si256((const __m256i *)(const void *)(b + i)));
-        a1 = _mm256_add_epi64(a1, _mm256_load_si256((const __m256i *)(const void *)(b + i + 32)));
-        a0 = _mm256_add_epi64(a0, _mm256_load_si256((const __m256i *)(const void *)(b + i + 64)));
-        a1 = _mm256_add_epi64(a1, _mm256_load_si256((const __m256i *)(const void *)(b + i + 96)));
-    }
-    return (uint64_t)_mm256_extract_epi64(_mm256_add_epi64(a0, a1), 0);
-}
-#endif
-
-static uint64_t sum_bytes(const uint8_t *b, size_t n)
-{
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2"))
-        return sum_avx2(b, n);
-#endif
-    uint64_t a0 = 0, a1 = 0;
-    for (size_t i = 0; i + 16 <= n; i += 16) {
-        uint64_t x, y;
-        memcpy(&x, b + i, 8);
-        memcpy(&y, b + i + 8, 8);
-        a0 += x;
-        a1 += y;
-    }
-    return a0 + a1;
-}
-
-static double read_bandwidth(size_t mib, int threads)
-{
-    size_t n = mib << 20;
-    uint8_t *b = aligned_alloc(64, n);
-    if (!b)
-        return 0;
-    memset(b, 1, n);
-    double best = 0;
-    uint64_t sink = 0;
-    for (int r = 0; r < 5; r++) {
-        double t = now();
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-        {
-            const int nth = omp_get_num_threads(), ith = omp_get_thread_num();
-            const size_t lo = n / (size_t)nth * (size_t)ith / 128 * 128, hi = ith == nth - 1 ? n : n / (size_t)nth * (size_t)(ith + 1) / 128 * 128;
-            sink += sum_bytes(b + lo, hi - lo);
-        }
-        t = now() - t;
-        if ((double)n / t > best)
-            best = (double)n / t;
-    }
-    free(b);
-    return sink == 42 ? best + 1 : best; /* keep the sums alive */
 }
 
 int main(int argc, char **argv)
@@ -188,7 +128,7 @@ int main(int argc, char **argv)
         sp += (pp[r] - mp) * (pp[r] - mp) / reps;
         st += (tg[r] - mt) * (tg[r] - mt) / reps;
     }
-    double bw = bw_mib > 0 ? read_bandwidth((size_t)bw_mib, threads) : 0;
+    double bw = bw_mib > 0 ? el_read_bandwidth((uint64_t)bw_mib, threads) : 0;
     printf("{\"model\": \"%s\", \"kernels\": \"%s\", \"threads\": %d, \"pp\": %d, \"pp_tps\": %.2f, \"pp_sd\": %.2f, "
            "\"tg\": %d, \"tg_tps\": %.2f, \"tg_sd\": %.2f, \"bytes_per_token\": %llu, \"read_bw\": %.0f}\n",
            path, kern ? kern : "best", threads, P, mp, sqrt(sp), N, mt, sqrt(st),

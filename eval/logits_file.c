@@ -43,6 +43,17 @@ double el_kld_pack(const float *logits, int n_vocab, int tok, uint16_t *row)
     return nll;
 }
 
+double el_nll(const float *l, int n_vocab, int tok)
+{
+    float mx = l[0];
+    for (int i = 1; i < n_vocab; i++)
+        mx = fmaxf(mx, l[i]);
+    double s = 0;
+    for (int i = 0; i < n_vocab; i++)
+        s += expf(l[i] - mx);
+    return -((double)(l[tok] - mx) - log(s));
+}
+
 float el_kld_row_logp(const uint16_t *row, int v)
 {
     float scale, min_log_prob;

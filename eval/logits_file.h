@@ -31,6 +31,10 @@ static inline int64_t el_kld_row_len(int n_vocab) { return 2 * (((int64_t)n_voca
  */
 double el_kld_pack(const float *logits, int n_vocab, int tok, uint16_t *row);
 
+/* -log p(tok) from one position's logits, as llama-perplexity computes it when it keeps no file
+ * (its float max and exponentials, the sum in double). */
+double el_nll(const float *logits, int n_vocab, int tok);
+
 /* The log-probability a row holds for token v. */
 float el_kld_row_logp(const uint16_t *row, int v);
 

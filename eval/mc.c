@@ -11,6 +11,7 @@
 #include "engine/context.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
+#include "eval/logits_file.h"
 
 /* One (question, choice) sequence: its tokens and where its continuation starts. */
 typedef struct mc_seq {
@@ -92,17 +93,6 @@ done:
     el_tokens_free(&w);
     free(whole);
     return rc;
-}
-
-static double log_prob(const float *l, int V, int tok)
-{
-    float mx = l[0];
-    for (int i = 1; i < V; i++)
-        mx = fmaxf(mx, l[i]);
-    double s = 0;
-    for (int i = 0; i < V; i++)
-        s += exp((double)l[i] - mx);
-    return (double)l[tok] - mx - log(s);
 }
 
 int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
@@ -211,7 +201,7 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
             const int nr = ms->n - ms->cont, row0 = row;
 #pragma omp parallel for num_threads(el_context_threads(c)) schedule(static)
             for (int j = 0; j < nr; j++)
-                lp[row0 + j] = log_prob(el_logits(c, row0 + j), V, ms->ids[ms->cont + j]);
+                lp[row0 + j] = -el_nll(el_logits(c, row0 + j), V, ms->ids[ms->cont + j]);
             double sum = 0;
             for (int j = 0; j < nr; j++)
                 sum += lp[row0 + j];

@@ -158,18 +158,6 @@ static void mean_err(double sum, double sum2, uint64_t count, uint64_t min_count
     *se = var > 0 && count > min_count ? sqrt(var / (double)(count - 1)) : 0;
 }
 
-/* -log p(tok), llama-perplexity's arithmetic. */
-static double nll_of(const float *l, int V, int tok)
-{
-    float mx = l[0];
-    for (int i = 1; i < V; i++)
-        mx = fmaxf(mx, l[i]);
-    double s = 0;
-    for (int i = 0; i < V; i++)
-        s += expf(l[i] - mx);
-    return -((double)(l[tok] - mx) - log(s));
-}
-
 typedef struct kld_pos {
     float kld, dp, nll, nll_base;
     int same;
@@ -277,7 +265,7 @@ int el_eval_ppl(const el_ppl_opts *o, el_ppl_result *r, el_error *err)
             const int s = k / per, i = k % per;
             const int tok = toks.ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run.first + i + 1)];
             const float *l = runner_logits(&run, s, i);
-            nll[k] = rows ? el_kld_pack(l, V, tok, rows + (size_t)k * (size_t)nv) : nll_of(l, V, tok);
+            nll[k] = rows ? el_kld_pack(l, V, tok, rows + (size_t)k * (size_t)nv) : el_nll(l, V, tok);
         }
         for (int k = 0; k < rows_n; k++) {
             sum += nll[k];

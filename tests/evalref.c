@@ -13,6 +13,17 @@
 #include "engine/tokenizer.h"
 #include "tests/testutil.h"
 
+/* log(sum(exp(l))) in double */
+static double log_sum_exp(const float *l, int V)
+{
+    double mx = -INFINITY, s = 0;
+    for (int v = 0; v < V; v++)
+        mx = fmax(mx, l[v]);
+    for (int v = 0; v < V; v++)
+        s += exp(l[v] - mx);
+    return mx + log(s);
+}
+
 
 bool er_read_kld_tokens(const char *path, er_kld_tokens *k)
 {
@@ -62,14 +73,10 @@ float *er_score(const char *gguf, const er_kld_tokens *k, double *ppl, int *n_sc
         cr_assert_eq(el_decode(c, &b, &e), 0, "%s", e.msg);
         for (int i = first; i < k->n_ctx - 1; i++) {
             const float *l = el_logits(c, i);
-            double mx = -INFINITY, s = 0;
-            for (int v = 0; v < V; v++)
-                mx = fmax(mx, l[v]);
-            for (int v = 0; v < V; v++)
-                s += exp(l[v] - mx);
+            const double lse = log_sum_exp(l, V);
             float *row = lp + (size_t)ns * (size_t)V;
             for (int v = 0; v < V; v++)
-                row[v] = (float)(l[v] - mx - log(s));
+                row[v] = (float)(l[v] - lse);
             cr_assert(isfinite(row[ids[i + 1]]), "%s: non-finite logits", gguf);
             nll -= row[ids[i + 1]];
             ns++;
@@ -125,13 +132,7 @@ double er_loglik(const char *gguf, const char *context, const char *continuation
     double ll = 0;
     const int V = m->hp.n_vocab;
     for (int i = first - 1; i < n - 1; i++) {
-        const float *l = el_logits(c, i);
-        double mx = -INFINITY, s = 0;
-        for (int v = 0; v < V; v++)
-            mx = fmax(mx, l[v]);
-        for (int v = 0; v < V; v++)
-            s += exp(l[v] - mx);
-        ll += l[w.ids[i + 1]] - mx - log(s);
+        ll += el_logits(c, i)[w.ids[i + 1]] - log_sum_exp(el_logits(c, i), V);
     }
     free(pos);
     free(want);
