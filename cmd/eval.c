@@ -56,16 +56,9 @@ typedef struct eval_flags {
     double confidence;
 } eval_flags;
 
-static int finish(const el_cli *cli, const char *model, json_t *j, const el_gates *g)
+static int finish(const el_cli *cli, const char *model, const el_model_info *info, json_t *j, const el_gates *g)
 {
-    el_error err;
-    el_error_clear(&err);
-    el_model_info info;
-    if (el_model_info_load(model, &info, &err)) {
-        json_decref(j);
-        return el_cli_fail(cli, &err);
-    }
-    if (!j || el_model_info_json(&info, model, j)) {
+    if (!j || el_model_info_json(info, model, j)) {
         json_decref(j);
         return el_cli_json(cli, NULL);
     }
@@ -98,7 +91,7 @@ static int run_ppl(el_cli *cli, const char *model, const eval_flags *f, const el
     json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:I, s:i, s:i, s:f, s:f}", "test", "ppl", "text", f->text, "ppl", r.ppl,
                           "ppl_err", r.ppl_err, "n_tokens", (json_int_t)r.n_tokens, "n_chunks", r.n_chunks, "n_ctx",
                           r.n_ctx, "seconds", r.seconds, "eval_tps", r.eval_tps);
-    return finish(cli, model, j, g);
+    return finish(cli, model, &r.model, j, g);
 }
 
 static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
@@ -141,7 +134,7 @@ static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el
                           "eval_tps", r.q.eval_tps);
     if (j && f->text)
         json_object_set_new(j, "text", json_string(f->text));
-    return finish(cli, model, j, g);
+    return finish(cli, model, &r.q.model, j, g);
 }
 
 static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
@@ -174,7 +167,7 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
                           r.acc_norm_stderr, "acc_norm_ci95", r.acc_norm_ci[0], r.acc_norm_ci[1], "confidence", "threshold",
                           f->confidence, "coverage", r.coverage, "acc", r.conf_acc, "n", r.conf_n, "seconds", r.seconds);
     el_mc_result_free(&r);
-    return finish(cli, model, j, g);
+    return finish(cli, model, &r.model, j, g);
 }
 
 int cmd_eval(int argc, char **argv, el_cli *cli)

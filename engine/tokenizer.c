@@ -316,6 +316,7 @@ int el_tok_load(el_tokenizer **out, const char *path, el_error *err)
 
 const el_vocab *el_tok_vocab(const el_tokenizer *t) { return &t->v; }
 int el_tok_bos(const el_tokenizer *t) { return (int)t->v.special[EL_SPECIAL_BOS]; }
+int el_tok_added_bos(const el_tokenizer *t) { return t->v.add_bos > 0 ? el_tok_bos(t) : -1; }
 int el_tok_eos(const el_tokenizer *t) { return (int)t->v.special[EL_SPECIAL_EOS]; }
 
 const char *el_tok_piece(const el_tokenizer *t, int32_t id)
@@ -446,8 +447,8 @@ int el_tok_encode(const el_tokenizer *t, el_tok_ctx *ctx, const char *text, size
         return EL_NOMEM(err);
     int rc = 0;
     bool add = flags & EL_TOK_ADD_SPECIAL, parse = flags & EL_TOK_PARSE_SPECIAL;
-    if (add && !(flags & EL_TOK_NO_BOS) && t->v.add_bos > 0 && t->v.special[EL_SPECIAL_BOS] >= 0)
-        rc = el_tokens_push(out, (int32_t)t->v.special[EL_SPECIAL_BOS]);
+    if (add && !(flags & EL_TOK_NO_BOS) && el_tok_added_bos(t) >= 0)
+        rc = el_tokens_push(out, (int32_t)el_tok_added_bos(t));
     size_t seg = 0, pos = 0;
     bool prev_special = true, first = true;
     while (!rc && pos < len) {

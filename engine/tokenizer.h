@@ -51,6 +51,9 @@ void el_tok_free(el_tokenizer *t);
 
 const el_vocab *el_tok_vocab(const el_tokenizer *t);
 int el_tok_bos(const el_tokenizer *t); /* -1 when none */
+/* The BOS that EL_TOK_ADD_SPECIAL puts before a text (the model adds one), or -1. Evaluation puts it
+ * at the start of every chunk or sequence it decodes. */
+int el_tok_added_bos(const el_tokenizer *t);
 int el_tok_eos(const el_tokenizer *t);
 
 el_tok_ctx *el_tok_ctx_new(void);

@@ -92,12 +92,12 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
         pos[i] = i;
         want[i] = 1;
     }
-    const int bos = el_tok_bos(tok);
+    const int bos = el_tok_added_bos(tok);
     if (o->progress)
         el_progress_begin(o->progress, "imatrix", "chunks", (uint64_t)n_chunks);
     for (int ch = 0; ch < n_chunks && !rc; ch++) {
         int32_t *ids = toks.ids + (size_t)ch * (size_t)n_ctx;
-        if (bos >= 0 && toks.ids[0] == bos)
+        if (bos >= 0)
             ids[0] = bos;
         el_seq_clear(c, 0);
         const el_batch b = {n_ctx, ids, pos, NULL, want};

@@ -116,13 +116,8 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
         rc = el_tok_load(&tok, o->model_path, err);
     if (rc)
         goto done;
-    {
-        el_tokens e = {0};
-        if ((rc = el_tok_encode(tok, NULL, "", 0, EL_TOK_ADD_SPECIAL, &e, err)))
-            goto done;
-        bos = e.n > 0 && e.ids[0] == el_tok_bos(tok) ? el_tok_bos(tok) : -1;
-        el_tokens_free(&e);
-    }
+    bos = el_tok_added_bos(tok);
+    el_model_info_of(m, &r->model);
     int max_len = m->hp.n_ctx_train > 0 && m->hp.n_ctx_train < 4096 ? m->hp.n_ctx_train : 4096;
     tc = el_tok_ctx_new();
     seqs = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *seqs);

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "datasets/tasks.h"
+#include "eval/model_info.h"
 
 typedef struct el_mc_opts {
     const char *model_path;
@@ -38,6 +39,7 @@ typedef struct el_mc_result {
     double *ll;                 /* per question, EL_MC_MAX_CHOICES log-likelihoods (malloc'd) */
     int *pred, *pred_norm;      /* per question: the choice acc and acc_norm take */
     int *label;                 /* per question: the right one */
+    el_model_info model;        /* the model evaluated */
 } el_mc_result;
 
 int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err);

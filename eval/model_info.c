@@ -47,14 +47,3 @@ int el_model_info_json(const el_model_info *info, const char *path, json_t *obj)
     json_decref(add);
     return rc;
 }
-
-int el_model_info_load(const char *path, el_model_info *info, el_error *err)
-{
-    el_model *m;
-    int rc = el_model_load(&m, path, err);
-    if (rc)
-        return rc;
-    el_model_info_of(m, info);
-    el_model_free(m);
-    return 0;
-}

@@ -8,7 +8,6 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "core/error.h"
 #include "engine/model.h"
 
 typedef struct el_model_info {
@@ -25,8 +24,5 @@ void el_model_info_of(const el_model *m, el_model_info *info);
 
 /* {"model": path, "model_name", "model_type", "model_size", "model_n_params", "bpw", "arch"} merged into obj. */
 int el_model_info_json(const el_model_info *info, const char *path, json_t *obj);
-
-/* Load the model at path just to describe it (the mapping is cheap: nothing is read but metadata). */
-int el_model_info_load(const char *path, el_model_info *info, el_error *err);
 
 #endif

@@ -100,16 +100,6 @@ static const float *runner_logits(const runner *r, int s, int i) { return el_log
 
 /* ---- the text's tokens -------------------------------------------------------------------------- */
 
-/* The BOS a chunk starts with: the tokenizer's, when it adds one to a text (-1: none). */
-static int chunk_bos(const el_tokenizer *t, el_error *err, int *bos)
-{
-    el_tokens e = {0};
-    int rc = el_tok_encode(t, NULL, "", 0, EL_TOK_ADD_SPECIAL, &e, err);
-    *bos = !rc && e.n > 0 && e.ids[0] == el_tok_bos(t) ? el_tok_bos(t) : -1;
-    el_tokens_free(&e);
-    return rc;
-}
-
 /* Tokenize the text with the tokenizer of model `path`. */
 static int text_tokens(const char *model, const char *text_path, el_tokens *toks, int *bos, el_error *err)
 {
@@ -118,7 +108,7 @@ static int text_tokens(const char *model, const char *text_path, el_tokens *toks
     uint64_t len = 0;
     int rc = el_tok_load(&tok, model, err);
     if (!rc)
-        rc = chunk_bos(tok, err, bos);
+        *bos = el_tok_added_bos(tok);
     if (!rc && text_path)
         rc = el_ds_read(text_path, 0, &text, &len, err);
     if (!rc && text_path)
@@ -240,6 +230,7 @@ int el_eval_ppl(const el_ppl_opts *o, el_ppl_result *r, el_error *err)
     if ((rc = runner_new(&run, o->model_path, n_ctx, n_seq, o->threads, err)))
         goto done;
     run.bos = bos;
+    el_model_info_of(run.m, &r->model);
     const int V = run.m->hp.n_vocab, per = run.per;
     const int64_t nv = el_kld_row_len(V);
     nll = malloc((size_t)n_seq * (size_t)per * sizeof *nll);
@@ -384,12 +375,12 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
     }
     if (rc)
         goto done;
-    const int n_seq = b.have_file ? 1 : chunks_per_pass(o, n_ctx, n_chunk);
-    if ((rc = runner_new(&run, o->model_path, n_ctx, b.have_file ? chunks_per_pass(o, n_ctx, n_chunk) : n_seq,
-                         o->threads, err)))
+    const int n_pass = chunks_per_pass(o, n_ctx, n_chunk);
+    if ((rc = runner_new(&run, o->model_path, n_ctx, n_pass, o->threads, err)))
         goto done;
     run.bos = bos;
-    const int V = run.m->hp.n_vocab, per = run.per, n_pass = run.n_seq;
+    el_model_info_of(run.m, &r->q.model);
+    const int V = run.m->hp.n_vocab, per = run.per;
     const int64_t nv = el_kld_row_len(V);
     if (b.have_file && b.file.n_vocab != V) {
         rc = EL_FAIL(err, EL_ESHAPE, o->base_logits, -1, "holds a vocabulary of %d, %s has %d", b.file.n_vocab,

@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "eval/model_info.h"
 
 typedef struct el_ppl_opts {
     const char *model_path;
@@ -43,6 +44,7 @@ typedef struct el_ppl_result {
     uint64_t n_eval;         /* tokens through the model (per model) */
     double seconds;          /* the evaluation loop (decode and scoring) */
     double eval_tps;         /* n_eval / seconds (both models' tokens for kld --base) */
+    el_model_info model;     /* the model evaluated */
 } el_ppl_result;
 
 enum { EL_KLD_NQ = 10 };
