@@ -144,8 +144,7 @@ static int load_input(report *r, const char *path, el_error *err)
         rc = el_ds_records_parse(path, text, (size_t)len, EL_DS_JSONL, &recs, err);
         for (size_t i = 0; !rc && i < recs.n; i++)
             rc = add_record(r, recs.rec[i], path, err);
-        if (!rc)
-            el_ds_records_free(&recs);
+        el_ds_records_free(&recs); /* parse leaves it empty when it fails */
     }
     free(text);
     return rc;
