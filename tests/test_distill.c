@@ -2,7 +2,7 @@
  * tests/test_distill.c - `edgelm distill` (issue 8, in progress).
  *
  *  - chat templates: for every family edgelm recognises, the prompt for a six-message conversation
- *    (system, user, assistant with spaces around it, ...) with and without the generation prompt equals
+ *    (system, user, assistant with spaces around it, ...; the messages are in the golden file) with and without the generation prompt equals
  *    llama.cpp's llama_chat_apply_template (tests/golden/chat/llama_cpp.jsonl, made by
  *    tests/oracle/chat_golden.sh); detection from template texts follows llama.cpp's rules; an unknown
  *    template and a bad role are refused.
@@ -14,14 +14,18 @@
 
 #include "distill/chat.h"
 
-static const el_chat_msg conv[] = {
-    {"system", "You are a helpful assistant"},
-    {"user", "Hello"},
-    {"assistant", "  Hi there  "},
-    {"user", "Who are you"},
-    {"assistant", "   I am an assistant   "},
-    {"user", "Another question"},
-};
+/* The conversation of the golden file's records: its messages, as el_chat_msg (pointing into j). */
+static int messages_of(const json_t *j, el_chat_msg *m, int cap)
+{
+    const json_t *arr = json_object_get(j, "messages");
+    cr_assert(json_is_array(arr) && (int)json_array_size(arr) <= cap);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        m[i].role = json_string_value(json_object_get(json_array_get(arr, i), "role"));
+        m[i].content = json_string_value(json_object_get(json_array_get(arr, i), "content"));
+        cr_assert(m[i].role && m[i].content);
+    }
+    return (int)json_array_size(arr);
+}
 
 Test(distill, chat_templates_equal_llama_cpp)
 {
@@ -37,10 +41,13 @@ Test(distill, chat_templates_equal_llama_cpp)
         const el_chat_tmpl t = el_chat_detect(name);
         cr_assert_neq(t, EL_CHAT_UNKNOWN, "%s", name);
         cr_assert_str_eq(el_chat_name(t), name);
+        el_chat_msg conv[8];
+        const int n_msg = messages_of(j, conv, 8);
+        cr_assert_eq(n_msg, 6);
         char *out;
         el_error e;
         el_error_clear(&e);
-        cr_assert_eq(el_chat_apply(t, conv, 6, json_is_true(json_object_get(j, "gen")), &out, &e), 0, "%s", e.msg);
+        cr_assert_eq(el_chat_apply(t, conv, n_msg, json_is_true(json_object_get(j, "gen")), &out, &e), 0, "%s", e.msg);
         cr_assert_str_eq(out, json_string_value(json_object_get(j, "text")), "%s (generation prompt: %d)", name,
                          json_is_true(json_object_get(j, "gen")));
         free(out);
@@ -75,7 +82,8 @@ Test(distill, chat_template_detection)
     char *out = (char *)1;
     el_error e;
     el_error_clear(&e);
-    cr_assert_neq(el_chat_apply(EL_CHAT_UNKNOWN, conv, 6, true, &out, &e), 0);
+    const el_chat_msg conv[] = {{"user", "Hello"}};
+    cr_assert_neq(el_chat_apply(EL_CHAT_UNKNOWN, conv, 1, true, &out, &e), 0);
     cr_assert(strstr(e.msg, "unknown chat template") && strstr(e.msg, "chatml"), "%s", e.msg);
     cr_assert_null(out);
     el_error_clear(&e);

@@ -1,10 +1,12 @@
 /*
  * tests/oracle/chat_golden.c - golden chat prompts from llama.cpp itself: llama_chat_apply_template
- * with each named template on one conversation, printed as JSON lines {"name", "gen", "text"}.
+ * with each named template on one conversation, printed as JSON lines {"name", "gen", "messages", "text"}
+ * (the test reads the conversation from the file, so the two cannot drift apart).
  * Built and run by tests/oracle/chat_golden.sh against a llama.cpp build (not part of edgelm).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "llama.h"
 
@@ -44,7 +46,15 @@ int main(void)
             const int n = llama_chat_apply_template(names[i], conv, 6, gen, buf, sizeof buf);
             if (n < 0 || n >= (int)sizeof buf)
                 return 1;
-            printf("{\"name\": \"%s\", \"gen\": %s, \"text\": ", names[i], gen ? "true" : "false");
+            printf("{\"name\": \"%s\", \"gen\": %s, \"messages\": [", names[i], gen ? "true" : "false");
+            for (int m = 0; m < 6; m++) {
+                printf("%s{\"role\": ", m ? ", " : "");
+                json_str(conv[m].role, (int)strlen(conv[m].role));
+                printf(", \"content\": ");
+                json_str(conv[m].content, (int)strlen(conv[m].content));
+                printf("}");
+            }
+            printf("], \"text\": ");
             json_str(buf, n);
             printf("}\n");
         }
