@@ -514,6 +514,22 @@ Test(report, rows_pareto_front_and_charts)
     cr_assert_eq(r.status, 1);
     cr_assert(strstr(r.err, "err.json") && strstr(r.err, "error"), "%s", r.err);
     tu_run_free(&r);
+    /* jsonl (bench -o jsonl): read record by record; a bad record names the file */
+    char *jl = KF("%s/bench.jsonl", dir), *jl_bad = KF("%s/bad.jsonl", dir);
+    const char lines[] = "{\"test\": \"tg8\", \"model\": \"/m/e.gguf\", \"model_size\": 10, \"n_prompt\": 0, "
+                         "\"n_gen\": 8, \"n_threads\": 1, \"avg_ts\": 5.0}\n{\"test\": \"kld\", \"model\": \"/m/e.gguf\", "
+                         "\"kld_mean\": 0.2}\n";
+    cr_assert(tu_write(jl, lines, sizeof lines - 1));
+    j = run_json(0, "report", jl, "-o", out, NULL);
+    cr_assert_eq(jnum(j, "variants"), 1);
+    cr_assert_eq(jnum(j, "records"), 2);
+    json_decref(j);
+    const char bad_lines[] = "{\"test\": \"kld\", \"model\": \"/m/e.gguf\"}\n{\"kld_mean\": 0.2}\n";
+    cr_assert(tu_write(jl_bad, bad_lines, sizeof bad_lines - 1));
+    r = tu_edgelm("report", jl_bad, "-o", out, NULL);
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "bad.jsonl") && strstr(r.err, "without \"test\""), "%s", r.err);
+    tu_run_free(&r);
     r = tu_edgelm("report", files[0], NULL);
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
