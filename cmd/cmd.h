@@ -44,6 +44,7 @@ typedef int (*el_cmd_fn)(int argc, char **argv, el_cli *cli);
 
 int cmd_bench(int argc, char **argv, el_cli *cli);
 int cmd_convert(int argc, char **argv, el_cli *cli);
+int cmd_distill(int argc, char **argv, el_cli *cli);
 int cmd_eval(int argc, char **argv, el_cli *cli);
 int cmd_imatrix(int argc, char **argv, el_cli *cli);
 int cmd_inspect(int argc, char **argv, el_cli *cli);

@@ -29,6 +29,14 @@ typedef struct el_context_params {
     int n_outputs;      /* logits rows per call (default n_seq) */
     int n_threads;      /* default: cores */
     bool kv_f32;        /* f32 KV cache (default f16) */
+    /*
+     * Each token's arithmetic depends only on its own sequence's tokens in the batch, never on
+     * which other sequences share it: a batch of several sequences runs the matrix products
+     * through the per-token kernels (the packed matrix kernels, which sum in another order, are
+     * used only for a batch of one sequence). Distillation needs it so that --batch 1 and
+     * --batch 8 give the same bytes; it costs throughput only on mixed multi-sequence prefill.
+     */
+    bool batch_invariant;
     const el_kernels *kernels; /* NULL: the best for this CPU */
     /*
      * Called by every thread of the forward pass's team (thread ith of nth) before each matrix

@@ -34,6 +34,8 @@ struct el_context {
     const el_model *m;
     el_context_params p;
     const el_kernels *k;
+    el_kernels k_tokenwise;     /* k without the packed matrix kernels (batch_invariant) */
+    const el_kernels *mk;       /* the table this batch's matrix products use */
     int kv_dim;                 /* n_head_kv * head_dim */
     size_t kv_elt;              /* 2 (f16) or 4 (f32) */
     uint8_t *k_cache, *v_cache; /* [layer][seq][pos][kv_dim] */
@@ -116,6 +118,9 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
     c->m = m;
     c->p = p;
     c->k = p.kernels ? p.kernels : el_kernels_best();
+    c->k_tokenwise = *c->k;
+    c->k_tokenwise.gemm = NULL;
+    c->mk = c->k;
     c->kv_dim = hp->n_head_kv * hp->head_dim;
     c->kv_elt = p.kv_f32 ? 4 : 2;
     size_t B = (size_t)p.n_batch, E = (size_t)hp->n_embd, Q = (size_t)hp->n_head * (size_t)hp->head_dim;
@@ -227,7 +232,7 @@ static void mm(el_context *c, const float *x, int ldx, int T, const el_mm_out *o
     if (c->p.observe)
         for (int i = 0; i < n_outs; i++)
             c->p.observe(c->p.observe_ud, outs[i].w, x, ldx, T, omp_get_thread_num(), omp_get_num_threads());
-    el_matmul(c->k, c->mm, x, ldx, T, outs, n_outs);
+    el_matmul(c->mk, c->mm, x, ldx, T, outs, n_outs);
 }
 
 static void matmul(el_context *c, const el_wmat *w, const float *x, int ldx, int T, float *y, int ldy,
@@ -305,6 +310,13 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
         if (b->logits ? b->logits[t] : t == T - 1)
             c->out_rows[c->n_out++] = t;
     const int n_out = c->n_out;
+    c->mk = c->k;
+    if (c->p.batch_invariant && b->seq)
+        for (int t = 1; t < T; t++)
+            if (b->seq[t] != b->seq[0]) {
+                c->mk = &c->k_tokenwise;
+                break;
+            }
 
 #pragma omp parallel num_threads(c->p.n_threads)
     {

@@ -1,0 +1,254 @@
+/*
+ * core/lines.c - append-only line files, folder locks (see lines.h).
+ */
+#include "core/lines.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/file.h"
+
+struct el_lines {
+    int fd;
+    char *path;
+    char *buf;
+    size_t n, cap;
+};
+
+static int io_fail(el_error *err, const char *path, const char *what)
+{
+    int e = errno;
+    return EL_FAIL(err, el_code_from_errno(e), path, -1, "%s: %s", what, strerror(e));
+}
+
+int el_lines_open(el_lines **out, const char *path, int64_t *n_lines, el_error *err)
+{
+    *out = NULL;
+    *n_lines = 0;
+    el_lines *l = calloc(1, sizeof *l);
+    if (!l || !(l->path = strdup(path))) {
+        free(l);
+        return EL_NOMEM(err);
+    }
+    l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (l->fd < 0) {
+        int rc = io_fail(err, path, "cannot open");
+        el_lines_close(l);
+        return rc;
+    }
+    /* count the lines, remembering where the last complete one ends */
+    char buf[1 << 16];
+    int64_t off = 0, end = 0, lines = 0;
+    for (;;) {
+        ssize_t r = pread(l->fd, buf, sizeof buf, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int rc = io_fail(err, path, "cannot read");
+            el_lines_close(l);
+            return rc;
+        }
+        if (r == 0)
+            break;
+        for (ssize_t i = 0; i < r; i++)
+            if (buf[i] == '\n') {
+                lines++;
+                end = off + i + 1;
+            }
+        off += r;
+    }
+    if (end < off && (ftruncate(l->fd, (off_t)end) != 0 || fsync(l->fd) != 0)) {
+        int rc = io_fail(err, path, "cannot cut the unfinished last line");
+        el_lines_close(l);
+        return rc;
+    }
+    if (lseek(l->fd, (off_t)end, SEEK_SET) < 0) {
+        int rc = io_fail(err, path, "cannot seek");
+        el_lines_close(l);
+        return rc;
+    }
+    *n_lines = lines;
+    *out = l;
+    return EL_OK;
+}
+
+int el_lines_add(el_lines *l, const char *line, size_t n, el_error *err)
+{
+    if (memchr(line, '\n', n))
+        return EL_FAIL(err, EL_EINTERNAL, l->path, -1, "a line with a newline inside");
+    if (l->n + n + 1 > l->cap) {
+        size_t c = l->cap ? l->cap : 4096;
+        while (c < l->n + n + 1)
+            c *= 2;
+        char *b = realloc(l->buf, c);
+        if (!b)
+            return EL_NOMEM(err);
+        l->buf = b;
+        l->cap = c;
+    }
+    memcpy(l->buf + l->n, line, n);
+    l->buf[l->n + n] = '\n';
+    l->n += n + 1;
+    return EL_OK;
+}
+
+int el_lines_sync(el_lines *l, el_error *err)
+{
+    size_t done = 0;
+    while (done < l->n) {
+        ssize_t w = write(l->fd, l->buf + done, l->n - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_fail(err, l->path, "cannot write");
+        }
+        done += (size_t)w;
+    }
+    l->n = 0;
+    if (fsync(l->fd) != 0)
+        return io_fail(err, l->path, "cannot fsync");
+    return EL_OK;
+}
+
+void el_lines_close(el_lines *l)
+{
+    if (!l)
+        return;
+    if (l->fd >= 0)
+        close(l->fd);
+    free(l->path);
+    free(l->buf);
+    free(l);
+}
+
+int el_lines_each(const char *path, int (*fn)(void *ud, char *line, size_t n, int64_t lineno, el_error *err), void *ud,
+                  el_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return io_fail(err, path, "cannot open");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int64_t no = 0;
+    int rc = EL_OK;
+    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+        no++;
+        if (line[n - 1] != '\n')
+            break; /* a torn last line is not a line */
+        line[--n] = '\0';
+        rc = fn(ud, line, (size_t)n, no, err);
+    }
+    if (!rc && ferror(f))
+        rc = io_fail(err, path, "cannot read");
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+struct el_line_reader {
+    FILE *f;
+    char *path, *buf;
+    size_t cap;
+};
+
+int el_line_reader_open(el_line_reader **out, const char *path, el_error *err)
+{
+    *out = NULL;
+    el_line_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        return EL_NOMEM(err);
+    }
+    if (!(r->f = fopen(path, "rb"))) {
+        int rc = io_fail(err, path, "cannot open");
+        el_line_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return EL_OK;
+}
+
+int el_line_reader_next(el_line_reader *r, const char **line, size_t *n, el_error *err)
+{
+    *line = NULL;
+    *n = 0;
+    ssize_t got = getline(&r->buf, &r->cap, r->f);
+    if (got <= 0 || r->buf[got - 1] != '\n')
+        return ferror(r->f) ? io_fail(err, r->path, "cannot read") : EL_OK;
+    r->buf[--got] = '\0';
+    *line = r->buf;
+    *n = (size_t)got;
+    return EL_OK;
+}
+
+void el_line_reader_close(el_line_reader *r)
+{
+    if (!r)
+        return;
+    if (r->f)
+        fclose(r->f);
+    free(r->path);
+    free(r->buf);
+    free(r);
+}
+
+int el_dir_lock(const char *dir, int *fd, el_error *err)
+{
+    *fd = -1;
+    char *p = el_path_join(dir, ".lock");
+    if (!p)
+        return EL_NOMEM(err);
+    int f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (f < 0) {
+        int rc = io_fail(err, p, "cannot open the lock file");
+        free(p);
+        return rc;
+    }
+    free(p);
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return EL_FAIL(err, EL_EUSAGE, dir, -1, "another process is writing this folder");
+        errno = e;
+        return io_fail(err, dir, "cannot lock");
+    }
+    *fd = f;
+    return EL_OK;
+}
+
+void el_dir_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+int el_remove_stale_tmp(const char *dir, el_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return io_fail(err, dir, "cannot list");
+    int rc = EL_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] != '.' || n < 4 || strcmp(e->d_name + n - 4, ".tmp") != 0 || !strstr(e->d_name, ".edgelm-"))
+            continue;
+        char *p = el_path_join(dir, e->d_name);
+        if (!p)
+            rc = EL_NOMEM(err);
+        else if (unlink(p) != 0 && errno != ENOENT)
+            rc = io_fail(err, p, "cannot remove a stale temporary file");
+        free(p);
+    }
+    closedir(d);
+    return rc;
+}

@@ -1,0 +1,306 @@
+/*
+ * distill/outdir.c - committing units in groups, resuming, the manifest (see outdir.h).
+ */
+#include "distill/outdir.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "core/json.h"
+#include "core/lines.h"
+#include "core/sha256.h"
+
+struct el_dout {
+    el_dout_params p;
+    char *dir, *lines_path, *manifest_path;
+    json_t *head;
+    int lock_fd;
+    el_lines *lines;
+    el_dshard_writer *sw;
+    int64_t on_disk;       /* lines already in the file when opened */
+    int64_t unit;          /* the next unit */
+    int64_t group;         /* the group being filled */
+    int64_t group_tokens;
+    int64_t group_units;
+    bool group_on_disk;    /* its shard already exists (a resumed group): not rewritten */
+};
+
+void el_dout_shard_name(int64_t g, char *buf, size_t cap) { snprintf(buf, cap, "logits-%05lld.safetensors", (long long)g); }
+
+static char *shard_path(const el_dout *o, int64_t g)
+{
+    char name[64];
+    el_dout_shard_name(g, name, sizeof name);
+    return el_path_join(o->dir, name);
+}
+
+const char *el_dout_lines_path(const el_dout *o) { return o->lines_path; }
+
+void el_dout_free(el_dout *o)
+{
+    if (!o)
+        return;
+    el_lines_close(o->lines);
+    el_dshard_writer_free(o->sw);
+    el_dir_unlock(o->lock_fd);
+    json_decref(o->head);
+    free(o->dir);
+    free(o->lines_path);
+    free(o->manifest_path);
+    free(o);
+}
+
+static int write_json(const char *path, const json_t *j, el_error *err)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    if (!s)
+        return EL_NOMEM(err);
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (!t) {
+        free(s);
+        return EL_NOMEM(err);
+    }
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    int rc = el_write_file(path, t, n + 1, err);
+    free(t);
+    return rc;
+}
+
+/* The shard files present: they must be logits-00000 .. logits-(m-1), no gaps. */
+static int list_shards(const el_dout *o, int64_t *m, el_error *err)
+{
+    *m = 0;
+    DIR *d = opendir(o->dir);
+    if (!d)
+        return EL_FAIL(err, EL_ENOENT, o->dir, -1, "cannot list the folder");
+    int64_t n = 0, max = -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long long g;
+        char tail[32];
+        if (sscanf(e->d_name, "logits-%lld.%31s", &g, tail) == 2 && strcmp(tail, "safetensors") == 0 && g >= 0) {
+            n++;
+            max = g > max ? g : max;
+        }
+    }
+    closedir(d);
+    if (max + 1 != n)
+        return EL_FAIL(err, EL_EFORMAT, o->dir, -1, "the logits shards are not numbered 0..%lld without gaps", (long long)n - 1);
+    *m = n;
+    return EL_OK;
+}
+
+/* The run in the folder must be this run: same head. */
+static int check_head(const el_dout *o, el_error *err)
+{
+    json_t *man = NULL;
+    int rc = el_json_load(o->manifest_path, 64u << 20, &man, err);
+    if (rc)
+        return rc;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o->head, key, v) {
+        json_t *old = json_object_get(man, key);
+        if (!old || !json_equal(old, v)) {
+            char *a = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *b = old ? json_dumps(old, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            rc = EL_FAIL(err, EL_EUSAGE, o->manifest_path, -1, "--resume: this run's %s is %.200s, the folder's is %.200s",
+                         key, a ? a : "?", b ? b : "absent");
+            free(a);
+            free(b);
+            break;
+        }
+    }
+    json_decref(man);
+    return rc;
+}
+
+static int resume_point(el_dout *o, int64_t *first_unit, el_error *err)
+{
+    int rc = check_head(o, err);
+    if (!rc)
+        rc = el_remove_stale_tmp(o->dir, err);
+    if (!rc)
+        rc = el_lines_open(&o->lines, o->lines_path, &o->on_disk, err);
+    if (rc)
+        return rc;
+    if (o->p.k == 0) {
+        *first_unit = o->on_disk;
+        return EL_OK;
+    }
+    int64_t m = 0, total = 0, last = 0;
+    rc = list_shards(o, &m, err);
+    for (int64_t g = 0; g < m && !rc; g++) {
+        char *p = shard_path(o, g);
+        if (!p)
+            return EL_NOMEM(err);
+        rc = el_dshard_count(p, &last, err);
+        total += last;
+        free(p);
+    }
+    if (rc)
+        return rc;
+    const int64_t L = o->on_disk;
+    if (L > total || (m > 0 && L < total - last) || (m == 0 && L > 0))
+        return EL_FAIL(err, EL_EFORMAT, o->lines_path, -1,
+                       "%lld lines, but the %lld logits shards beside it hold %lld records: not a folder this run wrote",
+                       (long long)L, (long long)m, (long long)total);
+    if (L == total) {
+        o->group = m;
+        *first_unit = total;
+    } else {
+        o->group = m - 1;
+        o->group_on_disk = true;
+        *first_unit = total - last;
+    }
+    return EL_OK;
+}
+
+int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el_error *err)
+{
+    *out = NULL;
+    *first_unit = 0;
+    el_dout *o = calloc(1, sizeof *o);
+    if (!o)
+        return EL_NOMEM(err);
+    o->p = *p;
+    o->lock_fd = -1;
+    o->dir = strdup(p->dir);
+    o->lines_path = el_path_join(p->dir, p->lines_name);
+    o->manifest_path = el_path_join(p->dir, "manifest.json");
+    o->head = json_deep_copy(p->head);
+    int rc = !o->dir || !o->lines_path || !o->manifest_path || !o->head ? EL_NOMEM(err) : EL_OK;
+    if (!rc && p->k > 0)
+        rc = el_dshard_writer_new(&o->sw, p->k, p->n_vocab, err);
+    if (!rc && p->resume && !el_path_exists(o->manifest_path))
+        rc = EL_FAIL(err, EL_ENOENT, o->manifest_path, -1, "--resume: no run to resume here");
+    if (!rc)
+        rc = el_mkdir_p(p->dir, err);
+    if (!rc)
+        rc = el_dir_lock(p->dir, &o->lock_fd, err);
+    if (!rc && p->resume) {
+        rc = resume_point(o, first_unit, err);
+    } else if (!rc) {
+        int64_t m = 0;
+        if (el_path_exists(o->manifest_path) || el_path_exists(o->lines_path))
+            rc = EL_FAIL(err, EL_EUSAGE, p->dir, -1, "already holds a run (manifest.json); pass --resume to continue it, or choose an empty folder");
+        if (!rc)
+            rc = list_shards(o, &m, err);
+        if (!rc && m > 0)
+            rc = EL_FAIL(err, EL_EUSAGE, p->dir, -1, "already holds logits shards; choose an empty folder");
+        json_t *man = rc ? NULL : json_deep_copy(o->head);
+        if (!rc && (!man || json_object_set_new(man, "status", json_string("running"))))
+            rc = EL_NOMEM(err);
+        if (!rc)
+            rc = write_json(o->manifest_path, man, err);
+        json_decref(man);
+        if (!rc)
+            rc = el_lines_open(&o->lines, o->lines_path, &o->on_disk, err);
+    }
+    if (rc) {
+        el_dout_free(o);
+        return rc;
+    }
+    o->unit = *first_unit;
+    *out = o;
+    return EL_OK;
+}
+
+static int close_group(el_dout *o, el_error *err)
+{
+    int rc = EL_OK;
+    if (o->sw && el_dshard_writer_records(o->sw) > 0) {
+        char *p = shard_path(o, o->group);
+        if (!p)
+            return EL_NOMEM(err);
+        if (o->group_on_disk)
+            el_dshard_writer_clear(o->sw);
+        else
+            rc = el_dshard_write(o->sw, p, err);
+        free(p);
+    }
+    if (!rc)
+        rc = el_lines_sync(o->lines, err);
+    if (!rc && o->group_units > 0)
+        o->group++;
+    o->group_tokens = o->group_units = 0;
+    o->group_on_disk = false;
+    return rc;
+}
+
+int el_dout_flush(el_dout *o, el_error *err) { return close_group(o, err); }
+
+int el_dout_add(el_dout *o, const char *line, const el_dshard_rec *rec, int64_t n_tokens, el_error *err)
+{
+    int rc = EL_OK;
+    if ((o->sw != NULL) != (rec != NULL))
+        return EL_FAIL(err, EL_EINTERNAL, o->dir, -1, "a unit with%s logits in a run with%s", rec ? "" : "out",
+                       o->sw ? "" : "out");
+    if (o->unit >= o->on_disk)
+        rc = el_lines_add(o->lines, line, strlen(line), err);
+    if (!rc && rec)
+        rc = el_dshard_add(o->sw, rec, err);
+    if (rc)
+        return rc;
+    o->unit++;
+    o->group_units++;
+    o->group_tokens += n_tokens;
+    return o->group_tokens >= o->p.shard_tokens ? close_group(o, err) : EL_OK;
+}
+
+static int file_entry(const char *path, const char *name, json_t **out, el_error *err)
+{
+    char hex[65];
+    int rc = el_sha256_file(path, hex, err);
+    if (rc)
+        return rc;
+    *out = json_pack("{s:s, s:I, s:s}", "file", name, "bytes", (json_int_t)el_file_size(path), "sha256", hex);
+    return *out ? EL_OK : EL_NOMEM(err);
+}
+
+int el_dout_finish(el_dout *o, const json_t *counts, json_t **manifest, el_error *err)
+{
+    if (manifest)
+        *manifest = NULL;
+    int rc = close_group(o, err);
+    json_t *man = rc ? NULL : json_deep_copy(o->head), *files = json_array(), *e = NULL;
+    if (!rc && (!man || !files || json_object_set_new(man, "status", json_string("complete")) ||
+                json_object_set(man, "counts", (json_t *)counts)))
+        rc = EL_NOMEM(err);
+    if (!rc)
+        rc = file_entry(o->lines_path, o->p.lines_name, &e, err);
+    if (!rc)
+        rc = json_array_append_new(files, e) ? EL_NOMEM(err) : EL_OK;
+    for (int64_t g = 0; g < o->group && !rc && o->sw; g++) {
+        char name[64];
+        el_dout_shard_name(g, name, sizeof name);
+        char *p = el_path_join(o->dir, name);
+        int64_t n = 0;
+        rc = !p ? EL_NOMEM(err) : el_dshard_count(p, &n, err);
+        if (!rc)
+            rc = file_entry(p, name, &e, err);
+        if (!rc && (json_object_set_new(e, "records", json_integer(n)) || json_array_append_new(files, e)))
+            rc = EL_NOMEM(err);
+        free(p);
+    }
+    if (!rc && json_object_set(man, "files", files))
+        rc = EL_NOMEM(err);
+    if (!rc)
+        rc = write_json(o->manifest_path, man, err);
+    if (!rc && manifest)
+        *manifest = json_incref(man);
+    json_decref(man);
+    json_decref(files);
+    if (!rc) {
+        char *lock = el_path_join(o->dir, ".lock");
+        if (lock)
+            unlink(lock);
+        free(lock);
+    }
+    return rc;
+}
