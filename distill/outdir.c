@@ -4,6 +4,7 @@
 #include "distill/outdir.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct el_dout {
     int64_t group_tokens;
     int64_t group_units;
     bool group_on_disk;    /* its shard already exists (a resumed group): not rewritten */
+    int64_t kill_after;    /* tests: SIGKILL after this many shard files, before their lines (0: never) */
 };
 
 void el_dout_shard_name(int64_t g, char *buf, size_t cap) { snprintf(buf, cap, "logits-%05lld.safetensors", (long long)g); }
@@ -207,6 +209,9 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
         return rc;
     }
     o->unit = *first_unit;
+    /* the crash the resume tests need at the worst moment: a shard on disk, its lines not */
+    const char *kill = getenv("EDGELM_TEST_KILL_AFTER_SHARDS");
+    o->kill_after = kill ? strtoll(kill, NULL, 10) : 0;
     *out = o;
     return EL_OK;
 }
@@ -223,6 +228,8 @@ static int close_group(el_dout *o, el_error *err)
         else
             rc = el_dshard_write(o->sw, p, err);
         free(p);
+        if (!rc && o->kill_after > 0 && --o->kill_after == 0)
+            raise(SIGKILL);
     }
     if (!rc)
         rc = el_lines_sync(o->lines, err);

@@ -144,3 +144,37 @@ double er_loglik(const char *gguf, const char *context, const char *continuation
     el_model_free(m);
     return ll;
 }
+
+float *er_seq_logsoftmax(const char *gguf, const int32_t *ids, int n, int *n_vocab)
+{
+    el_model *m;
+    el_context *c;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_model_load(&m, gguf, &e), 0, "%s: %s", gguf, e.msg);
+    el_context_params p = el_context_default_params();
+    p.n_ctx = p.n_batch = p.n_outputs = n;
+    cr_assert_eq(el_context_new(&c, m, &p, &e), 0, "%s", e.msg);
+    const int V = m->hp.n_vocab;
+    int32_t *pos = malloc((size_t)n * sizeof *pos);
+    int8_t *want = malloc((size_t)n);
+    float *lp = malloc((size_t)n * (size_t)V * sizeof *lp);
+    for (int i = 0; i < n; i++) {
+        pos[i] = i;
+        want[i] = 1;
+    }
+    const el_batch b = {n, ids, pos, NULL, want};
+    cr_assert_eq(el_decode(c, &b, &e), 0, "%s", e.msg);
+    for (int i = 0; i < n; i++) {
+        const float *l = el_logits(c, i);
+        const double lse = log_sum_exp(l, V);
+        for (int v = 0; v < V; v++)
+            lp[(size_t)i * V + v] = (float)(l[v] - lse);
+    }
+    free(pos);
+    free(want);
+    el_context_free(c);
+    el_model_free(m);
+    *n_vocab = V;
+    return lp;
+}

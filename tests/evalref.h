@@ -29,4 +29,7 @@ double er_mean_kld(const float *base, const float *q, int ns, int V);
  * the model adds one; one sequence per call from an empty cache. */
 double er_loglik(const char *gguf, const char *context, const char *continuation);
 
+/* log-softmax at every position of one sequence (n x n_vocab, malloc'd), decoded alone from an empty cache. */
+float *er_seq_logsoftmax(const char *gguf, const int32_t *ids, int n, int *n_vocab);
+
 #endif
