@@ -31,7 +31,8 @@ static const char summary_gen[] =
     "template (chatml, llama3, gemma, phi3, mistral, zephyr, llama2; --chat-template NAME forces one).\n"
     "Each (prompt, sample) has its own seed derived from --seed, so the output is the same bytes for\n"
     "any -t, --batch or --shard split. --topk-logits 0 writes no logits shards.\n"
-    "JSON: out_dir, completions, generated_tokens, seconds, tokens_per_s, manifest.";
+    "JSON: out_dir, completions, units_done, generated_tokens, seconds (generating), wall_seconds,\n"
+    "tokens_per_s (generated tokens / seconds), manifest.";
 
 static const char usage_logits[] = "distill logits --teacher T.gguf --data TEXT|JSONL -o OUTDIR [-c 512] "
                                    "[--topk-logits 32] [--field text] [--shard I/N] [--resume] [-t N]";
@@ -132,9 +133,9 @@ static int run_gen(el_cli *cli, const distill_flags *f)
         printf("%s: %lld completions (%lld made now, %lld already there); %lld tokens generated in %.2f s, %.1f tokens/s\n",
                f->out, (long long)n, (long long)st.units_done, (long long)st.units_skipped, (long long)st.tokens, st.seconds,
                tps);
-    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:O}", "out_dir", f->out, "completions", (json_int_t)n,
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:O}", "out_dir", f->out, "completions", (json_int_t)n,
                           "units_done", (json_int_t)st.units_done, "generated_tokens", (json_int_t)st.tokens, "seconds",
-                          st.seconds, "tokens_per_s", tps, "manifest", st.manifest);
+                          st.seconds, "wall_seconds", st.wall_seconds, "tokens_per_s", tps, "manifest", st.manifest);
     json_decref(st.manifest);
     return cli->json ? el_cli_json(cli, j) : (json_decref(j), EL_EXIT_OK);
 }
@@ -281,7 +282,7 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
         {0, "too-long", EL_OPT_STR, &f.too_long, "skip|truncate", "prompts that fill the context (default skip)"},
         {0, "shard", EL_OPT_STR, &f.shard, "I/N", "this machine's share: records with number % N == I"},
         {0, "shard-tokens", EL_OPT_I64, &f.shard_tokens, "N", "tokens per logits file (default 1048576)"},
-        {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR"},
+        {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR (starts it when there is none)"},
         {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
         EL_OPTS_END,
     };
@@ -294,7 +295,7 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
         {0, "topk-logits", EL_OPT_INT, &f.topk, "K", "teacher's top-K per token (default 32)"},
         {0, "shard", EL_OPT_STR, &f.shard, "I/N", "this machine's share: records with number % N == I"},
         {0, "shard-tokens", EL_OPT_I64, &f.shard_tokens, "N", "tokens per logits file (default 1048576)"},
-        {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR"},
+        {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR (starts it when there is none)"},
         {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
         EL_OPTS_END,
     };

@@ -591,8 +591,10 @@ int el_distill_gen(const el_distill_gen_params *p, el_distill_stats *st, el_erro
         uint64_t n_rec = (uint64_t)((g.recs.n + (size_t)p->shard_n - 1 - (size_t)p->shard_i) / (size_t)p->shard_n);
         el_progress_begin(p->progress, "distill gen", "units", n_rec * (uint64_t)p->samples);
     }
+    const double t_loop = el_now();
     if (!rc)
         rc = run_loop(&g, err);
+    const double loop_seconds = el_now() - t_loop;
     if (p->progress)
         el_progress_end(p->progress);
     json_t *counts = NULL;
@@ -609,7 +611,8 @@ int el_distill_gen(const el_distill_gen_params *p, el_distill_stats *st, el_erro
         st->units_skipped = g.first_unit;
         st->units_done = g.next_commit - g.first_unit;
         st->tokens = g.tokens;
-        st->seconds = el_now() - t0;
+        st->seconds = loop_seconds;
+        st->wall_seconds = el_now() - t0;
     }
     gen_free(&g);
     return rc;

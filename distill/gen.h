@@ -53,7 +53,8 @@ typedef struct el_distill_stats {
     int64_t units_done;         /* committed by this process (a resumed run: the rest) */
     int64_t units_skipped;      /* already on disk */
     int64_t tokens;             /* generated tokens (gen) or scored tokens (logits) by this process */
-    double seconds;
+    double seconds;             /* generating (prefill, decode, sampling, top-k, writing) */
+    double wall_seconds;        /* the whole run (loading and hashing the teacher too) */
     json_t *manifest;           /* the final manifest (caller frees) */
 } el_distill_stats;
 

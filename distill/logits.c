@@ -175,7 +175,7 @@ int el_distill_logits(const el_distill_logits_params *p, el_distill_stats *st, e
         st->units_skipped = r.first_unit;
         st->units_done = r.unit - r.first_unit;
         st->tokens = r.scored;
-        st->seconds = el_now() - t0;
+        st->seconds = st->wall_seconds = el_now() - t0;
     }
     json_decref(counts);
     json_decref(head);

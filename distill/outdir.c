@@ -179,13 +179,13 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
     int rc = !o->dir || !o->lines_path || !o->manifest_path || !o->head ? EL_NOMEM(err) : EL_OK;
     if (!rc && p->k > 0)
         rc = el_dshard_writer_new(&o->sw, p->k, p->n_vocab, err);
-    if (!rc && p->resume && !el_path_exists(o->manifest_path))
-        rc = EL_FAIL(err, EL_ENOENT, o->manifest_path, -1, "--resume: no run to resume here");
+    /* --resume where no run has started yet starts one: what a preempted, requeued job array needs */
+    const bool resume = p->resume && el_path_exists(o->manifest_path);
     if (!rc)
         rc = el_mkdir_p(p->dir, err);
     if (!rc)
         rc = el_dir_lock(p->dir, &o->lock_fd, err);
-    if (!rc && p->resume) {
+    if (!rc && resume) {
         rc = resume_point(o, first_unit, err);
     } else if (!rc) {
         int64_t m = 0;

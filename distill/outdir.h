@@ -12,6 +12,9 @@
  * already on disk are skipped and a shard already on disk is left as it is: nothing written is
  * rewritten. Without logits (k = 0) every complete line is committed and the run restarts after it.
  *
+ * --resume on a folder where no run has started (no manifest.json) starts one, so a job that may be
+ * preempted and requeued always passes --resume.
+ *
  * manifest.json is written at the start with "status": "running" and the run's identity (its
  * "head": format, command, teacher, inputs, parameters, shard), which --resume compares; at the
  * end it is rewritten with "status": "complete", the counts the caller gives and every file's
