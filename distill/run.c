@@ -70,19 +70,10 @@ static json_t *base_counts(const el_distill_counts *c)
                      (json_int_t)c->skipped_too_long, "truncated", (json_int_t)c->truncated);
 }
 
-int el_distill_gen_counts(const char *lines_path, const el_distill_counts *c, json_t **out, el_error *err)
+/* The base counts, then `more` (stolen). */
+static int with_base(const el_distill_counts *c, json_t *more, json_t **out, el_error *err)
 {
-    *out = NULL;
-    tally t = {.path = lines_path};
-    int rc = el_lines_each(lines_path, gen_line, &t, err);
-    if (rc)
-        return rc;
     json_t *j = base_counts(c);
-    json_t *more = json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:f}", "completions", (json_int_t)t.units,
-                             "prompt_tokens", (json_int_t)t.prompt, "completion_tokens", (json_int_t)t.completion,
-                             "scored_tokens", (json_int_t)t.scored, "finish", "stop", (json_int_t)t.stop, "length",
-                             (json_int_t)t.length, "context", (json_int_t)t.context, "mean_confidence",
-                             t.units ? t.conf / (double)t.units : 0.0);
     if (!j || !more || json_object_update(j, more)) {
         json_decref(j);
         json_decref(more);
@@ -91,6 +82,21 @@ int el_distill_gen_counts(const char *lines_path, const el_distill_counts *c, js
     json_decref(more);
     *out = j;
     return EL_OK;
+}
+
+int el_distill_gen_counts(const char *lines_path, const el_distill_counts *c, json_t **out, el_error *err)
+{
+    *out = NULL;
+    tally t = {.path = lines_path};
+    int rc = el_lines_each(lines_path, gen_line, &t, err);
+    if (rc)
+        return rc;
+    json_t *more = json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:f}", "completions", (json_int_t)t.units,
+                             "prompt_tokens", (json_int_t)t.prompt, "completion_tokens", (json_int_t)t.completion,
+                             "scored_tokens", (json_int_t)t.scored, "finish", "stop", (json_int_t)t.stop, "length",
+                             (json_int_t)t.length, "context", (json_int_t)t.context, "mean_confidence",
+                             t.units ? t.conf / (double)t.units : 0.0);
+    return with_base(c, more, out, err);
 }
 
 static int logits_line(void *ud, char *line, size_t n, int64_t no, el_error *err)
@@ -119,15 +125,7 @@ int el_distill_logits_counts(const char *lines_path, const el_distill_counts *c,
     int rc = el_lines_each(lines_path, logits_line, &t, err);
     if (rc)
         return rc;
-    json_t *j = base_counts(c);
     json_t *more = json_pack("{s:I, s:I, s:I}", "chunks", (json_int_t)t.units, "tokens", (json_int_t)t.tokens,
                              "scored_tokens", (json_int_t)t.scored);
-    if (!j || !more || json_object_update(j, more)) {
-        json_decref(j);
-        json_decref(more);
-        return EL_NOMEM(err);
-    }
-    json_decref(more);
-    *out = j;
-    return EL_OK;
+    return with_base(c, more, out, err);
 }

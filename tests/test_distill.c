@@ -124,52 +124,6 @@ Test(distill, chat_template_detection)
 
 /* ---- helpers ------------------------------------------------------------------------------------------ */
 
-static void *kept[96];
-static int n_kept;
-static char *keep(char *p)
-{
-    if (n_kept < 96)
-        kept[n_kept++] = p;
-    return p;
-}
-static void release(void)
-{
-    while (n_kept)
-        free(kept[--n_kept]);
-}
-#define KF(...) keep(tu_fmt(__VA_ARGS__))
-#define KS(rel) keep(tu_shared_path(rel))
-#define KT(tag) keep(tu_tmpdir(tag))
-
-/* Run edgelm with --json, expect exit `status`, return stdout as JSON. */
-static json_t *run_json(int status, const char *first, ...)
-{
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = tu_bin();
-    argv[n++] = "--json";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && n < 62; a = va_arg(ap, const char *))
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    tu_run r = tu_exec(argv, NULL, NULL);
-    cr_assert_eq(r.status, status, "%s %s: exit %d, stderr: %s", argv[2], argv[3], r.status, r.err);
-    json_error_t je;
-    json_t *j = json_loads(r.out, 0, &je);
-    cr_assert(j, "%s: not JSON (%s): %s", argv[2], je.text, r.out);
-    tu_run_free(&r);
-    return j;
-}
-
-static double jnum(const json_t *j, const char *k)
-{
-    const json_t *v = json_object_get(j, k);
-    cr_assert(json_is_number(v), "no number '%s'", k);
-    return json_number_value(v);
-}
-
 /* Two folders hold the same files (the lock aside) with the same bytes. */
 static void same_folder(const char *a, const char *b)
 {
@@ -320,7 +274,7 @@ Test(distill, shard_roundtrip_and_damage)
     el_error_clear(&e);
     cr_assert_neq(el_dshard_open(&s, bad, &e), 0, "a changed byte went unnoticed");
     free(d);
-    release();
+    tu_release();
 }
 
 /* ---- gen ---------------------------------------------------------------------------------------------- */
@@ -345,7 +299,7 @@ Test(distill, gen_greedy_equals_llama_cpp, .timeout = 120)
     cr_assert_str_eq(json_string_value(json_object_get(j, "finish_reason")), "length");
     cr_assert_eq(json_integer_value(json_object_get(j, "n_completion_tokens")), 40);
     json_decref(j);
-    release();
+    tu_release();
 }
 
 Test(distill, gen_same_bytes_for_threads_and_batch, .timeout = 240)
@@ -362,9 +316,9 @@ Test(distill, gen_same_bytes_for_threads_and_batch, .timeout = 240)
     /* the manifest: counts, hashes, every shard and its checksum */
     json_t *m = load_json(KF("%s/manifest.json", a)), *cnt = json_object_get(m, "counts");
     cr_assert_str_eq(json_string_value(json_object_get(m, "status")), "complete");
-    cr_assert_eq(jnum(cnt, "records"), 50);
-    cr_assert_eq(jnum(cnt, "completions"), 100);
-    cr_assert_eq(jnum(cnt, "completion_tokens") + jnum(json_object_get(cnt, "finish"), "stop"), jnum(cnt, "scored_tokens"));
+    cr_assert_eq(tu_jnum(cnt, "records"), 50);
+    cr_assert_eq(tu_jnum(cnt, "completions"), 100);
+    cr_assert_eq(tu_jnum(cnt, "completion_tokens") + tu_jnum(json_object_get(cnt, "finish"), "stop"), tu_jnum(cnt, "scored_tokens"));
     char hex[65];
     el_error e;
     el_error_clear(&e);
@@ -391,7 +345,7 @@ Test(distill, gen_same_bytes_for_threads_and_batch, .timeout = 240)
         el_dshard_close(s);
     }
     cr_assert_eq(recs, 100);
-    cr_assert_eq(rows, (int64_t)jnum(cnt, "scored_tokens"));
+    cr_assert_eq(rows, (int64_t)tu_jnum(cnt, "scored_tokens"));
     /* lines: in (id, sample) order, with their seeds, and the two samples of a prompt differ */
     FILE *f = fopen(KF("%s/completions.jsonl", a), "r");
     char line[1 << 16];
@@ -417,7 +371,7 @@ Test(distill, gen_same_bytes_for_threads_and_batch, .timeout = 240)
     fclose(f);
     cr_assert_eq(n, 100);
     json_decref(m);
-    release();
+    tu_release();
 }
 
 /* A run of edgelm killed with SIGKILL after `ms` milliseconds (it may finish first). */
@@ -490,7 +444,7 @@ Test(distill, gen_resume_after_kill, .timeout = 300)
     /* a finished run resumed again: unchanged */
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", r, GEN_ARGS, "--resume", NULL);
     same_folder(ref, r);
-    release();
+    tu_release();
 }
 
 Test(distill, gen_shards_merge_to_one_run, .timeout = 240)
@@ -505,7 +459,7 @@ Test(distill, gen_shards_merge_to_one_run, .timeout = 240)
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", s[1], GEN_ARGS, "--shard", "1/3", "--batch", "4", NULL);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", s[2], GEN_ARGS, "--shard", "2/3", NULL);
     json_t *sm = load_json(KF("%s/manifest.json", s[1]));
-    cr_assert_eq(jnum(json_object_get(sm, "counts"), "records_in_shard"), 17); /* 1, 4, ..., 49 */
+    cr_assert_eq(tu_jnum(json_object_get(sm, "counts"), "records_in_shard"), 17); /* 1, 4, ..., 49 */
     json_decref(sm);
     /* a shard missing, and shards of another run, are refused */
     tu_run r = tu_edgelm("distill", "merge", s[0], s[2], "-o", KF("%s/x", dir), NULL);
@@ -520,7 +474,7 @@ Test(distill, gen_shards_merge_to_one_run, .timeout = 240)
     tu_run_free(&r);
     tu_ok("distill", "merge", s[2], s[0], s[1], "-o", m, NULL);
     same_folder(ref, m);
-    release();
+    tu_release();
 }
 
 /* ---- score -------------------------------------------------------------------------------------------- */
@@ -534,12 +488,12 @@ Test(distill, score_teacher_and_quantized, .timeout = 300)
     tu_ok("distill", "logits", "--teacher", t, "--data", text, "-o", o, "-c", "128", "-t", "1", "-q", NULL);
     tu_ok("quantize", "-q", t, q8, "Q8_0", NULL);
     tu_ok("quantize", "-q", t, q4, "Q4_0", NULL);
-    json_t *self = run_json(0, "distill", "score", "--student", t, "--data", o, "-t", "1", NULL);
-    cr_assert_leq(jnum(self, "kl_mean"), 1e-6, "KL of the teacher with itself: %g", jnum(self, "kl_mean"));
-    cr_assert_eq(jnum(self, "top1"), 1.0);
-    const int64_t n_tokens = (int64_t)jnum(self, "n_tokens");
+    json_t *self = tu_edgelm_json(0, "distill", "score", "--student", t, "--data", o, "-t", "1", NULL);
+    cr_assert_leq(tu_jnum(self, "kl_mean"), 1e-6, "KL of the teacher with itself: %g", tu_jnum(self, "kl_mean"));
+    cr_assert_eq(tu_jnum(self, "top1"), 1.0);
+    const int64_t n_tokens = (int64_t)tu_jnum(self, "n_tokens");
     json_t *m = load_json(KF("%s/manifest.json", o));
-    cr_assert_eq(n_tokens, (int64_t)jnum(json_object_get(m, "counts"), "scored_tokens"));
+    cr_assert_eq(n_tokens, (int64_t)tu_jnum(json_object_get(m, "counts"), "scored_tokens"));
     json_decref(m);
     /* the oracle: full-vocabulary KL and the student's cross-entropy at the same positions */
     el_error e;
@@ -567,14 +521,14 @@ Test(distill, score_teacher_and_quantized, .timeout = 300)
         full /= (double)n;
         ce /= (double)n;
         cr_assert_eq(n, n_tokens);
-        json_t *j = run_json(0, "distill", "score", "--student", students[q], "--data", o, "-t", "1", NULL);
-        kl[q] = jnum(j, "kl_mean");
+        json_t *j = tu_edgelm_json(0, "distill", "score", "--student", students[q], "--data", o, "-t", "1", NULL);
+        kl[q] = tu_jnum(j, "kl_mean");
         cr_assert_gt(kl[q], 0);
         cr_assert(kl[q] <= full * 1.001 && kl[q] >= full * 0.9, "top-k KL %g vs full %g", kl[q], full);
-        cr_assert_float_eq(jnum(j, "ce_mean"), ce, 1e-4, "CE %g vs oracle %g", jnum(j, "ce_mean"), ce);
-        json_t *ev = run_json(0, "eval", "kld", students[q], "--base", t, "-f", text, "-c", "128", "-t", "1", NULL);
-        cr_assert(fabs(kl[q] - jnum(ev, "kld_mean")) <= 0.1 * jnum(ev, "kld_mean"), "score %g, eval kld %g", kl[q],
-                  jnum(ev, "kld_mean"));
+        cr_assert_float_eq(tu_jnum(j, "ce_mean"), ce, 1e-4, "CE %g vs oracle %g", tu_jnum(j, "ce_mean"), ce);
+        json_t *ev = tu_edgelm_json(0, "eval", "kld", students[q], "--base", t, "-f", text, "-c", "128", "-t", "1", NULL);
+        cr_assert(fabs(kl[q] - tu_jnum(ev, "kld_mean")) <= 0.1 * tu_jnum(ev, "kld_mean"), "score %g, eval kld %g", kl[q],
+                  tu_jnum(ev, "kld_mean"));
         json_decref(j);
         json_decref(ev);
     }
@@ -582,17 +536,17 @@ Test(distill, score_teacher_and_quantized, .timeout = 300)
     el_dshard_close(s);
     /* --records: one line per chunk; --fail-if */
     char *rec = KF("%s/rec.jsonl", dir);
-    json_t *j = run_json(3, "distill", "score", "--student", q4, "--data", o, "--records", rec, "--fail-if", "kl_mean>0.01", "-t", "1", NULL);
+    json_t *j = tu_edgelm_json(3, "distill", "score", "--student", q4, "--data", o, "--records", rec, "--fail-if", "kl_mean>0.01", "-t", "1", NULL);
     json_decref(j);
     size_t len;
     char *d = (char *)tu_read(rec, &len);
     int lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += d[i] == '\n';
-    cr_assert_eq(lines, jnum(self, "n_records"));
+    cr_assert_eq(lines, tu_jnum(self, "n_records"));
     free(d);
     json_decref(self);
-    release();
+    tu_release();
 }
 
 Test(distill, score_refuses_foreign_vocabulary_and_damage, .timeout = 120)
@@ -620,7 +574,7 @@ Test(distill, score_refuses_foreign_vocabulary_and_damage, .timeout = 120)
     cr_assert_eq(r.status, 1, "%s", r.err);
     cr_assert(strstr(r.err, "logits-00000.safetensors") && strstr(r.err, "SHA-256"), "%s", r.err);
     tu_run_free(&r);
-    release();
+    tu_release();
 }
 
 /* ---- bad input ---------------------------------------------------------------------------------------- */
@@ -673,13 +627,13 @@ Test(distill, gen_bad_input, .timeout = 120)
     char *o6 = KF("%s/o6", dir), *o7 = KF("%s/o7", dir);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", o6, "-c", "64", "--max-new", "8", "-t", "1", "-q", NULL);
     json_t *m = load_json(KF("%s/manifest.json", o6)), *c = json_object_get(m, "counts");
-    cr_assert(jnum(c, "skipped_empty") == 1 && jnum(c, "skipped_too_long") == 1 && jnum(c, "completions") == 1);
+    cr_assert(tu_jnum(c, "skipped_empty") == 1 && tu_jnum(c, "skipped_too_long") == 1 && tu_jnum(c, "completions") == 1);
     json_decref(m);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", o7, "-c", "64", "--max-new", "8", "--too-long", "truncate", "-t", "1",
           "-q", NULL);
     m = load_json(KF("%s/manifest.json", o7));
     c = json_object_get(m, "counts");
-    cr_assert(jnum(c, "truncated") == 1 && jnum(c, "completions") == 2 && jnum(c, "skipped_empty") == 1);
+    cr_assert(tu_jnum(c, "truncated") == 1 && tu_jnum(c, "completions") == 2 && tu_jnum(c, "skipped_empty") == 1);
     json_decref(m);
     j = load_json(KF("%s/completions.jsonl", o7)); /* the first line */
     cr_assert_eq(json_integer_value(json_object_get(j, "n_prompt_tokens")), 64 - 8);
@@ -700,7 +654,7 @@ Test(distill, gen_bad_input, .timeout = 120)
     r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "-o", o7, "--shard", "3/3", NULL);
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
-    release();
+    tu_release();
 }
 
 /* ---- the Python reader -------------------------------------------------------------------------------- */
@@ -750,16 +704,16 @@ Test(distill, python_reader_equals_c_reader, .timeout = 120)
             rows += nr;
             ntok += g.n_tok;
         }
-        cr_assert_eq(jnum(ps, "records"), el_dshard_records(s));
-        cr_assert_eq(jnum(ps, "rows"), rows);
-        cr_assert_eq(jnum(ps, "tokens"), ntok);
-        cr_assert_eq(jnum(ps, "topk_logprobs_sum"), lp, "%.17g vs %.17g", jnum(ps, "topk_logprobs_sum"), lp);
-        cr_assert_eq(jnum(ps, "tail_logprob_finite_sum"), tail);
-        cr_assert_eq(jnum(ps, "topk_ids_sum"), ids);
-        cr_assert_eq(jnum(ps, "input_ids_sum"), toks);
-        cr_assert_eq(jnum(ps, "index_sum"), ix);
+        cr_assert_eq(tu_jnum(ps, "records"), el_dshard_records(s));
+        cr_assert_eq(tu_jnum(ps, "rows"), rows);
+        cr_assert_eq(tu_jnum(ps, "tokens"), ntok);
+        cr_assert_eq(tu_jnum(ps, "topk_logprobs_sum"), lp, "%.17g vs %.17g", tu_jnum(ps, "topk_logprobs_sum"), lp);
+        cr_assert_eq(tu_jnum(ps, "tail_logprob_finite_sum"), tail);
+        cr_assert_eq(tu_jnum(ps, "topk_ids_sum"), ids);
+        cr_assert_eq(tu_jnum(ps, "input_ids_sum"), toks);
+        cr_assert_eq(tu_jnum(ps, "index_sum"), ix);
         el_dshard_close(s);
     }
     json_decref(py);
-    release();
+    tu_release();
 }

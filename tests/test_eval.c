@@ -27,53 +27,6 @@
 #include "tests/evalref.h"
 #include "tests/testutil.h"
 
-/* Strings a test allocates (paths, formatted text) are kept and freed together when it ends. */
-static void *kept[64];
-static int n_kept;
-static char *keep(char *p)
-{
-    if (n_kept < 64)
-        kept[n_kept++] = p;
-    return p;
-}
-static void release(void)
-{
-    while (n_kept)
-        free(kept[--n_kept]);
-}
-#define KF(...) keep(tu_fmt(__VA_ARGS__))
-#define KS(rel) keep(tu_shared_path(rel))
-#define KT(tag) keep(tu_tmpdir(tag))
-
-/* Run edgelm, expect exit `status`, return its stdout as JSON (NULL when not asked for JSON). */
-static json_t *run_json(int status, const char *first, ...)
-{
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = tu_bin();
-    argv[n++] = "--json";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && n < 62; a = va_arg(ap, const char *))
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    tu_run r = tu_exec(argv, NULL, NULL);
-    cr_assert_eq(r.status, status, "%s %s: exit %d, stderr: %s", argv[2], argv[3], r.status, r.err);
-    json_error_t je;
-    json_t *j = json_loads(r.out, 0, &je);
-    cr_assert(j, "%s: not JSON (%s): %s", argv[2], je.text, r.out);
-    tu_run_free(&r);
-    return j;
-}
-
-static double jnum(const json_t *j, const char *k)
-{
-    const json_t *v = json_object_get(j, k);
-    cr_assert(json_is_number(v), "no number '%s'", k);
-    return json_number_value(v);
-}
-
 /* stories260K converted to F32 into dir (NULL when ../shared is absent) */
 static char *stories_f32(const char *dir)
 {
@@ -91,11 +44,11 @@ Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
     char *kld = KS("golden/stories260K/tinystories-sample.c128.kld");
     if (!f32 || !text || !kld)
         cr_skip_test("../shared is absent");
-    json_t *j = run_json(0, "eval", "ppl", f32, "-f", text, "-c", "128", NULL);
-    cr_assert_float_eq(jnum(j, "ppl"), 4.1419, 5e-4, "PPL %.5f (llama.cpp 4.1419)", jnum(j, "ppl"));
-    cr_assert_float_eq(jnum(j, "ppl_err"), 0.33358, 5e-4, "error %.5f (llama.cpp 0.33358)", jnum(j, "ppl_err"));
-    cr_assert_eq(jnum(j, "n_tokens"), 441); /* 7 chunks x 63 scored positions */
-    cr_assert_eq(jnum(j, "n_chunks"), 7);
+    json_t *j = tu_edgelm_json(0, "eval", "ppl", f32, "-f", text, "-c", "128", NULL);
+    cr_assert_float_eq(tu_jnum(j, "ppl"), 4.1419, 5e-4, "PPL %.5f (llama.cpp 4.1419)", tu_jnum(j, "ppl"));
+    cr_assert_float_eq(tu_jnum(j, "ppl_err"), 0.33358, 5e-4, "error %.5f (llama.cpp 0.33358)", tu_jnum(j, "ppl_err"));
+    cr_assert_eq(tu_jnum(j, "n_tokens"), 441); /* 7 chunks x 63 scored positions */
+    cr_assert_eq(tu_jnum(j, "n_chunks"), 7);
     cr_assert_str_eq(json_string_value(json_object_get(j, "model_type")), "F32");
     json_decref(j);
     /* the text form */
@@ -106,12 +59,12 @@ Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
 
     /* against llama.cpp's logits file, with and without the text */
     for (int with_text = 0; with_text < 2; with_text++) {
-        j = with_text ? run_json(0, "eval", "kld", f32, "--base-logits", kld, "-f", text, NULL)
-                      : run_json(0, "eval", "kld", f32, "--base-logits", kld, NULL);
-        cr_assert_leq(fabs(jnum(j, "kld_mean")), 1e-5, "kld_mean %g", jnum(j, "kld_mean"));
-        cr_assert_eq(jnum(j, "same_top"), 1.0, "same_top %g", jnum(j, "same_top"));
-        cr_assert_float_eq(jnum(j, "ppl_base"), 4.1419, 5e-4);
-        cr_assert_eq(jnum(j, "n_tokens"), 441);
+        j = with_text ? tu_edgelm_json(0, "eval", "kld", f32, "--base-logits", kld, "-f", text, NULL)
+                      : tu_edgelm_json(0, "eval", "kld", f32, "--base-logits", kld, NULL);
+        cr_assert_leq(fabs(tu_jnum(j, "kld_mean")), 1e-5, "kld_mean %g", tu_jnum(j, "kld_mean"));
+        cr_assert_eq(tu_jnum(j, "same_top"), 1.0, "same_top %g", tu_jnum(j, "same_top"));
+        cr_assert_float_eq(tu_jnum(j, "ppl_base"), 4.1419, 5e-4);
+        cr_assert_eq(tu_jnum(j, "n_tokens"), 441);
         cr_assert(json_is_object(json_object_get(j, "kld_quantiles")));
         cr_assert_eq(json_object_size(json_object_get(j, "kld_quantiles")), 10);
         json_decref(j);
@@ -129,7 +82,7 @@ Test(eval, stories260K_matches_llama_perplexity, .timeout = 120)
     cr_assert(strstr(r.err, "-c 128"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
-    release();
+    tu_release();
 }
 
 Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
@@ -148,14 +101,14 @@ Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
     cr_assert_eq(memcmp(da, dg, 20 + 128 * 7 * 4), 0, "header or tokens differ from llama-perplexity's");
     free(da);
     free(dg);
-    json_t *x = run_json(0, "eval", "kld", q4, "--base", f32, "-f", text, "-c", "128", "--save-logits", b, NULL);
-    json_t *y = run_json(0, "eval", "kld", q4, "--base-logits", b, NULL);
+    json_t *x = tu_edgelm_json(0, "eval", "kld", q4, "--base", f32, "-f", text, "-c", "128", "--save-logits", b, NULL);
+    json_t *y = tu_edgelm_json(0, "eval", "kld", q4, "--base-logits", b, NULL);
     cr_assert(tu_files_equal(a, b), "the base's logits differ between eval ppl and eval kld --base");
     static const char *const keys[] = {"kld_mean", "kld_err", "same_top", "same_top_err", "rms_dp", "rms_dp_err", "dp_mean",
                                        "ppl", "ppl_err", "ppl_base", "ppl_base_err", "ln_ppl_ratio", "n_tokens"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        cr_assert_eq(jnum(x, keys[i]), jnum(y, keys[i]), "%s: %.9g from the model, %.9g from its file", keys[i],
-                     jnum(x, keys[i]), jnum(y, keys[i]));
+        cr_assert_eq(tu_jnum(x, keys[i]), tu_jnum(y, keys[i]), "%s: %.9g from the model, %.9g from its file", keys[i],
+                     tu_jnum(x, keys[i]), tu_jnum(y, keys[i]));
     cr_assert(json_equal(json_object_get(x, "kld_quantiles"), json_object_get(y, "kld_quantiles")));
     /* the oracle: full-precision log-softmax, one sequence at a time */
     er_kld_tokens k;
@@ -164,12 +117,12 @@ Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
     int ns;
     float *l0 = er_score(f32, &k, &p0, &ns), *l1 = er_score(q4, &k, &p1, &ns);
     const double kl = er_mean_kld(l0, l1, ns, k.n_vocab);
-    cr_log_info("Q4_0: eval kld %.6f, oracle %.6f; PPL %.5f vs %.5f", jnum(x, "kld_mean"), kl, jnum(x, "ppl"), p1);
-    cr_assert_float_eq(jnum(x, "kld_mean"), kl, 0.005 * kl, "eval kld %.6f, oracle %.6f", jnum(x, "kld_mean"), kl);
-    cr_assert_float_eq(jnum(x, "ppl"), p1, 1e-4 * p1);
-    cr_assert_float_eq(jnum(x, "ppl_base"), p0, 1e-3 * p0); /* the base through the 16-bit packing */
-    cr_assert_gt(jnum(x, "same_top"), 0.8);
-    cr_assert_lt(jnum(x, "same_top"), 1.0);
+    cr_log_info("Q4_0: eval kld %.6f, oracle %.6f; PPL %.5f vs %.5f", tu_jnum(x, "kld_mean"), kl, tu_jnum(x, "ppl"), p1);
+    cr_assert_float_eq(tu_jnum(x, "kld_mean"), kl, 0.005 * kl, "eval kld %.6f, oracle %.6f", tu_jnum(x, "kld_mean"), kl);
+    cr_assert_float_eq(tu_jnum(x, "ppl"), p1, 1e-4 * p1);
+    cr_assert_float_eq(tu_jnum(x, "ppl_base"), p0, 1e-3 * p0); /* the base through the 16-bit packing */
+    cr_assert_gt(tu_jnum(x, "same_top"), 0.8);
+    cr_assert_lt(tu_jnum(x, "same_top"), 1.0);
     free(l0);
     free(l1);
     free(k.tokens);
@@ -191,7 +144,7 @@ Test(eval, logits_files_round_trip_and_oracle, .timeout = 120)
     cr_assert(strstr(r.err, "junk.kld") && strstr(r.err, "not a llama.cpp logits file"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
-    release();
+    tu_release();
 }
 
 Test(eval, errors_and_fail_if_gates, .timeout = 120)
@@ -241,7 +194,7 @@ Test(eval, errors_and_fail_if_gates, .timeout = 120)
     cr_assert(strstr(r.err, "unknown evaluation 'nope'"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
-    release();
+    tu_release();
 }
 
 /* ---- multiple choice --------------------------------------------------------------------------------- */
@@ -273,7 +226,7 @@ Test(eval, mc_matches_the_oracle_on_every_sample_task, .timeout = 240)
         cr_skip_test("../shared is absent");
     for (size_t t = 0; t < sizeof sample_tasks / sizeof sample_tasks[0]; t++) {
         char *data = KF("tests/data/tasks/%s", sample_tasks[t].file);
-        json_t *j = run_json(0, "eval", "mc", f32, "--task", sample_tasks[t].task, "--data", data, "--confidence", "0.6", NULL);
+        json_t *j = tu_edgelm_json(0, "eval", "mc", f32, "--task", sample_tasks[t].task, "--data", data, "--confidence", "0.6", NULL);
         el_mc_task task;
         cr_assert(el_mc_task_from_name(sample_tasks[t].task, &task));
         el_mc_set set;
@@ -304,12 +257,12 @@ Test(eval, mc_matches_the_oracle_on_every_sample_task, .timeout = 240)
         const json_t *conf = json_object_get(j, "confidence");
         cr_log_info("%s: acc %.3f acc_norm %.3f, confident %d of %d", sample_tasks[t].task, (double)right / set.n,
                     (double)right_norm / set.n, conf_n, set.n);
-        cr_assert_eq(jnum(j, "n"), set.n);
-        cr_assert_float_eq(jnum(j, "acc"), (double)right / set.n, 1e-8, "%s acc", sample_tasks[t].task);
-        cr_assert_float_eq(jnum(j, "acc_norm"), (double)right_norm / set.n, 1e-8, "%s acc_norm", sample_tasks[t].task);
-        cr_assert_eq(jnum(conf, "n"), conf_n, "%s confident answers", sample_tasks[t].task);
-        cr_assert_float_eq(jnum(conf, "coverage"), (double)conf_n / set.n, 1e-8);
-        cr_assert_float_eq(jnum(conf, "acc"), conf_n ? (double)conf_right / conf_n : 0, 1e-8);
+        cr_assert_eq(tu_jnum(j, "n"), set.n);
+        cr_assert_float_eq(tu_jnum(j, "acc"), (double)right / set.n, 1e-8, "%s acc", sample_tasks[t].task);
+        cr_assert_float_eq(tu_jnum(j, "acc_norm"), (double)right_norm / set.n, 1e-8, "%s acc_norm", sample_tasks[t].task);
+        cr_assert_eq(tu_jnum(conf, "n"), conf_n, "%s confident answers", sample_tasks[t].task);
+        cr_assert_float_eq(tu_jnum(conf, "coverage"), (double)conf_n / set.n, 1e-8);
+        cr_assert_float_eq(tu_jnum(conf, "acc"), conf_n ? (double)conf_right / conf_n : 0, 1e-8);
         double ci[2];
         el_wilson95(right, set.n, ci);
         cr_assert_float_eq(json_number_value(json_array_get(json_object_get(j, "acc_ci95"), 0)), ci[0], 1e-9);
@@ -317,7 +270,7 @@ Test(eval, mc_matches_the_oracle_on_every_sample_task, .timeout = 240)
         json_decref(j);
     }
     tu_rmtree(dir);
-    release();
+    tu_release();
 }
 
 Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
@@ -332,17 +285,17 @@ Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
     tu_write_gz(gz, d, n);
     tu_write_archive(zip, true, "data/val.jsonl", d, n);
     free(d);
-    json_t *p = run_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", "tests/data/tasks/hellaswag.jsonl", NULL);
+    json_t *p = tu_edgelm_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", "tests/data/tasks/hellaswag.jsonl", NULL);
     const char *specs[] = {gz, member};
     for (int i = 0; i < 2; i++) {
-        json_t *j = run_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", specs[i], NULL);
-        cr_assert_eq(jnum(j, "acc"), jnum(p, "acc"), "%s", specs[i]);
-        cr_assert_eq(jnum(j, "acc_norm"), jnum(p, "acc_norm"), "%s", specs[i]);
-        cr_assert_eq(jnum(j, "n"), jnum(p, "n"));
+        json_t *j = tu_edgelm_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", specs[i], NULL);
+        cr_assert_eq(tu_jnum(j, "acc"), tu_jnum(p, "acc"), "%s", specs[i]);
+        cr_assert_eq(tu_jnum(j, "acc_norm"), tu_jnum(p, "acc_norm"), "%s", specs[i]);
+        cr_assert_eq(tu_jnum(j, "n"), tu_jnum(p, "n"));
         json_decref(j);
     }
-    json_t *lim = run_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", gz, "--limit", "2", NULL);
-    cr_assert_eq(jnum(lim, "n"), 2);
+    json_t *lim = tu_edgelm_json(0, "eval", "mc", f32, "--task", "hellaswag", "--data", gz, "--limit", "2", NULL);
+    cr_assert_eq(tu_jnum(lim, "n"), 2);
     json_decref(lim);
     json_decref(p);
     /* a bad record names the file and its line; the exit code is 1 */
@@ -358,7 +311,7 @@ Test(eval, mc_through_gz_and_zip_and_bad_records, .timeout = 120)
     cr_assert(strstr(r.err, "unknown task 'trivia'"), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
-    release();
+    tu_release();
 }
 
 /* ---- bench ---------------------------------------------------------------------------------------------- */
@@ -370,7 +323,7 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
         cr_skip_test("../shared is absent");
     char *q8 = KF("%s/q8_0.gguf", dir);
     tu_ok("quantize", "-q", f32, q8, "Q8_0", NULL);
-    json_t *j = run_json(0, "bench", f32, q8, "-p", "16", "-n", "8", "-r", "2", "-t", "1,2", "--bw-mib", "16", NULL);
+    json_t *j = tu_edgelm_json(0, "bench", f32, q8, "-p", "16", "-n", "8", "-r", "2", "-t", "1,2", "--bw-mib", "16", NULL);
     cr_assert(json_is_array(j));
     cr_assert_eq(json_array_size(j), 8, "2 models x 2 thread counts x (pp, tg)");
     static const char *const ints[] = {"n_prompt", "n_gen", "n_threads", "n_batch", "model_size", "model_n_params",
@@ -389,22 +342,22 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
         const json_t *ts = json_object_get(r, "samples_ts"), *ns = json_object_get(r, "samples_ns");
         cr_assert(json_is_array(ts) && json_array_size(ts) == 2 && json_is_array(ns) && json_array_size(ns) == 2);
         const bool pp = i % 2 == 0;
-        cr_assert_eq(jnum(r, "n_prompt"), pp ? 16 : 0);
-        cr_assert_eq(jnum(r, "n_gen"), pp ? 0 : 8);
-        cr_assert_eq(jnum(r, "n_threads"), i / 2 % 2 + 1);
+        cr_assert_eq(tu_jnum(r, "n_prompt"), pp ? 16 : 0);
+        cr_assert_eq(tu_jnum(r, "n_gen"), pp ? 0 : 8);
+        cr_assert_eq(tu_jnum(r, "n_threads"), i / 2 % 2 + 1);
         cr_assert_str_eq(json_string_value(json_object_get(r, "test")), pp ? "pp16" : "tg8");
         /* avg_ts is the mean of the samples */
         const double m = (json_number_value(json_array_get(ts, 0)) + json_number_value(json_array_get(ts, 1))) / 2;
-        cr_assert_float_eq(jnum(r, "avg_ts"), m, 1e-6 * m);
-        cr_assert_gt(jnum(r, "avg_ts"), 0);
-        cr_assert_gt(jnum(r, "ttft_ms"), 0);
+        cr_assert_float_eq(tu_jnum(r, "avg_ts"), m, 1e-6 * m);
+        cr_assert_gt(tu_jnum(r, "avg_ts"), 0);
+        cr_assert_gt(tu_jnum(r, "ttft_ms"), 0);
         /* KV: 2 (K, V) x 5 layers x 25 positions (16 + 8 + 1) x 4 heads x 8 dims x 2 bytes (f16) */
-        cr_assert_eq(jnum(r, "kv_bytes"), 2 * 5 * 25 * 4 * 8 * 2);
-        cr_assert_gt(jnum(r, "peak_rss_bytes"), jnum(r, "model_size"));
-        cr_assert_eq(jnum(r, "model_n_params"), 260032);
+        cr_assert_eq(tu_jnum(r, "kv_bytes"), 2 * 5 * 25 * 4 * 8 * 2);
+        cr_assert_gt(tu_jnum(r, "peak_rss_bytes"), tu_jnum(r, "model_size"));
+        cr_assert_eq(tu_jnum(r, "model_n_params"), 260032);
         if (!pp) {
-            cr_assert_gt(jnum(r, "mem_bw"), 1e8);
-            cr_assert_gt(jnum(r, "roofline_pct"), 0);
+            cr_assert_gt(tu_jnum(r, "mem_bw"), 1e8);
+            cr_assert_gt(tu_jnum(r, "roofline_pct"), 0);
         } else {
             cr_assert_null(json_object_get(r, "roofline_pct"));
         }
@@ -448,7 +401,7 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
     cr_assert(strstr(o.err, "no-such.gguf"), "%s", o.err);
     tu_run_free(&o);
     tu_rmtree(dir);
-    release();
+    tu_release();
 }
 
 /* ---- report --------------------------------------------------------------------------------------------- */
@@ -481,10 +434,10 @@ Test(report, rows_pareto_front_and_charts)
     files[5] = KF("%s/mc.json", dir);
     const char mc[] = "{\"test\": \"mc\", \"task\": \"arc\", \"model\": \"/m/d.gguf\", \"acc\": 0.625}";
     cr_assert(tu_write(files[5], mc, sizeof mc - 1));
-    json_t *j = run_json(0, "report", files[0], files[1], files[2], files[3], files[4], files[5], "-o", out, NULL);
-    cr_assert_eq(jnum(j, "variants"), 4);
-    cr_assert_eq(jnum(j, "records"), 8);
-    cr_assert_eq(jnum(j, "pareto"), 3);
+    json_t *j = tu_edgelm_json(0, "report", files[0], files[1], files[2], files[3], files[4], files[5], "-o", out, NULL);
+    cr_assert_eq(tu_jnum(j, "variants"), 4);
+    cr_assert_eq(tu_jnum(j, "records"), 8);
+    cr_assert_eq(tu_jnum(j, "pareto"), 3);
     json_decref(j);
     char *md = KF("%s/report.md", out);
     char *text = (char *)tu_read(md, &(size_t){0});
@@ -520,9 +473,9 @@ Test(report, rows_pareto_front_and_charts)
                          "\"n_gen\": 8, \"n_threads\": 1, \"avg_ts\": 5.0}\n{\"test\": \"kld\", \"model\": \"/m/e.gguf\", "
                          "\"kld_mean\": 0.2}\n";
     cr_assert(tu_write(jl, lines, sizeof lines - 1));
-    j = run_json(0, "report", jl, "-o", out, NULL);
-    cr_assert_eq(jnum(j, "variants"), 1);
-    cr_assert_eq(jnum(j, "records"), 2);
+    j = tu_edgelm_json(0, "report", jl, "-o", out, NULL);
+    cr_assert_eq(tu_jnum(j, "variants"), 1);
+    cr_assert_eq(tu_jnum(j, "records"), 2);
     json_decref(j);
     const char bad_lines[] = "{\"test\": \"kld\", \"model\": \"/m/e.gguf\"}\n{\"kld_mean\": 0.2}\n";
     cr_assert(tu_write(jl_bad, bad_lines, sizeof bad_lines - 1));
@@ -534,5 +487,5 @@ Test(report, rows_pareto_front_and_charts)
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
     tu_rmtree(dir);
-    release();
+    tu_release();
 }

@@ -294,3 +294,47 @@ void tu_write_archive(const char *path, bool zip, const char *member, const void
     cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
     archive_write_free(a);
 }
+
+static void *kept[128];
+static int n_kept;
+
+char *tu_keep(char *p)
+{
+    cr_assert_lt(n_kept, 128, "tu_keep: too many strings in one test");
+    kept[n_kept++] = p;
+    return p;
+}
+
+void tu_release(void)
+{
+    while (n_kept)
+        free(kept[--n_kept]);
+}
+
+json_t *tu_edgelm_json(int status, const char *first, ...)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = tu_bin();
+    argv[n++] = "--json";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 62; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, status, "%s %s: exit %d, stderr: %s", argv[2], argv[3], r.status, r.err);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    cr_assert(j, "%s: not JSON (%s): %s", argv[2], je.text, r.out);
+    tu_run_free(&r);
+    return j;
+}
+
+double tu_jnum(const json_t *j, const char *k)
+{
+    const json_t *v = json_object_get(j, k);
+    cr_assert(json_is_number(v), "no number '%s'", k);
+    return json_number_value(v);
+}

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <stdint.h>
 
 /* A fresh folder under $TMPDIR (or /tmp), removed by tu_rmtree. Aborts the test on failure. */
@@ -58,5 +59,17 @@ char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "data/other.txt" and `member` with the bytes given (written with zlib and libarchive). */
 void tu_write_gz(const char *path, const void *data, size_t n);
 void tu_write_archive(const char *path, bool zip, const char *member, const void *data, size_t n);
+
+/* Strings a test allocates (paths, formatted text), kept and freed together by tu_release() when it ends. */
+char *tu_keep(char *p);
+void tu_release(void);
+#define KF(...) tu_keep(tu_fmt(__VA_ARGS__))
+#define KS(rel) tu_keep(tu_shared_path(rel))
+#define KT(tag) tu_keep(tu_tmpdir(tag))
+
+/* Run edgelm with --json and the arguments (NULL-terminated), assert exit `status`, return stdout as JSON. */
+json_t *tu_edgelm_json(int status, const char *first, ...);
+/* The number under key k (asserted to be one). */
+double tu_jnum(const json_t *j, const char *k);
 
 #endif
