@@ -111,6 +111,28 @@ out:
     return rc;
 }
 
+int el_ds_spec_file(const char *spec, char **path, const char **member, el_error *err)
+{
+    *path = NULL;
+    if (member)
+        *member = NULL;
+    if (el_path_exists(spec))
+        return (*path = strdup(spec)) ? EL_OK : EL_NOMEM(err);
+    for (const char *c = strchr(spec, ':'); c; c = strchr(c + 1, ':')) {
+        char *p = strndup(spec, (size_t)(c - spec));
+        if (!p)
+            return EL_NOMEM(err);
+        if (el_path_exists(p) && !el_path_is_dir(p)) {
+            *path = p;
+            if (member)
+                *member = c + 1;
+            return EL_OK;
+        }
+        free(p);
+    }
+    return EL_FAIL(err, EL_ENOENT, spec, -1, "no such file");
+}
+
 int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, el_error *err)
 {
     *out = NULL;
@@ -133,18 +155,11 @@ int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, 
             }
         }
     } else {
-        /* ARCHIVE:MEMBER, split at the first ':' whose left side is a file (names may hold ':') */
-        const char *c = strchr(spec, ':');
-        char *path = NULL;
-        for (; c; c = strchr(c + 1, ':')) {
-            if (!(path = strndup(spec, (size_t)(c - spec))))
-                return EL_NOMEM(err);
-            if (el_path_exists(path) && !el_path_is_dir(path))
-                break;
-            free(path);
-            path = NULL;
-        }
-        rc = path ? read_member(path, c + 1, &g, err) : EL_FAIL(err, EL_ENOENT, spec, -1, "no such file");
+        char *path;
+        const char *member;
+        rc = el_ds_spec_file(spec, &path, &member, err);
+        if (!rc)
+            rc = read_member(path, member, &g, err);
         free(path);
     }
     if (rc) {

@@ -23,4 +23,11 @@
  */
 int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, el_error *err);
 
+/*
+ * The file on disk that spec reads (malloc'd into *path): spec itself, or for ARCHIVE:MEMBER the
+ * archive, split at the first ':' whose left side is a file (member names may hold ':'). *member
+ * (may be NULL) points into spec after that ':', or is NULL for a plain file. EL_ENOENT when neither.
+ */
+int el_ds_spec_file(const char *spec, char **path, const char **member, el_error *err);
+
 #endif

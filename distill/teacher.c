@@ -8,6 +8,7 @@
 
 #include "core/file.h"
 #include "core/sha256.h"
+#include "datasets/source.h"
 #include "eval/model_info.h"
 
 static void vocab_hash(const el_vocab *v, char hex[65])
@@ -79,16 +80,10 @@ uint64_t el_unit_seed(uint64_t seed, int64_t id, int64_t sample)
 
 int el_spec_sha256(const char *spec, char hex[65], el_error *err)
 {
-    if (el_path_exists(spec))
-        return el_sha256_file(spec, hex, err);
-    const char *colon = strrchr(spec, ':');
-    if (colon) {
-        char *p = strndup(spec, (size_t)(colon - spec));
-        if (!p)
-            return EL_NOMEM(err);
-        int rc = el_path_exists(p) ? el_sha256_file(p, hex, err) : EL_FAIL(err, EL_ENOENT, spec, -1, "no such file");
-        free(p);
-        return rc;
-    }
-    return EL_FAIL(err, EL_ENOENT, spec, -1, "no such file");
+    char *path;
+    int rc = el_ds_spec_file(spec, &path, NULL, err);
+    if (!rc)
+        rc = el_sha256_file(path, hex, err);
+    free(path);
+    return rc;
 }
