@@ -189,3 +189,21 @@ const char *el_json_get_str(const json_t *obj, const char *key)
     json_t *v = json_object_get(obj, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+int el_json_write_file(const char *path, const json_t *j, size_t flags, el_error *err)
+{
+    char *text = json_dumps(j, flags);
+    if (!text)
+        return EL_NOMEM(err);
+    size_t n = strlen(text);
+    char *t2 = realloc(text, n + 2);
+    if (!t2) {
+        free(text);
+        return EL_NOMEM(err);
+    }
+    t2[n] = '\n';
+    t2[n + 1] = '\0';
+    int rc = el_write_file(path, t2, n + 1, err);
+    free(t2);
+    return rc;
+}

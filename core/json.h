@@ -21,6 +21,12 @@ json_t *el_json_str(const char *s, size_t n);
 int el_json_print(FILE *f, const json_t *j);
 
 /*
+ * Write `j` to path atomically (core/atomic.h) as json_dumps(j, flags) and a newline: the files
+ * edgelm writes as documents (config.json of synth, a distill manifest).
+ */
+int el_json_write_file(const char *path, const json_t *j, size_t flags, el_error *err);
+
+/*
  * Parse a JSON document held in memory. `path` names it in errors, which give
  * the byte offset jansson reports. Duplicate object keys are refused.
  */

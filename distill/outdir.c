@@ -31,6 +31,8 @@ struct el_dout {
     int64_t kill_after;    /* tests: SIGKILL after this many shard files, before their lines (0: never) */
 };
 
+#define JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9))
+
 void el_dout_shard_name(int64_t g, char *buf, size_t cap) { snprintf(buf, cap, "logits-%05lld.safetensors", (long long)g); }
 
 static char *shard_path(const el_dout *o, int64_t g)
@@ -54,24 +56,6 @@ void el_dout_free(el_dout *o)
     free(o->lines_path);
     free(o->manifest_path);
     free(o);
-}
-
-static int write_json(const char *path, const json_t *j, el_error *err)
-{
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
-    if (!s)
-        return EL_NOMEM(err);
-    size_t n = strlen(s);
-    char *t = realloc(s, n + 2);
-    if (!t) {
-        free(s);
-        return EL_NOMEM(err);
-    }
-    t[n] = '\n';
-    t[n + 1] = '\0';
-    int rc = el_write_file(path, t, n + 1, err);
-    free(t);
-    return rc;
 }
 
 /* The shard files present: they must be logits-00000 .. logits-(m-1), no gaps. */
@@ -199,7 +183,7 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
         if (!rc && (!man || json_object_set_new(man, "status", json_string("running"))))
             rc = EL_NOMEM(err);
         if (!rc)
-            rc = write_json(o->manifest_path, man, err);
+            rc = el_json_write_file(o->manifest_path, man, JSON_FLAGS, err);
         json_decref(man);
         if (!rc)
             rc = el_lines_open(&o->lines, o->lines_path, &o->on_disk, err);
@@ -298,7 +282,7 @@ int el_dout_finish(el_dout *o, const json_t *counts, json_t **manifest, el_error
     if (!rc && json_object_set(man, "files", files))
         rc = EL_NOMEM(err);
     if (!rc)
-        rc = write_json(o->manifest_path, man, err);
+        rc = el_json_write_file(o->manifest_path, man, JSON_FLAGS, err);
     if (!rc && manifest)
         *manifest = json_incref(man);
     json_decref(man);

@@ -240,27 +240,12 @@ static json_t *tiny_config(void)
                      "mlp_bias", 0, "torch_dtype", "bfloat16");
 }
 
+/* config.json and tokenizer files: floats printed so they read back the same */
+#define JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))
+
 static const char tiny_chat_template[] =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
-static int write_json(const char *path, const json_t *j, el_error *err)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    if (!text)
-        return EL_NOMEM(err);
-    size_t n = strlen(text);
-    char *t2 = realloc(text, n + 2);
-    if (!t2) {
-        free(text);
-        return EL_NOMEM(err);
-    }
-    t2[n] = '\n';
-    t2[n + 1] = '\0';
-    int rc = el_write_file(path, t2, n + 1, err);
-    free(t2);
-    return rc;
-}
 
 /* Largest token id + 1 in a tokenizer.json (model vocab and added tokens). */
 static int tokenizer_vocab_size(const json_t *tok, int64_t *out)
@@ -451,9 +436,9 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
         if (!p || !pc || !tc)
             rc = EL_NOMEM(err);
         if (!rc)
-            rc = write_json(p, tok, err);
+            rc = el_json_write_file(p, tok, JSON_FLAGS, err);
         if (!rc)
-            rc = write_json(pc, tc, err);
+            rc = el_json_write_file(pc, tc, JSON_FLAGS, err);
         /* the text the tokenizer learnt from: a built-in text for `edgelm eval` in the demo */
         char *pt = rc ? NULL : el_path_join(o->out_dir, "sample.txt");
         if (pt)
@@ -497,14 +482,14 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
     if (!rc && wmap) {
         json_t *idx = json_pack("{s:{s:I}, s:O}", "metadata", "total_size", (json_int_t)r->bytes, "weight_map", wmap);
         char *p = el_path_join(o->out_dir, "model.safetensors.index.json");
-        rc = idx && p ? write_json(p, idx, err) : EL_NOMEM(err);
+        rc = idx && p ? el_json_write_file(p, idx, JSON_FLAGS, err) : EL_NOMEM(err);
         json_decref(idx);
         free(p);
     }
     json_decref(wmap);
     if (!rc) {
         char *p = el_path_join(o->out_dir, "config.json");
-        rc = p ? write_json(p, root, err) : EL_NOMEM(err);
+        rc = p ? el_json_write_file(p, root, JSON_FLAGS, err) : EL_NOMEM(err);
         free(p);
     }
 out:
