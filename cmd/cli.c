@@ -66,6 +66,37 @@ int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
     return EL_EXIT_USAGE;
 }
 
+bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char *const *names, int n, const char *noun,
+                 int argc, char **argv, int *which, int *exit_code)
+{
+    char list[256] = "", alt[256] = ""; /* "a, b, c" and "a, b or c" */
+    for (int i = 0; i < n; i++) {
+        const size_t l = strlen(list), a = strlen(alt);
+        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", names[i]);
+        snprintf(alt + a, sizeof alt - a, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
+    }
+    *which = -1;
+    for (int i = 0; argc >= 2 && i < n; i++)
+        if (!strcmp(argv[1], names[i]))
+            *which = i;
+    if (*which >= 0) {
+        snprintf(cli->prog, sizeof cli->prog, "edgelm %s %s", cli->cmd, names[*which]);
+        return true;
+    }
+    if (argc >= 2 && argv[1][0] != '-') {
+        *exit_code = el_usage_error(cli, usage, "unknown %s '%s' (%s)", noun, argv[1], list);
+        return false;
+    }
+    const el_opt none[] = {EL_OPTS_END};
+    char **pos;
+    int npos;
+    if (!el_parse(cli, usage, summary, none, 0, 0, argc, argv, &pos, &npos, exit_code))
+        return false;
+    free(pos);
+    *exit_code = el_usage_error(cli, usage, "missing %s", alt);
+    return false;
+}
+
 static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     if (!s || !*s)

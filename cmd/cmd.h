@@ -95,6 +95,14 @@ typedef struct el_opt {
 bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int min_pos, int max_pos,
               int argc, char **argv, char ***pos, int *npos, int *exit_code);
 
+/*
+ * For commands made of subcommands (eval, distill): which of names[0..n) argv[1] is, into *which.
+ * False when the command must end now with *exit_code: its help was asked for, or argv[1] is
+ * missing or unknown (a usage error naming the `noun`, "evaluation" or "subcommand", and the list).
+ * On success cli->prog becomes "edgelm CMD SUB".
+ */
+bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char *const *names, int n, const char *noun,
+                 int argc, char **argv, int *which, int *exit_code);
 /* Print the help text of a command (usage, summary, options) to f. */
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts);
 

@@ -235,31 +235,18 @@ static int run_merge(el_cli *cli, const distill_flags *f, char **dirs, int n)
 
 int cmd_distill(int argc, char **argv, el_cli *cli)
 {
+    static const char *const names[] = {"gen", "logits", "score", "merge"}; /* and their usage and summary */
     static const struct {
-        const char *name, *usage, *summary;
+        const char *usage, *summary;
     } subs[] = {
-        {"gen", usage_gen, summary_gen},
-        {"logits", usage_logits, summary_logits},
-        {"score", usage_score, summary_score},
-        {"merge", usage_merge, summary_merge},
+        {usage_gen, summary_gen},
+        {usage_logits, summary_logits},
+        {usage_score, summary_score},
+        {usage_merge, summary_merge},
     };
-    int which = -1;
-    if (argc >= 2)
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(argv[1], subs[i].name))
-                which = i;
-    if (which < 0 && argc >= 2 && argv[1][0] != '-')
-        return el_usage_error(cli, usage, "unknown subcommand '%s' (gen, logits, score, merge)", argv[1]);
-    if (which < 0) {
-        const el_opt none[] = {EL_OPTS_END};
-        char **pos;
-        int npos, code;
-        if (!el_parse(cli, usage, summary, none, 0, 0, argc, argv, &pos, &npos, &code))
-            return code;
-        free(pos);
-        return el_usage_error(cli, usage, "missing gen, logits, score or merge");
-    }
-    snprintf(cli->prog, sizeof cli->prog, "edgelm distill %s", subs[which].name);
+    int which, code;
+    if (!el_pick_sub(cli, usage, summary, names, 4, "subcommand", argc, argv, &which, &code))
+        return code;
     distill_flags f = {.samples = 1, .max_new = 256, .top_k = 40, .topk = 32, .batch = 8, .temp = 0.8, .top_p = 0.95,
                        .min_p = 0.05, .seed = 42};
     const el_opt opts_gen[] = {
@@ -313,7 +300,7 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
     };
     const el_opt *opts[] = {opts_gen, opts_logits, opts_score, opts_merge};
     char **pos;
-    int npos, code;
+    int npos;
     const int min_pos = which == 3 ? 1 : 0, max_pos = which == 3 ? 100000 : 0;
     if (!el_parse(cli, subs[which].usage, subs[which].summary, opts[which], min_pos, max_pos, argc - 1, argv + 1, &pos,
                   &npos, &code))

@@ -172,31 +172,18 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
 
 int cmd_eval(int argc, char **argv, el_cli *cli)
 {
+    static const char *const names[] = {"ppl", "kld", "mc"}; /* and their usage, summary and run, in this order */
     static const struct {
-        const char *name, *usage, *summary;
+        const char *usage, *summary;
         int (*run)(el_cli *, const char *, const eval_flags *, const el_gates *);
     } subs[] = {
-        {"ppl", usage_ppl, summary_ppl, run_ppl},
-        {"kld", usage_kld, summary_kld, run_kld},
-        {"mc", usage_mc, summary_mc, run_mc},
+        {usage_ppl, summary_ppl, run_ppl},
+        {usage_kld, summary_kld, run_kld},
+        {usage_mc, summary_mc, run_mc},
     };
-    int which = -1;
-    if (argc >= 2)
-        for (int i = 0; i < 3; i++)
-            if (!strcmp(argv[1], subs[i].name))
-                which = i;
-    if (which < 0 && argc >= 2 && argv[1][0] != '-')
-        return el_usage_error(cli, usage, "unknown evaluation '%s' (ppl, kld, mc)", argv[1]);
-    if (which < 0) {
-        const el_opt none[] = {EL_OPTS_END};
-        char **pos;
-        int npos, code;
-        if (!el_parse(cli, usage, summary, none, 0, 0, argc, argv, &pos, &npos, &code))
-            return code;
-        free(pos);
-        return el_usage_error(cli, usage, "missing ppl, kld or mc");
-    }
-    snprintf(cli->prog, sizeof cli->prog, "edgelm eval %s", subs[which].name);
+    int which, code;
+    if (!el_pick_sub(cli, usage, summary, names, 3, "evaluation", argc, argv, &which, &code))
+        return code;
     eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7};
     const el_opt opts_ppl[] = {
         {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},
@@ -221,7 +208,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     };
     const el_opt *opts = which == 2 ? opts_mc : opts_ppl;
     char **pos;
-    int npos, code;
+    int npos;
     if (!el_parse(cli, subs[which].usage, subs[which].summary, opts, 1, 1, argc - 1, argv + 1, &pos, &npos, &code))
         return code;
     const char *model = pos[0];
