@@ -17,23 +17,23 @@
 #include "distill/teacher.h"
 #include "engine/context.h"
 
-/* log-sum-exp of a row (max-shifted, double sum) */
-static double row_lse(const float *l, int n, float *mx_out)
+/* log-sum-exp of a row (max-shifted, double sum), and its argmax (the first of equal maxima) */
+static double row_lse(const float *l, int n, int *argmax)
 {
-    float mx = -INFINITY;
-    for (int i = 0; i < n; i++)
-        mx = l[i] > mx ? l[i] : mx;
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (l[i] > l[best])
+            best = i;
+    const float mx = l[best];
     double z = 0;
     for (int i = 0; i < n; i++)
         z += exp((double)l[i] - mx);
-    *mx_out = mx;
+    *argmax = best;
     return log(z) + mx;
 }
 
-double el_distill_kl_row(const float *t_lp, float t_tail, const int32_t *ids, int k, const float *logits, int n_vocab)
+double el_distill_kl_row(const float *t_lp, float t_tail, const int32_t *ids, int k, const float *logits, double lse)
 {
-    float mx;
-    const double lse = row_lse(logits, n_vocab, &mx);
     double s = 0, qtop = 0;
     for (int i = 0; i < k; i++) {
         s += exp((double)t_lp[i]);
@@ -87,14 +87,10 @@ static int score_record(scorer *sc, const el_dshard_rec *r, int k, const char *s
     for (int j = 0; j < rows; j++) {
         const float *l = el_logits(sc->c, j);
         const int32_t *ids = r->topk_ids + (size_t)j * k;
-        const double d = el_distill_kl_row(r->topk_lp + (size_t)j * k, r->tail_lp[j], ids, k, l, sc->n_vocab);
-        float mx;
-        const double lse = row_lse(l, sc->n_vocab, &mx);
+        int best;
+        const double lse = row_lse(l, sc->n_vocab, &best);
+        const double d = el_distill_kl_row(r->topk_lp + (size_t)j * k, r->tail_lp[j], ids, k, l, lse);
         ce += lse - (double)l[r->tokens[start + j]];
-        int best = 0;
-        for (int v = 1; v < sc->n_vocab; v++)
-            if (l[v] > l[best])
-                best = v;
         top1 += best == ids[0];
         kl += d;
         sc->kl2 += d * d;

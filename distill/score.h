@@ -42,7 +42,7 @@ typedef struct el_distill_score_result {
 int el_distill_score(const el_distill_score_params *p, el_distill_score_result *r, el_error *err);
 
 /* The KL of one position (score.h's definition). t_lp: k teacher log-probs, t_tail: log tail;
- * logits: the student's row; ids: the k tokens. */
-double el_distill_kl_row(const float *t_lp, float t_tail, const int32_t *ids, int k, const float *logits, int n_vocab);
+ * logits: the student's row, lse its log-sum-exp; ids: the k tokens. */
+double el_distill_kl_row(const float *t_lp, float t_tail, const int32_t *ids, int k, const float *logits, double lse);
 
 #endif
