@@ -26,7 +26,7 @@
 /* One unit in flight or finished. */
 typedef struct unit {
     int64_t unit, id, sample, line;
-    const json_t *rec;       /* the prompt record (borrowed from the loaded file) */
+    const json_t *src;       /* the record's prompt or messages (borrowed from the loaded file) */
     char *prompt_text;       /* the text tokenized (after the chat template) */
     bool truncated;
     el_tokens toks;          /* prompt, then every sampled token (an end token included) */
@@ -115,7 +115,6 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
     *skip = 0;
     u->id = (int64_t)r;
     u->line = line;
-    u->rec = rec;
     const json_t *v = NULL;
     if (json_is_string(rec)) {
         v = rec;
@@ -132,6 +131,7 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
         return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "line %lld: a prompt record must be a string or an object",
                        (long long)line);
     }
+    u->src = v;
     char *text = NULL;
     int rc = EL_OK;
     if (json_is_array(v)) {
@@ -213,7 +213,7 @@ static int next_unit(gen *g, unit *u, bool *got, el_error *err)
             u->id = pr->id;
             u->sample = sample;
             u->line = pr->line;
-            u->rec = pr->rec;
+            u->src = pr->src;
             u->truncated = pr->truncated;
             u->n_prompt = pr->n_prompt;
             u->seed = el_unit_seed(g->p->sampling.seed, u->id, sample);
@@ -293,28 +293,18 @@ static int line_of(const gen *g, const unit *u, char **out, el_error *err)
     const bool eos = strcmp(u->finish, "stop") == 0;
     const size_t n_gen = u->toks.n - (size_t)u->n_prompt - (eos ? 1 : 0);
     char *text = completion_text(g, u, n_gen);
-    json_t *o = json_object(), *src = NULL;
+    json_t *o = json_object();
     if (!text || !o) {
         free(text);
         json_decref(o);
         return EL_NOMEM(err);
-    }
-    const json_t *rec = u->rec;
-    const char *f = g->p->field;
-    if (json_is_object(rec)) {
-        if (f)
-            src = json_object_get(rec, f);
-        else if (!(src = json_object_get(rec, "messages")) && !(src = json_object_get(rec, "prompt")))
-            src = json_object_get(rec, "text");
-    } else {
-        src = (json_t *)rec;
     }
     json_t *smp = json_deep_copy(g->sampling);
     int bad = !smp || json_object_set_new(smp, "seed", json_integer((json_int_t)u->seed));
     bad |= json_object_set_new(o, "id", json_integer(u->id));
     bad |= json_object_set_new(o, "sample", json_integer(u->sample));
     bad |= json_object_set_new(o, "line", json_integer(u->line));
-    bad |= json_object_set(o, json_is_array(src) ? "messages" : "prompt", src);
+    bad |= json_object_set(o, json_is_array(u->src) ? "messages" : "prompt", (json_t *)u->src);
     if (g->p->chat)
         bad |= json_object_set_new(o, "prompt_text", el_json_str(u->prompt_text, strlen(u->prompt_text)));
     bad |= json_object_set_new(o, "completion", el_json_str(text, strlen(text)));
