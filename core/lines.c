@@ -128,31 +128,6 @@ void el_lines_close(el_lines *l)
     free(l);
 }
 
-int el_lines_each(const char *path, int (*fn)(void *ud, char *line, size_t n, int64_t lineno, el_error *err), void *ud,
-                  el_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return io_fail(err, path, "cannot open");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int64_t no = 0;
-    int rc = EL_OK;
-    while (!rc && (n = getline(&line, &cap, f)) > 0) {
-        no++;
-        if (line[n - 1] != '\n')
-            break; /* a torn last line is not a line */
-        line[--n] = '\0';
-        rc = fn(ud, line, (size_t)n, no, err);
-    }
-    if (!rc && ferror(f))
-        rc = io_fail(err, path, "cannot read");
-    free(line);
-    fclose(f);
-    return rc;
-}
-
 struct el_line_reader {
     FILE *f;
     char *path, *buf;
@@ -198,6 +173,23 @@ void el_line_reader_close(el_line_reader *r)
     free(r->path);
     free(r->buf);
     free(r);
+}
+
+int el_lines_each(const char *path, int (*fn)(void *ud, char *line, size_t n, int64_t lineno, el_error *err), void *ud,
+                  el_error *err)
+{
+    el_line_reader *r;
+    int rc = el_line_reader_open(&r, path, err);
+    for (int64_t no = 1; !rc; no++) {
+        const char *line;
+        size_t n;
+        rc = el_line_reader_next(r, &line, &n, err);
+        if (rc || !line)
+            break;
+        rc = fn(ud, r->buf, n, no, err); /* the reader's own buffer: fn may edit it */
+    }
+    el_line_reader_close(r);
+    return rc;
 }
 
 int el_dir_lock(const char *dir, int *fd, el_error *err)
