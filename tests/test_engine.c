@@ -144,8 +144,18 @@ static void family(const char *name)
             const char *tn = el_type_name(types[ti]);
             cr_log_info("%s %s %s: max|logit| %.3f, max diff %.3g, KL %.3g, top %d/%d", name, tn, tables[ki], maxabs, maxdiff, k, am, bm);
             cr_assert(maxabs > 0.5, "%s %s: logits too flat (%g)", name, tn, maxabs);
-            if (types[ti] == EL_TYPE_F32 || types[ti] == EL_TYPE_F16) {
+            if (types[ti] == EL_TYPE_F32) {
                 cr_assert(maxdiff <= 1e-3 * maxabs, "%s %s %s: max diff %g > 1e-3 x %g", name, tn, tables[ki], maxdiff, maxabs);
+            } else if (types[ti] == EL_TYPE_F16) {
+                /*
+                 * llama.cpp's CPU build picks a kernel variant from the CPU; its Sapphire Rapids one
+                 * (AVX512-FP16, AMX) moves these F16 logits by up to 1.0e-3 x max|logit| from its
+                 * AVX2/AVX-512 ones (measured on the llama3 model), so 1e-3 cannot hold against every
+                 * build: 2e-3, the same top token and a KL bound 10x tighter than BF16's.
+                 */
+                cr_assert(maxdiff <= 2e-3 * maxabs, "%s %s %s: max diff %g > 2e-3 x %g", name, tn, tables[ki], maxdiff, maxabs);
+                cr_assert_eq(am, bm, "%s %s %s: top token %d, llama.cpp %d", name, tn, tables[ki], bm, am);
+                cr_assert(k <= 1e-5, "%s %s %s: KL divergence %g > 1e-5", name, tn, tables[ki], k);
             } else if (types[ti] == EL_TYPE_BF16) {
                 /*
                  * bf16 activations keep 8 bits: a last-bit difference in any f32 sum upstream flips a
