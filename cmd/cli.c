@@ -322,7 +322,8 @@ int el_cli_fail(const el_cli *cli, const el_error *e)
             json_decref(j);
         }
     }
-    return e->code == EL_EUSAGE ? EL_EXIT_USAGE : EL_EXIT_FAIL;
+    /* 60-69, the command line's group (a bad flag, an output that is one of the inputs): usage */
+    return e->code >= EL_EUSAGE && e->code < EL_EUSAGE + 10 ? EL_EXIT_USAGE : EL_EXIT_FAIL;
 }
 
 int el_cli_json(const el_cli *cli, json_t *j)

@@ -13,16 +13,20 @@
  */
 #include "core/atomic.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/util.h"
 
 /* ---- 1. cleanup registry ------------------------------------------------ */
@@ -124,11 +128,13 @@ const el_sys el_sys_default = {sys_write, sys_fsync, sys_rename, sys_writeback};
 
 struct el_out {
     int fd;                /* temp file descriptor, -1 once closed */
+    int lock_fd;           /* a second descriptor of it holding an flock until renamed or removed, or -1 */
     int slot;              /* registry slot, -1 if none */
     int tmp_exists;        /* the temporary file is on disk and ours to remove */
     const el_sys *sys;     /* system calls (real or injected) */
-    char *path;            /* final path */
-    char *tmp;             /* temporary path in the same folder */
+    char *path;            /* final path as the caller named it (messages) */
+    char *real;            /* the file the rename replaces: path with symbolic links resolved */
+    char *tmp;             /* temporary path in the same folder as real */
     uint64_t written;      /* bytes accepted so far (buffered included) */
     uint64_t on_disk;      /* bytes handed to write(2) */
     uint64_t wb_done;      /* writeback started up to here */
@@ -151,55 +157,152 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(s - path));
 }
 
+/*
+ * What the target may be: missing, or a regular file that is not one of this process's inputs.
+ * A FIFO, socket or device is refused (renaming over /dev/full would replace the device node
+ * with a file, as root), and so is a folder.
+ */
+static int check_target(const char *path, const char *real, el_error *err)
+{
+    struct stat st;
+    if (stat(real, &st) != 0)
+        return EL_OK;
+    if (S_ISDIR(st.st_mode))
+        return EL_FAIL(err, EL_EFTYPE, path, -1, "output path is a folder");
+    if (!S_ISREG(st.st_mode))
+        return EL_FAIL(err, EL_EFTYPE, path, -1,
+                       "output path is %s; edgelm writes regular files only (through a temporary file renamed over the target)",
+                       S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device" : "not a regular file");
+    if (el_is_input(real))
+        return EL_FAIL(err, EL_ESAMEFILE, path, -1, "is one of this command's inputs; write the output to another file");
+    return EL_OK;
+}
+
+/*
+ * The file a write to `path` must replace: `path` itself, or, for a symbolic link, the file it
+ * points to (written through, the link kept). A dangling link is refused. Heap string or NULL
+ * with err set.
+ */
+static char *resolve_target(const char *path, el_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
+        char *p = strdup(path);
+        if (!p)
+            EL_NOMEM(err);
+        return p;
+    }
+    char *real = realpath(path, NULL);
+    if (!real) {
+        int e = errno;
+        if (e == ENOMEM)
+            EL_NOMEM(err);
+        else
+            EL_FAIL(err, el_code_from_errno(e), path, -1, "output path is a symbolic link that cannot be followed: %s",
+                    strerror(e));
+    }
+    return real;
+}
+
+/*
+ * Remove the temporary files of `real` that a killed writer left: ".NAME.edgelm-PID-N.tmp" in
+ * its folder that no process holds a lock on (a live writer keeps an flock on its temporary file
+ * until it commits or aborts; the lock dies with the process, so this holds across PID
+ * namespaces, where a PID says nothing). Best effort: a file we cannot open or lock is left.
+ */
+static void remove_stale(const char *real)
+{
+    char *dir = dir_of(real);
+    if (!dir)
+        return;
+    const char *base = el_basename(real);
+    size_t nb = strlen(base);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *n = e->d_name;
+        long pid;
+        int k, used = 0;
+        if (n[0] != '.' || strncmp(n + 1, base, nb) != 0 ||
+            sscanf(n + 1 + nb, ".edgelm-%ld-%d.tmp%n", &pid, &k, &used) != 2 || n[1 + nb + used] != '\0')
+            continue;
+        char *p = el_path_join(dir, n);
+        int fd = p ? open(p, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY) : -1;
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+            unlink(p);
+        if (fd >= 0)
+            close(fd);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
 int el_out_open_sys(el_out **out, const char *path, const el_sys *sys, el_error *err)
 {
     *out = NULL;
+    char *real = resolve_target(path, err);
+    if (!real)
+        return err ? err->code : EL_ENOMEM;
+    int rc = check_target(path, real, err);
+    char *dir = rc ? NULL : dir_of(real);
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return EL_FAIL(err, EL_EFORMAT, path, -1, "output path is a directory");
-    char *dir = dir_of(path);
-    if (!dir)
-        return EL_NOMEM(err);
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        int rc = EL_FAIL(err, EL_ENOENT, path, -1, "output folder '%s' does not exist", dir);
-        free(dir);
+    if (!rc && !dir)
+        rc = EL_NOMEM(err);
+    if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = EL_FAIL(err, EL_ENOENT, path, -1, "output folder '%s' does not exist", dir);
+    free(dir);
+    if (rc) {
+        free(real);
         return rc;
     }
-    free(dir);
+    remove_stale(real);
 
     el_out *o = calloc(1, sizeof *o);
-    if (!o)
+    if (!o) {
+        free(real);
         return EL_NOMEM(err);
-    o->fd = -1;
+    }
+    o->fd = o->lock_fd = -1;
     o->slot = -1;
     o->sys = sys;
+    o->real = real;
     o->path = strdup(path);
     o->buf = malloc(EL_OUT_BUF);
-    size_t tmplen = strlen(path) + 64;
+    size_t tmplen = strlen(real) + 64;
     o->tmp = malloc(tmplen);
     if (!o->path || !o->buf || !o->tmp) {
         el_out_abort(o);
         return EL_NOMEM(err);
     }
     /* ".NAME.edgelm-PID-N.tmp" beside the target: same filesystem, so rename is atomic. */
-    const char *base = strrchr(path, '/');
-    size_t dirlen = base ? (size_t)(base - path + 1) : 0;
-    base = base ? base + 1 : path;
+    const char *base = strrchr(real, '/');
+    size_t dirlen = base ? (size_t)(base - real + 1) : 0;
+    base = base ? base + 1 : real;
     for (int attempt = 0; attempt < 1000; attempt++) {
-        snprintf(o->tmp, tmplen, "%.*s.%s.edgelm-%ld-%d.tmp", (int)dirlen, path, base,
-                 (long)getpid(), attempt);
+        snprintf(o->tmp, tmplen, "%.*s.%s.edgelm-%ld-%d.tmp", (int)dirlen, real, base, (long)getpid(), attempt);
         o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (o->fd >= 0 || errno != EEXIST)
             break;
     }
     if (o->fd < 0) {
         int e = errno;
-        int rc = EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot create temporary file: %s", strerror(e));
+        rc = EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot create temporary file: %s", strerror(e));
         el_out_abort(o);
         return rc;
     }
     o->tmp_exists = 1;
     o->slot = register_live(o->tmp);
+    /* the mark of a live writer (see remove_stale), kept past the close that comes before the rename;
+     * where flock is not supported nothing is marked and no temporary file is ever taken for stale */
+    o->lock_fd = open(o->tmp, O_RDONLY | O_CLOEXEC);
+    if (o->lock_fd >= 0 && flock(o->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        close(o->lock_fd);
+        o->lock_fd = -1;
+    }
     *out = o;
     return EL_OK;
 }
@@ -289,9 +392,32 @@ int el_out_zeros(el_out *o, uint64_t n, el_error *err)
 uint64_t el_out_tell(const el_out *o) { return o->written; }
 const char *el_out_path(const el_out *o) { return o->path; }
 
+/*
+ * Just before the rename: the target is checked again (an input read after the writer was opened,
+ * a FIFO put there meanwhile), and a file being replaced passes its permission bits (and, for
+ * root, its owner) to the new one, so a 0444 or 0600 file does not come back 0644.
+ */
+static int prepare_replace(el_out *o, el_error *err)
+{
+    int rc = check_target(o->path, o->real, err);
+    struct stat st;
+    if (rc || stat(o->real, &st) != 0)
+        return rc;
+    if (fchmod(o->fd, st.st_mode & 07777) != 0) {
+        int e = errno;
+        return EL_FAIL(err, el_code_from_errno(e), o->path, -1, "cannot set the permissions of the new file: %s",
+                       strerror(e));
+    }
+    if (geteuid() == 0)
+        (void)fchown(o->fd, st.st_uid, st.st_gid);
+    return EL_OK;
+}
+
 int el_out_commit(el_out *o, el_error *err)
 {
     int rc = flush_buf(o, err);
+    if (!rc)
+        rc = prepare_replace(o, err);
     if (!rc && o->sys->fsync(o->fd) != 0) {
         int e = errno;
         rc = EL_FAIL(err, el_code_from_errno(e), o->path, -1, "fsync failed: %s", strerror(e));
@@ -304,7 +430,7 @@ int el_out_commit(el_out *o, el_error *err)
             rc = EL_FAIL(err, el_code_from_errno(e), o->path, -1, "close failed: %s", strerror(e));
         }
     }
-    if (!rc && o->sys->rename(o->tmp, o->path) != 0) {
+    if (!rc && o->sys->rename(o->tmp, o->real) != 0) {
         int e = errno;
         rc = EL_FAIL(err, el_code_from_errno(e), o->path, -1, "cannot rename temporary file into place: %s",
                      strerror(e));
@@ -315,7 +441,7 @@ int el_out_commit(el_out *o, el_error *err)
     }
     o->tmp_exists = 0;
     /* The rename is durable only once the folder is synced. */
-    char *dir = dir_of(o->path);
+    char *dir = dir_of(o->real);
     if (dir) {
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
@@ -324,9 +450,12 @@ int el_out_commit(el_out *o, el_error *err)
         }
         free(dir);
     }
+    if (o->lock_fd >= 0)
+        close(o->lock_fd);
     unregister_live(o->slot);
     free(o->tmp);
     free(o->path);
+    free(o->real);
     free(o->buf);
     free(o);
     return EL_OK;
@@ -340,9 +469,12 @@ void el_out_abort(el_out *o)
         close(o->fd);
     if (o->tmp_exists)
         unlink(o->tmp);
+    if (o->lock_fd >= 0)
+        close(o->lock_fd);
     unregister_live(o->slot);
     free(o->tmp);
     free(o->path);
+    free(o->real);
     free(o->buf);
     free(o);
 }

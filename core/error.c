@@ -63,6 +63,7 @@ static const struct {
     {EL_ENOENT, "ENOENT", "no such file or directory"},
     {EL_EACCES, "EACCES", "permission denied"},
     {EL_ENOSPC, "ENOSPC", "no space left on device"},
+    {EL_EFTYPE, "EFTYPE", "not a regular file"},
     {EL_EFORMAT, "EFORMAT", "malformed file"},
     {EL_ETRUNC, "ETRUNC", "truncated file"},
     {EL_EVERSION, "EVERSION", "unsupported format version"},
@@ -72,7 +73,9 @@ static const struct {
     {EL_ESHAPE, "ESHAPE", "wrong tensor shape"},
     {EL_EMISSING, "EMISSING", "missing item"},
     {EL_EDUP, "EDUP", "duplicate item"},
+    {EL_ENUMERIC, "ENUMERIC", "non-finite values"},
     {EL_EUSAGE, "EUSAGE", "usage error"},
+    {EL_ESAMEFILE, "ESAMEFILE", "output would replace an input"},
 };
 
 const char *el_code_name(int code)

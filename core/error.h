@@ -34,6 +34,7 @@ typedef enum el_code {
     EL_ENOENT = 11,      /* file or folder does not exist */
     EL_EACCES = 12,      /* permission denied */
     EL_ENOSPC = 13,      /* no space left on the device */
+    EL_EFTYPE = 14,      /* a folder, FIFO, device or socket where a regular file belongs */
 
     /* 20-29: malformed input */
     EL_EFORMAT = 20,     /* a file is not what it claims to be */
@@ -47,9 +48,11 @@ typedef enum el_code {
     EL_ESHAPE = 31,      /* a tensor has the wrong shape */
     EL_EMISSING = 32,    /* a required tensor, key or file is missing */
     EL_EDUP = 33,        /* a duplicate key or tensor */
+    EL_ENUMERIC = 34,    /* the model computes NaN or infinite values */
 
     /* 60-69: the command line */
     EL_EUSAGE = 60,      /* bad flags or arguments */
+    EL_ESAMEFILE = 61,   /* an output would replace one of the command's inputs */
 } el_code;
 
 typedef struct el_error {

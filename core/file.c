@@ -12,34 +12,147 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "core/atomic.h"
+
+/* ---- the inputs of this process ------------------------------------------
+ *
+ * Process-wide by necessity, like core/atomic.c's registry of temporary files:
+ * a file is read deep inside a reader (a shard named by an index, the
+ * config.json of a folder) and replaced, maybe much later, by a writer that
+ * knows nothing of it, and the promise is about the process ("no command
+ * replaces its own input"). It holds (device, inode) pairs only, behind a
+ * mutex; nothing reads it but el_is_input.
+ */
+
+typedef struct { dev_t dev; ino_t ino; } file_id;
+
+static struct {
+    pthread_mutex_t lock;
+    file_id *ids;   /* n used of cap */
+    size_t n, cap;
+} inputs = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+
+/* Record one input; false on OOM (the caller fails: an unrecorded input could be overwritten). */
+static bool remember_input(const struct stat *st)
+{
+    bool ok = true;
+    pthread_mutex_lock(&inputs.lock);
+    size_t i = 0;
+    while (i < inputs.n && !(inputs.ids[i].dev == st->st_dev && inputs.ids[i].ino == st->st_ino))
+        i++;
+    if (i == inputs.n) {
+        if (inputs.n == inputs.cap) {
+            size_t cap = inputs.cap ? inputs.cap * 2 : 16;
+            file_id *q = realloc(inputs.ids, cap * sizeof *q);
+            if (q) {
+                inputs.ids = q;
+                inputs.cap = cap;
+            }
+        }
+        if (inputs.n < inputs.cap)
+            inputs.ids[inputs.n++] = (file_id){st->st_dev, st->st_ino};
+        else
+            ok = false;
+    }
+    pthread_mutex_unlock(&inputs.lock);
+    return ok;
+}
+
+bool el_is_input(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    bool hit = false;
+    pthread_mutex_lock(&inputs.lock);
+    for (size_t i = 0; i < inputs.n && !hit; i++)
+        hit = inputs.ids[i].dev == st.st_dev && inputs.ids[i].ino == st.st_ino;
+    pthread_mutex_unlock(&inputs.lock);
+    return hit;
+}
+
+void el_input_forget(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return;
+    pthread_mutex_lock(&inputs.lock);
+    for (size_t i = 0; i < inputs.n; i++)
+        if (inputs.ids[i].dev == st.st_dev && inputs.ids[i].ino == st.st_ino)
+            inputs.ids[i] = inputs.ids[--inputs.n];
+    pthread_mutex_unlock(&inputs.lock);
+}
+
+/* ---- opening an input ---------------------------------------------------- */
+
+/* What a non-regular file is, for messages. */
+static const char *kind_of(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a folder";
+    if (S_ISFIFO(m))
+        return "a FIFO (named pipe)";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    return "not a regular file";
+}
+
+int el_open_input(const char *path, int *fd, uint64_t *size, el_error *err)
+{
+    *fd = -1;
+    if (size)
+        *size = 0;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        return EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot open: %s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode))
+        return EL_FAIL(err, EL_EFTYPE, path, -1, "is %s, expected a regular file", kind_of(st.st_mode));
+    /* O_NONBLOCK: should the path have become a FIFO since the stat, open() still returns */
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (f < 0) {
+        int e = errno;
+        return EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot open: %s", strerror(e));
+    }
+    int fl;
+    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || (fl = fcntl(f, F_GETFL)) < 0 ||
+        fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        close(f);
+        return EL_FAIL(err, EL_EFTYPE, path, -1, "is no longer a regular file");
+    }
+    if (!remember_input(&st)) {
+        close(f);
+        return EL_NOMEM(err);
+    }
+    *fd = f;
+    if (size)
+        *size = (uint64_t)st.st_size;
+    return EL_OK;
+}
+
+/* ---- maps and whole files ------------------------------------------------ */
 
 int el_map_open(el_map *m, const char *path, el_error *err)
 {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return EL_FAIL(err, el_code_from_errno(errno), path, -1, "cannot open: %s", strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot stat: %s", strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return EL_FAIL(err, EL_EFORMAT, path, -1, "is a directory, expected a file");
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return EL_FAIL(err, EL_EFORMAT, path, -1, "not a regular file");
-    }
+    int fd;
+    uint64_t size;
+    int rc = el_open_input(path, &fd, &size, err);
+    if (rc)
+        return rc;
     m->path = strdup(path);
     if (!m->path) {
         close(fd);
         return EL_NOMEM(err);
     }
-    m->size = (uint64_t)st.st_size;
+    m->size = size;
     if (m->size > 0) {
         if (m->size > (uint64_t)SIZE_MAX) {
             close(fd);
@@ -96,20 +209,17 @@ int el_read_file(const char *path, uint64_t max_size, char **out, uint64_t *size
     *out = NULL;
     if (size)
         *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return EL_FAIL(err, el_code_from_errno(errno), path, -1, "cannot open: %s", strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int fd;
+    uint64_t fsize;
+    int rc = el_open_input(path, &fd, &fsize, err);
+    if (rc)
+        return rc;
+    if (fsize > max_size || fsize >= SIZE_MAX) {
         close(fd);
-        return EL_FAIL(err, EL_EFORMAT, path, -1, "not a regular file");
+        return EL_FAIL(err, EL_ERANGE, path, -1, "file is %llu bytes, more than the %llu allowed here",
+                       (unsigned long long)fsize, (unsigned long long)max_size);
     }
-    if ((uint64_t)st.st_size > max_size) {
-        close(fd);
-        return EL_FAIL(err, EL_ERANGE, path, -1, "file is %lld bytes, more than the %llu allowed here",
-                       (long long)st.st_size, (unsigned long long)max_size);
-    }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)fsize;
     char *buf = malloc(n + 1);
     if (!buf) {
         close(fd);

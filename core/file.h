@@ -20,8 +20,31 @@ typedef struct el_map {
 } el_map;
 
 /*
+ * Open `path` for reading. Anything but a regular file is refused (EL_EFTYPE:
+ * a folder, FIFO, socket or device; a FIFO's open() would wait for a writer
+ * forever, a tape device rewinds on open), checked with stat before the open
+ * and again on the descriptor. *fd is blocking and close-on-exec; *size (may
+ * be NULL) gets the file's size. The file is recorded as one of this process's
+ * inputs (below).
+ */
+int el_open_input(const char *path, int *fd, uint64_t *size, el_error *err);
+
+/*
+ * The inputs of this process: every file read through el_open_input (and so
+ * el_map_open, el_read_file, el_sha256_file, the line reader, datasets) is
+ * recorded by (device, inode), and the atomic writer refuses to replace one
+ * (EL_ESAMEFILE): `quantize m.gguf m.gguf`, a hard link, or `convert DIR -o
+ * DIR/config.json` would otherwise destroy the input. el_is_input() says
+ * whether the file at `path` (symbolic links followed) is one;
+ * el_input_forget() drops a file a command reads and then replaces as its own
+ * state (a resumed run's manifest).
+ */
+bool el_is_input(const char *path);
+void el_input_forget(const char *path);
+
+/*
  * Map `path` read-only. On failure *m is zeroed and err names the file.
- * A directory or a non-regular file is refused (EL_EFORMAT).
+ * A directory or a non-regular file is refused (EL_EFTYPE).
  */
 int el_map_open(el_map *m, const char *path, el_error *err);
 

@@ -28,6 +28,27 @@ static int io_fail(el_error *err, const char *path, const char *what)
     return EL_FAIL(err, el_code_from_errno(e), path, -1, "%s: %s", what, strerror(e));
 }
 
+/* Open (creating) a regular file for reading and writing: a FIFO or device at the path is refused
+ * without blocking on it, and so is one of the process's inputs (appending would change it). */
+static int open_rw(const char *path, int *fd, el_error *err)
+{
+    *fd = -1;
+    if (el_is_input(path))
+        return EL_FAIL(err, EL_ESAMEFILE, path, -1, "is also one of this command's inputs; write to another file");
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0666);
+    if (f < 0)
+        return io_fail(err, path, "cannot open");
+    struct stat st;
+    int fl;
+    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode) || (fl = fcntl(f, F_GETFL)) < 0 ||
+        fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        close(f);
+        return EL_FAIL(err, EL_EFTYPE, path, -1, "is not a regular file");
+    }
+    *fd = f;
+    return EL_OK;
+}
+
 int el_lines_open(el_lines **out, const char *path, int64_t *n_lines, el_error *err)
 {
     *out = NULL;
@@ -37,11 +58,10 @@ int el_lines_open(el_lines **out, const char *path, int64_t *n_lines, el_error *
         free(l);
         return EL_NOMEM(err);
     }
-    l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (l->fd < 0) {
-        int rc = io_fail(err, path, "cannot open");
+    int rc0 = open_rw(path, &l->fd, err);
+    if (rc0) {
         el_lines_close(l);
-        return rc;
+        return rc0;
     }
     /* count the lines, remembering where the last complete one ends */
     char buf[1 << 16];
@@ -142,8 +162,12 @@ int el_line_reader_open(el_line_reader **out, const char *path, el_error *err)
         free(r);
         return EL_NOMEM(err);
     }
-    if (!(r->f = fopen(path, "rb"))) {
-        int rc = io_fail(err, path, "cannot open");
+    int fd, rc = el_open_input(path, &fd, NULL, err);
+    if (!rc && !(r->f = fdopen(fd, "rb"))) {
+        rc = io_fail(err, path, "cannot open");
+        close(fd);
+    }
+    if (rc) {
         el_line_reader_close(r);
         return rc;
     }
@@ -198,13 +222,10 @@ int el_dir_lock(const char *dir, int *fd, el_error *err)
     char *p = el_path_join(dir, ".lock");
     if (!p)
         return EL_NOMEM(err);
-    int f = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (f < 0) {
-        int rc = io_fail(err, p, "cannot open the lock file");
-        free(p);
-        return rc;
-    }
+    int f, rc = open_rw(p, &f, err);
     free(p);
+    if (rc)
+        return rc;
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(f);

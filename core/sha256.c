@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
+
 /* First 32 bits of the fractional parts of the cube roots of the first 64 primes (4.2.2). */
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -190,11 +192,10 @@ void el_sha256_buf(const void *data, size_t n, char hex[65])
 int el_sha256_file(const char *path, char hex[65], el_error *err)
 {
     hex[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return EL_FAIL(err, el_code_from_errno(e), path, -1, "cannot open: %s", strerror(e));
-    }
+    int fd;
+    int rc = el_open_input(path, &fd, NULL, err);
+    if (rc)
+        return rc;
     uint8_t *buf = malloc(EL_SHA256_CHUNK);
     if (!buf) {
         close(fd);
@@ -207,7 +208,6 @@ int el_sha256_file(const char *path, char hex[65], el_error *err)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            /* A directory fails here (EISDIR) rather than at open. */
             int e = errno;
             int64_t at = (int64_t)s.n;
             free(buf);

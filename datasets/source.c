@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/file.h"
@@ -41,22 +42,14 @@ static int grow_add(grow *g, const void *data, uint64_t n, const char *path, el_
     return EL_OK;
 }
 
-static bool is_gzip(const char *path)
+/* A gzip file (members concatenated, as gzip itself allows), from its magic bytes. */
+static int read_gz(const char *path, int fd, grow *g, el_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char m[2] = {0, 0};
-    const bool gz = f && fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-    if (f)
-        fclose(f);
-    return gz;
-}
-
-/* A gzip file (members concatenated, as gzip itself allows). */
-static int read_gz(const char *path, grow *g, el_error *err)
-{
-    gzFile z = gzopen(path, "rb");
-    if (!z)
-        return EL_FAIL(err, EL_EIO, path, -1, "cannot open: %s", strerror(errno));
+    gzFile z = gzdopen(fd, "rb");
+    if (!z) {
+        close(fd);
+        return EL_NOMEM(err);
+    }
     char buf[1 << 16];
     int rc = EL_OK, n;
     while (!rc && (n = gzread(z, buf, sizeof buf)) > 0)
@@ -76,14 +69,19 @@ static int read_gz(const char *path, grow *g, el_error *err)
 /* The member `member` of the archive at path. */
 static int read_member(const char *path, const char *member, grow *g, el_error *err)
 {
+    int fd;
+    int rc = el_open_input(path, &fd, NULL, err);
+    if (rc)
+        return rc;
     struct archive *a = archive_read_new();
-    if (!a)
+    if (!a) {
+        close(fd);
         return EL_NOMEM(err);
+    }
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_zip(a);
-    int rc = EL_OK;
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
         rc = EL_FAIL(err, EL_EFORMAT, path, -1, "not a readable .tar, .tar.gz or .zip archive: %s", archive_error_string(a));
         goto out;
     }
@@ -108,6 +106,7 @@ static int read_member(const char *path, const char *member, grow *g, el_error *
                               : EL_FAIL(err, EL_EFORMAT, path, -1, "broken archive: %s", archive_error_string(a));
 out:
     archive_read_free(a);
+    close(fd);
     return rc;
 }
 
@@ -142,9 +141,13 @@ int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, 
     if (el_path_is_dir(spec))
         return EL_FAIL(err, EL_EFORMAT, spec, -1, "a folder, not a dataset file");
     if (el_path_exists(spec)) {
-        if (is_gzip(spec)) {
-            rc = read_gz(spec, &g, err);
-        } else {
+        int fd;
+        unsigned char m[2] = {0, 0};
+        rc = el_open_input(spec, &fd, NULL, err);
+        if (!rc && pread(fd, m, 2, 0) == 2 && m[0] == 0x1f && m[1] == 0x8b) {
+            rc = read_gz(spec, fd, &g, err);
+        } else if (!rc) {
+            close(fd);
             char *data;
             uint64_t n;
             rc = el_read_file(spec, g.max, &data, &n, err);

@@ -89,6 +89,7 @@ static int check_head(const el_dout *o, el_error *err)
     int rc = el_json_load(o->manifest_path, 64u << 20, &man, err);
     if (rc)
         return rc;
+    el_input_forget(o->manifest_path); /* the run's own state, replaced at the end */
     const char *key;
     json_t *v;
     json_object_foreach(o->head, key, v) {

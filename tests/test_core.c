@@ -298,11 +298,11 @@ Test(file, read_limits_and_paths)
     free(buf);
     cr_assert_eq(el_read_file(p, 4, &buf, &n, &e), EL_ERANGE);
     el_error_clear(&e);
-    cr_assert_eq(el_read_file(dir, 100, &buf, &n, &e), EL_EFORMAT);
+    cr_assert_eq(el_read_file(dir, 100, &buf, &n, &e), EL_EFTYPE);
     el_error_clear(&e);
     el_map m;
-    cr_assert_eq(el_map_open(&m, dir, &e), EL_EFORMAT);
-    cr_assert(strstr(e.msg, "directory") != NULL);
+    cr_assert_eq(el_map_open(&m, dir, &e), EL_EFTYPE);
+    cr_assert(strstr(e.msg, "folder") != NULL);
     el_error_clear(&e);
     char *missing = tu_fmt("%s/missing", dir);
     cr_assert_eq(el_map_open(&m, missing, &e), EL_ENOENT);

@@ -113,7 +113,7 @@ static void family(const char *name)
                                      EL_TYPE_Q5_0, EL_TYPE_Q5_1, EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K,
                                      EL_TYPE_Q6_K};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
-        char *g = tu_fmt("%s/%s.gguf", dir, el_type_name(types[ti]));
+        char *g = tu_fmt("%s/q-%s.gguf", dir, el_type_name(types[ti])); /* not f32.gguf itself: the F32 row would replace its own input */
         el_error e;
         el_error_clear(&e);
         el_quantize_result qr;

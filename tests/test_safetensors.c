@@ -12,6 +12,7 @@
 
 #include "core/half.h"
 #include "core/util.h"
+#include "core/file.h"
 #include "formats/safetensors.h"
 #include "tests/testutil.h"
 
@@ -27,6 +28,7 @@ static void write_all_dtypes(const char *path)
 {
     st_writer *w;
     el_error_clear(&err);
+    el_input_forget(path); /* a fixture this test process read before, rewritten on purpose */
     must(st_writer_open(&w, path, &err));
     must(st_writer_meta(w, "format", "pt", &err));
     for (int d = 0; d < ST_DTYPE_COUNT; d++) {
@@ -116,6 +118,7 @@ static void write_shard(const char *path, const char *const *names, int n)
 {
     st_writer *w;
     el_error_clear(&err);
+    el_input_forget(path); /* a fixture this test process read before, rewritten on purpose */
     must(st_writer_open(&w, path, &err));
     int64_t shape[1] = {2};
     for (int i = 0; i < n; i++)
@@ -320,6 +323,7 @@ Test(safetensors, writer_refuses_bad_declarations)
     char *path = tu_fmt("%s/w.safetensors", dir);
     st_writer *w;
     el_error_clear(&err);
+    el_input_forget(path); /* a fixture this test process read before, rewritten on purpose */
     must(st_writer_open(&w, path, &err));
     int64_t shape[1] = {2};
     must(st_writer_add(w, "a", ST_F32, 1, shape, &err));
