@@ -41,6 +41,24 @@ static inline bool el_mul64(uint64_t a, uint64_t b, uint64_t *out)
     return true;
 }
 
+/*
+ * The product of n factors: a size or count computed from numbers a file gives (shape x element
+ * size, chunks x rows x row bytes). false on overflow, *out untouched. Every reader goes through
+ * this (or el_mul64/el_add64) before it allocates, maps or indexes by such numbers; EL_PROD takes
+ * the factors as arguments: EL_PROD(&bytes, n_chunk, per, row_len, 2).
+ */
+static inline bool el_prod64(uint64_t *out, size_t n, const uint64_t *f)
+{
+    uint64_t r = 1;
+    for (size_t i = 0; i < n; i++)
+        if (__builtin_mul_overflow(r, f[i], &r))
+            return false;
+    *out = r;
+    return true;
+}
+#define EL_PROD(out, ...) \
+    el_prod64((out), sizeof((uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t), (const uint64_t[]){__VA_ARGS__})
+
 /* Round x up to a multiple of `align` (a power of two); false on overflow. */
 static inline bool el_align_up(uint64_t x, uint64_t align, uint64_t *out)
 {

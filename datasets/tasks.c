@@ -109,8 +109,10 @@ static const char *str_field(const json_t *o, const char *key)
 static int int_field(const json_t *o, const char *key)
 {
     const json_t *j = json_object_get(o, key);
-    if (json_is_integer(j))
-        return (int)json_integer_value(j);
+    if (json_is_integer(j)) { /* range first: 4294967296 cast to int was label 0 */
+        const json_int_t v = json_integer_value(j);
+        return v >= 0 && v <= 99999 ? (int)v : -1;
+    }
     const char *s = json_string_value(j);
     if (s && *s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 6)
         return atoi(s);

@@ -366,10 +366,17 @@ static int load_tensor(const st_file *f, const char *name, const int *dtypes, in
     if (!dt_ok || nd != n_dims)
         return EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensor %s: unexpected dtype %s or rank %u", name,
                        dt >= 0 ? st_dtype_name(dt) : "?", nd);
-    uint64_t n_el = (uint64_t)sh[0] * (n_dims > 1 ? (uint64_t)sh[1] : 1);
-    if (n_dims > 1 && sh[1] > 0 && (uint64_t)sh[0] > UINT64_MAX / 16 / (uint64_t)sh[1])
-        return EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensor %s: shape too large", name);
-    uint64_t bytes = n_el * st_dtype_size(dt);
+    uint64_t bytes;
+    const uint64_t stored = (uint64_t)(t->end - t->begin);
+    if (!EL_PROD(&bytes, (uint64_t)sh[0], n_dims > 1 ? (uint64_t)sh[1] : 1, st_dtype_size(dt)) || bytes >= SIZE_MAX)
+        return EL_FAIL(err, EL_ERANGE, f->path, -1, "tensor %s: its shape's byte size overflows", name);
+    /* checked before the allocation: the stored size for plain data; for zlib what deflate can give
+     * (at most 1032:1, zlib's own limit) */
+    if (!z && stored != bytes)
+        return EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensor %s: size mismatch", name);
+    if (z && bytes / 1032 > stored + 64)
+        return EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensor %s: %llu bytes of zlib data cannot inflate to the %llu its shape says",
+                       name, (unsigned long long)stored, (unsigned long long)bytes);
     void *buf = malloc(bytes ? bytes : 1);
     if (!buf)
         return EL_NOMEM(err);
@@ -381,10 +388,6 @@ static int load_tensor(const st_file *f, const char *name, const int *dtypes, in
                            (unsigned long long)bytes);
         }
     } else {
-        if (t->end - t->begin != bytes) {
-            free(buf);
-            return EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensor %s: size mismatch", name);
-        }
         memcpy(buf, t->data, bytes);
     }
     shape[0] = sh[0];

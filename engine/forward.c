@@ -296,6 +296,35 @@ static int check_batch(el_context *c, const el_batch *b, el_error *err)
     return EL_OK;
 }
 
+/*
+ * Every logit finite: a model whose weights or hyperparameters make NaN or infinity (rope.freq_base
+ * 0, an overflowing f16 weight) is named here, where it shows, instead of as a crash in a sampler's
+ * sort or a "PPL = nan" further on. One pass over the output rows, small beside the matrix that
+ * made them.
+ */
+static int check_logits(const el_context *c, const el_batch *b, el_error *err)
+{
+    const int nv = c->m->hp.n_vocab;
+    for (int o = 0; o < c->n_out; o++) {
+        const float *l = c->logits + (size_t)o * (size_t)nv;
+        float acc = 0.0f;
+        for (int i = 0; i < nv; i++)
+            acc += l[i] * 0.0f; /* NaN as soon as one is NaN or infinite */
+        if (acc == 0.0f)
+            continue;
+        int i = 0;
+        while (i < nv && isfinite(l[i]))
+            i++;
+        const int t = c->out_rows[o];
+        return EL_FAIL(err, EL_ENUMERIC, c->m->path, -1,
+                       "the model computes %s logits (sequence %d, position %d, token %d: logit of id %d is %g); "
+                       "its weights or hyperparameters are broken",
+                       i < nv && isnan(l[i]) ? "NaN" : "infinite", b->seq ? b->seq[t] : 0, b->pos[t], b->tokens[t],
+                       i < nv ? i : -1, i < nv ? l[i] : 0.0);
+    }
+    return EL_OK;
+}
+
 int el_decode(el_context *c, const el_batch *b, el_error *err)
 {
     int rc = check_batch(c, b, err);
@@ -461,5 +490,5 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
         int s = b->seq ? b->seq[t] : 0;
         c->seq_len[s] = b->pos[t] + 1;
     }
-    return EL_OK;
+    return check_logits(c, b, err);
 }

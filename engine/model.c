@@ -24,22 +24,30 @@ typedef struct loader {
     el_error *err;
 } loader;
 
-static int key_u32(loader *L, const char *suffix, bool required, uint32_t def, uint32_t *out)
+/*
+ * An integer hyperparameter `arch.suffix` into *out, in [lo, hi]: a value from the file is never
+ * cast to int before it is known to fit (rope.dimension_count 2^31 became negative and passed).
+ */
+static int key_int(loader *L, const char *suffix, bool required, uint32_t def, int64_t lo, int64_t hi, int *out)
 {
     char key[128];
     snprintf(key, sizeof key, "%s.%s", L->arch, suffix);
-    int r = gguf_get_u32(L->m->f, key, out);
-    if (r == 1)
-        return EL_OK;
+    uint32_t v = def;
+    int r = gguf_get_u32(L->m->f, key, &v);
     if (r < 0)
         return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "%s must be an unsigned integer", key);
-    if (required)
+    if (r == 0 && required)
         return EL_FAIL(L->err, EL_EMISSING, L->m->path, -1, "missing metadata %s", key);
-    *out = def;
+    if ((int64_t)v < lo || (int64_t)v > hi)
+        return EL_FAIL(L->err, EL_ERANGE, L->m->path, -1, "%s is %u, outside %lld..%lld", key, v, (long long)lo,
+                       (long long)hi);
+    *out = (int)v;
     return EL_OK;
 }
 
-static int key_f32(loader *L, const char *suffix, float def, float *out)
+/* A float hyperparameter, finite and >= lo (and > lo when `strict`): rope.freq_base 0 made every
+ * logit NaN. */
+static int key_f32(loader *L, const char *suffix, float def, double lo, bool strict, float *out)
 {
     char key[128];
     snprintf(key, sizeof key, "%s.%s", L->arch, suffix);
@@ -47,58 +55,46 @@ static int key_f32(loader *L, const char *suffix, float def, float *out)
     int r = gguf_get_f64(L->m->f, key, &v);
     if (r < 0)
         return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "%s must be a float", key);
-    *out = r == 1 ? (float)v : def;
+    if (r == 0)
+        v = def;
+    if (!isfinite(v) || fabs(v) > 3e38 || v < lo || (strict && v == lo))
+        return EL_FAIL(L->err, EL_ERANGE, L->m->path, -1, "%s is %g; it must be a finite number %s %g", key, v,
+                       strict ? ">" : ">=", lo);
+    *out = (float)v;
     return EL_OK;
 }
 
 static int load_hparams(loader *L, const el_arch *a)
 {
     el_hparams *hp = &L->m->hp;
-    uint32_t v;
     int rc = EL_OK;
     hp->arch = a->id;
-    if ((rc = key_u32(L, "embedding_length", true, 0, &v)))
+    if ((rc = key_int(L, "embedding_length", true, 0, 1, 1 << 20, &hp->n_embd)) ||
+        (rc = key_int(L, "block_count", true, 0, 1, 4096, &hp->n_layer)) ||
+        (rc = key_int(L, "feed_forward_length", true, 0, 1, 1 << 22, &hp->n_ff)) ||
+        (rc = key_int(L, "attention.head_count", true, 0, 1, 4096, &hp->n_head)) ||
+        (rc = key_int(L, "attention.head_count_kv", false, (uint32_t)hp->n_head, 1, hp->n_head, &hp->n_head_kv)))
         return rc;
-    hp->n_embd = (int)v;
-    if ((rc = key_u32(L, "block_count", true, 0, &v)))
-        return rc;
-    hp->n_layer = (int)v;
-    if ((rc = key_u32(L, "feed_forward_length", true, 0, &v)))
-        return rc;
-    hp->n_ff = (int)v;
-    if ((rc = key_u32(L, "attention.head_count", true, 0, &v)))
-        return rc;
-    hp->n_head = (int)v;
-    if ((rc = key_u32(L, "attention.head_count_kv", false, (uint32_t)hp->n_head, &v)))
-        return rc;
-    hp->n_head_kv = (int)v;
-    if (hp->n_embd <= 0 || hp->n_layer <= 0 || hp->n_ff <= 0 || hp->n_head <= 0 || hp->n_head_kv <= 0 ||
-        hp->n_head % hp->n_head_kv != 0 || hp->n_layer > 4096 || hp->n_head > 4096 || hp->n_embd > (1 << 20))
+    if (hp->n_head % hp->n_head_kv != 0)
         return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "inconsistent hyperparameters (heads %d/%d, layers %d, embd %d)",
                        hp->n_head, hp->n_head_kv, hp->n_layer, hp->n_embd);
-    if ((rc = key_u32(L, "attention.key_length", false, (uint32_t)(hp->n_embd / hp->n_head), &v)))
+    if ((rc = key_int(L, "attention.key_length", false, (uint32_t)(hp->n_embd / hp->n_head), 1, 4096, &hp->head_dim)) ||
+        (rc = key_int(L, "attention.value_length", false, (uint32_t)hp->head_dim, 1, 4096, &hp->head_dim_v)))
         return rc;
-    hp->head_dim = (int)v;
-    if ((rc = key_u32(L, "attention.value_length", false, (uint32_t)hp->head_dim, &v)))
-        return rc;
-    hp->head_dim_v = (int)v;
     if (hp->head_dim_v != hp->head_dim)
         return EL_FAIL(L->err, EL_EUNSUPPORTED, L->m->path, -1, "different key and value head sizes are not supported");
-    if ((rc = key_u32(L, "rope.dimension_count", false, (uint32_t)hp->head_dim, &v)))
+    if ((rc = key_int(L, "rope.dimension_count", false, (uint32_t)hp->head_dim, 0, hp->head_dim, &hp->n_rot)))
         return rc;
-    hp->n_rot = (int)v;
-    if (hp->n_rot > hp->head_dim || hp->n_rot % 2 || hp->head_dim <= 0 || hp->head_dim > 4096)
-        return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "rope.dimension_count %d does not fit head size %d", hp->n_rot,
-                       hp->head_dim);
-    if ((rc = key_u32(L, "context_length", false, 4096, &v)))
+    if (hp->n_rot % 2)
+        return EL_FAIL(L->err, EL_EFORMAT, L->m->path, -1, "rope.dimension_count %d does not fit head size %d (it must be even)",
+                       hp->n_rot, hp->head_dim);
+    if ((rc = key_int(L, "context_length", false, 4096, 1, INT32_MAX, &hp->n_ctx_train)) ||
+        (rc = key_int(L, "rope.scaling.original_context_length", false, (uint32_t)hp->n_ctx_train, 1, INT32_MAX,
+                      &hp->n_ctx_orig)))
         return rc;
-    hp->n_ctx_train = (int)v;
-    if ((rc = key_u32(L, "rope.scaling.original_context_length", false, (uint32_t)hp->n_ctx_train, &v)))
-        return rc;
-    hp->n_ctx_orig = (int)v;
-    if ((rc = key_f32(L, "rope.freq_base", 10000.0f, &hp->rope_base)) ||
-        (rc = key_f32(L, "attention.layer_norm_rms_epsilon", 1e-5f, &hp->norm_eps)) ||
-        (rc = key_f32(L, "rope.scaling.attn_factor", 1.0f, &hp->rope_attn_factor)))
+    if ((rc = key_f32(L, "rope.freq_base", 10000.0f, 0, true, &hp->rope_base)) ||
+        (rc = key_f32(L, "attention.layer_norm_rms_epsilon", 1e-5f, 0, true, &hp->norm_eps)) ||
+        (rc = key_f32(L, "rope.scaling.attn_factor", 1.0f, 0, true, &hp->rope_attn_factor)))
         return rc;
     hp->rope_freq_scale = 1.0f;
     char key[128];
@@ -107,9 +103,9 @@ static int load_hparams(loader *L, const el_arch *a)
     if (gguf_get_str(L->m->f, key, &st) == 1) {
         if (st.len == 6 && memcmp(st.ptr, "linear", 6) == 0) {
             float factor;
-            if ((rc = key_f32(L, "rope.scaling.factor", 1.0f, &factor)))
+            if ((rc = key_f32(L, "rope.scaling.factor", 1.0f, 0, true, &factor)))
                 return rc;
-            hp->rope_freq_scale = factor > 0 ? 1.0f / factor : 1.0f;
+            hp->rope_freq_scale = 1.0f / factor;
         } else if (!(st.len == 4 && memcmp(st.ptr, "none", 4) == 0)) {
             return EL_FAIL(L->err, EL_EUNSUPPORTED, L->m->path, -1, "RoPE scaling '%.*s' is not supported yet", (int)st.len,
                            st.ptr);
@@ -119,21 +115,18 @@ static int load_hparams(loader *L, const el_arch *a)
     hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
     hp->embd_scale = 1.0f;
     if (a->id == EL_ARCH_GEMMA2) {
-        if ((rc = key_f32(L, "attn_logit_softcapping", 0.0f, &hp->attn_softcap)) ||
-            (rc = key_f32(L, "final_logit_softcapping", 0.0f, &hp->final_softcap)))
+        if ((rc = key_f32(L, "attn_logit_softcapping", 0.0f, 0, false, &hp->attn_softcap)) ||
+            (rc = key_f32(L, "final_logit_softcapping", 0.0f, 0, false, &hp->final_softcap)) ||
+            (rc = key_int(L, "attention.sliding_window", false, 0, 0, INT32_MAX, &hp->n_swa)))
             return rc;
-        if ((rc = key_u32(L, "attention.sliding_window", false, 0, &v)))
-            return rc;
-        hp->n_swa = (int)v;
         hp->embd_scale = sqrtf((float)hp->n_embd);
         hp->geglu = true;
         /* llama.cpp: the 27B model (46 layers) scales queries by n_embd / n_head instead */
         if (hp->n_layer == 46)
             hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
     } else if (a->id == EL_ARCH_PHI3) {
-        if ((rc = key_u32(L, "attention.sliding_window", false, 0, &v)))
+        if ((rc = key_int(L, "attention.sliding_window", false, 0, 0, INT32_MAX, &hp->n_swa)))
             return rc;
-        hp->n_swa = (int)v;
     }
     return EL_OK;
 }

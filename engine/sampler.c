@@ -95,11 +95,18 @@ void el_sampler_accept(el_sampler *s, int token)
         s->hist_n++;
 }
 
-/* Descending logit, then ascending id: a total order, so results never depend on the sort. */
+/*
+ * Descending logit, then ascending id, NaN after every number: a total order, so results never
+ * depend on the sort, and the partition in select_best stays inside the array (with NaN compared
+ * as a number, no element is ever "less" than a NaN pivot and the scan ran off the end).
+ */
 static int by_logit(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
-    if (x->logit != y->logit)
+    const bool nx = isnan(x->logit), ny = isnan(y->logit);
+    if (nx != ny)
+        return nx ? 1 : -1;
+    if (!nx && x->logit != y->logit)
         return x->logit > y->logit ? -1 : 1;
     return x->id - y->id;
 }
@@ -187,6 +194,17 @@ int el_sample(el_sampler *s, const float *logits, float *prob)
             float *l = &s->c[t].logit;
             *l = *l > 0 ? *l / p->repeat_penalty : *l * p->repeat_penalty;
         }
+    }
+    /* a NaN logit is no candidate (the engine refuses them; a caller with its own logits may not) */
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(s->c[i].logit))
+            s->c[kept++] = s->c[i];
+    n = kept;
+    if (n == 0) {
+        if (prob)
+            *prob = 0.0f;
+        return 0;
     }
     if (p->temp <= 0) {
         int best = 0;

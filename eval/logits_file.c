@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/util.h"
+
 #define MAGIC "_logits_"
 #define HEADER 20
 
@@ -85,8 +87,15 @@ int el_kld_file_open(el_kld_file *f, const char *path, el_error *err)
         goto fail;
     }
     const uint64_t per = (uint64_t)(n_ctx - 1 - n_ctx / 2);
-    const uint64_t toks = (uint64_t)n_ctx * (uint64_t)n_chunk * 4;
-    const uint64_t want = HEADER + toks + (uint64_t)n_chunk * per * (uint64_t)el_kld_row_len(n_vocab) * 2;
+    uint64_t toks, rows, want;
+    /* n_chunk is only bounded by the file: a sum that wrapped 2^64 "matched" a 20-byte file */
+    if (!EL_PROD(&toks, n_ctx, (uint64_t)n_chunk, 4) ||
+        !EL_PROD(&rows, (uint64_t)n_chunk, per, (uint64_t)el_kld_row_len(n_vocab), 2) || !el_add64(toks, rows, &want) ||
+        !el_add64(want, HEADER, &want)) {
+        rc = EL_FAIL(err, EL_ERANGE, path, 8, "header's n_ctx %u, n_vocab %d and %d chunks make a size that overflows",
+                     n_ctx, n_vocab, n_chunk);
+        goto fail;
+    }
     if (size != want) {
         rc = EL_FAIL(err, size < want ? EL_ETRUNC : EL_EFORMAT, path, (int64_t)size,
                      "%llu bytes where n_ctx %u, n_vocab %d and %d chunks make %llu%s", (unsigned long long)size, n_ctx,

@@ -92,7 +92,22 @@ static int runner_decode(runner *r, const int32_t *tokens, int ch0, int n, el_er
             r->ids[(size_t)s * (size_t)r->n_ctx] = r->bos;
     }
     const el_batch b = {(int)len, r->ids, r->pos, r->seq, r->want};
-    return el_decode(r->c, &b, err);
+    el_error e;
+    el_error_clear(&e);
+    int rc = el_decode(r->c, &b, &e);
+    if (rc == EL_ENUMERIC) { /* the engine's "sequence s" is a chunk of this pass: name it in the text */
+        const int nv = r->m->hp.n_vocab, per = r->n_ctx - r->first;
+        for (int k = 0; k < n * per; k++) {
+            const float *l = el_logits(r->c, k);
+            for (int i = 0; i < nv; i++)
+                if (!isfinite(l[i]))
+                    return EL_FAIL(err, rc, e.path, -1, "the model computes %s logits at chunk %d, position %d of the text: its weights or hyperparameters are broken",
+                                   isnan(l[i]) ? "NaN" : "infinite", ch0 + k / per + 1, r->first + k % per);
+        }
+    }
+    if (rc && err && err->code == EL_OK)
+        *err = e;
+    return rc;
 }
 
 /* Logits at scored position i (0 .. per-1) of the s-th chunk of the last decode. */

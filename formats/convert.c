@@ -304,16 +304,24 @@ static int gen_phi3_factors(const hf_config *c, int64_t rope_dims, plan *p, el_e
 typedef struct meta {
     gguf_writer *w;
     const char *arch;
+    const char *cfg_path; /* config.json, named when a value it gives does not fit */
     el_error *err;
     int rc;
 } meta;
 
+/* A u32 hyperparameter; a value that does not fit an int (what readers hold it in) is refused,
+ * never truncated: config.json is untrusted, and a negative count arrives here as a huge one. */
 static void m_u32(meta *m, const char *suffix, uint64_t v)
 {
     char key[128];
     if (m->rc)
         return;
     snprintf(key, sizeof key, "%s.%s", m->arch, suffix);
+    if (v > INT32_MAX) {
+        m->rc = EL_FAIL(m->err, EL_ERANGE, m->cfg_path, -1, "%s would be %lld, outside 0..%d", key, (long long)v,
+                        INT32_MAX);
+        return;
+    }
     m->rc = gguf_add_u32(m->w, key, (uint32_t)v, m->err);
 }
 
@@ -323,6 +331,10 @@ static void m_f32(meta *m, const char *suffix, double v)
     if (m->rc)
         return;
     snprintf(key, sizeof key, "%s.%s", m->arch, suffix);
+    if (!isfinite(v) || fabs(v) > 3e38) {
+        m->rc = EL_FAIL(m->err, EL_ERANGE, m->cfg_path, -1, "%s would be %g, not a finite float", key, v);
+        return;
+    }
     m->rc = gguf_add_f32(m->w, key, (float)v, m->err);
 }
 
@@ -357,6 +369,8 @@ static void size_label(uint64_t n, char *buf, size_t cap)
 
 static bool has_key(const hf_config *c, const char *k) { return json_object_get(c->root, k) != NULL; }
 
+/* The rotated dimensions of a head (transformers: int(head_dim * partial_rotary_factor)); valid
+ * once check_rope_dims has passed. */
 static int rope_dims_of(const el_arch *a, const hf_config *c)
 {
     double prf = 1.0;
@@ -364,7 +378,24 @@ static int rope_dims_of(const el_arch *a, const hf_config *c)
         prf = 1.0;
     if (a->id == EL_ARCH_PHI3)
         return (int)((int64_t)(prf * (double)c->hidden_size) / c->n_heads);
-    return (int)(c->head_dim * prf);
+    return (int)((double)c->head_dim * prf);
+}
+
+/* partial_rotary_factor in (0, 1], and the rotated dimensions it gives even and at least 2. */
+static int check_rope_dims(const el_arch *a, const hf_config *c, el_error *err)
+{
+    double prf = 1.0;
+    int r = el_json_get_f64(c->root, "partial_rotary_factor", &prf);
+    if (r < 0)
+        return EL_FAIL(err, EL_EJSON, c->path, -1, "\"partial_rotary_factor\" must be a number");
+    if (r == 1 && !(prf > 0 && prf <= 1))
+        return EL_FAIL(err, EL_ERANGE, c->path, -1, "\"partial_rotary_factor\" is %g; it must be above 0 and at most 1", prf);
+    const int d = rope_dims_of(a, c);
+    if (d < 2 || d % 2 || d > c->head_dim)
+        return EL_FAIL(err, EL_ERANGE, c->path, -1,
+                       "\"partial_rotary_factor\" %g gives %d rotated dimensions of a %lld-wide head; they must be even and at least 2",
+                       prf, d, (long long)c->head_dim);
+    return EL_OK;
 }
 
 static void write_hparams(meta *m, const el_arch *a, const hf_config *c, uint32_t file_type)
@@ -474,6 +505,14 @@ static int check_rope_scaling(const el_arch *a, const hf_config *c, el_error *er
         ok = true;
     if (!ok)
         return EL_FAIL(err, EL_EUNSUPPORTED, c->path, -1, "rope_scaling type '%s' is not supported for %s", t, c->arch);
+    static const char *const positive[] = {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings",
+                                           "attention_factor", "beta_fast", "beta_slow"};
+    for (size_t i = 0; i < EL_ARRAY_LEN(positive); i++) {
+        double v;
+        int r = el_json_get_f64(rs, positive[i], &v);
+        if (r < 0 || (r == 1 && !(isfinite(v) && v > 0 && v < 3e38)))
+            return EL_FAIL(err, EL_ERANGE, c->path, -1, "rope_scaling \"%s\" must be a finite number above 0", positive[i]);
+    }
     return EL_OK;
 }
 
@@ -714,17 +753,9 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
         rc = EL_FAIL(err, EL_EMISSING, cfg.path, -1, "Gemma 2 configs need \"head_dim\"");
         goto out;
     }
-    if ((rc = check_rope_scaling(a, &cfg, err)))
+    if ((rc = check_rope_scaling(a, &cfg, err)) || (rc = check_rope_dims(a, &cfg, err)))
         goto out;
     snprintf(r->arch, sizeof r->arch, "%s", a->gguf_name);
-
-    if ((rc = el_vocab_from_hf(&vocab, o->model_dir, &cfg, err)))
-        goto out;
-    if (a->id == EL_ARCH_GEMMA2)
-        vocab.add_space_prefix = 0; /* llama.cpp's converter sets this for every Gemma 2 */
-    snprintf(r->pre, sizeof r->pre, "%s", vocab.pre);
-    r->tokenizer = vocab.type == EL_VOCAB_BPE ? "gpt2" : "llama";
-    r->n_vocab = vocab.n_tokens;
 
     int outtype = o->outtype;
     if (!o->vocab_only) {
@@ -748,6 +779,15 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     } else if (outtype == EL_OUTTYPE_AUTO) {
         outtype = EL_TYPE_F16;
     }
+    /* the vocabulary once the tensors' shapes are known to agree with config.json: a vocab_size of
+     * 2^24 is refused by the embedding's shape, not first padded to 16M tokens */
+    if ((rc = el_vocab_from_hf(&vocab, o->model_dir, &cfg, err)))
+        goto out;
+    if (a->id == EL_ARCH_GEMMA2)
+        vocab.add_space_prefix = 0; /* llama.cpp's converter sets this for every Gemma 2 */
+    snprintf(r->pre, sizeof r->pre, "%s", vocab.pre);
+    r->tokenizer = vocab.type == EL_VOCAB_BPE ? "gpt2" : "llama";
+    r->n_vocab = vocab.n_tokens;
     r->file_type = file_type_of(outtype);
     if (o->hook && !o->vocab_only) {
         if ((rc = hook_plan(o->hook, &cfg, &p, err)))
@@ -761,7 +801,7 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     /* metadata, in the order llama.cpp writes it */
     if ((rc = gguf_writer_open(&w, o->out_path, err)))
         goto out;
-    meta mt = {w, a->gguf_name, err, EL_OK};
+    meta mt = {w, a->gguf_name, cfg.path, err, EL_OK};
     char name_buf[256], label[32];
     const char *name = o->name;
     if (!name) {

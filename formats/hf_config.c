@@ -3,6 +3,8 @@
  */
 #include "formats/hf_config.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +47,25 @@ static int opt_f64(const hf_config *c, const char *key, double *out, double def,
     else if (r < 0)
         return EL_FAIL(err, EL_EJSON, c->path, -1, "\"%s\" must be a number", key);
     return EL_OK;
+}
+
+/* An optional number that must be finite and above zero (a norm epsilon, a RoPE base): a wrong
+ * value is refused, never replaced by the default. */
+static int opt_pos_f64(const hf_config *c, const char *key, double *out, double def, el_error *err)
+{
+    int rc = opt_f64(c, key, out, def, err);
+    if (!rc && !(isfinite(*out) && *out > 0 && *out < 3e38))
+        rc = EL_FAIL(err, EL_ERANGE, c->path, -1, "\"%s\" is %g; it must be a finite number above 0", key, *out);
+    return rc;
+}
+
+/* An optional integer in 0..INT32_MAX (what GGUF's u32 fields and the engine's int hold). */
+static int opt_i32(const hf_config *c, const char *key, int64_t *out, int64_t def, el_error *err)
+{
+    int rc = opt_i64(c, key, out, def, err);
+    if (!rc && *out > INT32_MAX)
+        rc = EL_FAIL(err, EL_ERANGE, c->path, -1, "\"%s\" is %lld, more than %d", key, (long long)*out, INT32_MAX);
+    return rc;
 }
 
 static int opt_bool(const hf_config *c, const char *key, bool *out, bool def, el_error *err)
@@ -105,18 +126,14 @@ int hf_config_from_json(hf_config *c, json_t *root, const char *path, el_error *
     if (!rc && c->n_heads % c->n_kv_heads != 0)
         rc = EL_FAIL(err, EL_ESHAPE, c->path, -1, "num_attention_heads %lld is not a multiple of num_key_value_heads %lld",
                      (long long)c->n_heads, (long long)c->n_kv_heads);
-    if (!rc) rc = opt_i64(c, "max_position_embeddings", &c->max_positions, 0, err);
+    if (!rc) rc = opt_i32(c, "max_position_embeddings", &c->max_positions, 0, err);
     /* Older configs spell the norm epsilon differently. */
     if (!rc) {
-        double eps;
-        if (el_json_get_f64(root, "rms_norm_eps", &eps) == 1)
-            c->norm_eps = eps;
-        else if (el_json_get_f64(root, "layer_norm_eps", &eps) == 1)
-            c->norm_eps = eps;
-        else
-            c->norm_eps = 1e-6;
+        const char *k = json_object_get(root, "rms_norm_eps") || !json_object_get(root, "layer_norm_eps")
+                            ? "rms_norm_eps" : "layer_norm_eps";
+        rc = opt_pos_f64(c, k, &c->norm_eps, 1e-6, err);
     }
-    if (!rc) rc = opt_f64(c, "rope_theta", &c->rope_theta, 10000.0, err);
+    if (!rc) rc = opt_pos_f64(c, "rope_theta", &c->rope_theta, 10000.0, err);
     if (!rc) rc = opt_f64(c, "initializer_range", &c->init_range, 0.02, err);
     /* transformers' default differs per class: Gemma ties, Llama/Qwen2/Phi3 do not. */
     if (!rc) rc = opt_bool(c, "tie_word_embeddings", &c->tie_embeddings, strncmp(c->arch, "Gemma", 5) == 0, err);

@@ -304,9 +304,10 @@ static int open_index(st_model *m, const char *index_path, el_error *err)
     if (rc)
         return rc;
     json_t *wm = json_object_get(root, "weight_map");
-    if (!json_is_object(wm)) {
+    if (!json_is_object(wm) || json_object_size(wm) == 0) {
         json_decref(root);
-        return EL_FAIL(err, EL_EJSON, index_path, -1, "no \"weight_map\" object");
+        return EL_FAIL(err, EL_EJSON, index_path, -1, json_is_object(wm) ? "\"weight_map\" is empty: no tensors"
+                                                                          : "no \"weight_map\" object");
     }
     /* The shard files, each once, in sorted order (deterministic). */
     size_t n = json_object_size(wm), nf = 0;

@@ -105,6 +105,8 @@ static char *merge_text(el_vocab *v, const json_t *m)
 
 static int load_merges(el_vocab *v, const json_t *merges, const char *path, el_error *err)
 {
+    if (merges && !json_is_null(merges) && !json_is_array(merges)) /* an object read as "no merges" changed every token */
+        return EL_FAIL(err, EL_EJSON, path, -1, "model.merges must be a list");
     size_t n = json_array_size(merges);
     if (n == 0)
         return EL_OK;

@@ -237,6 +237,11 @@ static int load_gguf(el_imatrix *m, const char *path, el_error *err)
         }
         float cnt;
         memcpy(&cnt, c->data, 4);
+        if (!isfinite(cnt) || cnt < 0) { /* NaN or negative: the weights would silently be the raw sums */
+            rc = EL_FAIL(err, EL_ERANGE, path, (int64_t)(c->data - g->map.data), "imatrix entry '%s' has count %g; it must be a finite number >= 0",
+                         name, cnt);
+            break;
+        }
         e->count = cnt;
     }
     gguf_close(g);

@@ -1,0 +1,364 @@
+/*
+ * tests/test_hostile.c - crafted files that crashed edgelm, made it read or allocate out of
+ * bounds, or were quietly accepted with a wrong meaning (issue 16, items 1-5 and 14). Each case
+ * failed before its fix: a crash, a sanitizer report, exit 0, or a defaulted value.
+ *
+ * The expected values are the file formats' own rules (a NaN logit, a size that overflows 64
+ * bits, a float that is not a valid RoPE base), written down here; the files are made from a
+ * real model of ours by changing one field.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "datasets/tasks.h"
+#include "distill/shard.h"
+#include "eval/logits_file.h"
+#include "formats/ggml_type.h"
+#include "formats/gguf.h"
+#include "tests/testutil.h"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* The tiny model as a Hugging Face folder and as an F32 GGUF, in a fresh folder. */
+static const char *tiny(const char **hf)
+{
+    const char *d = KT("hostile");
+    *hf = KF("%s/hf", d);
+    tu_ok("synth", "--preset", "tiny", "-o", *hf, NULL);
+    const char *g = KF("%s/m.gguf", d);
+    tu_ok("convert", *hf, "-o", g, "--outtype", "f32", NULL);
+    return g;
+}
+
+/* Overwrite the value of GGUF metadata key `key` in place (its type must be 4 bytes: u32 or f32). */
+static void patch_kv(const char *path, const char *key, const void *val4)
+{
+    size_t n;
+    uint8_t *b = tu_read(path, &n);
+    cr_assert(b);
+    const size_t kl = strlen(key);
+    size_t at = 0;
+    for (size_t i = 8; i + kl + 8 <= n && !at; i++) {
+        uint64_t len;
+        memcpy(&len, b + i - 8, 8);
+        if (len == kl && memcmp(b + i, key, kl) == 0)
+            at = i + kl + 4; /* past the key and its u32 value type */
+    }
+    cr_assert(at, "no key %s in %s", key, path);
+    memcpy(b + at, val4, 4);
+    cr_assert(tu_write(path, b, n));
+    free(b);
+}
+
+/* Fill tensor `name` of a GGUF with the float v. */
+static void fill_tensor(const char *path, const char *name, float v)
+{
+    gguf_file *f = NULL;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(gguf_open(&f, path, &e), 0, "%s", e.msg);
+    const gguf_tensor *t = gguf_find_tensor(f, name);
+    cr_assert(t && t->type == EL_TYPE_F32);
+    const uint64_t off = (uint64_t)(t->data - f->map.data), cnt = t->size / 4;
+    gguf_close(f);
+    el_input_forget(path);
+    size_t n;
+    uint8_t *b = tu_read(path, &n);
+    for (uint64_t i = 0; i < cnt; i++)
+        memcpy(b + off + 4 * i, &v, 4);
+    cr_assert(tu_write(path, b, n));
+    free(b);
+}
+
+/* Edit config.json of a folder: set key to the JSON text `value` (NULL: remove it). */
+static void set_config(const char *hf, const char *key, const char *value)
+{
+    const char *p = KF("%s/config.json", hf);
+    json_error_t je;
+    json_t *c = json_load_file(p, 0, &je);
+    cr_assert(c);
+    if (value) {
+        json_t *v = json_loads(value, JSON_DECODE_ANY, &je);
+        cr_assert(v, "bad test value %s", value);
+        json_object_set_new(c, key, v);
+    } else {
+        json_object_del(c, key);
+    }
+    cr_assert_eq(json_dump_file(c, p, JSON_INDENT(2)), 0);
+    json_decref(c);
+}
+
+static void fails(tu_run r, int status, const char *want1, const char *want2)
+{
+    cr_assert_eq(r.status, status, "exit %d (expected %d): %s", r.status, status, r.err);
+    cr_assert(strstr(r.err, want1) && (!want2 || strstr(r.err, want2)), "error lacks '%s'/'%s': %s", want1,
+              want2 ? want2 : "", r.err);
+    tu_run_free(&r);
+}
+
+/* ---- 1. NaN logits ---------------------------------------------------------------------------- */
+
+Test(hostile, nan_logits_are_named_not_a_crash, .timeout = 120)
+{
+    const char *hf;
+    const char *g = tiny(&hf);
+    fill_tensor(g, "output_norm.weight", NAN);
+    /* run with the default sampler segfaulted in the top-k partition */
+    fails(tu_edgelm("run", g, "-p", "Once upon a time", "-n", "4", NULL), 1, g, "NaN");
+    fails(tu_edgelm("run", g, "-p", "Once upon a time", "-n", "4", "--temp", "0", NULL), 1, g, "NaN");
+    /* eval printed "PPL = -nan" and then a misleading error */
+    tu_run r = tu_edgelm("eval", "ppl", g, "-f", KF("%s/sample.txt", hf), "-c", "64", NULL);
+    cr_assert(!strstr(r.out, "nan"), "printed a NaN figure: %s", r.out);
+    fails(r, 1, "NaN", "chunk 1, position 32");
+    const char *pr = KF("%s/p.txt", hf);
+    cr_assert(tu_write(pr, "Once upon a time\nThe cat\n", 25));
+    fails(tu_edgelm("distill", "gen", "--teacher", g, "--prompts", pr, "-o", KF("%s/dist", hf), "--max-new", "4", NULL), 1, g,
+          "NaN");
+    /* +inf weights: infinite (or NaN) logits, named the same way */
+    fill_tensor(g, "output_norm.weight", INFINITY);
+    fails(tu_edgelm("run", g, "-p", "Once", "-n", "2", NULL), 1, g, "logits");
+    tu_release();
+}
+
+Test(hostile, gguf_hyperparameters_out_of_range, .timeout = 60)
+{
+    const char *hf;
+    const char *g = tiny(&hf);
+    const char *g2 = KF("%s/b.gguf", hf);
+    cr_assert(tu_write(g2, "", 0));
+    /* rope.freq_base 0 made every logit NaN */
+    float zero = 0.0f;
+    patch_kv(g, "llama.rope.freq_base", &zero);
+    fails(tu_edgelm("run", g, "-p", "Once", "-n", "2", NULL), 1, g, "rope.freq_base");
+    float one = 10000.0f;
+    patch_kv(g, "llama.rope.freq_base", &one);
+    /* rope.dimension_count 2^31 became negative, passed the checks and asked for a huge context */
+    uint32_t big = 1u << 31;
+    patch_kv(g, "llama.rope.dimension_count", &big);
+    fails(tu_edgelm("run", g, "-p", "Once", "-n", "2", NULL), 1, g, "rope.dimension_count");
+    uint32_t odd = 63;
+    patch_kv(g, "llama.rope.dimension_count", &odd);
+    fails(tu_edgelm("run", g, "-p", "Once", "-n", "2", NULL), 1, g, "rope.dimension_count");
+    float eps = -1e-5f;
+    uint32_t ok = 64;
+    patch_kv(g, "llama.rope.dimension_count", &ok);
+    patch_kv(g, "llama.attention.layer_norm_rms_epsilon", &eps);
+    fails(tu_edgelm("run", g, "-p", "Once", "-n", "2", NULL), 1, g, "layer_norm_rms_epsilon");
+    tu_release();
+}
+
+/* ---- 14, 5. config.json values are refused, not defaulted or truncated --------------------------- */
+
+Test(hostile, config_values_are_refused, .timeout = 120)
+{
+    const char *hf;
+    tiny(&hf);
+    const char *cfg = KF("%s/config.json", hf), *out = KF("%s/out.gguf", hf);
+    size_t n0;
+    uint8_t *orig = tu_read(cfg, &n0);
+    static const struct {
+        const char *key, *value, *phrase;
+    } cases[] = {
+        {"rope_theta", "0", "rope_theta"},
+        {"rope_theta", "-10000", "rope_theta"},
+        {"rms_norm_eps", "\"x\"", "rms_norm_eps"},
+        {"rms_norm_eps", "-1e-5", "rms_norm_eps"},
+        {"rms_norm_eps", "0", "rms_norm_eps"},
+        {"max_position_embeddings", "1099511627776", "max_position_embeddings"},
+        {"partial_rotary_factor", "-1", "partial_rotary_factor"},
+        {"partial_rotary_factor", "1e300", "partial_rotary_factor"},
+        {"partial_rotary_factor", "0.3", "even"}, /* 0.3 x 64 = 19 rotated dimensions */
+        {"partial_rotary_factor", "\"half\"", "partial_rotary_factor"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert(tu_write(cfg, orig, n0));
+        set_config(hf, cases[i].key, cases[i].value);
+        tu_run r = tu_edgelm("convert", hf, "-o", out, NULL);
+        cr_assert_eq(r.status, 1, "%s = %s: exit %d: %s", cases[i].key, cases[i].value, r.status, r.err);
+        cr_assert(strstr(r.err, "config.json") && strstr(r.err, cases[i].phrase), "%s = %s: %s", cases[i].key,
+                  cases[i].value, r.err);
+        cr_assert(access(out, F_OK) != 0, "%s = %s left an output", cases[i].key, cases[i].value);
+        tu_run_free(&r);
+    }
+    /* a rope_scaling whose factor is not a number above 0 */
+    cr_assert(tu_write(cfg, orig, n0));
+    set_config(hf, "rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": -8, \"low_freq_factor\": 1, \"high_freq_factor\": 4}");
+    fails(tu_edgelm("convert", hf, "-o", out, NULL), 1, "config.json", "factor");
+    /* vocab_size 2^24: refused by the embedding's shape before a 16M-token vocabulary is padded (420 MB before) */
+    cr_assert(tu_write(cfg, orig, n0));
+    set_config(hf, "vocab_size", "16777216");
+    fails(tu_edgelm("convert", hf, "-o", out, NULL), 1, "embed_tokens", "16777216");
+    struct rusage ru;
+    cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    cr_assert(ru.ru_maxrss < 100 * 1024, "a child of this test reached %ld KB", ru.ru_maxrss);
+    free(orig);
+    tu_release();
+}
+
+Test(hostile, merges_must_be_a_list, .timeout = 60)
+{
+    const char *hf;
+    tiny(&hf);
+    const char *tj = KF("%s/tokenizer.json", hf);
+    json_error_t je;
+    json_t *t = json_load_file(tj, 0, &je);
+    cr_assert(t);
+    json_object_set_new(json_object_get(t, "model"), "merges", json_pack("{s:i}", "a b", 1));
+    cr_assert_eq(json_dump_file(t, tj, 0), 0);
+    json_decref(t);
+    fails(tu_edgelm("convert", hf, "-o", KF("%s/x.gguf", hf), NULL), 1, "tokenizer.json", "merges");
+    tu_release();
+}
+
+/* ---- 2. an index with no tensors ---------------------------------------------------------------- */
+
+Test(hostile, empty_weight_map, .timeout = 60)
+{
+    const char *hf;
+    tiny(&hf);
+    const char *idx = KF("%s/model.safetensors.index.json", hf);
+    cr_assert(tu_write(idx, "{\"metadata\": {}, \"weight_map\": {}}", 34));
+    cr_assert_eq(unlink(KF("%s/model.safetensors", hf)), 0);
+    fails(tu_edgelm("inspect", hf, NULL), 1, idx, "weight_map");
+    fails(tu_edgelm("convert", hf, "-o", KF("%s/x.gguf", hf), NULL), 1, idx, "weight_map");
+    tu_release();
+}
+
+/* ---- 3. a .kld header whose size sum wraps 2^64 ------------------------------------------------- */
+
+Test(hostile, kld_header_size_overflow)
+{
+    /* 20 + n_chunk * (n_ctx * 4 + per * row_len * 2) = 20 (mod 2^64) for these (found by search) */
+    const char *d = KT("hostile");
+    const char *p = KF("%s/x.kld", d);
+    uint8_t h[20] = "_logits_";
+    const uint32_t n_ctx = 131072;
+    const int32_t n_vocab = 262140, n_chunk = 536870912;
+    memcpy(h + 8, &n_ctx, 4);
+    memcpy(h + 12, &n_vocab, 4);
+    memcpy(h + 16, &n_chunk, 4);
+    cr_assert(tu_write(p, h, sizeof h));
+    el_kld_file f;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_neq(el_kld_file_open(&f, p, &e), 0, "a 20-byte file was taken for %d chunks", n_chunk);
+    cr_assert(strstr(e.msg, "overflows"), "%s", e.msg);
+    tu_rmtree(d);
+    tu_release();
+}
+
+/* ---- 4. distill shards whose shapes overflow -------------------------------------------------- */
+
+/* A shard file with the given header JSON (tensors over `data`). */
+static void write_st(const char *path, json_t *head, const void *data, size_t n)
+{
+    char *js = json_dumps(head, JSON_COMPACT);
+    size_t hl = strlen(js);
+    uint8_t *b = malloc(8 + hl + n);
+    uint64_t l = hl;
+    memcpy(b, &l, 8);
+    memcpy(b + 8, js, hl);
+    memcpy(b + 8 + hl, data, n);
+    cr_assert(tu_write(path, b, 8 + hl + n));
+    free(b);
+    free(js);
+}
+
+/* The five tensors of a shard with one record of one token, k = 2; input_ids stored "compressed"
+ * with the element count given. */
+static json_t *shard_head(const char *ids_entry, const char *index_entry)
+{
+    json_t *h = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}}", "__metadata__", "format", "edgelm.distill.logits", "k", "2",
+                          "n_vocab", "512", "zlib.input_ids", ids_entry, "zlib.index", index_entry);
+    /* offsets: index 48 bytes (u8, "compressed"), input_ids 4 (u8), ids 4 (u16 1x2), lp 4 (f16), tail 2 */
+    json_object_set_new(h, "index", json_pack("{s:s, s:[i], s:[i,i]}", "dtype", "U8", "shape", 48, "data_offsets", 0, 48));
+    json_object_set_new(h, "input_ids", json_pack("{s:s, s:[i], s:[i,i]}", "dtype", "U8", "shape", 4, "data_offsets", 48, 52));
+    json_object_set_new(h, "topk_ids", json_pack("{s:s, s:[i,i], s:[i,i]}", "dtype", "U16", "shape", 1, 2, "data_offsets", 52, 56));
+    json_object_set_new(h, "topk_logprobs",
+                        json_pack("{s:s, s:[i,i], s:[i,i]}", "dtype", "F16", "shape", 1, 2, "data_offsets", 56, 60));
+    json_object_set_new(h, "tail_logprob", json_pack("{s:s, s:[i], s:[i,i]}", "dtype", "F16", "shape", 1, "data_offsets", 60, 62));
+    return h;
+}
+
+Test(hostile, shard_shapes_overflow)
+{
+    const char *d = KT("hostile");
+    const char *p = KF("%s/logits-00000.safetensors", d);
+    uint8_t data[62] = {0};
+    static const struct {
+        const char *ids, *index;
+    } cases[] = {
+        /* 2^62 + 1 elements x 4 bytes = 4 (mod 2^64): a 4-byte buffer for 2^62 tokens */
+        {"I32 4611686018427387905", "I64 1,6"},
+        /* a 2-D shape of 48 TB */
+        {"I32 1", "I64 1000000000000,6"},
+        /* 2^61 x 6 x 8 wraps */
+        {"I32 1", "I64 2305843009213693952,6"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *h = shard_head(cases[i].ids, cases[i].index);
+        write_st(p, h, data, sizeof data);
+        json_decref(h);
+        el_input_forget(p);
+        el_dshard *s = NULL;
+        el_error e;
+        el_error_clear(&e);
+        cr_assert_neq(el_dshard_open(&s, p, &e), 0, "case %zu accepted", i);
+        cr_assert(strstr(e.path, "logits-00000"), "case %zu: error does not name the shard", i);
+        cr_assert(e.code != EL_ENOMEM, "case %zu: tried the allocation (%s)", i, e.msg);
+    }
+    tu_rmtree(d);
+    tu_release();
+}
+
+/* ---- 5. a task label that does not fit an int ----------------------------------------------- */
+
+Test(hostile, task_label_out_of_range)
+{
+    const char *d = KT("hostile");
+    const char *p = KF("%s/h.jsonl", d);
+    const char *line = "{\"ctx\": \"A man\", \"endings\": [\"runs.\", \"sits.\", \"eats.\", \"naps.\"], \"label\": 4294967296}\n";
+    cr_assert(tu_write(p, line, strlen(line)));
+    el_mc_set items = {0};
+    el_error e;
+    el_error_clear(&e);
+    int rc = el_mc_load(EL_MC_HELLASWAG, p, 0, &items, &e);
+    cr_assert_neq(rc, 0, "label 4294967296 was read as %d", rc == 0 && items.n ? items.items[0].label : -1);
+    cr_assert(strstr(e.msg, "label") && strstr(e.path, "h.jsonl"), "%s: %s", e.path, e.msg);
+    tu_rmtree(d);
+    tu_release();
+}
+
+/* ---- 14. imatrix counts -------------------------------------------------------------------------- */
+
+Test(hostile, imatrix_counts_must_be_numbers, .timeout = 60)
+{
+    const char *hf;
+    const char *g = tiny(&hf);
+    const char *im = KF("%s/im.gguf", hf);
+    tu_ok("imatrix", g, "-f", KF("%s/sample.txt", hf), "-c", "64", "-o", im, NULL);
+    static const float bad[] = {NAN, -3.0f};
+    for (size_t i = 0; i < 2; i++) {
+        /* every ".counts" tensor of the imatrix GGUF */
+        gguf_file *f = NULL;
+        el_error e;
+        el_error_clear(&e);
+        cr_assert_eq(gguf_open(&f, im, &e), 0);
+        char name[256] = "";
+        for (uint64_t t = 0; t < f->n_tensors && !name[0]; t++)
+            if (strstr(f->tensors[t].name, ".counts"))
+                snprintf(name, sizeof name, "%s", f->tensors[t].name);
+        gguf_close(f);
+        cr_assert(name[0]);
+        fill_tensor(im, name, bad[i]);
+        fails(tu_edgelm("quantize", g, KF("%s/q.gguf", hf), "Q4_K_M", "--imatrix", im, NULL), 1, im, "count");
+    }
+    tu_release();
+}
