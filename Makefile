@@ -33,7 +33,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fuzz check-neon demo install clean FORCE
+.PHONY: all deps test unit asan fault fuzz check-neon demo install clean FORCE
 all: edgelm
 
 deps:
@@ -83,13 +83,25 @@ test: edgelm $(BUILD)/unit-tests
 	./$(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
 
 asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  build-asan/unit-tests edgelm-asan
+	$(MAKE) $(ASAN_VARS) build-asan/unit-tests edgelm-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 EDGELM_BIN=./edgelm-asan \
 	  ./build-asan/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
 
 edgelm-asan: $(CMD_OBJ) $(LIB)
 	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
+
+# Fault injection (tests/fault/): edgelm built with ASan+UBSan and linked with --wrap for its own
+# allocations and file calls, so the Nth one can be made to fail (tests/fault/wrap.c); then
+# tests/fault/run.sh fails every N for small runs of each command that writes files.
+FAULT_WRAP := malloc calloc realloc strdup strndup posix_memalign aligned_alloc write pwrite fsync fdatasync rename close mmap
+ASAN_VARS := BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+fault:
+	$(MAKE) $(ASAN_VARS) edgelm-fault
+	sh tests/fault/run.sh ./edgelm-fault
+
+edgelm-fault: $(CMD_OBJ) $(LIB) tests/fault/wrap.c
+	$(CC) $(CFLAGS_) -c tests/fault/wrap.c -o $(BUILD)/fault-wrap.o
+	$(CC) -o $@ $(CMD_OBJ) $(BUILD)/fault-wrap.o $(LIB) $(LDLIBS_) $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f))
 
 # The NEON kernels: tests/test_kernels.c and tests/test_quant_simd.c cross-built for aarch64 (Criterion's macros from the shim in
 # tests/cross/) and run under qemu, once with the int8 dot product instruction and once without.
@@ -134,6 +146,6 @@ install: edgelm
 	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
 
 clean:
-	rm -rf build build-asan build-fuzz build-aarch64 edgelm edgelm-asan demo-out
+	rm -rf build build-asan build-fuzz build-aarch64 edgelm edgelm-asan edgelm-fault demo-out
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

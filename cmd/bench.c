@@ -220,7 +220,7 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
             size_t i;
             json_t *r;
             json_array_foreach(recs, i, r) {
-                char *s = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(10));
+                char *s = el_json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(10));
                 if (!s) {
                     rc = EL_EXIT_FAIL;
                     break;

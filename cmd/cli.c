@@ -152,7 +152,7 @@ bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt 
         free(lo);
         free(so);
         free(positional);
-        fprintf(stderr, "%s: out of memory\n", cli->prog);
+        fprintf(stderr, "%s: error: out of memory\n", cli->prog);
         *exit_code = EL_EXIT_FAIL;
         return false;
     }

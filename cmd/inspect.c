@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/json.h"
 #include "formats/inspect.h"
 
 static const char usage[] = "inspect FILE.gguf|FILE.safetensors|MODEL_DIR [--tensors] [--json]";
@@ -20,7 +21,7 @@ static void print_value(const json_t *v)
         printf("[%zu items] ", n);
         size_t show = n < 6 ? n : 6;
         for (size_t i = 0; i < show; i++) {
-            char *s = json_dumps(json_array_get(v, i), JSON_ENCODE_ANY | JSON_COMPACT);
+            char *s = el_json_dumps(json_array_get(v, i), JSON_ENCODE_ANY | JSON_COMPACT);
             if (s && strlen(s) > 40)
                 strcpy(s + 37, "...");
             printf("%s%s", i ? ", " : "", s ? s : "?");
@@ -31,7 +32,7 @@ static void print_value(const json_t *v)
         printf("\n");
         return;
     }
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    char *s = el_json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
     if (s && strlen(s) > 200)
         strcpy(s + 197, "...");
     printf("%s\n", s ? s : "?");

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "core/json.h"
 #include "el_version.h"
 
 #define EL_VERSION "0.1.0"
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 {
     el_cli cli;
     memset(&cli, 0, sizeof cli);
+    el_json_init();
     snprintf(cli.prog, sizeof cli.prog, "edgelm");
     cli.log.level = EL_LOG_INFO;
     cli.log.prog = cli.prog;

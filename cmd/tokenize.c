@@ -86,7 +86,7 @@ int cmd_tokenize(int argc, char **argv, el_cli *cli)
             json_array_append_new(a, json_integer(ids.ids[i]));
             char buf[256];
             size_t n = el_tok_decode(tok, &ids.ids[i], 1, true, buf, sizeof buf);
-            json_array_append_new(p, el_json_str(buf, n < sizeof buf ? n : sizeof buf - 1));
+            json_array_append_new(p, el_json_str(buf, n == EL_TOK_DECODE_NOMEM ? 0 : n < sizeof buf ? n : sizeof buf - 1));
         }
         el_tokens_free(&ids);
         el_tok_free(tok);
@@ -101,7 +101,7 @@ int cmd_tokenize(int argc, char **argv, el_cli *cli)
         for (size_t i = 0; i < ids.n; i++) {
             char buf[512];
             size_t n = el_tok_decode(tok, &ids.ids[i], 1, true, buf, sizeof buf);
-            printf("%6d -> '%.*s'\n", ids.ids[i], (int)(n < sizeof buf ? n : sizeof buf - 1), buf);
+            printf("%6d -> '%.*s'\n", ids.ids[i], (int)(n == EL_TOK_DECODE_NOMEM ? 0 : n < sizeof buf ? n : sizeof buf - 1), buf);
         }
     }
     el_tokens_free(&ids);

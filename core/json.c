@@ -48,13 +48,57 @@ json_t *el_json_str(const char *s, size_t n)
     return j;
 }
 
+/*
+ * jansson reports an allocation that failed while parsing as a syntax error ("invalid token", or
+ * no message at all), so a document would be called malformed when memory ran out; and its dump
+ * ignores a failure while writing an object key, so json_dumps can return text with a key's
+ * closing quote missing. Its allocator, set once by el_json_init, notes a failure in a per-thread
+ * flag that el_json_parse and el_json_dumps clear before and read after: the one piece of state
+ * here, transient and private to this file.
+ */
+static _Thread_local bool json_alloc_failed;
+
+static void *json_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        json_alloc_failed = true;
+    return p;
+}
+
+void el_json_init(void) { json_set_alloc_funcs(json_alloc, free); }
+
+json_t *el_json_loadb(const char *text, size_t len, size_t flags, json_error_t *je, bool *oom)
+{
+    json_alloc_failed = false;
+    json_t *j = json_loadb(text, len, flags, je);
+    *oom = json_alloc_failed;
+    if (*oom) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+char *el_json_dumps(const json_t *j, size_t flags)
+{
+    json_alloc_failed = false;
+    char *s = json_dumps(j, flags);
+    if (json_alloc_failed) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
 int el_json_print(FILE *f, const json_t *j)
 {
-    if (json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) != 0)
-        return EL_EIO;
-    if (fputc('\n', f) == EOF)
-        return EL_EIO;
-    return EL_OK;
+    char *s = el_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    if (!s)
+        return EL_ENOMEM;
+    int bad = fputs(s, f) == EOF || fputc('\n', f) == EOF;
+    free(s);
+    return bad ? EL_EIO : EL_OK;
 }
 
 /*
@@ -111,9 +155,11 @@ static char *widen_big_integers(const char *text, size_t len, size_t *out_len)
     return o;
 }
 
+
 int el_json_parse(const char *text, size_t len, const char *path, json_t **out, el_error *err)
 {
     json_error_t je;
+    json_alloc_failed = false;
     *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!*out && strstr(je.text, "too big integer")) {
         size_t n2;
@@ -122,6 +168,11 @@ int el_json_parse(const char *text, size_t len, const char *path, json_t **out, 
             return EL_NOMEM(err);
         *out = json_loadb(wide, n2, JSON_REJECT_DUPLICATES, &je);
         free(wide);
+    }
+    if (json_alloc_failed) {
+        json_decref(*out);
+        *out = NULL;
+        return EL_FAIL(err, EL_ENOMEM, path, -1, "out of memory reading the JSON");
     }
     if (!*out)
         return EL_FAIL(err, EL_EJSON, path, je.position >= 0 ? (int64_t)je.position : -1,
@@ -192,7 +243,7 @@ const char *el_json_get_str(const json_t *obj, const char *key)
 
 int el_json_write_file(const char *path, const json_t *j, size_t flags, el_error *err)
 {
-    char *text = json_dumps(j, flags);
+    char *text = el_json_dumps(j, flags);
     if (!text)
         return EL_NOMEM(err);
     size_t n = strlen(text);

@@ -6,6 +6,7 @@
 #define EL_CORE_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -17,7 +18,15 @@
  */
 json_t *el_json_str(const char *s, size_t n);
 
-/* Print `j` (pretty, keys in insertion order) and a newline; EL_EIO on write error. */
+/* json_loadb, with memory running out told apart from a malformed document: NULL and *oom true
+ * when an allocation failed (jansson then reports a syntax error that is not there). */
+json_t *el_json_loadb(const char *text, size_t len, size_t flags, json_error_t *je, bool *oom);
+
+/* json_dumps that returns NULL when an allocation failed on the way (jansson's own can return
+ * damaged text then). Caller frees. */
+char *el_json_dumps(const json_t *j, size_t flags);
+
+/* Print `j` (pretty, keys in insertion order) and a newline; EL_EIO on write error, EL_ENOMEM. */
 int el_json_print(FILE *f, const json_t *j);
 
 /*
@@ -25,6 +34,10 @@ int el_json_print(FILE *f, const json_t *j);
  * edgelm writes as documents (config.json of synth, a distill manifest).
  */
 int el_json_write_file(const char *path, const json_t *j, size_t flags, el_error *err);
+
+/* Route jansson's allocations through edgelm's (once, at start: cmd/main.c), so that memory
+ * running out while parsing is reported as such, not as a malformed document. */
+void el_json_init(void);
 
 /*
  * Parse a JSON document held in memory. `path` names it in errors, which give

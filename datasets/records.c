@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/json.h"
 #include "datasets/source.h"
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
@@ -80,7 +81,10 @@ static int parse_jsonl(el_ds_records *r, const char *d, size_t len, el_error *er
             a++;
         if (a < e) {
             json_error_t je;
-            json_t *j = json_loadb(d + a, e - a, JSON_REJECT_DUPLICATES, &je);
+            bool oom;
+            json_t *j = el_json_loadb(d + a, e - a, JSON_REJECT_DUPLICATES, &je, &oom);
+            if (oom)
+                return EL_NOMEM(err);
             if (!j)
                 return EL_FAIL(err, EL_EJSON, r->name, -1, "line %lld: invalid JSON (column %d): %s", (long long)line,
                                je.column, je.text);
@@ -100,7 +104,10 @@ static int parse_jsonl(el_ds_records *r, const char *d, size_t len, el_error *er
 static int parse_json(el_ds_records *r, const char *d, size_t len, el_error *err)
 {
     json_error_t je;
-    json_t *root = json_loadb(d, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *root = el_json_loadb(d, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (oom)
+        return EL_NOMEM(err);
     if (!root)
         return EL_FAIL(err, EL_EJSON, r->name, -1, "line %d: invalid JSON (column %d): %s", je.line, je.column, je.text);
     json_t *arr = json_is_object(root) ? json_object_get(root, "data") : root;

@@ -277,10 +277,13 @@ static char *completion_text(const gen *g, const unit *u, size_t n_gen)
     const size_t n_all = (size_t)u->n_prompt + n_gen;
     size_t base = el_tok_decode(g->t.tok, u->toks.ids, (size_t)u->n_prompt, false, NULL, 0);
     size_t len = el_tok_decode(g->t.tok, u->toks.ids, n_all, false, NULL, 0);
-    char *all = malloc(len + 1);
+    char *all = base == EL_TOK_DECODE_NOMEM || len == EL_TOK_DECODE_NOMEM ? NULL : malloc(len + 1);
     if (!all)
         return NULL;
-    el_tok_decode(g->t.tok, u->toks.ids, n_all, false, all, len + 1);
+    if (el_tok_decode(g->t.tok, u->toks.ids, n_all, false, all, len + 1) == EL_TOK_DECODE_NOMEM) {
+        free(all);
+        return NULL;
+    }
     if (base > len)
         base = len;
     memmove(all, all + base, len - base + 1);
@@ -320,7 +323,7 @@ static int line_of(const gen *g, const unit *u, char **out, el_error *err)
     bad |= json_object_set(o, "teacher", g->teacher);
     bad |= json_object_set_new(o, "sampling", smp);
     free(text);
-    *out = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    *out = bad ? NULL : el_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(o);
     return *out ? EL_OK : EL_NOMEM(err);
 }

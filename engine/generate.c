@@ -96,6 +96,8 @@ int el_generate(el_context *c, const el_tokenizer *tok, const el_gen_params *p, 
     r->t_prefill = t1 - t0;
     /* text of the prompt alone, to cut the continuation out of prompt+generated */
     size_t base = el_tok_decode(tok, r->prompt.ids, r->prompt.n, false, NULL, 0);
+    if (base == EL_TOK_DECODE_NOMEM)
+        rc = EL_NOMEM(err);
     size_t printed = 0, cap = 0;
     char *full = NULL;
     el_tokens all = {0};
@@ -121,7 +123,12 @@ int el_generate(el_context *c, const el_tokenizer *tok, const el_gen_params *p, 
             rc = EL_NOMEM(err);
             break;
         }
-        size_t need = el_tok_decode(tok, all.ids, all.n, false, NULL, 0) + 1;
+        size_t need = el_tok_decode(tok, all.ids, all.n, false, NULL, 0);
+        if (need == EL_TOK_DECODE_NOMEM) {
+            rc = EL_NOMEM(err);
+            break;
+        }
+        need++;
         if (need > cap) {
             char *nf = realloc(full, need * 2);
             if (!nf) {
@@ -132,6 +139,10 @@ int el_generate(el_context *c, const el_tokenizer *tok, const el_gen_params *p, 
             cap = need * 2;
         }
         size_t len = el_tok_decode(tok, all.ids, all.n, false, full, cap);
+        if (len == EL_TOK_DECODE_NOMEM) {
+            rc = EL_NOMEM(err);
+            break;
+        }
         size_t done = len >= base ? complete_utf8(full + base, len - base) : 0;
         if (cb && done > printed && cb(arg, id, full + base + printed, done - printed, prob))
             break;
@@ -149,7 +160,7 @@ int el_generate(el_context *c, const el_tokenizer *tok, const el_gen_params *p, 
     if (!rc) {
         size_t len = full ? el_tok_decode(tok, all.ids, all.n, false, full, cap) : base;
         size_t n = len >= base ? len - base : 0;
-        r->text = malloc(n + 1);
+        r->text = len == EL_TOK_DECODE_NOMEM ? NULL : malloc(n + 1);
         if (!r->text)
             rc = EL_NOMEM(err);
         else {

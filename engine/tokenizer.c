@@ -579,6 +579,12 @@ size_t el_tok_decode(const el_tokenizer *t, const int32_t *ids, size_t n, bool s
 {
     outbuf o = {0};
     decode_into(t, ids, n, special, &o);
+    if (o.oom) {
+        free(o.p);
+        if (cap > 0)
+            out[0] = '\0';
+        return EL_TOK_DECODE_NOMEM;
+    }
     if (cap > 0) {
         size_t k = EL_MIN(o.n, cap - 1);
         if (k)

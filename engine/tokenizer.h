@@ -78,8 +78,10 @@ int el_tok_encode(const el_tokenizer *t, el_tok_ctx *ctx, const char *text, size
 /*
  * The text of tokens. Control/unknown tokens are written only with
  * `special`. Returns the byte length; writes at most cap bytes and a NUL when
- * cap > 0 (call with cap 0 to size the buffer).
+ * cap > 0 (call with cap 0 to size the buffer). EL_TOK_DECODE_NOMEM when memory ran out
+ * (then out is "").
  */
+#define EL_TOK_DECODE_NOMEM SIZE_MAX
 size_t el_tok_decode(const el_tokenizer *t, const int32_t *ids, size_t n, bool special, char *out, size_t cap);
 
 /* The raw piece of one token as the vocabulary spells it (for display). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/json.h"
 #include "datasets/records.h"
 
 enum { MAX_TASKS = 8 };
@@ -130,7 +131,12 @@ static int load_input(report *r, const char *path, el_error *err)
     if (rc)
         return rc;
     json_error_t je;
-    json_t *j = json_loadb(text, (size_t)len, 0, &je);
+    bool oom;
+    json_t *j = el_json_loadb(text, (size_t)len, 0, &je, &oom);
+    if (oom) {
+        free(text);
+        return EL_NOMEM(err);
+    }
     if (j) {
         if (json_is_array(j)) {
             for (size_t i = 0; i < json_array_size(j) && !rc; i++)

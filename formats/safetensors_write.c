@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "core/atomic.h"
+#include "core/json.h"
 #include "core/strmap.h"
+#include "core/utf8.h"
 #include "core/util.h"
 #include "formats/safetensors.h"
 
@@ -55,15 +57,27 @@ int st_writer_open(st_writer **out, const char *path, el_error *err)
     return EL_OK;
 }
 
+/* Checked apart from jansson, whose NULL means invalid UTF-8 or no memory alike. */
+static bool valid_utf8(const char *s)
+{
+    const size_t n = strlen(s);
+    for (size_t i = 0, l; i < n; i += l)
+        if (!(l = el_utf8_len((const unsigned char *)s + i, n - i)))
+            return false;
+    return true;
+}
+
 int st_writer_meta(st_writer *w, const char *key, const char *value, el_error *err)
 {
     if (w->state != 0)
         return EL_FAIL(err, EL_EINTERNAL, w->path, -1, "safetensors writer: metadata after data started");
     if (!w->meta && !(w->meta = json_object()))
         return EL_NOMEM(err);
+    if (!valid_utf8(value))
+        return EL_FAIL(err, EL_EFORMAT, w->path, -1, "metadata value for '%s' is not valid UTF-8", key);
     json_t *v = json_string(value);
     if (!v)
-        return EL_FAIL(err, EL_EFORMAT, w->path, -1, "metadata value for '%s' is not valid UTF-8", key);
+        return EL_NOMEM(err);
     if (json_object_set_new(w->meta, key, v) != 0)
         return EL_NOMEM(err);
     return EL_OK;
@@ -134,25 +148,30 @@ int st_writer_begin_data(st_writer *w, el_error *err)
             rc = EL_NOMEM(err);
             break;
         }
+        /* every step checked: a member lost to a failed allocation would be a shard without a shape */
+        int bad = 0;
         for (uint32_t d = 0; d < w->t[i].n_dims; d++)
-            json_array_append_new(shape, json_integer(w->t[i].shape[d]));
-        json_array_append_new(offs, json_integer((json_int_t)off));
-        json_array_append_new(offs, json_integer((json_int_t)(off + w->t[i].size)));
+            bad |= json_array_append_new(shape, json_integer(w->t[i].shape[d]));
+        bad |= json_array_append_new(offs, json_integer((json_int_t)off));
+        bad |= json_array_append_new(offs, json_integer((json_int_t)(off + w->t[i].size)));
         off += w->t[i].size;
-        json_object_set_new(e, "dtype", json_string(st_dtype_name(w->t[i].dtype)));
-        json_object_set_new(e, "shape", shape);
-        json_object_set_new(e, "data_offsets", offs);
-        json_t *name = json_string(w->t[i].name);
-        if (!name) {
+        bad |= json_object_set_new(e, "dtype", json_string(st_dtype_name(w->t[i].dtype)));
+        bad |= json_object_set_new(e, "shape", shape);
+        bad |= json_object_set_new(e, "data_offsets", offs);
+        if (bad) {
+            json_decref(e);
+            rc = EL_NOMEM(err);
+            break;
+        }
+        if (!valid_utf8(w->t[i].name)) {
             json_decref(e);
             rc = EL_FAIL(err, EL_EFORMAT, w->path, -1, "tensor name is not valid UTF-8");
             break;
         }
-        json_decref(name);
         if (json_object_set_new(root, w->t[i].name, e) != 0)
             rc = EL_NOMEM(err);
     }
-    char *text = rc ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = rc ? NULL : el_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!rc && !text)
         rc = EL_NOMEM(err);

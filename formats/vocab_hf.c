@@ -572,8 +572,8 @@ int el_vocab_from_hf(el_vocab *v, const char *dir, const hf_config *cfg, el_erro
             rc = bpe_from_json(v, tok, vocab_size, tj, err);
         }
         if (!rc) {
-            char *s = json_dumps(json_object_get(tok, "normalizer"), JSON_COMPACT | JSON_ENCODE_ANY);
-            char *p = json_dumps(json_object_get(tok, "pre_tokenizer"), JSON_COMPACT | JSON_ENCODE_ANY);
+            char *s = el_json_dumps(json_object_get(tok, "normalizer"), JSON_COMPACT | JSON_ENCODE_ANY);
+            char *p = el_json_dumps(json_object_get(tok, "pre_tokenizer"), JSON_COMPACT | JSON_ENCODE_ANY);
             v->hf_normalizer = s;
             v->hf_pre_tokenizer = p;
         }
