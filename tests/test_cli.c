@@ -74,6 +74,70 @@ Test(cli, usage_errors_exit_2)
     tu_run_free(&r);
 }
 
+/* Under --json (before or after the command) a usage error also prints the error object on stdout,
+ * as every other failure does: exit 2, code 60 (EUSAGE), the message stderr gives, no file. */
+Test(cli, json_usage_errors_print_the_error_object)
+{
+    static const struct {
+        const char *argv[9];
+        const char *message;
+    } cases[] = {
+        {{"--json", NULL}, "missing the command"},
+        {{"--json", "nope", NULL}, "unknown command 'nope' (see 'edgelm help')"},
+        {{"--bogus", "--json", NULL}, "unknown option '--bogus'"},
+        {{"--json", "inspect", NULL}, "missing argument"},
+        {{"inspect", "--bogus", "x", "--json", NULL}, "unknown option '--bogus'"},
+        {{"--json", "synth", "--preset", "tiny", "-o", "/tmp/x", "--seed", "abc", NULL}, "--seed needs a non-negative integer, got 'abc'"},
+        {{"--json", "help", "nope", NULL}, "unknown command 'nope'"},
+        {{"eval", "foo", "--json", NULL}, "unknown evaluation 'foo' (ppl, kld, mc)"},
+        {{"--json", "eval", NULL}, "missing ppl, kld or mc"},
+        {{"run", "m.gguf", "--json", NULL}, "missing -p PROMPT"},
+        {{"distill", "gen", "--json", "--samples", NULL}, "option '--samples' needs an argument"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[10] = {tu_bin()};
+        int n = 1;
+        for (int k = 0; cases[i].argv[k]; k++)
+            argv[n++] = cases[i].argv[k];
+        argv[n] = NULL;
+        tu_run r = tu_exec(argv, NULL, NULL);
+        cr_assert_eq(r.status, 2, "case %zu exited %d: %s", i, r.status, r.err);
+        cr_assert(strstr(r.err, cases[i].message), "case %zu: stderr lacks \"%s\": %s", i, cases[i].message, r.err);
+        json_error_t je;
+        json_t *j = json_loads(r.out, 0, &je);
+        cr_assert(j, "case %zu: stdout is not JSON (%s): '%s'", i, je.text, r.out);
+        const json_t *e = json_object_get(j, "error");
+        cr_assert_eq(json_integer_value(json_object_get(e, "code")), 60, "case %zu: %s", i, r.out);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "name")), "EUSAGE", "case %zu", i);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "message")), cases[i].message, "case %zu", i);
+        cr_assert_null(json_object_get(e, "file"), "case %zu: %s", i, r.out);
+        cr_assert_eq(json_object_size(j), 1, "case %zu: %s", i, r.out);
+        json_decref(j);
+        tu_run_free(&r);
+    }
+}
+
+/* Help, the version and the command list are output too: to a full stdout they fail (exit 1, one line). */
+Test(cli, help_version_and_list_to_a_full_stdout_fail)
+{
+    if (access("/dev/full", W_OK) != 0)
+        cr_skip_test("/dev/full not available");
+    static const char *const cases[][3] = {
+        {"--help", NULL}, {"-h", NULL}, {"--version", NULL}, {"--list-commands", NULL},
+        {"help", NULL}, {"help", "run"}, {"run", "--help"}, {"eval", "--help"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[4] = {tu_bin(), cases[i][0], cases[i][1], NULL};
+        tu_run r = tu_exec(argv, NULL, "/dev/full");
+        cr_assert_eq(r.status, 1, "'edgelm %s %s' > /dev/full exited %d", cases[i][0], cases[i][1] ? cases[i][1] : "",
+                     r.status);
+        const char *hit = strstr(r.err, "write failure on standard output: No space left on device\n");
+        cr_assert(hit && !strstr(hit + 1, "write failure"), "case %zu: one line expected: %s", i, r.err);
+        cr_assert_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "case %zu: one line expected: %s", i, r.err);
+        tu_run_free(&r);
+    }
+}
+
 Test(cli, version)
 {
     tu_run r = tu_edgelm("--version", NULL);
@@ -123,13 +187,9 @@ Test(cli, stdout_write_failure_is_an_error)
 {
     if (access("/dev/full", W_OK) != 0)
         cr_skip_test("/dev/full not available");
-    const char *argv[] = {tu_bin(), "--list-commands", NULL};
-    tu_run r = tu_exec(argv, NULL, "/dev/full");
-    (void)r; /* --list-commands exits before the check; use a real command */
-    tu_run_free(&r);
     char *dir = tu_tmpdir("cli");
     const char *argv2[] = {tu_bin(), "synth", "--preset", "tiny", "-o", dir, NULL};
-    r = tu_exec(argv2, NULL, "/dev/full");
+    tu_run r = tu_exec(argv2, NULL, "/dev/full");
     cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
     cr_assert(strstr(r.err, "write failure on standard output"), "%s", r.err);
     tu_run_free(&r);
