@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datasets/tasks.h"
 #include "eval/mc.h"
@@ -486,6 +487,66 @@ Test(report, rows_pareto_front_and_charts)
     r = tu_edgelm("report", files[0], NULL);
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* Strings from result files (names, types, task names) are data, not markup: in report.md they cannot
+ * open HTML tags, split a table cell or row, or start emphasis, code or links; in the SVG charts they are
+ * XML text (the charts parse as XML), and a name cut to fit its field stays valid UTF-8. */
+Test(report, strings_from_results_are_escaped)
+{
+    char *dir = KT("report"), *out = KF("%s/rep", dir);
+    char *kld = KF("%s/kld.json", dir), *mc = KF("%s/mc.json", dir), *bench = KF("%s/bench.json", dir);
+    const char kj[] = "{\"test\": \"kld\", \"model\": \"/m/x.gguf\", \"model_size\": 1048576, \"kld_mean\": 0.1, "
+                      "\"model_name\": \"<script>alert(1)</script> a|b\\nc\\r\\u0001 `code` *em* [l](x) & \\\\ $x$ ~s~ _u_ Q4_K\", "
+                      "\"model_type\": \"Q4_0|<b>\\\"'\\u0007\"}";
+    cr_assert(tu_write(kld, kj, sizeof kj - 1));
+    const char mj[] = "{\"test\": \"mc\", \"task\": \"arc|<i>\\n\", \"model\": \"/m/x.gguf\", \"acc\": 0.5}";
+    cr_assert(tu_write(mc, mj, sizeof mj - 1));
+    /* a type longer than its 31-byte field, of 2-byte characters: cut between two of them */
+    const char bj[] = "[{\"test\": \"tg8\", \"model\": \"/m/y.gguf\", \"model_size\": 2097152, \"n_prompt\": 0, \"n_threads\": 1, "
+                      "\"avg_ts\": 5.0, \"model_type\": \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"},"
+                      "{\"test\": \"tg8\", \"model\": \"/m/x.gguf\", \"n_prompt\": 0, \"n_threads\": 1, \"avg_ts\": 7.0}]";
+    cr_assert(tu_write(bench, bj, sizeof bj - 1));
+    json_t *j = tu_edgelm_json(0, "report", kld, mc, bench, "-o", out, NULL);
+    cr_assert_eq(tu_jnum(j, "variants"), 2);
+    json_decref(j);
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text);
+    cr_assert(strstr(text, "| same top | arc\\|&lt;i&gt;  acc | prefill t/s |"), "%s", text);
+    cr_assert(strstr(text, "\n| &lt;script&gt;alert(1)&lt;/script&gt; a\\|b c   \\`code\\` \\*em\\* \\[l\\](x) &amp; \\\\ "
+                           "\\$x\\$ \\~s\\~ \\_u\\_ Q4_K ★ | Q4_0\\|&lt;b&gt;\"'  | 1.00 |"),
+              "%s", text);
+    /* 15 of the 20 characters fit in 31 bytes */
+    cr_assert(strstr(text, "| y.gguf | \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 | 2.00 |"),
+              "%s", text);
+    /* the table: a header, its rule and one line per variant, each with the header's 12 cells */
+    int lines = 0;
+    for (char *l = text; (l = strstr(l, "\n|")); l++, lines++) {
+        int bars = 0;
+        for (const char *c = l + 1; *c && *c != '\n'; c++)
+            bars += *c == '|' && c[-1] != '\\';
+        cr_assert_eq(bars, 13, "line %d of the table: %.200s", lines, l + 1);
+    }
+    cr_assert_eq(lines, 4, "%s", text);
+    free(text);
+    char *svg = (char *)tu_read(KF("%s/size_kld.svg", out), &(size_t){0});
+    cr_assert(svg && strstr(svg, ">Q4_0|&lt;b&gt;&quot;&apos; </text>"), "%s", svg);
+    free(svg);
+    svg = (char *)tu_read(KF("%s/decode.svg", out), &(size_t){0});
+    cr_assert(svg && strstr(svg, ">Q4_0|&lt;b&gt;&quot;&apos; </text>"), "%s", svg);
+    free(svg);
+    if (access("/usr/bin/python3", X_OK) == 0)
+        for (int k = 0; k < 2; k++) {
+            const char *argv[] = {"/usr/bin/python3", "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])",
+                                  KF("%s/%s", out, k ? "decode.svg" : "size_kld.svg"), NULL};
+            tu_run r = tu_exec(argv, NULL, NULL);
+            cr_assert_eq(r.status, 0, "%s is not well-formed XML: %s", argv[3], r.err);
+            tu_run_free(&r);
+        }
     tu_rmtree(dir);
     tu_release();
 }
