@@ -12,10 +12,26 @@
 #include "core/error.h"
 
 /*
- * A JSON string from bytes that may not be valid UTF-8 (token texts, tensor
- * names from hostile files): invalid sequences become U+FFFD. NULL on OOM.
+ * A JSON string from bytes that may not be valid UTF-8 (generated text, token texts, tensor
+ * names from hostile files): each maximal subpart of an invalid sequence becomes one U+FFFD
+ * (core/utf8.h: what Python's decode(errors="replace") gives); NUL bytes stay (\u0000).
+ * NULL on OOM only.
  */
 json_t *el_json_str(const char *s, size_t n);
+
+/* A figure of a result, named by its key in the result's JSON. */
+typedef struct el_json_num {
+    const char *key;
+    double v;
+} el_json_num;
+
+/*
+ * JSON has no NaN or infinity (jansson refuses them, and so would the result's readers and --fail-if).
+ * The rule for results: a figure that is not finite is an error, not a value. EL_ERANGE naming the
+ * first of the n figures that is not finite ("ppl is nan"), path the file the figures are about;
+ * EL_OK when all are finite.
+ */
+int el_json_finite(const el_json_num *v, size_t n, const char *path, el_error *err);
 
 /* Print `j` (pretty, keys in insertion order) and a newline; EL_EIO on write error. */
 int el_json_print(FILE *f, const json_t *j);

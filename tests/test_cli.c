@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/tokenizer.h"
 #include "tests/testutil.h"
 
 static json_t *parse_json(const char *text)
@@ -503,4 +504,56 @@ Test(cli, inspect_gguf_json)
     cr_assert(strstr(r.out, "[32000 items]"), "long arrays are summarised: %.500s", r.out);
     tu_run_free(&r);
     free(p);
+}
+
+/* A byte-level BPE model generates invalid UTF-8 as ordinary output (a character split over tokens, or
+ * byte tokens in an order no text has). `run --json` gives the text as valid UTF-8, each maximal
+ * invalid subpart as U+FFFD (as Python's decode(errors="replace") does), and the exact bytes stay in
+ * the token ids: decode(prompt_tokens + tokens) minus decode(prompt_tokens) is what the text replaced. */
+Test(cli, run_json_text_is_utf8_and_the_ids_keep_the_bytes, .timeout = 120)
+{
+    char *dir = KT("run"), *hf = KF("%s/tiny", dir), *g = KF("%s/tiny.gguf", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", hf, "-q", NULL);
+    tu_ok("convert", hf, "-o", g, "-q", NULL);
+    el_tokenizer *tok = NULL;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_tok_load(&tok, g, &e), 0, "%s", e.msg);
+    int invalid = 0;
+    for (int seed = 1; seed <= 8; seed++) {
+        json_t *j = tu_edgelm_json(0, "run", g, "-p", "hi", "-n", "20", "--seed", KF("%d", seed), NULL);
+        const json_t *pt = json_object_get(j, "prompt_tokens"), *gt = json_object_get(j, "tokens");
+        const size_t np = json_array_size(pt), n = np + json_array_size(gt);
+        int32_t ids[64];
+        cr_assert(n <= 64, "seed %d: %zu tokens", seed, n);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = (int32_t)json_integer_value(json_array_get(i < np ? pt : gt, i < np ? i : i - np));
+        char all[4096];
+        const size_t base = el_tok_decode(tok, ids, np, false, NULL, 0), len = el_tok_decode(tok, ids, n, false, all, sizeof all);
+        cr_assert(len < sizeof all && base <= len);
+        /* the oracle: Python's replacement of the exact bytes */
+        char hex[8200];
+        for (size_t i = base; i < len; i++)
+            snprintf(hex + 2 * (i - base), 3, "%02x", (unsigned char)all[i]);
+        hex[2 * (len - base)] = '\0';
+        const char *argv[] = {"/usr/bin/python3", "-c",
+                              "import sys; b = bytes.fromhex(sys.argv[1]); t = b.decode('utf-8', 'replace');"
+                              "sys.stdout.buffer.write(t.encode('utf-8')); sys.exit(3 if t.encode('utf-8') != b else 0)",
+                              hex, NULL};
+        tu_run py = tu_exec(argv, NULL, NULL);
+        cr_assert(py.status == 0 || py.status == 3, "python3: %s", py.err);
+        invalid += py.status == 3;
+        const json_t *text = json_object_get(j, "text");
+        cr_assert_eq(json_string_length(text), py.out_len, "seed %d: text '%s', python '%s'", seed, json_string_value(text), py.out);
+        cr_assert_eq(memcmp(json_string_value(text), py.out, py.out_len), 0, "seed %d: '%s' vs '%s'", seed,
+                     json_string_value(text), py.out);
+        if (py.status == 3)
+            cr_assert(strstr(json_string_value(text), "\xef\xbf\xbd"), "seed %d", seed);
+        tu_run_free(&py);
+        json_decref(j);
+    }
+    cr_assert_gt(invalid, 0, "no seed generated invalid UTF-8: the test proves nothing");
+    el_tok_free(tok);
+    tu_rmtree(dir);
+    tu_release();
 }

@@ -550,3 +550,75 @@ Test(report, strings_from_results_are_escaped)
     tu_rmtree(dir);
     tu_release();
 }
+
+/* ---- figures JSON cannot hold ------------------------------------------------------------------------- */
+
+/* The tiny model with output_norm.weight all NaN, so every logit is NaN (whatever the converter accepts). */
+static char *nan_model(const char *dir)
+{
+    char *hf = KF("%s/tiny", dir), *g = KF("%s/tiny.gguf", dir), *bad = KF("%s/nan.gguf", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", hf, "-q", NULL);
+    tu_ok("convert", hf, "-o", g, "-q", NULL);
+    json_t *j = tu_edgelm_json(0, "inspect", g, "--tensors", NULL);
+    size_t i, n;
+    json_t *t;
+    long long off = -1, bytes = 0;
+    json_array_foreach(json_object_get(j, "tensors"), i, t) if (!strcmp(json_string_value(json_object_get(t, "name")), "output_norm.weight"))
+    {
+        cr_assert_str_eq(json_string_value(json_object_get(t, "type")), "f32");
+        off = (long long)(tu_jnum(j, "data_offset") + tu_jnum(t, "offset"));
+        bytes = (long long)tu_jnum(t, "bytes");
+    }
+    json_decref(j);
+    cr_assert_geq(off, 0);
+    uint8_t *d = tu_read(g, &n);
+    const uint32_t qnan = 0x7fc00000u;
+    for (long long k = 0; k < bytes; k += 4)
+        memcpy(d + off + k, &qnan, 4);
+    cr_assert(tu_write(bad, d, n));
+    free(d);
+    return g;
+}
+
+/* A model whose figures come out NaN: exit 1 with one line naming the model, never "out of memory"
+ * (jansson refuses NaN, which was reported as a failed allocation), and under --json the error object. */
+Test(eval, figures_that_are_not_finite_are_an_error, .timeout = 120)
+{
+    char *dir = KT("nan"), *good = nan_model(dir), *bad = KF("%s/nan.gguf", dir);
+    char *text = KF("%s/t.txt", dir);
+    char words[4000] = "";
+    for (int i = 0; i < 150; i++) /* 24 bytes each */
+        strcat(words, "the cat sat on the mat. ");
+    cr_assert(tu_write(text, words, strlen(words)));
+    const char *runs[][12] = {
+        {"eval", "ppl", bad, "-f", text, "-c", "32", "--chunks", "2", NULL},
+        {"eval", "kld", bad, "--base", good, "-f", text, "-c", "32", "--chunks", "2", NULL},
+        {"eval", "ppl", bad, "-f", text, "-c", "32", "--chunks", "2", "--json", NULL},
+        {"eval", "kld", bad, "--base", good, "-f", text, "-c", "32", "--chunks", "2", "--json"},
+    };
+    for (size_t c = 0; c < sizeof runs / sizeof runs[0]; c++) {
+        const char *argv[16] = {tu_bin()};
+        int n = 1;
+        for (int k = 0; k < 12 && runs[c][k]; k++)
+            argv[n++] = runs[c][k];
+        argv[n] = NULL;
+        tu_run r = tu_exec(argv, NULL, NULL);
+        cr_assert_eq(r.status, 1, "case %zu: exit %d: %s", c, r.status, r.err);
+        cr_assert(!strstr(r.err, "out of memory"), "case %zu: %s", c, r.err);
+        cr_assert(strstr(r.err, bad) && strchr(r.err, '\n') == r.err + r.err_len - 1, "case %zu: one line naming the model: %s",
+                  c, r.err);
+        if (c >= 2) {
+            json_t *j = json_loads(r.out, 0, NULL);
+            cr_assert(j, "case %zu: stdout is not JSON: '%s'", c, r.out);
+            const json_t *e = json_object_get(j, "error");
+            cr_assert(json_is_integer(json_object_get(e, "code")) && json_object_size(j) == 1, "case %zu: %s", c, r.out);
+            cr_assert_str_eq(json_string_value(json_object_get(e, "file")), bad);
+            json_decref(j);
+        } else {
+            cr_assert(!strstr(r.out, "nan"), "case %zu: a NaN figure printed: %s", c, r.out);
+        }
+        tu_run_free(&r);
+    }
+    tu_rmtree(dir);
+    tu_release();
+}
