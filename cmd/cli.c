@@ -57,12 +57,15 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
 
 int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
 {
+    el_error e;
+    el_error_clear(&e);
+    e.code = EL_EUSAGE;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli->prog);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: edgelm %s\n(see 'edgelm %s --help')\n", usage, cli->cmd);
+    fprintf(stderr, "%s: %s\nusage: edgelm %s\n(see 'edgelm %s --help')\n", cli->prog, e.msg, usage, cli->cmd);
+    el_cli_json_error(cli, &e);
     return EL_EXIT_USAGE;
 }
 
@@ -238,6 +241,7 @@ bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt 
                 el_strlist *l = o->dst;
                 const char **nv = realloc(l->v, (size_t)(l->n + 1) * sizeof *nv);
                 if (!nv) {
+                    fprintf(stderr, "%s: error: out of memory\n", cli->prog);
                     *exit_code = EL_EXIT_FAIL;
                     ok = false;
                     break;
@@ -309,21 +313,26 @@ int el_cli_fail(const el_cli *cli, const el_error *e)
     fprintf(stderr, "%s: error: %s\n", cli->prog, line);
     if (cli->verbosity > 0 && e->where)
         fprintf(stderr, "%s: (raised at %s, code %s)\n", cli->prog, e->where, el_code_name(e->code));
-    if (cli->json) {
-        json_t *j = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", e->code, "name", el_code_name(e->code),
-                              "message", e->msg);
-        if (j) {
-            json_t *o = json_object_get(j, "error");
-            if (e->path[0])
-                json_object_set_new(o, "file", el_json_str(e->path, strlen(e->path)));
-            if (e->offset >= 0)
-                json_object_set_new(o, "offset", json_integer(e->offset));
-            el_json_print(stdout, j);
-            json_decref(j);
-        }
-    }
+    el_cli_json_error(cli, e);
     /* 60-69, the command line's group (a bad flag, an output that is one of the inputs): usage */
     return e->code >= EL_EUSAGE && e->code < EL_EUSAGE + 10 ? EL_EXIT_USAGE : EL_EXIT_FAIL;
+}
+
+void el_cli_json_error(const el_cli *cli, const el_error *e)
+{
+    if (!cli->json && !cli->json_errors)
+        return;
+    json_t *j = json_pack("{s:{s:i, s:s, s:o}}", "error", "code", e->code, "name", el_code_name(e->code), "message",
+                          el_json_str(e->msg, strlen(e->msg)));
+    if (j) {
+        json_t *o = json_object_get(j, "error");
+        if (e->path[0])
+            json_object_set_new(o, "file", el_json_str(e->path, strlen(e->path)));
+        if (e->offset >= 0)
+            json_object_set_new(o, "offset", json_integer(e->offset));
+        el_json_print(stdout, j);
+        json_decref(j);
+    }
 }
 
 int el_cli_json(const el_cli *cli, json_t *j)

@@ -35,6 +35,8 @@ typedef struct el_cli {
     const char *cmd;    /* command name ("inspect") */
     char prog[64];      /* "edgelm inspect", message prefix */
     bool json;          /* --json: result as JSON on stdout */
+    bool json_errors;   /* "--json" anywhere on the command line (before "--"), even where it is not yet
+                           parsed or is an option's argument: usage errors print their JSON object too */
     int verbosity;      /* -1 quiet, 0 normal, 1+ verbose */
     el_log log;         /* stderr logger for this level */
     el_progress progress; /* enabled on a TTY unless quiet/json */
@@ -106,8 +108,15 @@ bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char
 /* Print the help text of a command (usage, summary, options) to f. */
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts);
 
-/* Report a usage problem ("edgelm CMD: MSG" + usage hint) and return EL_EXIT_USAGE. */
+/*
+ * Report a usage problem ("edgelm CMD: MSG" + usage hint on stderr; with --json, or json_errors, the
+ * {"error": {...}} object of code EL_EUSAGE on stdout) and return EL_EXIT_USAGE.
+ */
 int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The {"error": {"code", "name", "message", "file", "offset"}} object of e on stdout, when cli->json or
+ * cli->json_errors ("file" and "offset" only where they apply). */
+void el_cli_json_error(const el_cli *cli, const el_error *e);
 
 /*
  * Report a library error: one line on stderr, and with --json an

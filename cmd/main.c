@@ -2,13 +2,15 @@
  * cmd/main.c - the edgelm binary: global flags, the subcommand table, dispatch.
  *
  * `edgelm [--json] [-q|-v] COMMAND [args]`. Global flags may also follow the
- * command. After a command returns, stdout is flushed and checked, so a full
- * disk under `--json > out.json` is a failure, not a silent exit 0 (git's
- * run_builtin() does the same).
+ * command. Before main returns (after a command, help, --version or
+ * --list-commands), stdout is flushed and checked, so a full disk under
+ * `--json > out.json` is a failure, not a silent exit 0 (git's run_builtin()
+ * does the same).
  *
  * To add a command, see the steps at the top of cmd/cmd.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,13 +71,21 @@ static void print_usage(FILE *f)
             "'edgelm COMMAND --help' shows a command's options.\n");
 }
 
-static int run_cmd(const struct el_cmd *c, int argc, char **argv, el_cli *cli)
+/* cli->cmd and the message prefix for command c. */
+static void enter_cmd(const struct el_cmd *c, el_cli *cli)
 {
     cli->cmd = c->name;
     snprintf(cli->prog, sizeof cli->prog, "edgelm %s", c->name);
     cli->log.prog = cli->prog;
-    int rc = c->fn(argc, argv, cli);
-    /* A result that never reached its reader is a failure. Pipes closed early are not ours to report. */
+}
+
+/*
+ * After whatever edgelm printed (a result, help, the version): a result that never reached its reader
+ * is a failure, so stdout is flushed and checked once here, for every path out of main. Pipes and
+ * sockets closed early (EPIPE) are not ours to report.
+ */
+static int check_stdout(const el_cli *cli, int rc)
+{
     struct stat st;
     bool pipe_or_sock = fstat(fileno(stdout), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -88,6 +98,24 @@ static int run_cmd(const struct el_cmd *c, int argc, char **argv, el_cli *cli)
     return rc;
 }
 
+/* A usage error of edgelm itself (no command yet): the message, the usage, and under --json the error object. */
+static int main_usage_error(const el_cli *cli, bool usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int main_usage_error(const el_cli *cli, bool usage, const char *fmt, ...)
+{
+    el_error e;
+    el_error_clear(&e);
+    e.code = EL_EUSAGE;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "edgelm: %s\n", e.msg);
+    if (usage)
+        print_usage(stderr);
+    el_cli_json_error(cli, &e);
+    return EL_EXIT_USAGE;
+}
+
 static int cmd_help(int argc, char **argv, el_cli *cli)
 {
     (void)cli;
@@ -97,37 +125,29 @@ static int cmd_help(int argc, char **argv, el_cli *cli)
     }
     const struct el_cmd *c = find_cmd(argv[1]);
     if (!c || c->fn == cmd_help) {
-        if (!c) {
-            fprintf(stderr, "edgelm: unknown command '%s'\n", argv[1]);
-            return EL_EXIT_USAGE;
-        }
+        if (!c)
+            return main_usage_error(cli, false, "unknown command '%s'", argv[1]);
         print_usage(stdout);
         return EL_EXIT_OK;
     }
     char *args[] = {(char *)c->name, "--help", NULL};
     el_cli sub = *cli;
-    return run_cmd(c, 2, args, &sub);
+    enter_cmd(c, &sub);
+    return c->fn(2, args, &sub);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv, el_cli *cli)
 {
-    el_cli cli;
-    memset(&cli, 0, sizeof cli);
-    el_json_init();
-    snprintf(cli.prog, sizeof cli.prog, "edgelm");
-    cli.log.level = EL_LOG_INFO;
-    cli.log.prog = cli.prog;
-
     /* Global flags before the command. */
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0)
-            cli.json = true;
+            cli->json = true;
         else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
-            cli.verbosity = -1;
+            cli->verbosity = -1;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
-            cli.verbosity++;
+            cli->verbosity++;
         else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
             printf("edgelm %s (git %s)\n", EL_VERSION, EL_GIT);
             return EL_EXIT_OK;
@@ -139,19 +159,28 @@ int main(int argc, char **argv)
             print_usage(stdout);
             return EL_EXIT_OK;
         } else {
-            fprintf(stderr, "edgelm: unknown option '%s'\n", a);
-            print_usage(stderr);
-            return EL_EXIT_USAGE;
+            return main_usage_error(cli, true, "unknown option '%s'", a);
         }
     }
-    if (i >= argc) {
-        print_usage(stderr);
-        return EL_EXIT_USAGE;
-    }
+    if (i >= argc)
+        return main_usage_error(cli, true, "missing the command");
     const struct el_cmd *c = find_cmd(argv[i]);
-    if (!c) {
-        fprintf(stderr, "edgelm: unknown command '%s' (see 'edgelm help')\n", argv[i]);
-        return EL_EXIT_USAGE;
-    }
-    return run_cmd(c, argc - i, argv + i, &cli);
+    if (!c)
+        return main_usage_error(cli, false, "unknown command '%s' (see 'edgelm help')", argv[i]);
+    enter_cmd(c, cli);
+    return c->fn(argc - i, argv + i, cli);
+}
+
+int main(int argc, char **argv)
+{
+    el_cli cli;
+    memset(&cli, 0, sizeof cli);
+    el_json_init();
+    snprintf(cli.prog, sizeof cli.prog, "edgelm");
+    cli.log.level = EL_LOG_INFO;
+    cli.log.prog = cli.prog;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        cli.json_errors |= strcmp(argv[i], "--json") == 0;
+    int rc = run(argc, argv, &cli);
+    return check_stdout(&cli, rc);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "engine/context.h"
 #include "engine/generate.h"
@@ -113,7 +114,8 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         }
         for (size_t i = 0; i < r.prompt.n; i++)
             json_array_append_new(pids, json_integer(r.prompt.ids[i]));
-        json_t *j = json_pack("{s:s%, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:f, s:f, s:f}}", "text", r.text, r.text_len,
+        /* the text as valid UTF-8 (U+FFFD where the bytes are not); the exact bytes are in the ids */
+        json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:f, s:f, s:f}}", "text", el_json_str(r.text, r.text_len),
                               "prompt_tokens", pids, "tokens", ids, "probs", probs, "stop", r.stop, "timings",
                               "n_prompt", (json_int_t)r.prompt.n, "n_gen", (json_int_t)r.gen.n, "prefill_tps", pp,
                               "decode_tps", tg, "ttft_ms", r.ttft * 1000.0);

@@ -3,7 +3,9 @@
  */
 #include "core/json.h"
 
+#include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,34 +16,33 @@ json_t *el_json_str(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    int clean = 1;
     while (i < n) {
-        size_t l = el_utf8_len(u + i, n - i);
-        if (l == 0 || (l == 1 && u[i] == 0)) {
-            clean = 0;
+        const size_t l = el_utf8_len(u + i, n - i);
+        if (l == 0)
             break;
-        }
         i += l;
     }
-    if (clean)
-        return json_stringn(s, n);
-    /* Rebuild with U+FFFD (3 bytes) for each bad byte; NUL kept as \u0000 by jansson. */
+    if (i == n)
+        return json_stringn(s, n); /* NUL bytes are valid and kept (\u0000) */
+    /* Rebuild with one U+FFFD (3 bytes) per maximal subpart: at most 3 bytes out per byte in. */
+    if (n > (SIZE_MAX - 1) / 3)
+        return NULL;
     char *buf = malloc(n * 3 + 1);
     if (!buf)
         return NULL;
-    size_t o = 0;
-    for (i = 0; i < n;) {
+    memcpy(buf, s, i);
+    size_t o = i;
+    while (i < n) {
         size_t l = el_utf8_len(u + i, n - i);
         if (l == 0) {
-            buf[o++] = (char)0xef;
-            buf[o++] = (char)0xbf;
-            buf[o++] = (char)0xbd;
-            i++;
+            l = el_utf8_bad_len(u + i, n - i);
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3;
         } else {
             memcpy(buf + o, s + i, l);
             o += l;
-            i += l;
         }
+        i += l;
     }
     json_t *j = json_stringn(buf, o);
     free(buf);

@@ -13,8 +13,10 @@
 #include "core/error.h"
 
 /*
- * A JSON string from bytes that may not be valid UTF-8 (token texts, tensor
- * names from hostile files): invalid sequences become U+FFFD. NULL on OOM.
+ * A JSON string from bytes that may not be valid UTF-8 (generated text, token texts, tensor
+ * names from hostile files): each maximal subpart of an invalid sequence becomes one U+FFFD
+ * (core/utf8.h: what Python's decode(errors="replace") gives); NUL bytes stay (\u0000).
+ * NULL on OOM only.
  */
 json_t *el_json_str(const char *s, size_t n);
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/json.h"
+#include "core/utf8.h"
 #include "datasets/source.h"
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
@@ -245,6 +246,33 @@ static int parse_txt(el_ds_records *r, const char *d, size_t len, el_error *err)
     return 0;
 }
 
+/*
+ * Records become JSON strings, which hold UTF-8 only: text that is not valid UTF-8 is refused at its
+ * first bad byte, by line and column (jsonl and json are checked by jansson's parser).
+ */
+static int check_utf8(const el_ds_records *r, const char *d, size_t len, el_error *err)
+{
+    const unsigned char *u = (const unsigned char *)d;
+    int64_t line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < len;) {
+        if (u[i] < 0x80) {
+            if (u[i] == '\n') {
+                line++;
+                line_start = i + 1;
+            }
+            i++;
+            continue;
+        }
+        const size_t l = el_utf8_len(u + i, len - i);
+        if (l == 0)
+            return EL_FAIL(err, EL_EFORMAT, r->name, -1, "line %lld: not valid UTF-8 (byte 0x%02x at column %zu)",
+                           (long long)line, u[i], i - line_start + 1);
+        i += l;
+    }
+    return EL_OK;
+}
+
 int el_ds_records_parse(const char *name, const char *data, size_t len, el_ds_format fmt, el_ds_records *out,
                         el_error *err)
 {
@@ -252,7 +280,9 @@ int el_ds_records_parse(const char *name, const char *data, size_t len, el_ds_fo
     snprintf(out->name, sizeof out->name, "%s", name);
     if (fmt == EL_DS_AUTO)
         fmt = el_ds_format_of(name);
-    int rc;
+    int rc = fmt == EL_DS_JSONL || fmt == EL_DS_JSON ? EL_OK : check_utf8(out, data, len, err);
+    if (rc)
+        return rc;
     switch (fmt) {
     case EL_DS_JSONL: rc = parse_jsonl(out, data, len, err); break;
     case EL_DS_JSON: rc = parse_json(out, data, len, err); break;

@@ -8,6 +8,8 @@
  *   .csv / .tsv       rows of fields (RFC 4180 quoting: "a, ""b""" is one field); each record is a
  *                     JSON array of strings; no header handling (the caller knows its format)
  *   .txt and others   one record per non-empty line, a JSON string
+ * Text must be UTF-8 (JSON strings hold nothing else): a csv, tsv or txt file that is not is refused as
+ * "line N: not valid UTF-8 (byte 0xNN at column C)", C counted in bytes; jansson refuses such json/jsonl.
  * The bytes come through datasets/source.h: plain, .gz, or ARCHIVE:MEMBER.
  */
 #ifndef EL_DATASETS_RECORDS_H

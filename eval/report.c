@@ -12,6 +12,7 @@
 
 #include "core/file.h"
 #include "core/json.h"
+#include "core/utf8.h"
 #include "datasets/records.h"
 
 enum { MAX_TASKS = 8 };
@@ -37,6 +38,73 @@ typedef struct report {
 
 static double num(const json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
 
+/* ---- strings from result files --------------------------------------------------------------------- */
+
+/*
+ * Names, types and task names come from result files, which anyone may have written: they are text,
+ * never markup. Both writers below walk them one UTF-8 character at a time; a byte that is not valid
+ * UTF-8 becomes U+FFFD and a control character (newlines too) a space, so a string can neither break
+ * the output's encoding nor its lines.
+ */
+
+/* src into dst (cap bytes), cut at a character boundary when it does not fit. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    const unsigned char *u = (const unsigned char *)src;
+    const size_t n = strlen(src);
+    size_t i = 0;
+    for (size_t l; i < n && (l = el_utf8_len(u + i, n - i)) && i + l < cap;)
+        i += l;
+    memcpy(dst, src, i);
+    dst[i] = '\0';
+}
+
+typedef enum { TEXT_MD, TEXT_XML } text_kind;
+
+static bool is_alnum(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/*
+ * s as text of a report.md table cell (TEXT_MD) or of an SVG <text> element (TEXT_XML).
+ * Markdown: <, > and & as entities (no HTML); a backslash before |, \, `, *, [, ], ~ and $ (no cell
+ * split, emphasis, code, link, strikethrough or math), and before _ unless it sits between two letters
+ * or digits, where CommonMark never reads it as emphasis (Q4_K_M stays readable).
+ * XML: <, >, &, " and ' as entities; U+FFFE and U+FFFF, which XML refuses, become U+FFFD.
+ */
+static void put_text(FILE *f, const char *s, text_kind kind)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    const size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        const size_t l = el_utf8_len(u + i, n - i);
+        const int c = u[i];
+        if (l == 0 || (l == 3 && c == 0xef && u[i + 1] == 0xbf && u[i + 2] >= 0xbe)) {
+            fputs("\xef\xbf\xbd", f);
+            i += l ? l : 1;
+            continue;
+        }
+        if (l > 1)
+            fwrite(u + i, 1, l, f);
+        else if (c < 0x20 || c == 0x7f)
+            fputc(' ', f);
+        else if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '>')
+            fputs("&gt;", f);
+        else if (c == '&')
+            fputs("&amp;", f);
+        else if (kind == TEXT_XML && c == '"')
+            fputs("&quot;", f);
+        else if (kind == TEXT_XML && c == '\'')
+            fputs("&apos;", f);
+        else if (kind == TEXT_MD && (strchr("|\\`*[]~$", c) ||
+                                     (c == '_' && !(i > 0 && is_alnum(u[i - 1]) && is_alnum(u[i + 1])))))
+            fprintf(f, "\\%c", c);
+        else
+            fputc(c, f);
+        i += l;
+    }
+}
+
 static variant *variant_of(report *r, const json_t *rec, const char *file, el_error *err)
 {
     const char *model = json_string_value(json_object_get(rec, "model"));
@@ -58,11 +126,11 @@ static variant *variant_of(report *r, const json_t *rec, const char *file, el_er
         r->cap = c;
     }
     variant *v = memset(&r->v[r->n++], 0, sizeof *v);
-    snprintf(v->model, sizeof v->model, "%s", model);
+    copy_text(v->model, sizeof v->model, model);
     const char *name = json_string_value(json_object_get(rec, "model_name"));
     const char *type = json_string_value(json_object_get(rec, "model_type"));
-    snprintf(v->name, sizeof v->name, "%s", name ? name : el_basename(model));
-    snprintf(v->type, sizeof v->type, "%s", type ? type : "?");
+    copy_text(v->name, sizeof v->name, name ? name : el_basename(model));
+    copy_text(v->type, sizeof v->type, type ? type : "?");
     v->size = num(rec, "model_size");
     v->bpw = num(rec, "bpw");
     return v;
@@ -99,7 +167,7 @@ static int add_record(report *r, const json_t *rec, const char *file, el_error *
         if (t == r->n_tasks) {
             if (t == MAX_TASKS)
                 return EL_FAIL(err, EL_ERANGE, file, -1, "more than %d tasks", MAX_TASKS);
-            snprintf(r->tasks[r->n_tasks++], sizeof r->tasks[0], "%s", task ? task : "?");
+            copy_text(r->tasks[r->n_tasks++], sizeof r->tasks[0], task ? task : "?");
         }
         v->has_acc[t] = true;
         v->acc[t] = num(rec, "acc");
@@ -182,16 +250,7 @@ static bool on_front(const report *r, int i)
 static void svg_text(FILE *f, double x, double y, const char *anchor, int size, const char *fill, const char *s)
 {
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">", x, y, anchor, size, fill);
-    for (; *s; s++) {
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else
-            fputc(*s, f);
-    }
+    put_text(f, s, TEXT_XML);
     fputs("</text>\n", f);
 }
 
@@ -398,15 +457,21 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, size_t *len)
                "measured).\n\n",
             r->n, r->n_records);
     fprintf(f, "| variant | type | size (MiB) | bits/weight | PPL | KLD | same top");
-    for (int t = 0; t < r->n_tasks; t++)
-        fprintf(f, " | %s acc", r->tasks[t]);
+    for (int t = 0; t < r->n_tasks; t++) {
+        fputs(" | ", f);
+        put_text(f, r->tasks[t], TEXT_MD);
+        fputs(" acc", f);
+    }
     fprintf(f, " | prefill t/s | decode t/s | TTFT ms | peak RSS (MiB) |\n|---|---|--:|--:|--:|--:|--:");
     for (int t = 0; t < r->n_tasks; t++)
         fprintf(f, "|--:");
     fprintf(f, "|--:|--:|--:|--:|\n");
     for (int i = 0; i < r->n; i++) {
         const variant *v = &r->v[i];
-        fprintf(f, "| %s%s | %s", v->name, on_front(r, i) ? " ★" : "", v->type);
+        fputs("| ", f);
+        put_text(f, v->name, TEXT_MD);
+        fputs(on_front(r, i) ? " ★ | " : " | ", f);
+        put_text(f, v->type, TEXT_MD);
         cell(f, v->size > 0, 2, v->size / 1048576.0, "");
         cell(f, v->bpw > 0, 2, v->bpw, "");
         if (v->has_ppl)

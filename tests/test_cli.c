@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/tokenizer.h"
 #include "tests/testutil.h"
 
 static json_t *parse_json(const char *text)
@@ -74,6 +75,70 @@ Test(cli, usage_errors_exit_2)
     tu_run_free(&r);
 }
 
+/* Under --json (before or after the command) a usage error also prints the error object on stdout,
+ * as every other failure does: exit 2, code 60 (EUSAGE), the message stderr gives, no file. */
+Test(cli, json_usage_errors_print_the_error_object)
+{
+    static const struct {
+        const char *argv[9];
+        const char *message;
+    } cases[] = {
+        {{"--json", NULL}, "missing the command"},
+        {{"--json", "nope", NULL}, "unknown command 'nope' (see 'edgelm help')"},
+        {{"--bogus", "--json", NULL}, "unknown option '--bogus'"},
+        {{"--json", "inspect", NULL}, "missing argument"},
+        {{"inspect", "--bogus", "x", "--json", NULL}, "unknown option '--bogus'"},
+        {{"--json", "synth", "--preset", "tiny", "-o", "/tmp/x", "--seed", "abc", NULL}, "--seed needs a non-negative integer, got 'abc'"},
+        {{"--json", "help", "nope", NULL}, "unknown command 'nope'"},
+        {{"eval", "foo", "--json", NULL}, "unknown evaluation 'foo' (ppl, kld, mc)"},
+        {{"--json", "eval", NULL}, "missing ppl, kld or mc"},
+        {{"run", "m.gguf", "--json", NULL}, "missing -p PROMPT"},
+        {{"distill", "gen", "--json", "--samples", NULL}, "option '--samples' needs an argument"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[10] = {tu_bin()};
+        int n = 1;
+        for (int k = 0; cases[i].argv[k]; k++)
+            argv[n++] = cases[i].argv[k];
+        argv[n] = NULL;
+        tu_run r = tu_exec(argv, NULL, NULL);
+        cr_assert_eq(r.status, 2, "case %zu exited %d: %s", i, r.status, r.err);
+        cr_assert(strstr(r.err, cases[i].message), "case %zu: stderr lacks \"%s\": %s", i, cases[i].message, r.err);
+        json_error_t je;
+        json_t *j = json_loads(r.out, 0, &je);
+        cr_assert(j, "case %zu: stdout is not JSON (%s): '%s'", i, je.text, r.out);
+        const json_t *e = json_object_get(j, "error");
+        cr_assert_eq(json_integer_value(json_object_get(e, "code")), 60, "case %zu: %s", i, r.out);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "name")), "EUSAGE", "case %zu", i);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "message")), cases[i].message, "case %zu", i);
+        cr_assert_null(json_object_get(e, "file"), "case %zu: %s", i, r.out);
+        cr_assert_eq(json_object_size(j), 1, "case %zu: %s", i, r.out);
+        json_decref(j);
+        tu_run_free(&r);
+    }
+}
+
+/* Help, the version and the command list are output too: to a full stdout they fail (exit 1, one line). */
+Test(cli, help_version_and_list_to_a_full_stdout_fail)
+{
+    if (access("/dev/full", W_OK) != 0)
+        cr_skip_test("/dev/full not available");
+    static const char *const cases[][3] = {
+        {"--help", NULL}, {"-h", NULL}, {"--version", NULL}, {"--list-commands", NULL},
+        {"help", NULL}, {"help", "run"}, {"run", "--help"}, {"eval", "--help"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[4] = {tu_bin(), cases[i][0], cases[i][1], NULL};
+        tu_run r = tu_exec(argv, NULL, "/dev/full");
+        cr_assert_eq(r.status, 1, "'edgelm %s %s' > /dev/full exited %d", cases[i][0], cases[i][1] ? cases[i][1] : "",
+                     r.status);
+        const char *hit = strstr(r.err, "write failure on standard output: No space left on device\n");
+        cr_assert(hit && !strstr(hit + 1, "write failure"), "case %zu: one line expected: %s", i, r.err);
+        cr_assert_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "case %zu: one line expected: %s", i, r.err);
+        tu_run_free(&r);
+    }
+}
+
 Test(cli, version)
 {
     tu_run r = tu_edgelm("--version", NULL);
@@ -123,13 +188,9 @@ Test(cli, stdout_write_failure_is_an_error)
 {
     if (access("/dev/full", W_OK) != 0)
         cr_skip_test("/dev/full not available");
-    const char *argv[] = {tu_bin(), "--list-commands", NULL};
-    tu_run r = tu_exec(argv, NULL, "/dev/full");
-    (void)r; /* --list-commands exits before the check; use a real command */
-    tu_run_free(&r);
     char *dir = tu_tmpdir("cli");
     const char *argv2[] = {tu_bin(), "synth", "--preset", "tiny", "-o", dir, NULL};
-    r = tu_exec(argv2, NULL, "/dev/full");
+    tu_run r = tu_exec(argv2, NULL, "/dev/full");
     cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
     cr_assert(strstr(r.err, "write failure on standard output"), "%s", r.err);
     tu_run_free(&r);
@@ -443,4 +504,56 @@ Test(cli, inspect_gguf_json)
     cr_assert(strstr(r.out, "[32000 items]"), "long arrays are summarised: %.500s", r.out);
     tu_run_free(&r);
     free(p);
+}
+
+/* A byte-level BPE model generates invalid UTF-8 as ordinary output (a character split over tokens, or
+ * byte tokens in an order no text has). `run --json` gives the text as valid UTF-8, each maximal
+ * invalid subpart as U+FFFD (as Python's decode(errors="replace") does), and the exact bytes stay in
+ * the token ids: decode(prompt_tokens + tokens) minus decode(prompt_tokens) is what the text replaced. */
+Test(cli, run_json_text_is_utf8_and_the_ids_keep_the_bytes, .timeout = 120)
+{
+    char *dir = KT("run"), *hf = KF("%s/tiny", dir), *g = KF("%s/tiny.gguf", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", hf, "-q", NULL);
+    tu_ok("convert", hf, "-o", g, "-q", NULL);
+    el_tokenizer *tok = NULL;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_tok_load(&tok, g, &e), 0, "%s", e.msg);
+    int invalid = 0;
+    for (int seed = 1; seed <= 8; seed++) {
+        json_t *j = tu_edgelm_json(0, "run", g, "-p", "hi", "-n", "20", "--seed", KF("%d", seed), NULL);
+        const json_t *pt = json_object_get(j, "prompt_tokens"), *gt = json_object_get(j, "tokens");
+        const size_t np = json_array_size(pt), n = np + json_array_size(gt);
+        int32_t ids[64];
+        cr_assert(n <= 64, "seed %d: %zu tokens", seed, n);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = (int32_t)json_integer_value(json_array_get(i < np ? pt : gt, i < np ? i : i - np));
+        char all[4096];
+        const size_t base = el_tok_decode(tok, ids, np, false, NULL, 0), len = el_tok_decode(tok, ids, n, false, all, sizeof all);
+        cr_assert(len < sizeof all && base <= len);
+        /* the oracle: Python's replacement of the exact bytes */
+        char hex[8200];
+        for (size_t i = base; i < len; i++)
+            snprintf(hex + 2 * (i - base), 3, "%02x", (unsigned char)all[i]);
+        hex[2 * (len - base)] = '\0';
+        const char *argv[] = {"/usr/bin/python3", "-c",
+                              "import sys; b = bytes.fromhex(sys.argv[1]); t = b.decode('utf-8', 'replace');"
+                              "sys.stdout.buffer.write(t.encode('utf-8')); sys.exit(3 if t.encode('utf-8') != b else 0)",
+                              hex, NULL};
+        tu_run py = tu_exec(argv, NULL, NULL);
+        cr_assert(py.status == 0 || py.status == 3, "python3: %s", py.err);
+        invalid += py.status == 3;
+        const json_t *text = json_object_get(j, "text");
+        cr_assert_eq(json_string_length(text), py.out_len, "seed %d: text '%s', python '%s'", seed, json_string_value(text), py.out);
+        cr_assert_eq(memcmp(json_string_value(text), py.out, py.out_len), 0, "seed %d: '%s' vs '%s'", seed,
+                     json_string_value(text), py.out);
+        if (py.status == 3)
+            cr_assert(strstr(json_string_value(text), "\xef\xbf\xbd"), "seed %d", seed);
+        tu_run_free(&py);
+        json_decref(j);
+    }
+    cr_assert_gt(invalid, 0, "no seed generated invalid UTF-8: the test proves nothing");
+    el_tok_free(tok);
+    tu_rmtree(dir);
+    tu_release();
 }

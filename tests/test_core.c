@@ -375,3 +375,44 @@ Test(half, simd_rows_equal_scalar)
     for (int i = 0; i < N; i++)
         cr_assert_eq(el_f32_bits(g[i]), (uint32_t)b[i] << 16);
 }
+
+/* ---- JSON strings from arbitrary bytes ------------------------------------------------------------------ */
+
+#include "core/json.h"
+
+/* el_json_str keeps valid UTF-8 (NUL included) and replaces each maximal subpart of an invalid
+ * sequence by one U+FFFD, as the Unicode standard recommends (section 3.9) and Python's
+ * bytes.decode("utf-8", "replace") and Rust's String::from_utf8_lossy do. */
+Test(json, strings_from_bytes_replace_maximal_subparts)
+{
+#define R "\xef\xbf\xbd"
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *want;
+        size_t want_n;
+    } cases[] = {
+        {"plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 15, "plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 15},
+        {"a\0b", 3, "a\0b", 3},
+        {"\xff", 1, R, 3},
+        {"\x80\x80", 2, R R, 6},
+        {"\xf0\x9f\x98", 3, R, 3},              /* a 4-byte sequence cut after 3 bytes: one subpart */
+        {"\xf0\x9f\x98 x", 5, R " x", 5},
+        {"\xe2\x82", 2, R, 3},
+        {"\xc3", 1, R, 3},
+        {"\xc0\xaf", 2, R R, 6},                /* overlong: C0 is never a lead byte */
+        {"\xed\xa0\x80", 3, R R R, 9},          /* a surrogate: ED takes 80..9F only */
+        {"\xe0\x80\x80", 3, R R R, 9},          /* overlong 3-byte: E0 takes A0..BF only */
+        {"\xf4\x90\x80\x80", 4, R R R R, 12},   /* above U+10FFFF */
+        {"\xf5\x80", 2, R R, 6},
+        {"a\xe2\x82\xc3\xa9", 5, "a" R "\xc3\xa9", 6},
+    };
+#undef R
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *j = el_json_str(cases[i].in, cases[i].n);
+        cr_assert(j, "case %zu: NULL", i);
+        cr_assert_eq(json_string_length(j), cases[i].want_n, "case %zu: %zu bytes", i, json_string_length(j));
+        cr_assert_eq(memcmp(json_string_value(j), cases[i].want, cases[i].want_n), 0, "case %zu", i);
+        json_decref(j);
+    }
+}

@@ -147,6 +147,54 @@ Test(datasets, records_csv_jsonl_json_txt)
     parse_fails("bad.json", "{\"a\": 1}", "expected an array");
 }
 
+/* Text that is not UTF-8 cannot become a JSON string: it is refused as malformed input (not "out of
+ * memory"), naming the file, the line and the column (in bytes) of the first bad byte. */
+static void not_utf8(const char *name, const char *text, size_t len, const char *want)
+{
+    el_ds_records r;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_ds_records_parse(name, text, len, EL_DS_AUTO, &r, &e), EL_EFORMAT, "%s: code %d: %s", name, e.code, e.msg);
+    cr_assert_str_eq(e.path, name);
+    cr_assert_str_eq(e.msg, want, "%s", name);
+    cr_assert_eq(r.n, 0);
+}
+
+Test(datasets, text_that_is_not_utf8_is_refused_naming_its_line)
+{
+    static const char txt[] = "ok\n\nbad \xff here\n", overlong[] = "\xc0\xaf\n", surrogate[] = "a\n\xed\xa0\x80\n";
+    static const char csv[] = "a,b\n\"multi\nline \xc3\",x\n", tsv[] = "a\tb\n\xe2\x82\n", cut[] = "x\n\xf0\x9f\x98";
+    not_utf8("t.txt", txt, sizeof txt - 1, "line 3: not valid UTF-8 (byte 0xff at column 5)");
+    not_utf8("t.txt", overlong, sizeof overlong - 1, "line 1: not valid UTF-8 (byte 0xc0 at column 1)");
+    not_utf8("t.txt", surrogate, sizeof surrogate - 1, "line 2: not valid UTF-8 (byte 0xed at column 1)");
+    not_utf8("t.csv", csv, sizeof csv - 1, "line 3: not valid UTF-8 (byte 0xc3 at column 6)");
+    not_utf8("t.tsv", tsv, sizeof tsv - 1, "line 2: not valid UTF-8 (byte 0xe2 at column 1)");
+    not_utf8("t.txt", cut, sizeof cut - 1, "line 2: not valid UTF-8 (byte 0xf0 at column 1)");
+    /* jansson checks JSON itself: an error naming the line, not ENOMEM */
+    el_ds_records r;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_ds_records_parse("t.jsonl", "{\"a\": \"\xff\"}\n", 12, EL_DS_AUTO, &r, &e), EL_EJSON, "%s", e.msg);
+    cr_assert(strstr(e.msg, "line 1: "), "%s", e.msg);
+    /* valid text of every length, NUL included, still loads */
+    static const char good[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 a\0b\n";
+    el_error_clear(&e);
+    cr_assert_eq(el_ds_records_parse("t.txt", good, sizeof good - 1, EL_DS_AUTO, &r, &e), 0, "%s", e.msg);
+    cr_assert_eq(r.n, 1);
+    cr_assert_eq(json_string_length(r.rec[0]), sizeof good - 2);
+    el_ds_records_free(&r);
+    /* through a file, and a .gz: the spec is named */
+    char *dir = tu_tmpdir("utf8"), *gz = tu_fmt("%s/p.txt.gz", dir);
+    tu_write_gz(gz, txt, sizeof txt - 1);
+    el_error_clear(&e);
+    cr_assert_eq(el_ds_records_load(gz, EL_DS_AUTO, &r, &e), EL_EFORMAT, "%s", e.msg);
+    cr_assert_str_eq(e.path, gz);
+    cr_assert_str_eq(e.msg, "line 3: not valid UTF-8 (byte 0xff at column 5)");
+    tu_rmtree(dir);
+    free(dir);
+    free(gz);
+}
+
 static el_mc_set load_task(el_mc_task task, const char *name, const char *text)
 {
     char *dir = tu_tmpdir("tasks"), *path = tu_fmt("%s/%s", dir, name);

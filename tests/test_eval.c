@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datasets/tasks.h"
 #include "eval/mc.h"
@@ -486,6 +487,138 @@ Test(report, rows_pareto_front_and_charts)
     r = tu_edgelm("report", files[0], NULL);
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* Strings from result files (names, types, task names) are data, not markup: in report.md they cannot
+ * open HTML tags, split a table cell or row, or start emphasis, code or links; in the SVG charts they are
+ * XML text (the charts parse as XML), and a name cut to fit its field stays valid UTF-8. */
+Test(report, strings_from_results_are_escaped)
+{
+    char *dir = KT("report"), *out = KF("%s/rep", dir);
+    char *kld = KF("%s/kld.json", dir), *mc = KF("%s/mc.json", dir), *bench = KF("%s/bench.json", dir);
+    const char kj[] = "{\"test\": \"kld\", \"model\": \"/m/x.gguf\", \"model_size\": 1048576, \"kld_mean\": 0.1, "
+                      "\"model_name\": \"<script>alert(1)</script> a|b\\nc\\r\\u0001 `code` *em* [l](x) & \\\\ $x$ ~s~ _u_ Q4_K\", "
+                      "\"model_type\": \"Q4_0|<b>\\\"'\\u0007\"}";
+    cr_assert(tu_write(kld, kj, sizeof kj - 1));
+    const char mj[] = "{\"test\": \"mc\", \"task\": \"arc|<i>\\n\", \"model\": \"/m/x.gguf\", \"acc\": 0.5}";
+    cr_assert(tu_write(mc, mj, sizeof mj - 1));
+    /* a type longer than its 31-byte field, of 2-byte characters: cut between two of them */
+    const char bj[] = "[{\"test\": \"tg8\", \"model\": \"/m/y.gguf\", \"model_size\": 2097152, \"n_prompt\": 0, \"n_threads\": 1, "
+                      "\"avg_ts\": 5.0, \"model_type\": \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"},"
+                      "{\"test\": \"tg8\", \"model\": \"/m/x.gguf\", \"n_prompt\": 0, \"n_threads\": 1, \"avg_ts\": 7.0}]";
+    cr_assert(tu_write(bench, bj, sizeof bj - 1));
+    json_t *j = tu_edgelm_json(0, "report", kld, mc, bench, "-o", out, NULL);
+    cr_assert_eq(tu_jnum(j, "variants"), 2);
+    json_decref(j);
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text);
+    cr_assert(strstr(text, "| same top | arc\\|&lt;i&gt;  acc | prefill t/s |"), "%s", text);
+    cr_assert(strstr(text, "\n| &lt;script&gt;alert(1)&lt;/script&gt; a\\|b c   \\`code\\` \\*em\\* \\[l\\](x) &amp; \\\\ "
+                           "\\$x\\$ \\~s\\~ \\_u\\_ Q4_K ★ | Q4_0\\|&lt;b&gt;\"'  | 1.00 |"),
+              "%s", text);
+    /* 15 of the 20 characters fit in 31 bytes */
+    cr_assert(strstr(text, "| y.gguf | \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 | 2.00 |"),
+              "%s", text);
+    /* the table: a header, its rule and one line per variant, each with the header's 12 cells */
+    int lines = 0;
+    for (char *l = text; (l = strstr(l, "\n|")); l++, lines++) {
+        int bars = 0;
+        for (const char *c = l + 1; *c && *c != '\n'; c++)
+            bars += *c == '|' && c[-1] != '\\';
+        cr_assert_eq(bars, 13, "line %d of the table: %.200s", lines, l + 1);
+    }
+    cr_assert_eq(lines, 4, "%s", text);
+    free(text);
+    char *svg = (char *)tu_read(KF("%s/size_kld.svg", out), &(size_t){0});
+    cr_assert(svg && strstr(svg, ">Q4_0|&lt;b&gt;&quot;&apos; </text>"), "%s", svg);
+    free(svg);
+    svg = (char *)tu_read(KF("%s/decode.svg", out), &(size_t){0});
+    cr_assert(svg && strstr(svg, ">Q4_0|&lt;b&gt;&quot;&apos; </text>"), "%s", svg);
+    free(svg);
+    if (access("/usr/bin/python3", X_OK) == 0)
+        for (int k = 0; k < 2; k++) {
+            const char *argv[] = {"/usr/bin/python3", "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])",
+                                  KF("%s/%s", out, k ? "decode.svg" : "size_kld.svg"), NULL};
+            tu_run r = tu_exec(argv, NULL, NULL);
+            cr_assert_eq(r.status, 0, "%s is not well-formed XML: %s", argv[3], r.err);
+            tu_run_free(&r);
+        }
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* ---- figures JSON cannot hold ------------------------------------------------------------------------- */
+
+/* The tiny model with output_norm.weight all NaN, so every logit is NaN (whatever the converter accepts). */
+static char *nan_model(const char *dir)
+{
+    char *hf = KF("%s/tiny", dir), *g = KF("%s/tiny.gguf", dir), *bad = KF("%s/nan.gguf", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", hf, "-q", NULL);
+    tu_ok("convert", hf, "-o", g, "-q", NULL);
+    json_t *j = tu_edgelm_json(0, "inspect", g, "--tensors", NULL);
+    size_t i, n;
+    json_t *t;
+    long long off = -1, bytes = 0;
+    json_array_foreach(json_object_get(j, "tensors"), i, t) if (!strcmp(json_string_value(json_object_get(t, "name")), "output_norm.weight"))
+    {
+        cr_assert_str_eq(json_string_value(json_object_get(t, "type")), "f32");
+        off = (long long)(tu_jnum(j, "data_offset") + tu_jnum(t, "offset"));
+        bytes = (long long)tu_jnum(t, "bytes");
+    }
+    json_decref(j);
+    cr_assert_geq(off, 0);
+    uint8_t *d = tu_read(g, &n);
+    const uint32_t qnan = 0x7fc00000u;
+    for (long long k = 0; k < bytes; k += 4)
+        memcpy(d + off + k, &qnan, 4);
+    cr_assert(tu_write(bad, d, n));
+    free(d);
+    return g;
+}
+
+/* A model whose figures come out NaN: exit 1 with one line naming the model, never "out of memory"
+ * (jansson refuses NaN, which was reported as a failed allocation), and under --json the error object. */
+Test(eval, figures_that_are_not_finite_are_an_error, .timeout = 120)
+{
+    char *dir = KT("nan"), *good = nan_model(dir), *bad = KF("%s/nan.gguf", dir);
+    char *text = KF("%s/t.txt", dir);
+    char words[4000] = "";
+    for (int i = 0; i < 150; i++) /* 24 bytes each */
+        strcat(words, "the cat sat on the mat. ");
+    cr_assert(tu_write(text, words, strlen(words)));
+    const char *runs[][12] = {
+        {"eval", "ppl", bad, "-f", text, "-c", "32", "--chunks", "2", NULL},
+        {"eval", "kld", bad, "--base", good, "-f", text, "-c", "32", "--chunks", "2", NULL},
+        {"eval", "ppl", bad, "-f", text, "-c", "32", "--chunks", "2", "--json", NULL},
+        {"eval", "kld", bad, "--base", good, "-f", text, "-c", "32", "--chunks", "2", "--json"},
+    };
+    for (size_t c = 0; c < sizeof runs / sizeof runs[0]; c++) {
+        const char *argv[16] = {tu_bin()};
+        int n = 1;
+        for (int k = 0; k < 12 && runs[c][k]; k++)
+            argv[n++] = runs[c][k];
+        argv[n] = NULL;
+        tu_run r = tu_exec(argv, NULL, NULL);
+        cr_assert_eq(r.status, 1, "case %zu: exit %d: %s", c, r.status, r.err);
+        cr_assert(!strstr(r.err, "out of memory"), "case %zu: %s", c, r.err);
+        cr_assert(strstr(r.err, bad) && strchr(r.err, '\n') == r.err + r.err_len - 1, "case %zu: one line naming the model: %s",
+                  c, r.err);
+        if (c >= 2) {
+            json_t *j = json_loads(r.out, 0, NULL);
+            cr_assert(j, "case %zu: stdout is not JSON: '%s'", c, r.out);
+            const json_t *e = json_object_get(j, "error");
+            cr_assert(json_is_integer(json_object_get(e, "code")) && json_object_size(j) == 1, "case %zu: %s", c, r.out);
+            cr_assert_str_eq(json_string_value(json_object_get(e, "file")), bad);
+            json_decref(j);
+        } else {
+            cr_assert(!strstr(r.out, "nan"), "case %zu: a NaN figure printed: %s", c, r.out);
+        }
+        tu_run_free(&r);
+    }
     tu_rmtree(dir);
     tu_release();
 }
