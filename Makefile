@@ -120,7 +120,7 @@ check-neon:
 # (engine/kernels.c, core/fp_rows.c) and the SIMD kernel tables. fuzz_model decodes with the reference
 # kernels, so the forward pass stays instrumented; the quantizer's search is built scalar
 # (EL_QUANT_SCALAR) for the same reason.
-FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model
+FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model kld imatrix report gate override
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -142,6 +142,8 @@ $(BUILD)/libcmd.a: $(BUILD)/cmd/cli.o $(BUILD)/cmd/quantize.o
 	@ar rcs $@ $^
 endif
 
+# per target: cmd_quantize prints every usage error it finds (libFuzzer keeps its own reports)
+FUZZ_FLAGS_override := -close_fd_mask=2
 fuzz_run = echo "fuzz_$(1): $(FUZZ_SECONDS) s" && mkdir -p build-fuzz/corpus-$(1) && \
   UBSAN_OPTIONS=print_stacktrace=1 ./build-fuzz/fuzz_$(1) $(FUZZ_FLAGS) $(FUZZ_FLAGS_$(1)) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
     build-fuzz/corpus-$(1) tests/fuzz/corpus/$(1)
