@@ -120,7 +120,8 @@ check-neon:
 # (engine/kernels.c, core/fp_rows.c) and the SIMD kernel tables. fuzz_model decodes with the reference
 # kernels, so the forward pass stays instrumented; the quantizer's search is built scalar
 # (EL_QUANT_SCALAR) for the same reason.
-FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model kld imatrix report gate override
+FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model kld imatrix shard manifest \
+                source tasks chat report gate override
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
