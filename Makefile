@@ -3,6 +3,7 @@
 #   make            build ./edgelm (installs missing Debian packages first)
 #   make test       build and run the Criterion suite (unit, CLI and interop tests)
 #   make asan       the suite under AddressSanitizer + UBSan
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (clang; FUZZ_TARGETS=NAME for one)
 #   make demo       run the pipeline on the embedded default model
 #   make install    PREFIX=/usr/local
 #   make clean
@@ -33,7 +34,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz check-neon demo install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon demo install clean FORCE
 all: edgelm
 
 deps:
@@ -117,26 +118,62 @@ check-neon:
 	  qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/test-kernels-$$arch || exit 1; \
 	done
 
-# libFuzzer targets (clang): the readers of untrusted files, the tokenizer and the dataset records. Seeds in tests/fuzz/corpus/.
-FUZZ_SECONDS ?= 30
-FUZZ_SRC_gguf := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c formats/gguf_read.c
-FUZZ_SRC_safetensors := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c \
-                        formats/safetensors_read.c
-FUZZ_SRC_tokenize := core/error.c core/file.c core/atomic.c core/json.c core/strmap.c formats/ggml_type.c \
-                     formats/gguf_read.c formats/gguf_write.c formats/hf_config.c formats/vocab.c formats/vocab_hf.c \
-                     formats/spm_model.c formats/pretok.c $(wildcard engine/tok*.c)
-FUZZ_SRC_records := core/error.c core/file.c core/atomic.c datasets/source.c datasets/records.c
-fuzz: | deps
-	@mkdir -p build-fuzz
-	for t in gguf safetensors tokenize records; do \
-	  case $$t in gguf) src="$(FUZZ_SRC_gguf)";; safetensors) src="$(FUZZ_SRC_safetensors)";; tokenize) src="$(FUZZ_SRC_tokenize)";; \
-	    records) src="$(FUZZ_SRC_records)";; esac; \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $$(pkg-config --cflags jansson libpcre2-8 libutf8proc) \
-	    -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_$$t.c $$src \
-	    $$(pkg-config --libs jansson libpcre2-8 libutf8proc zlib libarchive) -lm -o build-fuzz/fuzz_$$t || exit 1; \
-	  mkdir -p build-fuzz/corpus-$$t tests/fuzz/corpus/$$t; \
-	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
-	done
+# libFuzzer targets (clang): every reader of untrusted input, one tests/fuzz/fuzz_NAME.c each, seeds in
+# tests/fuzz/corpus/NAME/ (docs at the top of each file). `make fuzz` builds them and runs each for
+# FUZZ_SECONDS, one after the other; `make fuzz FUZZ_TARGETS=kld` runs one, `make fuzz-build` only builds.
+# Inputs found on the way collect in build-fuzz/corpus-NAME/; a crash stops the run and is saved as
+# build-fuzz/crash-* (replay: ./build-fuzz/fuzz_NAME build-fuzz/crash-...). Huge allocations, leaks
+# and inputs slower than 10 s are findings too. EDGELM_FUZZ_SKIP_KNOWN=1 makes the targets step around
+# the defects already found and reported (each target's header lists them), to look for others.
+#
+# The library is built once for them into build-fuzz/obj/, by this Makefile again with EL_FUZZ=1:
+# clang, ASan + UBSan, coverage. Four files clang 14 does not compile (__builtin_cpu_supports("f16c"),
+# a rounding mode that is a const variable) are built by gcc without instrumentation: the CPU dispatch
+# (engine/kernels.c, core/fp_rows.c) and the SIMD kernel tables. fuzz_model decodes with the reference
+# kernels, so the forward pass stays instrumented; the quantizer's search is built scalar
+# (EL_QUANT_SCALAR) for the same reason.
+FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model kld imatrix shard manifest \
+                source tasks chat report gate override
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_GCC_SRC := core/fp_rows.c engine/kernels.c engine/kernels_avx2.c engine/kernels_avx512.c
+FUZZ_LIBS    := build-fuzz/obj/libcmd.a build-fuzz/obj/libedgelm.a
+
+ifeq ($(EL_FUZZ),1)
+CC     := clang
+OPT    := -O1
+SAN    := $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+CFLAGS += -Wno-string-concatenation
+$(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): CC := gcc
+$(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): SAN :=
+$(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): CFLAGS :=
+$(BUILD)/quant/search.o: CFLAGS += -DEL_QUANT_SCALAR
+# the command-line parsers fuzz_override goes through
+$(BUILD)/libcmd.a: $(BUILD)/cmd/cli.o $(BUILD)/cmd/quantize.o
+	@rm -f $@
+	@ar rcs $@ $^
+endif
+
+# per target: cmd_quantize prints every usage error it finds (libFuzzer keeps its own reports)
+FUZZ_FLAGS_override := -close_fd_mask=2
+fuzz_run = echo "fuzz_$(1): $(FUZZ_SECONDS) s" && mkdir -p build-fuzz/corpus-$(1) && \
+  UBSAN_OPTIONS=print_stacktrace=1 ./build-fuzz/fuzz_$(1) $(FUZZ_FLAGS) $(FUZZ_FLAGS_$(1)) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
+    build-fuzz/corpus-$(1) tests/fuzz/corpus/$(1)
+
+fuzz: fuzz-build
+	@$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)) && ) true
+
+# two steps, so that the targets are relinked only when the library objects changed
+fuzz-build:
+	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory EL_FUZZ=1 BUILD=build-fuzz/obj $(FUZZ_LIBS)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIBS)
+	@echo "  FUZZ    $@"
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -I. $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $< $(FUZZ_LIBS) \
+	  $(PKG_LIBS) -fopenmp -lm -lpthread -o $@
 
 demo: edgelm
 	sh scripts/demo.sh

@@ -7,6 +7,7 @@
 #
 #   sh scripts/deps.sh          what `make`, `make test` and `make demo` need
 #   sh scripts/deps.sh cross    also an aarch64 cross compiler and qemu (`make check-neon`)
+#   sh scripts/deps.sh fuzz     also clang with libFuzzer and its sanitizer runtimes (`make fuzz`)
 set -eu
 
 # python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
@@ -14,6 +15,10 @@ PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-de
 if [ "${1:-}" = cross ]; then
     # the NEON kernels, built for aarch64 and run under qemu's user-mode emulation
     PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+fi
+if [ "${1:-}" = fuzz ]; then
+    # libFuzzer and the ASan/UBSan runtimes come with libclang-rt; the library's OpenMP pragmas need libomp
+    PKGS="$PKGS clang libclang-rt-14-dev libomp-14-dev"
 fi
 
 missing=""

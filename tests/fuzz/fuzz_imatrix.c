@@ -1,0 +1,94 @@
+/*
+ * tests/fuzz/fuzz_imatrix.c - libFuzzer target for importance matrices (`quantize --imatrix`):
+ * el_imatrix_load on llama.cpp's legacy .dat and on the GGUF layout (chosen by content), then what
+ * loads is saved in both formats and read back: the same entries, names and sizes.
+ * Build and run: make fuzz FUZZ_TARGETS=imatrix (needs clang).
+ *
+ * Input: the file (.dat bytes, or a GGUF starting with "GGUF").
+ *
+ * Known (EDGELM_FUZZ_SKIP_KNOWN=1 steps around it): saving a count that does not fit .dat's int32
+ * call count casts out of range (finding imatrix-1); the .dat round trip is then skipped. A .dat
+ * name holding a NUL byte is accepted cut at it, and an empty one written back is refused (finding
+ * imatrix-2); both round trips are then skipped. A GGUF entry with no values is accepted, and .dat
+ * refuses it (finding imatrix-3); the .dat round trip is then skipped.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quant/imatrix.h"
+#include "tests/fuzz/fuzz_util.h"
+
+static char in_path[700], dat_path[700], gguf_path[700];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    const char *root = fz_tmpdir("imatrix");
+    fz_path(in_path, sizeof in_path, root, "in.imatrix");
+    fz_path(dat_path, sizeof dat_path, root, "out.dat");
+    fz_path(gguf_path, sizeof gguf_path, root, "out.gguf");
+    return 0;
+}
+
+/* Save m to path and read it back: the same entries (a refusal to save must say why). */
+static void round_trip(const el_imatrix *m, const char *path)
+{
+    el_error e;
+    el_error_clear(&e);
+    int rc = el_imatrix_save(m, path, &e);
+    fz_said_why(rc, &e);
+    if (rc)
+        return;
+    el_imatrix b;
+    el_error_clear(&e);
+    rc = el_imatrix_load(&b, path, &e);
+    fz_said_why(rc, &e);
+    if (rc)
+        FZ_BUG("%s, written from an accepted imatrix, does not load: %s", path, e.msg);
+    if (b.n != m->n)
+        FZ_BUG("%s: %d entries written, %d read back", path, m->n, b.n);
+    for (int i = 0; i < m->n; i++) {
+        const el_imatrix_entry *x = el_imatrix_find(&b, m->e[i].name);
+        if (!x || x->n != m->e[i].n || !x->mean)
+            FZ_BUG("%s: entry '%s' (%lld values) not read back alike", path, m->e[i].name, (long long)m->e[i].n);
+    }
+    el_imatrix_free(&b);
+    remove(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_write(in_path, data, size);
+    el_imatrix m;
+    el_error e;
+    el_error_clear(&e);
+    int rc = el_imatrix_load(&m, in_path, &e);
+    fz_said_why(rc, &e);
+    if (rc)
+        return 0;
+    if (m.n < 1)
+        FZ_BUG("an imatrix with no entries was accepted");
+    volatile float sink = 0;
+    for (int i = 0; i < m.n; i++) {
+        const el_imatrix_entry *x = &m.e[i];
+        if (!x->name || x->n < 0 || (x->n > 0 && !x->mean) || el_imatrix_find(&m, x->name) != x)
+            FZ_BUG("entry %d: name, size or mean missing, or not found by its name", i);
+        if (x->n > 0) /* a GGUF entry may have none; quantize compares n with the matrix's columns */
+            sink += x->mean[0] + x->mean[x->n - 1];
+    }
+    (void)sink;
+    bool counts_fit = true, names = true; /* findings imatrix-1, imatrix-2, imatrix-3 */
+    for (int i = 0; i < m.n; i++) {
+        counts_fit &= m.e[i].count <= 2147483647.0 && m.e[i].n > 0;
+        names &= m.e[i].name[0] != '\0';
+    }
+    if ((counts_fit && names) || !fz_skip_known())
+        round_trip(&m, dat_path);
+    if (names || !fz_skip_known())
+        round_trip(&m, gguf_path);
+    el_imatrix_free(&m);
+    return 0;
+}
