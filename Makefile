@@ -123,8 +123,8 @@ check-neon:
 # FUZZ_SECONDS, one after the other; `make fuzz FUZZ_TARGETS=kld` runs one, `make fuzz-build` only builds.
 # Inputs found on the way collect in build-fuzz/corpus-NAME/; a crash stops the run and is saved as
 # build-fuzz/crash-* (replay: ./build-fuzz/fuzz_NAME build-fuzz/crash-...). Huge allocations, leaks
-# and inputs slower than 10 s are findings too. EDGELM_FUZZ_SKIP_KNOWN=1 makes the targets step around
-# the defects already found and reported (each target's header lists them), to look for others.
+# and inputs slower than 10 s are findings too. What the targets found is fixed, with a test in
+# tests/test_hostile.c (each target's header says what).
 #
 # The library is built once for them into build-fuzz/obj/, by this Makefile again with EL_FUZZ=1:
 # clang, ASan + UBSan, coverage. Four files clang 14 does not compile (__builtin_cpu_supports("f16c"),

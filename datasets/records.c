@@ -247,8 +247,9 @@ static int parse_txt(el_ds_records *r, const char *d, size_t len, el_error *err)
 }
 
 /*
- * Records become JSON strings, which hold UTF-8 only: text that is not valid UTF-8 is refused at its
- * first bad byte, by line and column (jsonl and json are checked by jansson's parser).
+ * Records become JSON strings, which hold UTF-8 only: text that is not valid UTF-8, or holds a NUL
+ * byte, is refused at its first bad byte, by line and column (jsonl and json are checked by
+ * jansson's parser, which refuses \u0000 too).
  */
 static int check_utf8(const el_ds_records *r, const char *d, size_t len, el_error *err)
 {
@@ -257,6 +258,9 @@ static int check_utf8(const el_ds_records *r, const char *d, size_t len, el_erro
     size_t line_start = 0;
     for (size_t i = 0; i < len;) {
         if (u[i] < 0x80) {
+            if (u[i] == 0) /* a JSON string may hold it as \u0000, but nothing edgelm writes reads it back */
+                return EL_FAIL(err, EL_EFORMAT, r->name, -1, "line %lld: holds a NUL byte (column %zu)", (long long)line,
+                               i - line_start + 1);
             if (u[i] == '\n') {
                 line++;
                 line_start = i + 1;

@@ -146,7 +146,7 @@ static int load_hellaswag(const rec_ctx *c, const json_t *o, el_mc_item *it)
         char *bb = strdup(b ? b : "");
         if (bb && bb[0])
             bb[0] = (char)toupper((unsigned char)bb[0]);
-        for (char *p = bb ? bb + 1 : NULL; p && *p; p++)
+        for (char *p = bb && bb[0] ? bb + 1 : NULL; p && *p; p++) /* "" has no second byte */
             *p = (char)tolower((unsigned char)*p);
         q = bb ? dup_fmt("%s%s%s %s", act ? act : "", act ? ": " : "", a, bb) : NULL;
         free(bb);

@@ -3,6 +3,7 @@
  */
 #include "distill/merge.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +59,7 @@ static int read_line(input *in, bool gen, el_error *err)
 }
 
 /* The next shard record of in (opening the next shard file as needed). */
-static int next_rec(input *in, el_dshard_rec *r, el_error *err)
+static int next_rec(input *in, int64_t k, int64_t n_vocab, el_dshard_rec *r, el_error *err)
 {
     while (!in->shard || in->rec >= el_dshard_records(in->shard)) {
         el_dshard_close(in->shard);
@@ -71,6 +72,9 @@ static int next_rec(input *in, el_dshard_rec *r, el_error *err)
             return EL_FAIL(err, EL_EFORMAT, in->dir, -1, "its logits shards hold fewer records than its lines");
         char *p = el_path_join(in->dir, el_json_get_str(e, "file") ? el_json_get_str(e, "file") : "?");
         int rc = p ? el_dshard_open(&in->shard, p, err) : EL_NOMEM(err);
+        if (!rc && (el_dshard_k(in->shard) != k || el_dshard_vocab(in->shard) != n_vocab)) /* records are copied at k */
+            rc = EL_FAIL(err, EL_EFORMAT, p, -1, "its top-k is %d over a vocabulary of %d; the manifest says %lld over %lld",
+                         el_dshard_k(in->shard), el_dshard_vocab(in->shard), (long long)k, (long long)n_vocab);
         free(p);
         if (rc)
             return rc;
@@ -93,6 +97,8 @@ static int check_inputs(input *in, int n, el_error *err)
                     idx < 0 || idx >= n))
             rc = EL_FAIL(err, EL_EUSAGE, mp, -1, "shard %lld of %lld, but %d folders are merged", (long long)idx,
                          (long long)cnt, n);
+        if (!rc)
+            rc = el_dout_check_files(in[i].man, mp, err);
         for (size_t k = 0; !rc && i > 0 && k < sizeof head_keys / sizeof *head_keys; k++) {
             const json_t *a = json_object_get(in[0].man, head_keys[k]), *b = json_object_get(in[i].man, head_keys[k]);
             if (!a || !b || !json_equal(a, b))
@@ -135,6 +141,9 @@ int el_distill_merge(const char *const *dirs, int n, const char *out_dir, el_pro
     if (!rc && (el_json_get_i64(params, "topk_logits", &k) != 1 || el_json_get_i64(params, "shard_tokens", &shard_tokens) != 1 ||
                 el_json_get_i64(json_object_get(in[0].man, "teacher"), "n_vocab", &n_vocab) != 1))
         rc = EL_FAIL(err, EL_EJSON, dirs[0], -1, "manifest.json lacks params.topk_logits, params.shard_tokens or teacher.n_vocab");
+    else if (!rc && (n_vocab < 1 || n_vocab > INT32_MAX || k < 0 || k > n_vocab || shard_tokens < 0))
+        rc = EL_FAIL(err, EL_EFORMAT, dirs[0], -1, "manifest.json: params.topk_logits %lld, params.shard_tokens %lld or teacher.n_vocab %lld out of range",
+                     (long long)k, (long long)shard_tokens, (long long)n_vocab);
     /* the single run's head: the shards' own, as shard 0 of 1 */
     if (!rc) {
         head = json_object();
@@ -166,7 +175,7 @@ int el_distill_merge(const char *const *dirs, int n, const char *out_dir, el_pro
         input *b = &in[best];
         el_dshard_rec r;
         if (k > 0) {
-            rc = next_rec(b, &r, err);
+            rc = next_rec(b, k, n_vocab, &r, err);
             if (!rc && (r.id != b->id || r.sub != b->sub))
                 rc = EL_FAIL(err, EL_EFORMAT, b->dir, -1, "its logits shards and its lines disagree at record %lld",
                              (long long)b->id);

@@ -29,6 +29,10 @@ struct el_dout {
     int64_t group_units;
     bool group_on_disk;    /* its shard already exists (a resumed group): not rewritten */
     int64_t kill_after;    /* tests: SIGKILL after this many shard files, before their lines (0: never) */
+    bool fresh;            /* this run wrote the manifest (not a resume) ... */
+    bool made_dir;         /* ... into a folder it created */
+    bool touched;          /* a shard or lines were written (a failure then leaves them for --resume) */
+    bool finished;
 };
 
 #define JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9))
@@ -44,11 +48,35 @@ static char *shard_path(const el_dout *o, int64_t g)
 
 const char *el_dout_lines_path(const el_dout *o) { return o->lines_path; }
 
+/*
+ * A fresh run that fails before writing any shard or line leaves nothing: its manifest, the empty
+ * lines file and the lock go, and the folder too when the run created it. Otherwise what is
+ * committed stays, for --resume.
+ */
+static void remove_unstarted(el_dout *o)
+{
+    static const char *const names[] = {".lock"};
+    unlink(o->manifest_path);
+    unlink(o->lines_path);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char *p = el_path_join(o->dir, names[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+    if (o->made_dir)
+        rmdir(o->dir); /* only if empty: nothing else is ever removed */
+}
+
 void el_dout_free(el_dout *o)
 {
     if (!o)
         return;
+    const bool unstarted = o->fresh && !o->touched && !o->finished;
     el_lines_close(o->lines);
+    o->lines = NULL;
+    if (unstarted)
+        remove_unstarted(o);
     el_dshard_writer_free(o->sw);
     el_dir_unlock(o->lock_fd);
     json_decref(o->head);
@@ -95,7 +123,7 @@ static int check_head(const el_dout *o, el_error *err)
     json_object_foreach(o->head, key, v) {
         json_t *old = json_object_get(man, key);
         if (!old || !json_equal(old, v)) {
-            char *a = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *b = old ? json_dumps(old, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            char *a = el_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *b = old ? el_json_dumps(old, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
             rc = EL_FAIL(err, EL_EUSAGE, o->manifest_path, -1, "--resume: this run's %s is %.200s, the folder's is %.200s",
                          key, a ? a : "?", b ? b : "absent");
             free(a);
@@ -148,6 +176,28 @@ static int resume_point(el_dout *o, int64_t *first_unit, el_error *err)
     return EL_OK;
 }
 
+/*
+ * A run that was killed before its first commit (we hold the lock, so its process is gone): a
+ * manifest that says "running", no shard (checked by the caller) and an empty or absent lines
+ * file. Nothing of it can be resumed, so a new run takes the folder over.
+ */
+static bool unstarted_run(const el_dout *o)
+{
+    if (el_path_exists(o->lines_path) && el_file_size(o->lines_path) != 0)
+        return false;
+    json_t *man = NULL;
+    el_error e;
+    el_error_clear(&e);
+    const int rc = el_json_load(o->manifest_path, 64u << 20, &man, &e);
+    el_input_forget(o->manifest_path); /* read to be replaced */
+    if (rc != 0)
+        return false;
+    const char *st = el_json_get_str(man, "status");
+    const bool running = st && strcmp(st, "running") == 0;
+    json_decref(man);
+    return running;
+}
+
 int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el_error *err)
 {
     *out = NULL;
@@ -166,6 +216,7 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
         rc = el_dshard_writer_new(&o->sw, p->k, p->n_vocab, err);
     /* --resume where no run has started yet starts one: what a preempted, requeued job array needs */
     const bool resume = p->resume && el_path_exists(o->manifest_path);
+    o->made_dir = !el_path_exists(p->dir);
     if (!rc)
         rc = el_mkdir_p(p->dir, err);
     if (!rc)
@@ -174,12 +225,13 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
         rc = resume_point(o, first_unit, err);
     } else if (!rc) {
         int64_t m = 0;
-        if (el_path_exists(o->manifest_path) || el_path_exists(o->lines_path))
+        if ((el_path_exists(o->manifest_path) || el_path_exists(o->lines_path)) && !unstarted_run(o))
             rc = EL_FAIL(err, EL_EUSAGE, p->dir, -1, "already holds a run (manifest.json); pass --resume to continue it, or choose an empty folder");
         if (!rc)
             rc = list_shards(o, &m, err);
         if (!rc && m > 0)
             rc = EL_FAIL(err, EL_EUSAGE, p->dir, -1, "already holds logits shards; choose an empty folder");
+        o->fresh = !rc; /* from here on, the manifest and lines file are this run's */
         json_t *man = rc ? NULL : json_deep_copy(o->head);
         if (!rc && (!man || json_object_set_new(man, "status", json_string("running"))))
             rc = EL_NOMEM(err);
@@ -204,6 +256,8 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
 static int close_group(el_dout *o, el_error *err)
 {
     int rc = EL_OK;
+    if (o->group_units > 0 || (o->sw && el_dshard_writer_records(o->sw) > 0))
+        o->touched = true;
     if (o->sw && el_dshard_writer_records(o->sw) > 0) {
         char *p = shard_path(o, o->group);
         if (!p)
@@ -255,6 +309,40 @@ static int file_entry(const char *path, const char *name, json_t **out, el_error
     return *out ? EL_OK : EL_NOMEM(err);
 }
 
+int el_dout_check_files(const json_t *man, const char *manifest_path, el_error *err)
+{
+    const json_t *files = json_object_get(man, "files");
+    if (!json_is_array(files))
+        return EL_FAIL(err, EL_EJSON, manifest_path, -1, "\"files\" is not a list");
+    int64_t next_shard = 0;
+    bool lines = false;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(files, i, e) {
+        const char *name = el_json_get_str(e, "file");
+        if (!name)
+            return EL_FAIL(err, EL_EJSON, manifest_path, -1, "files[%zu] has no \"file\" name", i);
+        const json_t *rec = json_object_get(e, "records");
+        if (rec) {
+            char want[64];
+            el_dout_shard_name(next_shard, want, sizeof want);
+            if (!json_is_integer(rec) || json_integer_value(rec) < 0)
+                return EL_FAIL(err, EL_EJSON, manifest_path, -1, "files[%zu]: \"records\" is not a count", i);
+            if (strcmp(name, want) != 0) /* also what keeps a name with '/' or ".." out */
+                return EL_FAIL(err, EL_EFORMAT, manifest_path, -1,
+                               "files[%zu] is \"%.100s\" where shard %s comes: each shard once, in order, in the folder", i,
+                               name, want);
+            next_shard++;
+        } else if ((strcmp(name, "completions.jsonl") == 0 || strcmp(name, "records.jsonl") == 0) && !lines) {
+            lines = true;
+        } else {
+            return EL_FAIL(err, EL_EFORMAT, manifest_path, -1, "files[%zu] is \"%.100s\": not a file of this folder, or listed twice",
+                           i, name);
+        }
+    }
+    return EL_OK;
+}
+
 int el_dout_finish(el_dout *o, const json_t *counts, json_t **manifest, el_error *err)
 {
     if (manifest)
@@ -289,6 +377,7 @@ int el_dout_finish(el_dout *o, const json_t *counts, json_t **manifest, el_error
     json_decref(man);
     json_decref(files);
     if (!rc) {
+        o->finished = true;
         char *lock = el_path_join(o->dir, ".lock");
         if (lock)
             unlink(lock);

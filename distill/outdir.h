@@ -58,6 +58,12 @@ int el_dout_finish(el_dout *o, const json_t *counts, json_t **manifest, el_error
 /* Release (after finish, or to give up: what is committed stays for --resume). Accepts NULL. */
 void el_dout_free(el_dout *o);
 
+/*
+ * A finished folder's manifest "files": the lines file once, and shards logits-00000 .. in order, each
+ * once (a name with '/' or "..", or one listed twice, is refused). What merge and score read by.
+ */
+int el_dout_check_files(const json_t *man, const char *manifest_path, el_error *err);
+
 /* logits-NNNNN.safetensors */
 void el_dout_shard_name(int64_t g, char *buf, size_t cap);
 

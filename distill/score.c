@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "core/util.h"
+#include "distill/outdir.h"
 #include "distill/shard.h"
 #include "distill/teacher.h"
 #include "engine/context.h"
@@ -158,6 +159,8 @@ int el_distill_score(const el_distill_score_params *p, el_distill_score_result *
                                                "params.topk_logits, files)");
     if (!rc && strcmp(status, "complete") != 0)
         rc = EL_FAIL(err, EL_EUSAGE, mpath, -1, "the run is not complete (status %s): finish it with --resume", status);
+    if (!rc)
+        rc = el_dout_check_files(man, mpath, err);
     if (!rc && k == 0)
         rc = EL_FAIL(err, EL_EUSAGE, mpath, -1, "the run kept no logits (--topk-logits 0): nothing to score");
     if (!rc)

@@ -258,18 +258,31 @@ float el_dot_q6_K_ref(int64_t n, const void *w, const void *a)
 
 /* ---- activation quantizers ---------------------------------------------------------------------- */
 
-/* Q8_0 and Q8_1 as ggml's AVX2 quantize_row_q8_0/q8_1: d = amax / 127, q = rint(x * (127 / amax)) */
+/*
+ * Q8_0 and Q8_1 as ggml's AVX2 quantize_row_q8_0/q8_1: d = amax / 127, q = rint(x * (127 / amax)).
+ * A NaN in the block makes amax (and so d) NaN, as the SIMD maximum does, so it reaches the logits
+ * and el_decode's check names the model; the quantized value of a NaN or Inf is 0 (a C cast of it
+ * to int8 is undefined). Finite blocks are unchanged.
+ */
+static inline float amax_nan(float amax, float v) { return fabsf(v) > amax || v != v ? fabsf(v) : amax; }
+
+static inline int8_t q8_rint(float v)
+{
+    v = rintf(v);
+    return (int8_t)(v >= -128.0f && v <= 127.0f ? v : 0.0f);
+}
+
 void el_act_q8_0_ref(const float *x, void *yv, int64_t n)
 {
     block_q8_0 *y = yv;
     for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_0; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
+            amax = amax_nan(amax, x[j]);
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = el_f32_to_f16(amax / 127.0f);
         for (int j = 0; j < QK8_0; j++)
-            y[i].qs[j] = (int8_t)rintf(x[j] * id);
+            y[i].qs[j] = q8_rint(x[j] * id);
     }
 }
 
@@ -279,11 +292,11 @@ void el_act_q8_1_ref(const float *x, void *yv, int64_t n)
     for (int64_t i = 0; i < n / QK8_1; i++, x += QK8_1) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_1; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
+            amax = amax_nan(amax, x[j]);
         const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {
-            y[i].qs[j] = (int8_t)rintf(x[j] * id);
+            y[i].qs[j] = q8_rint(x[j] * id);
             sum += y[i].qs[j];
         }
         y[i].d = el_f32_to_f16(d);

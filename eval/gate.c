@@ -146,8 +146,14 @@ int el_gates_check(const el_gates *g, const json_t *result, const char *label_ke
             char label[200];
             label_of(rec, label_key, label, sizeof label);
             char line[320];
-            const int k = snprintf(line, sizeof line, "--fail-if %s met: %s = %.6g%s%s%s\n", g->g[i].text, g->g[i].key, v,
-                                   label[0] ? " (" : "", label, label[0] ? ")" : "");
+            int k = snprintf(line, sizeof line, "--fail-if %s met: %s = %.6g%s%s%s\n", g->g[i].text, g->g[i].key, v,
+                             label[0] ? " (" : "", label, label[0] ? ")" : "");
+            if (k < 0)
+                k = 0;
+            if ((size_t)k >= sizeof line) { /* snprintf says what it would have written: keep what fits, and the newline */
+                k = (int)sizeof line - 1;
+                line[k - 1] = '\n';
+            }
             char *m = realloc(*msgs, len + (size_t)k + 1);
             if (!m) {
                 free(*msgs);

@@ -112,6 +112,8 @@ static int load_dat(el_imatrix *m, const uint8_t *p, uint64_t size, const char *
         char name[256];
         memcpy(name, r.p + r.off, (size_t)len);
         name[len] = 0;
+        if (strlen(name) != (size_t)len) /* a NUL would cut the name: a file edgelm could not write back */
+            return EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "entry %d's name holds a NUL byte", i);
         r.off += (uint64_t)len;
         if ((rc = rd_i32(&r, &ncall, "an entry's call count", err)) || (rc = rd_i32(&r, &nval, "an entry's value count", err)))
             return rc;
@@ -156,6 +158,11 @@ static int save_dat(const el_imatrix *m, const char *path, el_error *err)
     for (int i = 0; i < m->n && !rc; i++) {
         const el_imatrix_entry *e = &m->e[i];
         /* ncall = the row count, values = sum of squares: llama-quantize divides one by the other */
+        if (!(e->count <= INT32_MAX) || e->n > INT32_MAX) { /* .dat holds int32 counts (a GGUF's are floats) */
+            rc = EL_FAIL(err, EL_ERANGE, path, -1, "imatrix entry '%s': count %g does not fit a .dat file", e->name,
+                         (double)e->count);
+            break;
+        }
         int32_t len = (int32_t)strlen(e->name), ncall = (int32_t)(e->count > 0 ? e->count : 1), nval = (int32_t)e->n;
         rc = el_out_write(o, &len, 4, err);
         if (!rc)
@@ -221,7 +228,8 @@ static int load_gguf(el_imatrix *m, const char *path, el_error *err)
         name[stem] = 0;
         snprintf(cname, sizeof cname, "%s.counts", name);
         const gguf_tensor *c = gguf_find_tensor(g, cname);
-        if (t->type != EL_TYPE_F32 || t->n_dims > 2 || t->ne[1] != 1 || !c || c->type != EL_TYPE_F32 || c->n_elements != 1) {
+        if (t->type != EL_TYPE_F32 || t->n_dims > 2 || t->ne[1] != 1 || t->ne[0] < 1 || !c || c->type != EL_TYPE_F32 ||
+            c->n_elements != 1) {
             rc = EL_FAIL(err, EL_EFORMAT, path, -1, "imatrix entry '%s' is not one F32 row with an F32 count", name);
             break;
         }

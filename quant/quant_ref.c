@@ -505,7 +505,8 @@ void quantize_row_q8_K_ref(const float *x, block_q8_K *y, int64_t n)
         }
         const float iscale = -127.0f / max;
         for (int j = 0; j < QK_K; j++) {
-            int v = (int)rintf(iscale * x[j]);
+            const float r = rintf(iscale * x[j]); /* NaN and Inf become 0: casting them is undefined */
+            const int v = r >= -128.0f && r <= 127.0f ? (int)r : 0;
             y[i].qs[j] = (int8_t)(v < 127 ? v : 127);
         }
         for (int g = 0; g < QK_K / 16; g++) {

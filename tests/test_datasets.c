@@ -176,8 +176,11 @@ Test(datasets, text_that_is_not_utf8_is_refused_naming_its_line)
     el_error_clear(&e);
     cr_assert_eq(el_ds_records_parse("t.jsonl", "{\"a\": \"\xff\"}\n", 12, EL_DS_AUTO, &r, &e), EL_EJSON, "%s", e.msg);
     cr_assert(strstr(e.msg, "line 1: "), "%s", e.msg);
-    /* valid text of every length, NUL included, still loads */
-    static const char good[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 a\0b\n";
+    /* a NUL byte is refused too (issue 16 item 11: gen wrote it as \u0000, then refused its own file) */
+    static const char nul[] = "ok\nxy\0z\n";
+    not_utf8("t.txt", nul, sizeof nul - 1, "line 2: holds a NUL byte (column 3)");
+    /* valid text of every length still loads */
+    static const char good[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 a-b\n";
     el_error_clear(&e);
     cr_assert_eq(el_ds_records_parse("t.txt", good, sizeof good - 1, EL_DS_AUTO, &r, &e), 0, "%s", e.msg);
     cr_assert_eq(r.n, 1);

@@ -657,6 +657,54 @@ Test(distill, gen_bad_input, .timeout = 120)
     tu_release();
 }
 
+/*
+ * Issue 16 item 11: a run that fails before its first commit leaves no folder, so the retry with the
+ * input corrected just works; a folder left by a run killed before its first commit is taken over;
+ * a NUL byte in a txt prompt is refused by line (gen used to write \u0000 and then refuse its own
+ * completions.jsonl on --resume). Each failed before: the folder stayed with "status": "running".
+ */
+Test(distill, gen_failed_first_run_leaves_nothing, .timeout = 120)
+{
+    char *dir = KT("unstarted"), *t = stories(dir);
+    if (!t)
+        cr_skip_test("../shared is absent");
+    char *p = KF("%s/p.jsonl", dir), *o = KF("%s/out", dir);
+    const char *msgs = "{\"prompt\": \"Once\"}\n{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}\n";
+    tu_write(p, msgs, strlen(msgs));
+    tu_run r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "-o", o, "--max-new", "4", NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "line 2") && strstr(r.err, "--chat"), "%s", r.err);
+    tu_run_free(&r);
+    cr_assert(access(o, F_OK) != 0, "the failed run left %s", o);
+    const char *fixed = "{\"prompt\": \"Once\"}\n{\"prompt\": \"Hi\"}\n";
+    tu_write(p, fixed, strlen(fixed));
+    tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", o, "--max-new", "4", "-t", "1", "-q", NULL);
+
+    /* a folder the user made stays, emptied of what the run wrote */
+    char *o2 = KF("%s/made", dir), *txt = KF("%s/p.txt", dir);
+    cr_assert_eq(mkdir(o2, 0755), 0);
+    tu_write(txt, "Once upon\nTwo\0cats\n", 19);
+    r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", txt, "-o", o2, "--max-new", "4", NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "p.txt") && strstr(r.err, "line 2") && strstr(r.err, "NUL"), "%s", r.err);
+    tu_run_free(&r);
+    cr_assert(access(o2, F_OK) == 0 && access(KF("%s/manifest.json", o2), F_OK) != 0, "the folder should stay, empty");
+
+    /* killed before its first commit: "running", no lines, no shard; a new run takes it over */
+    json_t *m = load_json(KF("%s/manifest.json", o));
+    json_object_set_new(m, "status", json_string("running"));
+    cr_assert_eq(json_dump_file(m, KF("%s/manifest.json", o2), 0), 0);
+    json_decref(m);
+    tu_write(KF("%s/completions.jsonl", o2), "", 0);
+    tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", o2, "--max-new", "4", "-t", "1", "-q", NULL);
+    same_folder(o, o2);
+    /* but never one with a line in it */
+    r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "-o", o2, "--max-new", "4", NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    tu_run_free(&r);
+    tu_release();
+}
+
 /* ---- the Python reader -------------------------------------------------------------------------------- */
 
 Test(distill, python_reader_equals_c_reader, .timeout = 120)

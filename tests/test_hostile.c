@@ -17,11 +17,16 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/half.h"
 #include "datasets/tasks.h"
 #include "distill/shard.h"
+#include "engine/kernels.h"
+#include "eval/gate.h"
 #include "eval/logits_file.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
+#include "quant/blocks.h"
+#include "quant/imatrix.h"
 #include "tests/testutil.h"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -360,5 +365,215 @@ Test(hostile, imatrix_counts_must_be_numbers, .timeout = 60)
         fill_tensor(im, name, bad[i]);
         fails(tu_edgelm("quantize", g, KF("%s/q.gguf", hf), "Q4_K_M", "--imatrix", im, NULL), 1, im, "count");
     }
+    tu_release();
+}
+
+/* ---- found by the fuzz targets (tests/fuzz/): each failed before its fix -------------------------- */
+
+/* fuzz_gate: a met condition whose message passed el_gates_check's 320-byte line was appended at its
+ * untruncated length, copying bytes from past the buffer. */
+Test(hostile, gate_message_longer_than_its_line)
+{
+    char key[64], spec[128], label[300];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = 0;
+    snprintf(spec, sizeof spec, "%s>0", key);
+    memset(label, 'L', 199);
+    label[199] = 0;
+    json_t *res = json_pack("{s:i, s:s}", key, 1, "name", label);
+    el_gates g = {0};
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_gates_parse(spec, &g, &e), 0, "%s", e.msg);
+    int met = 0;
+    char *msgs = NULL;
+    cr_assert_eq(el_gates_check(&g, res, "name", &met, &msgs, &e), 0, "%s", e.msg);
+    cr_assert_eq(met, 1);
+    const size_t n = strlen(msgs);
+    cr_assert(n < 320 && msgs[n - 1] == '\n' && !strchr(msgs, '\n')[1], "message of %zu bytes: %.400s", n, msgs);
+    cr_assert(strncmp(msgs, "--fail-if kkkk", 14) == 0, "%.60s", msgs);
+    free(msgs);
+    el_gates_free(&g);
+    json_decref(res);
+}
+
+/* fuzz_tasks: a hellaswag record with ctx_a and an empty ctx_b read the byte after "" when
+ * capitalising it. The expected text is HellaSwag's own rule (ctx_a + " " + capitalised ctx_b). */
+Test(hostile, hellaswag_empty_ctx_b)
+{
+    const char *d = KT("hostile");
+    const char *p = KF("%s/h.jsonl", d);
+    const char *line = "{\"ctx_a\": \"A man\", \"ctx_b\": \"\", \"activity_label\": \"Run\", \"endings\": [\"runs.\", \"sits.\"], "
+                       "\"label\": 1}\n";
+    cr_assert(tu_write(p, line, strlen(line)));
+    el_mc_set items = {0};
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_mc_load(EL_MC_HELLASWAG, p, 0, &items, &e), 0, "%s", e.msg);
+    cr_assert_eq(items.n, 1);
+    cr_assert_eq(items.items[0].label, 1);
+    cr_assert(strncmp(items.items[0].context[0], "Run: A man", 10) == 0, "context '%s'", items.items[0].context[0]);
+    el_mc_set_free(&items);
+    tu_rmtree(d);
+    tu_release();
+}
+
+/* fuzz_imatrix: a .dat name holding a NUL byte was accepted cut at it (a file edgelm then could not
+ * write back); saving a count past int32 to .dat was an undefined cast; a GGUF entry with no values
+ * was accepted. */
+static size_t dat_file(uint8_t *b, const char *name, int32_t len)
+{
+    size_t n = 0;
+    const int32_t one = 1;
+    const float v = 2.0f;
+#define PUT(x, k) (memcpy(b + n, (x), (k)), n += (k))
+    PUT(&one, 4);
+    PUT(&len, 4);
+    PUT(name, (size_t)len);
+    PUT(&one, 4); /* calls */
+    PUT(&one, 4); /* values */
+    PUT(&v, 4);
+    PUT(&one, 4); /* chunk count */
+#undef PUT
+    return n;
+}
+
+Test(hostile, imatrix_names_counts_and_sizes, .timeout = 60)
+{
+    const char *d = KT("hostile");
+    const char *p = KF("%s/a.dat", d);
+    uint8_t b[64];
+    el_imatrix m;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert(tu_write(p, b, dat_file(b, "abc", 3)));
+    cr_assert_eq(el_imatrix_load(&m, p, &e), 0, "the well-formed file: %s", e.msg);
+    el_imatrix_free(&m);
+    el_input_forget(p);
+    cr_assert(tu_write(p, b, dat_file(b, "a\0c", 3)));
+    cr_assert_neq(el_imatrix_load(&m, p, &e), 0, "a name with a NUL byte was accepted");
+    cr_assert(strstr(e.msg, "NUL") && strstr(e.path, "a.dat"), "%s: %s", e.path, e.msg);
+    el_input_forget(p);
+
+    el_imatrix big = {0};
+    el_imatrix_entry *x = el_imatrix_add(&big, "blk.0.ffn_up.weight", 2);
+    cr_assert(x);
+    x->sum2[0] = x->sum2[1] = 1.0;
+    x->count = 3e9;
+    cr_assert_eq(el_imatrix_finish(&big, &e), 0, "%s", e.msg);
+    const char *out = KF("%s/big.dat", d);
+    el_error_clear(&e);
+    cr_assert_neq(el_imatrix_save(&big, out, &e), 0, "a count of 3e9 was written as an int32");
+    cr_assert(strstr(e.msg, "count") && access(out, F_OK) != 0, "%s", e.msg);
+    const char *gg = KF("%s/big.gguf", d);
+    cr_assert_eq(el_imatrix_save(&big, gg, &e), 0, "GGUF holds float counts: %s", e.msg);
+    el_imatrix_free(&big);
+
+    /* the GGUF with its entry's ne[0] patched to 0 */
+    size_t n;
+    uint8_t *f = tu_read(gg, &n);
+    const char *tn = "blk.0.ffn_up.weight.in_sum2";
+    const size_t kl = strlen(tn);
+    size_t at = 0;
+    for (size_t i = 8; i + kl + 12 <= n && !at; i++) {
+        uint64_t len;
+        memcpy(&len, f + i - 8, 8);
+        if (len == kl && memcmp(f + i, tn, kl) == 0)
+            at = i + kl + 4; /* past the name and n_dims */
+    }
+    cr_assert(at, "no tensor %s in %s", tn, gg);
+    memset(f + at, 0, 8);
+    el_input_forget(gg);
+    cr_assert(tu_write(gg, f, n));
+    free(f);
+    el_error_clear(&e);
+    cr_assert_neq(el_imatrix_load(&m, gg, &e), 0, "an entry of no values was accepted");
+    cr_assert(strstr(e.path, "big.gguf"), "%s: %s", e.path, e.msg);
+    tu_rmtree(d);
+    tu_release();
+}
+
+/* fuzz_model: the activation quantizers cast NaN and Inf to int8 (undefined), and a NaN in a block
+ * vanished (fmaxf skips it) instead of reaching the logits, where el_decode names the model. */
+Test(hostile, activation_quantizers_on_nan)
+{
+    float x[QK8_0];
+    for (int j = 0; j < QK8_0; j++)
+        x[j] = (float)(j - 16);
+    block_q8_0 y;
+    el_act_q8_0_ref(x, &y, QK8_0);
+    /* finite blocks as ggml: d = amax / 127, q = rint(x * 127 / amax) */
+    cr_assert_eq(el_f16_to_f32(y.d), el_f16_to_f32(el_f32_to_f16(16.0f / 127.0f)));
+    cr_assert_eq(y.qs[0], -127);
+    cr_assert_eq(y.qs[17], (int8_t)rintf(1.0f * (127.0f / 16.0f)));
+    x[3] = NAN;
+    el_act_q8_0_ref(x, &y, QK8_0);
+    cr_assert(isnan(el_f16_to_f32(y.d)), "a NaN in the block gave d = %g", el_f16_to_f32(y.d));
+    cr_assert_eq(y.qs[3], 0);
+    block_q8_1 y1;
+    el_act_q8_1_ref(x, &y1, QK8_1);
+    cr_assert(isnan(el_f16_to_f32(y1.d)), "q8_1: d = %g", el_f16_to_f32(y1.d));
+    x[3] = INFINITY;
+    el_act_q8_0_ref(x, &y, QK8_0);
+    cr_assert(isinf(el_f16_to_f32(y.d)));
+    for (int j = 0; j < QK8_0; j++)
+        cr_assert_eq(y.qs[j], 0, "q[%d] = %d", j, y.qs[j]);
+}
+
+/* fuzz_manifest: merge copied every record at the manifest's top-k, not the shard's own, reading
+ * past the shard's arrays when the manifest said more. */
+Test(hostile, merge_checks_each_shards_topk, .timeout = 120)
+{
+    const char *hf;
+    const char *g = tiny(&hf);
+    const char *o = KF("%s/logits", hf);
+    tu_ok("distill", "logits", "--teacher", g, "--data", KF("%s/sample.txt", hf), "-o", o, "-c", "32", "--topk-logits", "8",
+          "-t", "1", "-q", NULL);
+    const char *mp = KF("%s/manifest.json", o);
+    json_error_t je;
+    json_t *man = json_load_file(mp, 0, &je);
+    cr_assert(man, "%s", je.text);
+    json_object_set_new(json_object_get(man, "params"), "topk_logits", json_integer(64));
+    cr_assert_eq(json_dump_file(man, mp, JSON_INDENT(2)), 0);
+    json_decref(man);
+    fails(tu_edgelm("distill", "merge", o, "-o", KF("%s/merged", hf), NULL), 1, "logits-00000", "top-k is 8");
+    cr_assert(access(KF("%s/merged/manifest.json", hf), F_OK) != 0, "a merged folder was written");
+    tu_release();
+}
+
+/* ---- 15. a manifest's file list -------------------------------------------------------------- */
+
+/* A shard listed twice was read twice (score counted its tokens twice, merge copied its records
+ * twice); a name with "../" was read from outside the folder. */
+Test(hostile, manifest_files_once_and_inside, .timeout = 120)
+{
+    const char *hf;
+    const char *g = tiny(&hf);
+    const char *o = KF("%s/logits", hf);
+    tu_ok("distill", "logits", "--teacher", g, "--data", KF("%s/sample.txt", hf), "-o", o, "-c", "32", "--topk-logits", "4",
+          "-t", "1", "-q", NULL);
+    const char *mp = KF("%s/manifest.json", o);
+    json_error_t je;
+    json_t *man = json_load_file(mp, 0, &je);
+    cr_assert(man, "%s", je.text);
+    json_t *files = json_object_get(man, "files");
+    cr_assert(json_array_size(files) == 2, "expected the lines file and one shard");
+    /* the outside copy: the same bytes one folder up */
+    size_t n;
+    uint8_t *b = tu_read(KF("%s/logits-00000.safetensors", o), &n);
+    cr_assert(b && tu_write(KF("%s/logits-00000.safetensors", hf), b, n));
+    free(b);
+    for (int c = 0; c < 2; c++) {
+        json_t *m = json_deep_copy(man), *f = json_object_get(m, "files");
+        if (c == 0)
+            json_array_append_new(f, json_deep_copy(json_array_get(f, 1)));
+        else
+            json_object_set_new(json_array_get(f, 1), "file", json_string("../logits-00000.safetensors"));
+        cr_assert_eq(json_dump_file(m, mp, JSON_INDENT(2)), 0);
+        json_decref(m);
+        fails(tu_edgelm("distill", "score", "--student", g, "--data", o, NULL), 1, "manifest.json", c ? "in the folder" : "files[2]");
+        fails(tu_edgelm("distill", "merge", o, "-o", KF("%s/merged%d", hf, c), NULL), 1, "manifest.json", NULL);
+    }
+    json_decref(man);
     tu_release();
 }

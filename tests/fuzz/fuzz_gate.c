@@ -7,10 +7,8 @@
  * Input: the --fail-if text FZ_SEP the result JSON FZ_SEP the label keys (e.g. "model_name,test";
  * absent: none). A result that is not JSON is not checked.
  *
- * Known (EDGELM_FUZZ_SKIP_KNOWN=1 steps around it): a message line longer than el_gates_check's
- * 320-byte buffer is copied at its untruncated length, reading past the buffer (finding gate-1); such
- * conditions (text + key longer than 84 bytes, which with a 199-byte label passes 320) are then not
- * checked.
+ * Found: a message line longer than el_gates_check's 320-byte buffer was copied at its untruncated
+ * length (fixed; tests/test_hostile.c).
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -37,10 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FZ_BUG("condition %d parsed without a key or with op %d", i, g.g[i].op);
         json_t *result = json_loadb((const char *)parts[1].p, parts[1].n, JSON_DECODE_ANY, NULL);
         char *label = n > 2 ? fz_str(parts[2]) : NULL;
-        bool long_line = false; /* finding gate-1 */
-        for (int i = 0; i < g.n; i++)
-            long_line |= strlen(g.g[i].text) + strlen(g.g[i].key) > 84;
-        if (result && !(long_line && fz_skip_known())) {
+        if (result) {
             int met = -1;
             char *msgs = NULL;
             el_error_clear(&e);

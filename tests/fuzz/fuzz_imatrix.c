@@ -6,11 +6,9 @@
  *
  * Input: the file (.dat bytes, or a GGUF starting with "GGUF").
  *
- * Known (EDGELM_FUZZ_SKIP_KNOWN=1 steps around it): saving a count that does not fit .dat's int32
- * call count casts out of range (finding imatrix-1); the .dat round trip is then skipped. A .dat
- * name holding a NUL byte is accepted cut at it, and an empty one written back is refused (finding
- * imatrix-2); both round trips are then skipped. A GGUF entry with no values is accepted, and .dat
- * refuses it (finding imatrix-3); the .dat round trip is then skipped.
+ * Found (fixed; tests/test_hostile.c): saving a count that does not fit .dat's int32 call count cast
+ * it out of range; a .dat name holding a NUL byte was accepted cut at it; a GGUF entry with no
+ * values was accepted.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,15 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sink += x->mean[0] + x->mean[x->n - 1];
     }
     (void)sink;
-    bool counts_fit = true, names = true; /* findings imatrix-1, imatrix-2, imatrix-3 */
-    for (int i = 0; i < m.n; i++) {
-        counts_fit &= m.e[i].count <= 2147483647.0 && m.e[i].n > 0;
-        names &= m.e[i].name[0] != '\0';
-    }
-    if ((counts_fit && names) || !fz_skip_known())
-        round_trip(&m, dat_path);
-    if (names || !fz_skip_known())
-        round_trip(&m, gguf_path);
+    round_trip(&m, dat_path);
+    round_trip(&m, gguf_path);
     el_imatrix_free(&m);
     return 0;
 }

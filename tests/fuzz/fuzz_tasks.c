@@ -8,8 +8,8 @@
  * format (json for the jsonl tasks, tsv for mmlu); the rest is the file. What loads must keep its
  * promises: 1 .. 8 choices, each with a context and a continuation, the label one of them.
  *
- * Known (EDGELM_FUZZ_SKIP_KNOWN=1 steps around it): a hellaswag record with ctx_a and an empty or
- * absent ctx_b reads a byte past an allocation (finding tasks-1); such files are then skipped.
+ * Found (fixed; tests/test_hostile.c): a hellaswag record with ctx_a and an empty or absent ctx_b
+ * read a byte past an allocation.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -30,23 +30,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* A hellaswag file with a record that has ctx_a but no non-empty ctx_b (finding tasks-1). */
-static bool hellaswag_empty_ctx_b(const uint8_t *data, size_t size, bool json)
-{
-    el_ds_records r;
-    el_error e;
-    el_error_clear(&e);
-    if (el_ds_records_parse("fuzz", (const char *)data, size, json ? EL_DS_JSON : EL_DS_JSONL, &r, &e) != 0)
-        return false;
-    bool hit = false;
-    for (size_t i = 0; i < r.n && !hit; i++) {
-        const char *b = json_string_value(json_object_get(r.rec[i], "ctx_b"));
-        hit = json_is_string(json_object_get(r.rec[i], "ctx_a")) && (!b || !*b);
-    }
-    el_ds_records_free(&r);
-    return hit;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -56,8 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                            {"piqa.jsonl", "piqa.json"},           {"winogrande.jsonl", "winogrande.json"},
                                            {"abstract_algebra_test.csv", "college_physics_dev.tsv"}};
     const int t = (data[0] & 0x7f) % 5, limit = ((data[0] & 0x7f) / 5) % 3, alt = data[0] >> 7;
-    if (fz_skip_known() && tasks[t] == EL_MC_HELLASWAG && hellaswag_empty_ctx_b(data + 1, size - 1, alt))
-        return 0;
     char path[1024];
     fz_path(path, sizeof path, root, names[t][alt]);
     fz_write(path, data + 1, size - 1);

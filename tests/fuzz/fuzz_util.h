@@ -60,18 +60,6 @@ static inline void fz_said_why(int rc, const el_error *e)
     }
 }
 
-/*
- * EDGELM_FUZZ_SKIP_KNOWN=1: step around defects already found and reported (each target's header
- * names them), so that a long run goes on to find others. Off by default: a plain run reports them.
- */
-static inline bool fz_skip_known(void)
-{
-    static int skip = -1;
-    if (skip < 0)
-        skip = getenv("EDGELM_FUZZ_SKIP_KNOWN") && *getenv("EDGELM_FUZZ_SKIP_KNOWN") == '1';
-    return skip != 0;
-}
-
 static char fz_root[512];
 
 static int fz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
