@@ -301,13 +301,50 @@ int el_ds_records_parse(const char *name, const char *data, size_t len, el_ds_fo
 
 int el_ds_records_load(const char *spec, el_ds_format fmt, el_ds_records *out, el_error *err)
 {
+    return el_ds_records_load_n(spec, fmt, 0, out, err);
+}
+
+/*
+ * With a limit, prefixes of 64 KiB, 128 KiB, ... cut after their last newline are parsed until one
+ * holds more than `limit` records (the last may be cut short; the ones before it are whole) or the
+ * prefix is the whole file. A prefix that does not parse (a quoted csv field cut in two) is read
+ * further; the whole file's error is the one reported.
+ */
+int el_ds_records_load_n(const char *spec, el_ds_format fmt, size_t limit, el_ds_records *out, el_error *err)
+{
     memset(out, 0, sizeof *out);
-    char *data;
-    uint64_t len;
-    int rc = el_ds_read(spec, 0, &data, &len, err);
-    if (rc)
-        return rc;
-    rc = el_ds_records_parse(spec, data, (size_t)len, fmt, out, err);
-    free(data);
-    return rc;
+    if (fmt == EL_DS_AUTO)
+        fmt = el_ds_format_of(spec);
+    uint64_t want = limit && fmt != EL_DS_JSON ? (64u << 10) : 0;
+    for (;;) {
+        char *data;
+        uint64_t len;
+        bool whole;
+        int rc = el_ds_read_prefix(spec, 0, want, &data, &len, &whole, err);
+        if (rc)
+            return rc;
+        size_t n = (size_t)len;
+        while (!whole && n > 0 && data[n - 1] != '\n')
+            n--;
+        if (whole || n > 0) {
+            el_error e;
+            el_error_clear(&e);
+            rc = el_ds_records_parse(spec, data, n, fmt, out, whole ? err : &e);
+            if (rc && !whole && e.code == EL_ENOMEM) {
+                *err = e;
+            } else if (!rc && !whole && out->n <= limit) {
+                el_ds_records_free(out);
+                rc = -1;
+            } else if (rc && !whole) {
+                rc = -1;
+            }
+        } else {
+            rc = -1;
+        }
+        free(data);
+        if (rc != -1)
+            return rc;
+        memset(out, 0, sizeof *out);
+        want = want > (EL_DS_MAX_SIZE >> 1) ? 0 : want * 2; /* past the cap: whole, which refuses it */
+    }
 }

@@ -34,6 +34,9 @@ typedef struct el_ds_records {
 el_ds_format el_ds_format_of(const char *spec);
 
 int el_ds_records_load(const char *spec, el_ds_format fmt, el_ds_records *out, el_error *err);
+/* The same, reading only as far as the first `limit` records need (0: all; a .json file is read
+ * whole): what --limit costs is what it uses. Records past them are not parsed, nor their errors seen. */
+int el_ds_records_load_n(const char *spec, el_ds_format fmt, size_t limit, el_ds_records *out, el_error *err);
 void el_ds_records_free(el_ds_records *r);
 
 /* Parse already-read bytes (tests, and callers with data in memory). name is for messages. */

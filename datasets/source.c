@@ -15,14 +15,22 @@
 
 #include "core/file.h"
 
-/* A growing buffer with the cap checked on every append. */
+/*
+ * A growing buffer with the cap checked on every append. With want > 0 it holds at most want bytes:
+ * what goes past is dropped and `cut` set, and the readers stop inflating.
+ */
 typedef struct {
     char *p;
-    uint64_t n, cap, max;
+    uint64_t n, cap, max, want;
+    bool cut;
 } grow;
 
 static int grow_add(grow *g, const void *data, uint64_t n, const char *path, el_error *err)
 {
+    if (g->want && g->n + n > g->want) {
+        n = g->want - g->n;
+        g->cut = true;
+    }
     if (g->n + n > g->max)
         return EL_FAIL(err, EL_ERANGE, path, -1, "expands to more than %llu bytes (the cap for a dataset)",
                        (unsigned long long)g->max);
@@ -51,10 +59,10 @@ static int read_gz(const char *path, int fd, grow *g, el_error *err)
         return EL_NOMEM(err);
     }
     char buf[1 << 16];
-    int rc = EL_OK, n;
-    while (!rc && (n = gzread(z, buf, sizeof buf)) > 0)
+    int rc = EL_OK, n = 0;
+    while (!rc && !g->cut && (n = gzread(z, buf, sizeof buf)) > 0)
         rc = grow_add(g, buf, (uint64_t)n, path, err);
-    if (!rc) {
+    if (!rc && !g->cut) {
         int zerr;
         const char *msg = gzerror(z, &zerr);
         if (n < 0 || (zerr != Z_OK && zerr != Z_BUF_ERROR))
@@ -94,10 +102,10 @@ static int read_member(const char *path, const char *member, grow *g, el_error *
             continue;
         found = true;
         char buf[1 << 16];
-        la_ssize_t n;
-        while (!rc && (n = archive_read_data(a, buf, sizeof buf)) > 0)
+        la_ssize_t n = 0;
+        while (!rc && !g->cut && (n = archive_read_data(a, buf, sizeof buf)) > 0)
             rc = grow_add(g, buf, (uint64_t)n, path, err);
-        if (!rc && n < 0)
+        if (!rc && !g->cut && n < 0)
             rc = EL_FAIL(err, EL_EFORMAT, path, -1, "member '%s' is broken: %s", member, archive_error_string(a));
         break;
     }
@@ -132,11 +140,38 @@ int el_ds_spec_file(const char *spec, char **path, const char **member, el_error
     return EL_FAIL(err, EL_ENOENT, spec, -1, "no such file");
 }
 
+/* A plain file's first g->want bytes. */
+static int read_plain_prefix(const char *path, int fd, grow *g, el_error *err)
+{
+    char buf[1 << 16];
+    int rc = EL_OK;
+    while (!rc && !g->cut) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = EL_FAIL(err, EL_EIO, path, -1, "cannot read: %s", strerror(errno));
+        if (n <= 0)
+            break;
+        rc = grow_add(g, buf, (uint64_t)n, path, err);
+    }
+    close(fd);
+    return rc;
+}
+
 int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, el_error *err)
+{
+    bool whole;
+    return el_ds_read_prefix(spec, max_size, 0, out, size, &whole, err);
+}
+
+int el_ds_read_prefix(const char *spec, uint64_t max_size, uint64_t want, char **out, uint64_t *size, bool *whole,
+                      el_error *err)
 {
     *out = NULL;
     *size = 0;
-    grow g = {NULL, 0, 0, max_size ? max_size : EL_DS_MAX_SIZE};
+    *whole = false;
+    grow g = {NULL, 0, 0, max_size ? max_size : EL_DS_MAX_SIZE, want, false};
     int rc;
     if (el_path_is_dir(spec))
         return EL_FAIL(err, EL_EFORMAT, spec, -1, "a folder, not a dataset file");
@@ -146,6 +181,8 @@ int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, 
         rc = el_open_input(spec, &fd, NULL, err);
         if (!rc && pread(fd, m, 2, 0) == 2 && m[0] == 0x1f && m[1] == 0x8b) {
             rc = read_gz(spec, fd, &g, err);
+        } else if (!rc && want) {
+            rc = read_plain_prefix(spec, fd, &g, err);
         } else if (!rc) {
             close(fd);
             char *data;
@@ -154,6 +191,7 @@ int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, 
             if (!rc) {
                 *out = data;
                 *size = n;
+                *whole = true;
                 return EL_OK;
             }
         }
@@ -173,5 +211,6 @@ int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, 
         return rc;
     *out = g.p;
     *size = g.n;
+    *whole = !g.cut;
     return EL_OK;
 }

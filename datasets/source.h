@@ -3,13 +3,14 @@
  * one (.gz, by its magic bytes, through zlib), or a member of a .tar, .tar.gz or .zip archive named as
  * "ARCHIVE:PATH/IN/ARCHIVE" (through libarchive). The readers of txt, jsonl, json and csv sit on top.
  *
- * Datasets are read whole: evaluation sets and calibration texts are megabytes, and every reader
- * wants random access to records. max_size caps what a compressed file may expand to (a zip bomb
- * is refused, not swallowed).
+ * Datasets are read whole, or (el_ds_read_prefix) only as far as a command needs: the bytes held
+ * are what is read, never more, and a compressed stream is inflated only that far. max_size caps
+ * what a file may expand to (a zip bomb is refused at the cap, not swallowed).
  */
 #ifndef EL_DATASETS_SOURCE_H
 #define EL_DATASETS_SOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -22,6 +23,13 @@
  * member, larger than max_size (0: EL_DS_MAX_SIZE).
  */
 int el_ds_read(const char *spec, uint64_t max_size, char **out, uint64_t *size, el_error *err);
+
+/*
+ * At most want bytes of spec (want 0: all, as el_ds_read). *whole says whether that is the whole
+ * file; the bytes past want are never held (a .gz or an archive member is inflated only so far).
+ */
+int el_ds_read_prefix(const char *spec, uint64_t max_size, uint64_t want, char **out, uint64_t *size, bool *whole,
+                      el_error *err);
 
 /*
  * The file on disk that spec reads (malloc'd into *path): spec itself, or for ARCHIVE:MEMBER the

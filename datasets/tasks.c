@@ -306,7 +306,7 @@ int el_mc_load(el_mc_task task, const char *spec, int limit, el_mc_set *out, el_
         fmt = EL_DS_CSV;
     else if (task != EL_MC_MMLU && fmt != EL_DS_JSON)
         fmt = EL_DS_JSONL;
-    int rc = el_ds_records_load(spec, fmt, &r, err);
+    int rc = el_ds_records_load_n(spec, fmt, limit > 0 ? (size_t)limit : 0, &r, err);
     if (rc)
         return rc;
     size_t n = r.n;

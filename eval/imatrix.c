@@ -11,6 +11,7 @@
 #include "engine/context.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
+#include "eval/text.h"
 #include "quant/recipe.h"
 
 /* The observer: thread ith of nth adds its share of the columns; thread 0 counts the rows. Entries
@@ -44,17 +45,13 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     el_tokenizer *tok = NULL;
     el_context *c = NULL;
     el_tokens toks = {0};
-    char *text = NULL;
     int32_t *pos = NULL;
     int8_t *want = NULL;
-    uint64_t len = 0;
     int rc = el_model_load(&model, o->model_path, err);
     if (!rc)
         rc = el_tok_load(&tok, o->model_path, err);
-    if (!rc)
-        rc = el_read_file(o->text_path, (uint64_t)1 << 32, &text, &len, err);
-    if (!rc)
-        rc = el_tok_encode(tok, NULL, text, (size_t)len, EL_TOK_ADD_SPECIAL, &toks, err);
+    if (!rc) /* --chunks reads only the text it needs (eval/text.h) */
+        rc = el_text_tokens(tok, o->text_path, o->max_chunks > 0 ? (size_t)o->max_chunks * (size_t)n_ctx : 0, &toks, err);
     if (rc)
         goto done;
     int n_chunks = (int)(toks.n / (size_t)n_ctx);
@@ -122,7 +119,6 @@ done:
         el_imatrix_free(m);
     free(pos);
     free(want);
-    free(text);
     el_tokens_free(&toks);
     el_context_free(c);
     el_tok_free(tok);

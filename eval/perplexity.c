@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/source.h"
 #include "engine/context.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
 #include "eval/logits_file.h"
+#include "eval/text.h"
 
 const double el_kld_quantiles[EL_KLD_NQ] = {1, 0.999, 0.99, 0.95, 0.90, 0.5, 0.10, 0.05, 0.01, 0};
 const char *const el_kld_quantile_names[EL_KLD_NQ] = {"max", "99.9", "99", "95", "90", "median", "10", "5", "1", "min"};
@@ -115,22 +115,23 @@ static const float *runner_logits(const runner *r, int s, int i) { return el_log
 
 /* ---- the text's tokens -------------------------------------------------------------------------- */
 
-/* Tokenize the text with the tokenizer of model `path`. */
-static int text_tokens(const char *model, const char *text_path, el_tokens *toks, int *bos, el_error *err)
+/* Tokenize the text with the tokenizer of model `path`: its first need tokens (0: all; eval/text.h). */
+static int text_tokens(const char *model, const char *text_path, size_t need, el_tokens *toks, int *bos, el_error *err)
 {
     el_tokenizer *tok = NULL;
-    char *text = NULL;
-    uint64_t len = 0;
     int rc = el_tok_load(&tok, model, err);
     if (!rc)
         *bos = el_tok_added_bos(tok);
     if (!rc && text_path)
-        rc = el_ds_read(text_path, 0, &text, &len, err);
-    if (!rc && text_path)
-        rc = el_tok_encode(tok, NULL, text, (size_t)len, EL_TOK_ADD_SPECIAL, toks, err);
-    free(text);
+        rc = el_text_tokens(tok, text_path, need, toks, err);
     el_tok_free(tok);
     return rc;
+}
+
+/* The tokens --chunks needs of a text (0: all of them). */
+static size_t tokens_needed(const el_ppl_opts *o, int n_ctx)
+{
+    return o->max_chunks > 0 ? (size_t)o->max_chunks * (size_t)n_ctx : 0;
 }
 
 static int count_chunks(const el_ppl_opts *o, size_t n_tokens, int n_ctx, int *n_chunk, el_error *err)
@@ -236,7 +237,7 @@ int el_eval_ppl(const el_ppl_opts *o, el_ppl_result *r, el_error *err)
     double *nll = NULL;
     uint16_t *rows = NULL;
     int bos, n_chunk;
-    int rc = text_tokens(o->model_path, o->text_path, &toks, &bos, err);
+    int rc = text_tokens(o->model_path, o->text_path, tokens_needed(o, n_ctx), &toks, &bos, err);
     if (!rc)
         rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
     if (rc)
@@ -345,7 +346,7 @@ static int open_base_file(const el_ppl_opts *o, base_src *b, el_tokens *toks, in
     if (o->max_chunks > 0 && *n_chunk > o->max_chunks)
         *n_chunk = o->max_chunks;
     el_tokens mine = {0};
-    rc = text_tokens(o->model_path, o->text_path, &mine, bos, err);
+    rc = text_tokens(o->model_path, o->text_path, (size_t)*n_ctx * (size_t)*n_chunk, &mine, bos, err);
     if (!rc && o->text_path) {
         const size_t n = (size_t)*n_ctx * (size_t)*n_chunk;
         size_t k = 0;
@@ -384,7 +385,7 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
     } else {
         if (!o->text_path)
             return EL_FAIL(err, EL_EUSAGE, NULL, -1, "a text (-f) to evaluate on");
-        rc = text_tokens(o->base_path, o->text_path, &toks, &bos, err);
+        rc = text_tokens(o->base_path, o->text_path, tokens_needed(o, n_ctx), &toks, &bos, err);
         if (!rc)
             rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
     }

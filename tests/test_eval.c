@@ -24,7 +24,9 @@
 #include <unistd.h>
 
 #include "datasets/tasks.h"
+#include "engine/tokenizer.h"
 #include "eval/mc.h"
+#include "eval/text.h"
 #include "tests/evalref.h"
 #include "tests/testutil.h"
 
@@ -619,6 +621,70 @@ Test(eval, figures_that_are_not_finite_are_an_error, .timeout = 120)
         }
         tu_run_free(&r);
     }
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/*
+ * Issue 16 item 17: with --chunks a text is read and tokenized as a prefix (eval/text.h). The oracle:
+ * the whole text's tokens (themselves checked against llama.cpp's vectors in test_tokenizer.c); the
+ * prefix must give exactly their first `need`, for SentencePiece and BPE vocabularies, plain and .gz,
+ * on a text with llama.cpp's awkward inputs (runs of spaces and newlines, no newline for long
+ * stretches, non-ASCII) between stories.
+ */
+Test(eval, text_prefix_tokens_equal_the_whole_texts, .timeout = 240)
+{
+    char *story = KS("texts/tinystories-sample.txt"), *inp = KS("golden/vocab/ggml-vocab-llama-spm.gguf.inp");
+    if (!story || !inp)
+        cr_skip_test("../shared is absent");
+    size_t ns, ni;
+    char *s = (char *)tu_read(story, &ns), *in = (char *)tu_read(inp, &ni);
+    cr_assert(s && in);
+    const size_t cap = 700u << 10;
+    char *text = malloc(cap);
+    size_t n = 0;
+    for (int i = 0; n + ns + ni + 4096 < cap; i++) {
+        memcpy(text + n, s, ns), n += ns;
+        if (i % 3 == 0)
+            memcpy(text + n, in, ni), n += ni;
+        if (i % 7 == 0) { /* a long stretch without a newline */
+            for (int k = 0; k < 300; k++)
+                memcpy(text + n, "word  ", 6), n += 6;
+        }
+    }
+    char *dir = KT("prefix"), *plain = KF("%s/t.txt", dir), *gz = KF("%s/t.txt.gz", dir);
+    cr_assert(tu_write(plain, text, n));
+    tu_write_gz(gz, text, n);
+    static const char *const vocabs[] = {"llama-spm", "phi-3", "gpt-2", "falcon", "starcoder"};
+    static const size_t needs[] = {1, 777, 20000, 60000, 150000, 100000000};
+    for (size_t v = 0; v < sizeof vocabs / sizeof *vocabs; v++) {
+        char *path = KS(tu_keep(tu_fmt("golden/vocab/ggml-vocab-%s.gguf", vocabs[v])));
+        el_tokenizer *tok = NULL;
+        el_error e;
+        el_error_clear(&e);
+        cr_assert_eq(el_tok_load(&tok, path, &e), 0, "%s", e.msg);
+        el_tokens whole = {0};
+        cr_assert_eq(el_tok_encode(tok, NULL, text, n, EL_TOK_ADD_SPECIAL, &whole, &e), 0, "%s", e.msg);
+        cr_assert_gt(whole.n, 100000, "%s: %zu tokens, so that the needs below 60000 read a prefix", vocabs[v], whole.n);
+        for (size_t k = 0; k < sizeof needs / sizeof *needs; k++)
+            for (int z = 0; z < 2; z++) {
+                el_tokens t = {0};
+                cr_assert_eq(el_text_tokens(tok, z ? gz : plain, needs[k], &t, &e), 0, "%s", e.msg);
+                const size_t want = needs[k] < whole.n ? needs[k] : whole.n;
+                cr_assert_eq(t.n, want, "%s, need %zu: %zu tokens (of %zu)", vocabs[v], needs[k], t.n, whole.n);
+                size_t d = 0;
+                while (d < want && t.ids[d] == whole.ids[d])
+                    d++;
+                cr_assert_eq(d, want, "%s, need %zu, %s: first difference at token %zu", vocabs[v], needs[k],
+                             z ? "gz" : "plain", d);
+                el_tokens_free(&t);
+            }
+        el_tokens_free(&whole);
+        el_tok_free(tok);
+    }
+    free(text);
+    free(s);
+    free(in);
     tu_rmtree(dir);
     tu_release();
 }

@@ -577,3 +577,48 @@ Test(hostile, manifest_files_once_and_inside, .timeout = 120)
     json_decref(man);
     tu_release();
 }
+
+/* ---- 17. datasets cost what a run uses ------------------------------------------------------- */
+
+/* An 80 MB text as a small .gz cost its whole size and more to tokenize, even with --chunks 1; 80 MB
+ * of zeros were inflated whole before anything looked at them. Now --chunks reads the prefix it
+ * needs (eval/text.h). */
+Test(hostile, chunks_read_only_what_they_use, .timeout = 300)
+{
+    const char *hf;
+    const char *g = tiny(&hf);
+    const char line[] = "Once upon a time, there was a little cat who liked to sit in the sun.\n";
+    const size_t n = 80u << 20, ln = sizeof line - 1;
+    char *big = malloc(n);
+    cr_assert(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = line[i % ln];
+    const char *text = KF("%s/big.txt.gz", hf), *zeros = KF("%s/zeros.txt.gz", hf);
+    tu_write_gz(text, big, n);
+    memset(big, 0, n);
+    tu_write_gz(zeros, big, n); /* 80 MB: no line, no space */
+    free(big);
+    tu_ok("eval", "ppl", g, "-f", text, "-c", "32", "--chunks", "2", "-q", NULL);
+    tu_ok("imatrix", g, "-f", text, "-c", "32", "--chunks", "2", "-o", KF("%s/im.gguf", hf), NULL);
+    fails(tu_edgelm("eval", "ppl", g, "-f", zeros, "-c", "32", "--chunks", "1", NULL), 1, "zeros.txt.gz", "not a text");
+    /* eval mc --limit: the records it uses, not the 80 MB behind them (nor a broken line at the end) */
+    size_t hn;
+    char *h = (char *)tu_read("tests/data/tasks/hellaswag.jsonl", &hn);
+    cr_assert(h);
+    char *many = malloc(n + hn + 16);
+    size_t m = 0;
+    while (m + hn < n)
+        memcpy(many + m, h, hn), m += hn;
+    memcpy(many + m, "{broken\n", 8), m += 8;
+    const char *tasks = KF("%s/hellaswag.jsonl.gz", hf);
+    tu_write_gz(tasks, many, m);
+    free(many);
+    free(h);
+    json_t *j = tu_edgelm_json(0, "eval", "mc", g, "--task", "hellaswag", "--data", tasks, "--limit", "8", NULL);
+    cr_assert_eq(tu_jnum(j, "n"), 8);
+    json_decref(j);
+    struct rusage ru;
+    cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    cr_assert(ru.ru_maxrss < 200 * 1024, "a child of this test reached %ld KB", ru.ru_maxrss);
+    tu_release();
+}
