@@ -434,6 +434,17 @@ static int parse(gguf_file *f, const uint8_t *data, uint64_t size, el_error *err
             return rc;
         }
         t->data = data + f->data_offset + t->offset;
+        /* the kernels read a type's numbers in place: its halves, floats and blocks at their natural
+         * alignment (general.alignment 1 could put an F16 tensor at an odd address) */
+        const el_type_info *ti = el_type_get(t->type);
+        const uint32_t need = ti ? EL_MIN(ti->type_size & (0u - ti->type_size), 8u) : 1;
+        if (need > 1 && (uintptr_t)t->data % need != 0) {
+            rc = EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)(f->data_offset + t->offset),
+                         "tensor '%s' data is not aligned to %u bytes, which its type %s needs (general.alignment %u)",
+                         t->name, need, ti->name, f->alignment);
+            free(idx);
+            return rc;
+        }
     }
     qsort(idx, (size_t)f->n_tensors, sizeof *idx, cmp_tensor_off);
     for (uint64_t i = 1; i < f->n_tensors; i++)

@@ -21,6 +21,7 @@
 #include "datasets/tasks.h"
 #include "distill/shard.h"
 #include "engine/kernels.h"
+#include "engine/model.h"
 #include "eval/gate.h"
 #include "eval/logits_file.h"
 #include "formats/ggml_type.h"
@@ -621,4 +622,17 @@ Test(hostile, chunks_read_only_what_they_use, .timeout = 300)
     cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
     cr_assert(ru.ru_maxrss < 200 * 1024, "a child of this test reached %ld KB", ru.ru_maxrss);
     tu_release();
+}
+
+/* fuzz_model (a long run): general.alignment 1 put an F16 tensor at an odd address, which the kernels
+ * then read as uint16_t (UBSan: misaligned load). The file is the fuzzer's reproducer. */
+Test(hostile, tensor_data_misaligned_for_its_type)
+{
+    el_model *m = NULL;
+    el_error e;
+    el_error_clear(&e);
+    const int rc = el_model_load(&m, "tests/data/hostile/f16-misaligned.gguf", &e);
+    el_model_free(m);
+    cr_assert_neq(rc, 0, "a tensor at an odd address loaded");
+    cr_assert(strstr(e.msg, "aligned") && strstr(e.path, "f16-misaligned.gguf"), "%s: %s", e.path, e.msg);
 }
