@@ -305,9 +305,9 @@ static int open_index(st_model *m, const char *index_path, el_error *err)
         return rc;
     json_t *wm = json_object_get(root, "weight_map");
     if (!json_is_object(wm) || json_object_size(wm) == 0) {
+        const bool empty = json_is_object(wm); /* asked before wm goes with root */
         json_decref(root);
-        return EL_FAIL(err, EL_EJSON, index_path, -1, json_is_object(wm) ? "\"weight_map\" is empty: no tensors"
-                                                                          : "no \"weight_map\" object");
+        return EL_FAIL(err, EL_EJSON, index_path, -1, empty ? "\"weight_map\" is empty: no tensors" : "no \"weight_map\" object");
     }
     /* The shard files, each once, in sorted order (deterministic). */
     size_t n = json_object_size(wm), nf = 0;
