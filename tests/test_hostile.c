@@ -43,21 +43,29 @@ static const char *tiny(const char **hf)
     return g;
 }
 
+/* The offset just past GGUF string `str` (u64 length, then the bytes) in b, with room for 8 more
+ * bytes after it; 0 when absent. */
+static size_t after_gguf_string(const uint8_t *b, size_t n, const char *str)
+{
+    const size_t kl = strlen(str);
+    for (size_t i = 8; i + kl + 8 <= n; i++) {
+        uint64_t len;
+        memcpy(&len, b + i - 8, 8);
+        if (len == kl && memcmp(b + i, str, kl) == 0)
+            return i + kl;
+    }
+    return 0;
+}
+
 /* Overwrite the value of GGUF metadata key `key` in place (its type must be 4 bytes: u32 or f32). */
 static void patch_kv(const char *path, const char *key, const void *val4)
 {
     size_t n;
     uint8_t *b = tu_read(path, &n);
     cr_assert(b);
-    const size_t kl = strlen(key);
-    size_t at = 0;
-    for (size_t i = 8; i + kl + 8 <= n && !at; i++) {
-        uint64_t len;
-        memcpy(&len, b + i - 8, 8);
-        if (len == kl && memcmp(b + i, key, kl) == 0)
-            at = i + kl + 4; /* past the key and its u32 value type */
-    }
+    size_t at = after_gguf_string(b, n, key);
     cr_assert(at, "no key %s in %s", key, path);
+    at += 4; /* past its u32 value type */
     memcpy(b + at, val4, 4);
     cr_assert(tu_write(path, b, n));
     free(b);
@@ -478,15 +486,9 @@ Test(hostile, imatrix_names_counts_and_sizes, .timeout = 60)
     size_t n;
     uint8_t *f = tu_read(gg, &n);
     const char *tn = "blk.0.ffn_up.weight.in_sum2";
-    const size_t kl = strlen(tn);
-    size_t at = 0;
-    for (size_t i = 8; i + kl + 12 <= n && !at; i++) {
-        uint64_t len;
-        memcpy(&len, f + i - 8, 8);
-        if (len == kl && memcmp(f + i, tn, kl) == 0)
-            at = i + kl + 4; /* past the name and n_dims */
-    }
-    cr_assert(at, "no tensor %s in %s", tn, gg);
+    size_t at = after_gguf_string(f, n, tn);
+    cr_assert(at && at + 12 <= n, "no tensor %s in %s", tn, gg);
+    at += 4; /* past n_dims */
     memset(f + at, 0, 8);
     el_input_forget(gg);
     cr_assert(tu_write(gg, f, n));
@@ -525,19 +527,27 @@ Test(hostile, activation_quantizers_on_nan)
         cr_assert_eq(y.qs[j], 0, "q[%d] = %d", j, y.qs[j]);
 }
 
+/* A finished `distill logits` folder of the tiny model g (top-k `k`) in hf/logits, and its manifest
+ * (the caller's to free); *mp its path. */
+static json_t *logits_folder(const char *g, const char *hf, const char *k, const char **o, const char **mp)
+{
+    *o = KF("%s/logits", hf);
+    tu_ok("distill", "logits", "--teacher", g, "--data", KF("%s/sample.txt", hf), "-o", *o, "-c", "32", "--topk-logits", k,
+          "-t", "1", "-q", NULL);
+    *mp = KF("%s/manifest.json", *o);
+    json_error_t je;
+    json_t *man = json_load_file(*mp, 0, &je);
+    cr_assert(man, "%s", je.text);
+    return man;
+}
+
 /* fuzz_manifest: merge copied every record at the manifest's top-k, not the shard's own, reading
  * past the shard's arrays when the manifest said more. */
 Test(hostile, merge_checks_each_shards_topk, .timeout = 120)
 {
-    const char *hf;
+    const char *hf, *o, *mp;
     const char *g = tiny(&hf);
-    const char *o = KF("%s/logits", hf);
-    tu_ok("distill", "logits", "--teacher", g, "--data", KF("%s/sample.txt", hf), "-o", o, "-c", "32", "--topk-logits", "8",
-          "-t", "1", "-q", NULL);
-    const char *mp = KF("%s/manifest.json", o);
-    json_error_t je;
-    json_t *man = json_load_file(mp, 0, &je);
-    cr_assert(man, "%s", je.text);
+    json_t *man = logits_folder(g, hf, "8", &o, &mp);
     json_object_set_new(json_object_get(man, "params"), "topk_logits", json_integer(64));
     cr_assert_eq(json_dump_file(man, mp, JSON_INDENT(2)), 0);
     json_decref(man);
@@ -552,15 +562,9 @@ Test(hostile, merge_checks_each_shards_topk, .timeout = 120)
  * twice); a name with "../" was read from outside the folder. */
 Test(hostile, manifest_files_once_and_inside, .timeout = 120)
 {
-    const char *hf;
+    const char *hf, *o, *mp;
     const char *g = tiny(&hf);
-    const char *o = KF("%s/logits", hf);
-    tu_ok("distill", "logits", "--teacher", g, "--data", KF("%s/sample.txt", hf), "-o", o, "-c", "32", "--topk-logits", "4",
-          "-t", "1", "-q", NULL);
-    const char *mp = KF("%s/manifest.json", o);
-    json_error_t je;
-    json_t *man = json_load_file(mp, 0, &je);
-    cr_assert(man, "%s", je.text);
+    json_t *man = logits_folder(g, hf, "4", &o, &mp);
     json_t *files = json_object_get(man, "files");
     cr_assert(json_array_size(files) == 2, "expected the lines file and one shard");
     /* the outside copy: the same bytes one folder up */
