@@ -364,7 +364,11 @@ int el_dout_finish(el_dout *o, const json_t *counts, json_t **manifest, el_error
         rc = !p ? EL_NOMEM(err) : el_dshard_count(p, &n, err);
         if (!rc)
             rc = file_entry(p, name, &e, err);
-        if (!rc && (json_object_set_new(e, "records", json_integer(n)) || json_array_append_new(files, e)))
+        if (!rc && json_object_set_new(e, "records", json_integer(n))) {
+            json_decref(e); /* not in files yet */
+            rc = EL_NOMEM(err);
+        }
+        if (!rc && json_array_append_new(files, e)) /* takes e, also when it fails */
             rc = EL_NOMEM(err);
         free(p);
     }

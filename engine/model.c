@@ -322,6 +322,11 @@ int el_model_load(el_model **out, const char *path, el_error *err)
         rc = EL_FAIL(err, EL_EMISSING, path, -1, "tensor 'token_embd.weight' is missing");
         goto fail;
     }
+    if (te->ne[1] < 1 || te->ne[1] > INT32_MAX) {
+        rc = EL_FAIL(err, EL_EFORMAT, path, -1, "tensor 'token_embd.weight' holds %lld rows; a vocabulary needs 1 to %d",
+                     (long long)te->ne[1], INT32_MAX);
+        goto fail;
+    }
     hp->n_vocab = (int)te->ne[1];
     if ((rc = get_mat(&L, "token_embd.weight", hp->n_embd, hp->n_vocab, true, &m->tok_embd)))
         goto fail;

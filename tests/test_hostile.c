@@ -644,3 +644,18 @@ Test(hostile, tensor_data_misaligned_for_its_type)
     cr_assert_neq(rc, 0, "a tensor at an odd address loaded");
     cr_assert(strstr(e.msg, "aligned") && strstr(e.path, "f16-misaligned.gguf"), "%s: %s", e.path, e.msg);
 }
+
+/* A token_embd.weight of 0 rows loaded as a model of no vocabulary: every token was then "outside the
+ * vocabulary (0)" at run time, and a count past INT32_MAX would have been cast to int. The file is the
+ * fuzzer's reproducer (fuzz_model: "broken promise: loaded with n_vocab 0"). */
+Test(hostile, token_embd_of_no_rows_is_refused)
+{
+    el_model *m = NULL;
+    el_error e;
+    el_error_clear(&e);
+    const int rc = el_model_load(&m, "tests/data/hostile/vocab-0-rows.gguf", &e);
+    el_model_free(m);
+    cr_assert_neq(rc, 0, "a model of no vocabulary loaded");
+    cr_assert(strstr(e.msg, "token_embd.weight") && strstr(e.msg, "0 rows") && strstr(e.path, "vocab-0-rows.gguf"),
+              "%s: %s", e.path, e.msg);
+}

@@ -11,7 +11,8 @@
 #   always   no temporary file is left, no sanitizer report (ASan/UBSan/LSan: exit 66), no hang
 #
 #   sh tests/fault/run.sh ./edgelm-fault           (make fault builds it: ASan + --wrap, wrap.c)
-#   FAULT_STRIDE=7 ...  try every 7th allocation only (I/O faults are always all tried)
+#   FAULT_STRIDE=7 ...  try every 7th allocation only (I/O faults are always all tried), and
+#                       the points in tests/fault/found.txt (the ones that found a bug)
 #   FAULT_SCENARIOS="convert quantize" ...  a subset;  FAULT_JOBS=2 parallel runs (default 2)
 #
 # Prints one summary line per scenario and fault kind; exits 1 when any run broke a rule (each
@@ -138,9 +139,10 @@ for s in $SCENARIOS; do
         total=$(printf '%s\n' "$counts" | sed -n "s/.*$k \([0-9]*\).*/\1/p")
         step=1
         [ "$k" = alloc ] && step=$STRIDE
-        seq 1 "$step" "$total" | xargs -P "$JOBS" -I {} sh "$0" "$BIN" --one "$W" "$s" "$k" {} > "$W/fails-$s-$k"
+        { seq 1 "$step" "$total"; sed -n "s/^$s $k \([0-9][0-9]*\) .*/\1/p" "$HERE/found.txt"; } | sort -n -u |
+            awk -v t="$total" '$1 <= t' | tee "$W/tried-$s-$k" | xargs -P "$JOBS" -I {} sh "$0" "$BIN" --one "$W" "$s" "$k" {} > "$W/fails-$s-$k"
         nf=$(wc -l < "$W/fails-$s-$k")
-        tried=$(( (total + step - 1) / step ))
+        tried=$(wc -l < "$W/tried-$s-$k")
         line="$line $k $tried/$total"
         [ "$nf" -gt 0 ] && { line="$line ($nf FAILED)"; bad=1; cat "$W/fails-$s-$k"; }
     done
