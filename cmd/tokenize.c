@@ -1,7 +1,9 @@
 /*
  * cmd/tokenize.c - `edgelm tokenize MODEL -p TEXT | -f FILE`.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -56,6 +58,11 @@ int cmd_tokenize(int argc, char **argv, el_cli *cli)
             }
             size_t r = fread(text + len, 1, cap - len, stdin);
             len += r;
+            if (r == 0 && ferror(stdin)) {
+                free(text);
+                fprintf(stderr, "%s: error: standard input: %s\n", cli->prog, strerror(errno));
+                return EL_EXIT_FAIL;
+            }
             if (r == 0)
                 break;
         }
@@ -86,7 +93,17 @@ int cmd_tokenize(int argc, char **argv, el_cli *cli)
             json_array_append_new(a, json_integer(ids.ids[i]));
             char buf[256];
             size_t n = el_tok_decode(tok, &ids.ids[i], 1, true, buf, sizeof buf);
-            json_array_append_new(p, el_json_str(buf, n == EL_TOK_DECODE_NOMEM ? 0 : n < sizeof buf ? n : sizeof buf - 1));
+            if (n == EL_TOK_DECODE_NOMEM)
+                break;
+            json_array_append_new(p, el_json_str(buf, n < sizeof buf ? n : sizeof buf - 1));
+        }
+        if (json_array_size(p) != ids.n) {
+            json_decref(a);
+            json_decref(p);
+            el_tokens_free(&ids);
+            el_tok_free(tok);
+            EL_NOMEM(&err);
+            return el_cli_fail(cli, &err);
         }
         el_tokens_free(&ids);
         el_tok_free(tok);
@@ -101,7 +118,13 @@ int cmd_tokenize(int argc, char **argv, el_cli *cli)
         for (size_t i = 0; i < ids.n; i++) {
             char buf[512];
             size_t n = el_tok_decode(tok, &ids.ids[i], 1, true, buf, sizeof buf);
-            printf("%6d -> '%.*s'\n", ids.ids[i], (int)(n == EL_TOK_DECODE_NOMEM ? 0 : n < sizeof buf ? n : sizeof buf - 1), buf);
+            if (n == EL_TOK_DECODE_NOMEM) {
+                el_tokens_free(&ids);
+                el_tok_free(tok);
+                EL_NOMEM(&err);
+                return el_cli_fail(cli, &err);
+            }
+            printf("%6d -> '%.*s'\n", ids.ids[i], (int)(n < sizeof buf ? n : sizeof buf - 1), buf);
         }
     }
     el_tokens_free(&ids);

@@ -53,22 +53,32 @@ static float *our_logits(const char *gguf, const int32_t *ids, int n, int *n_voc
     return out;
 }
 
-static double *node_logits(const char *gguf, const int32_t *ids, int n, int *n_vocab)
+/* llama.cpp's last-position logits for each of n_models files, from one node process (it starts once). */
+static double **node_logits(char *const *ggufs, int n_models, const int32_t *ids, int n, int *n_vocab)
 {
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *models = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, json_integer(ids[i]));
-    json_t *req = json_pack("{s:s, s:o}", "model", gguf, "logits", arr);
+    for (int i = 0; i < n_models; i++)
+        json_array_append_new(models, json_string(ggufs[i]));
+    json_t *req = json_pack("{s:o, s:o}", "models", models, "logits", arr);
     char *in = json_dumps(req, JSON_COMPACT);
     const char *argv[] = {"node", "tests/interop/llama_run.mjs", NULL};
     tu_run r = tu_exec(argv, in, NULL);
-    cr_assert_eq(r.status, 0, "node-llama-cpp failed on %s: %s", gguf, r.err);
+    cr_assert_eq(r.status, 0, "node-llama-cpp failed on %s...: %s", ggufs[0], r.err);
     json_t *j = json_loads(r.out, 0, NULL);
-    const json_t *l = json_object_get(j, "logits");
-    *n_vocab = (int)json_array_size(l);
-    double *out = malloc((size_t)*n_vocab * sizeof *out);
-    for (int i = 0; i < *n_vocab; i++)
-        out[i] = json_number_value(json_array_get(l, (size_t)i));
+    const json_t *all = json_object_get(j, "models");
+    cr_assert_eq((int)json_array_size(all), n_models, "node-llama-cpp answered for %zu of %d files", json_array_size(all), n_models);
+    double **out = malloc((size_t)n_models * sizeof *out);
+    cr_assert(out);
+    for (int m = 0; m < n_models; m++) {
+        const json_t *l = json_object_get(json_array_get(all, (size_t)m), "logits");
+        n_vocab[m] = (int)json_array_size(l);
+        out[m] = malloc((size_t)n_vocab[m] * sizeof **out);
+        cr_assert(out[m]);
+        for (int i = 0; i < n_vocab[m]; i++)
+            out[m][i] = json_number_value(json_array_get(l, (size_t)i));
+    }
     json_decref(j);
     json_decref(req);
     free(in);
@@ -112,16 +122,23 @@ static void family(const char *name)
     static const uint32_t types[] = {EL_TYPE_F32, EL_TYPE_F16, EL_TYPE_BF16, EL_TYPE_Q8_0, EL_TYPE_Q4_0, EL_TYPE_Q4_1,
                                      EL_TYPE_Q5_0, EL_TYPE_Q5_1, EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K,
                                      EL_TYPE_Q6_K};
-    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
-        char *g = tu_fmt("%s/q-%s.gguf", dir, el_type_name(types[ti])); /* not f32.gguf itself: the F32 row would replace its own input */
+    enum { NT = sizeof types / sizeof types[0] };
+    char *files[NT];
+    for (size_t ti = 0; ti < NT; ti++) {
+        char *g = files[ti] = tu_fmt("%s/q-%s.gguf", dir, el_type_name(types[ti])); /* not f32.gguf itself: the F32 row would replace its own input */
         el_error e;
         el_error_clear(&e);
         el_quantize_result qr;
         el_quantize_pure_opts qo = {f32, g, types[ti], true, 0};
         cr_assert_eq(el_quantize_pure(&qo, &qr, &e), 0, "%s: %s", g, e.msg);
         el_quantize_result_free(&qr);
-        int nv2;
-        double *ref = node_logits(g, prompt, NPROMPT, &nv2);
+    }
+    int nvs[NT];
+    double **refs = node_logits(files, NT, prompt, NPROMPT, nvs);
+    for (size_t ti = 0; ti < NT; ti++) {
+        char *g = files[ti];
+        const int nv2 = nvs[ti];
+        double *ref = refs[ti];
         /* every kernel table this CPU runs: the scalar reference, AVX2, AVX-512 */
         static const char *const tables[] = {"ref", "avx2", "avx512", "neon"};
         for (int ki = 0; ki < 4; ki++) {
@@ -176,6 +193,7 @@ static void family(const char *name)
         free(ref);
         free(g);
     }
+    free(refs);
     free(tok);
     free(hf);
     free(f32);
