@@ -18,7 +18,7 @@ PKGS    := zlib libarchive libpcre2-8 libutf8proc jansson
 
 # pkg-config runs once, when first needed (after deps.sh has installed the .pc files).
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
-PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config $(PKG_STATIC) --libs $(PKGS)))$(PKG_LIBS)
 CRIT_LIBS  = $(eval CRIT_LIBS := $$(shell pkg-config --libs criterion))$(CRIT_LIBS)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
@@ -34,7 +34,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon demo install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static demo install clean FORCE
 all: edgelm
 
 deps:
@@ -66,6 +66,12 @@ $(BUILD)/quant/search_avx2.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: ISA = -mavx2 -mf16c
 endif
 
+# aarch64: everything for the armv8-a baseline (the cross compiler's default), the dot product table
+# for armv8.2-a+dotprod; engine/kernels.c runs it only when the CPU has it (getauxval).
+ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
+$(BUILD)/engine/kernels_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
+endif
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -93,6 +99,36 @@ asan:
 
 edgelm-asan: $(CMD_OBJ) $(LIB)
 	$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
+
+# One statically linked edgelm (docs/targets.md): `make static` for this machine, `make static
+# ARCH=aarch64` cross-built. Debian's static archives of the libraries and of what they pull in
+# (pkg-config --static; scripts/deps.sh static / cross installs them, the arm64 ones through
+# multiarch); glibc and libgomp linked in too. Objects in build-static/ARCH/, the stripped binary
+# is build-static/edgelm-linux-ARCH.
+HOST_ARCH := $(shell uname -m)
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
+STATIC_CROSS :=
+STATIC_DEPS  := static
+STATIC_PKGCONFIG :=
+else
+STATIC_CROSS := $(ARCH)-linux-gnu-
+STATIC_DEPS  := cross
+STATIC_PKGCONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(ARCH)-linux-gnu/pkgconfig:/usr/share/pkgconfig
+endif
+static:
+	@sh scripts/deps.sh $(STATIC_DEPS)
+	@$(STATIC_PKGCONFIG) $(MAKE) --no-print-directory BUILD=build-static/$(ARCH) CC=$(STATIC_CROSS)gcc PKG_STATIC=--static \
+	  EL_STATIC=1 build-static/$(ARCH)/edgelm
+	@$(STATIC_CROSS)strip -o build-static/edgelm-linux-$(ARCH) build-static/$(ARCH)/edgelm
+	@echo "  STATIC  build-static/edgelm-linux-$(ARCH) ($$(stat -c %s build-static/edgelm-linux-$(ARCH)) bytes)"
+
+ifeq ($(EL_STATIC),1)
+CFLAGS += -DEL_STATIC=1
+$(BUILD)/edgelm: $(CMD_OBJ) $(LIB)
+	@echo "  LINK    $@ (static)"
+	@$(CC) -static -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
+endif
 
 # Fault injection (tests/fault/): edgelm built with ASan+UBSan and linked with --wrap for its own
 # allocations and file calls, so the Nth one can be made to fail (tests/fault/wrap.c); then
@@ -132,7 +168,8 @@ check-neon:
 # The library is built once for them into build-fuzz/obj/, by this Makefile again with EL_FUZZ=1:
 # clang, ASan + UBSan, coverage. Four files clang 14 does not compile (__builtin_cpu_supports("f16c"),
 # a rounding mode that is a const variable) are built by gcc without instrumentation: the CPU dispatch
-# (engine/kernels.c, core/fp_rows.c) and the SIMD kernel tables. fuzz_model decodes with the reference
+# (engine/kernels.c, core/fp_rows.c) and the SIMD kernel and matrix tables (clang -O1 with ASan took
+# over 3 minutes on engine/gemm_avx512.c alone, a third of CI's fuzz step). fuzz_model decodes with the reference
 # kernels, so the forward pass stays instrumented; the quantizer's search is built scalar
 # (EL_QUANT_SCALAR) for the same reason.
 FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model kld imatrix shard manifest \
@@ -140,7 +177,7 @@ FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model k
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_GCC_SRC := core/fp_rows.c engine/kernels.c engine/kernels_avx2.c engine/kernels_avx512.c
+FUZZ_GCC_SRC := core/fp_rows.c engine/kernels.c engine/kernels_avx2.c engine/kernels_avx512.c engine/gemm_avx2.c engine/gemm_avx512.c
 FUZZ_LIBS    := build-fuzz/obj/libcmd.a build-fuzz/obj/libedgelm.a
 
 ifeq ($(EL_FUZZ),1)
@@ -186,6 +223,6 @@ install: edgelm
 	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
 
 clean:
-	rm -rf build build-asan build-fuzz build-aarch64 edgelm edgelm-asan edgelm-fault demo-out
+	rm -rf build build-asan build-fuzz build-aarch64 build-static edgelm edgelm-asan edgelm-fault demo-out
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

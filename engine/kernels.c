@@ -4,11 +4,20 @@
  * The SIMD tables are compiled with their instruction sets enabled
  * (kernels_avx2.c, kernels_avx512.c; see the Makefile), so nothing of theirs
  * may run before the check here. __builtin_cpu_supports reads CPUID once (and
- * checks that the OS saves the wide registers).
+ * checks that the OS saves the wide registers). On aarch64 every CPU has
+ * Advanced SIMD ("neon"); the dot product table needs SDOT, which the kernel
+ * reports in the auxiliary vector (getauxval(AT_HWCAP) & HWCAP_ASIMDDP).
  */
 #include <string.h>
 
 #include "engine/kernels.h"
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20) /* the kernel's uapi value */
+#endif
+#endif
 
 const el_kernels *el_kernels_avx2(void)
 {
@@ -31,11 +40,39 @@ const el_kernels *el_kernels_avx512(void)
     return NULL;
 }
 
+const el_kernels *el_kernels_neon(void) { return el_kernels_neon_table(); }
+
+const el_kernels *el_kernels_neon_dotprod(void)
+{
+#if defined(__aarch64__) && defined(__linux__)
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP)
+        return el_kernels_neon_dotprod_table();
+#endif
+    return NULL;
+}
+
+const char *const *el_kernels_compiled(void)
+{
+    static const char *const names[] = {
+        "ref",
+#if defined(__x86_64__)
+        "avx2", "avx512",
+#endif
+#if defined(__aarch64__)
+        "neon", "neon_dotprod",
+#endif
+        NULL,
+    };
+    return names;
+}
+
 const el_kernels *el_kernels_best(void)
 {
     const el_kernels *k = el_kernels_avx512();
     if (!k)
         k = el_kernels_avx2();
+    if (!k)
+        k = el_kernels_neon_dotprod();
     if (!k)
         k = el_kernels_neon();
     return k ? k : el_kernels_ref();
@@ -51,6 +88,8 @@ const el_kernels *el_kernels_by_name(const char *name)
         return el_kernels_avx512();
     if (strcmp(name, "neon") == 0)
         return el_kernels_neon();
+    if (strcmp(name, "neon_dotprod") == 0)
+        return el_kernels_neon_dotprod();
     if (strcmp(name, "best") == 0)
         return el_kernels_best();
     return NULL;

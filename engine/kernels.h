@@ -73,6 +73,10 @@ const el_kernels *el_kernels_ref(void);
 const el_kernels *el_kernels_avx2(void);   /* NULL when the CPU lacks AVX2+FMA+F16C */
 const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512 F/BW/DQ/VL/VNNI/VBMI */
 const el_kernels *el_kernels_neon(void);   /* NULL unless built for aarch64 */
+const el_kernels *el_kernels_neon_dotprod(void); /* NULL unless aarch64 and the CPU has SDOT (HWCAP_ASIMDDP) */
+
+/* The names of the tables this build holds (whether or not this CPU runs them), NULL-terminated. */
+const char *const *el_kernels_compiled(void);
 const el_kernels *el_kernels_best(void);
 /* By name ("ref", "avx2", "avx512", "neon", "best"); NULL when unknown or unsupported here. */
 const el_kernels *el_kernels_by_name(const char *name);
@@ -109,5 +113,7 @@ void el_axpy_f16_ref(int64_t n, float a, const uint16_t *x, float *y);
 /* The SIMD tables themselves, without the CPU check (kernels.c checks, then calls these). */
 const el_kernels *el_kernels_avx2_table(void);
 const el_kernels *el_kernels_avx512_table(void);
+const el_kernels *el_kernels_neon_table(void);
+const el_kernels *el_kernels_neon_dotprod_table(void);
 
 #endif

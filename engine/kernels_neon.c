@@ -14,6 +14,10 @@
  * activations are bit-identical on every platform.
  *
  * No packed matrix kernels yet (gemm = NULL): prefill runs the gemv per token.
+ *
+ * Built twice: as "neon" for the armv8-a baseline, and through kernels_neon_dotprod.c
+ * (EL_NEON_DOTPROD, -march=armv8.2-a+dotprod) as "neon_dotprod"; engine/kernels.c runs that one only
+ * when the CPU says it has the instruction (HWCAP_ASIMDDP).
  */
 #include "engine/kernels.h"
 
@@ -362,8 +366,19 @@ static float dot_q3_K(int64_t n, const void *w, const void *a) { return el_dot_q
 NEON_GEMV(q2_K)
 NEON_GEMV(q3_K)
 
+#if defined(EL_NEON_DOTPROD)
+#if !defined(__ARM_FEATURE_DOTPROD)
+#error "kernels_neon_dotprod.c needs -march=armv8.2-a+dotprod (see the Makefile)"
+#endif
+#define TABLE_NAME "neon_dotprod"
+#define TABLE_FN el_kernels_neon_dotprod_table
+#else
+#define TABLE_NAME "neon"
+#define TABLE_FN el_kernels_neon_table
+#endif
+
 static const el_kernels table = {
-    .name = "neon",
+    .name = TABLE_NAME,
     .dot = {
         [EL_TYPE_F32] = dot_f32, [EL_TYPE_F16] = dot_f16, [EL_TYPE_BF16] = dot_bf16,
         [EL_TYPE_Q4_0] = dot_q4_0, [EL_TYPE_Q4_1] = dot_q4_1, [EL_TYPE_Q5_0] = dot_q5_0,
@@ -385,7 +400,9 @@ static const el_kernels table = {
     .axpy_f16 = axpy_f16,
 };
 
-const el_kernels *el_kernels_neon(void) { return &table; }
+const el_kernels *TABLE_FN(void) { return &table; }
+#elif defined(EL_NEON_DOTPROD)
+const el_kernels *el_kernels_neon_dotprod_table(void) { return NULL; }
 #else
-const el_kernels *el_kernels_neon(void) { return NULL; }
+const el_kernels *el_kernels_neon_table(void) { return NULL; }
 #endif

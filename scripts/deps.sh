@@ -6,7 +6,10 @@
 # EDGELM_NO_APT=1 to only report what is missing (exit 1) without installing.
 #
 #   sh scripts/deps.sh          what `make`, `make test` and `make demo` need
-#   sh scripts/deps.sh cross    also an aarch64 cross compiler and qemu (`make check-neon`)
+#   sh scripts/deps.sh cross    also an aarch64 cross compiler and qemu (`make check-neon`), and the
+#                               libraries' arm64 -dev packages through multiarch (`make static ARCH=aarch64`,
+#                               `make test-aarch64`: adds the arm64 architecture to dpkg)
+#   sh scripts/deps.sh static   the static archives (.a) of what libarchive pulls in (`make static`)
 #   sh scripts/deps.sh fuzz     also clang with libFuzzer and its sanitizer runtimes (`make fuzz`)
 set -eu
 
@@ -16,18 +19,35 @@ if [ "${1:-}" = cross ]; then
     # the NEON kernels, built for aarch64 and run under qemu's user-mode emulation
     PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 fi
+# What `pkg-config --static --libs libarchive` names: its -dev packages hold the .a archives (libarchive's
+# tar and zip readers and filters reference nettle, lzma, zstd, lz4 and bz2; acl and xml2 only have to exist)
+STATIC="libacl1-dev libbz2-dev liblz4-dev liblzma-dev libxml2-dev libzstd-dev nettle-dev"
+if [ "${1:-}" = static ]; then
+    PKGS="$PKGS $STATIC"
+fi
+if [ "${1:-}" = cross ]; then
+    PKGS="$PKGS binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross"
+    for p in zlib1g-dev libarchive-dev libpcre2-dev libutf8proc-dev libjansson-dev $STATIC; do
+        PKGS="$PKGS $p:arm64"
+    done
+fi
 if [ "${1:-}" = fuzz ]; then
     # libFuzzer and the ASan/UBSan runtimes come with libclang-rt; the library's OpenMP pragmas need libomp
     PKGS="$PKGS clang libclang-rt-14-dev libomp-14-dev"
 fi
 
+# A name without ":ARCH" means this machine's architecture (or an "all" package): with multiarch,
+# dpkg-query also answers for an arm64 package of the same name.
+HOST=$(dpkg --print-architecture)
 missing=""
 for p in $PKGS; do
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    case "$status" in
-        *"install ok installed"*) ;;
-        *) missing="$missing $p" ;;
+    case "$p" in
+    *:*) want="${p#*:}" ;;
+    *) want="$HOST|all" ;;
     esac
+    if ! dpkg-query -W -f='${Architecture} ${Status}\n' "$p" 2>/dev/null | grep -Eq "^($want) install ok installed"; then
+        missing="$missing $p"
+    fi
 done
 
 [ -z "$missing" ] && exit 0
@@ -45,6 +65,15 @@ else
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+case "$missing" in
+*:arm64*)
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        echo "deps.sh: adding the arm64 architecture to dpkg (multiarch), for the aarch64 build's libraries" >&2
+        $SUDO dpkg --add-architecture arm64
+        $SUDO apt-get update >&2
+    fi
+    ;;
+esac
 # Refresh the package lists only when an install from the cached ones fails.
 if ! $SUDO apt-get install -y --no-install-recommends $missing >&2; then
     $SUDO apt-get update >&2

@@ -62,6 +62,8 @@ static void setup(void)
         tables[n_tables++] = el_kernels_avx512();
     if (el_kernels_neon())
         tables[n_tables++] = el_kernels_neon();
+    if (el_kernels_neon_dotprod())
+        tables[n_tables++] = el_kernels_neon_dotprod();
 }
 
 TestSuite(kernels, .init = setup);
@@ -199,8 +201,8 @@ Test(kernels, q8_K_tie_goes_to_the_first)
     x[3] = -2.0f;
     x[9] = 2.0f;
     uint8_t b[sizeof(float) + 256 + 32];
-    const el_kernels *ks[] = {el_kernels_ref(), el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon()};
-    for (int i = 0; i < 4; i++) {
+    const el_kernels *ks[] = {el_kernels_ref(), el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon(), el_kernels_neon_dotprod()};
+    for (int i = 0; i < 5; i++) {
         if (!ks[i])
             continue;
         ks[i]->quant_act[EL_TYPE_Q8_K](x, b, 256);

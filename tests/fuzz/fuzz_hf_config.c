@@ -42,7 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_mkdir(dir);
     const char *tok = getenv("EDGELM_FUZZ_TOKENIZER_DIR");
     if (!tok || !*tok)
-        tok = "../shared/models/stories260K";
+        tok = fz_shared("hf_config", "models/stories260K");
     copy_in(tok, "tokenizer.json");
     copy_in(tok, "tokenizer.model");
     copy_in(tok, "tokenizer_config.json");

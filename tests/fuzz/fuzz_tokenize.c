@@ -12,12 +12,14 @@
 #include <string.h>
 
 #include "engine/tokenizer.h"
+#include "tests/fuzz/fuzz_util.h"
 
 static el_tokenizer *bpe, *spm;
 
-static el_tokenizer *load(const char *env, const char *def)
+static el_tokenizer *load(const char *env, const char *rel)
 {
     const char *p = getenv(env);
+    const char *def = p && *p ? p : fz_shared("tokenize", rel);
     el_tokenizer *t = NULL;
     el_error e;
     el_error_clear(&e);
@@ -30,8 +32,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    bpe = load("EDGELM_FUZZ_BPE", "../shared/golden/vocab/ggml-vocab-gpt-2.gguf");
-    spm = load("EDGELM_FUZZ_SPM", "../shared/golden/vocab/ggml-vocab-llama-spm.gguf");
+    bpe = load("EDGELM_FUZZ_BPE", "golden/vocab/ggml-vocab-gpt-2.gguf");
+    spm = load("EDGELM_FUZZ_SPM", "golden/vocab/ggml-vocab-llama-spm.gguf");
     return 0;
 }
 

@@ -133,6 +133,20 @@ static inline void fz_write(const char *path, const void *data, size_t n)
     close(fd);
 }
 
+/* A path under the shared reference data: $EDGELM_SHARED or ../shared, as the Criterion suite finds
+ * it. When it is absent the target says so and exits 0 (CI without ../shared skips, as the suite does). */
+static inline const char *fz_shared(const char *target, const char *rel)
+{
+    static char buf[4096];
+    const char *root = getenv("EDGELM_SHARED");
+    snprintf(buf, sizeof buf, "%s/%s", root && *root ? root : "../shared", rel);
+    if (access(buf, R_OK) != 0) {
+        fprintf(stderr, "fuzz_%s: skipped, %s is absent (../shared or $EDGELM_SHARED)\n", target, buf);
+        exit(0);
+    }
+    return buf;
+}
+
 /* The bytes of a file the harness needs (a fixed model, a tokenizer), malloc'd; aborts when absent. */
 static inline uint8_t *fz_slurp(const char *path, size_t *n)
 {
