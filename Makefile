@@ -34,7 +34,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static demo install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo install clean FORCE
 all: edgelm
 
 deps:
@@ -51,7 +51,7 @@ $(BUILD)/%.o: %.c | deps
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_) -MMD -MP -c $< -o $@
 
-$(BUILD)/cmd/main.o $(BUILD)/cmd/bench.o: $(BUILD)/el_version.h
+$(BUILD)/cmd/build_info.o $(BUILD)/cmd/bench.o: $(BUILD)/el_version.h
 
 # The SIMD kernel files, and only they, are compiled for their instruction sets; engine/kernels.c
 # picks one at run time from CPUID, so the binary runs on any x86-64.
@@ -144,18 +144,39 @@ edgelm-fault: $(CMD_OBJ) $(LIB) tests/fault/wrap.c
 	$(CC) -o $@ $(CMD_OBJ) $(BUILD)/fault-wrap.o $(LIB) $(LDLIBS_) $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f))
 
 # The NEON kernels: tests/test_kernels.c and tests/test_quant_simd.c cross-built for aarch64 (Criterion's macros from the shim in
-# tests/cross/) and run under qemu, once with the int8 dot product instruction and once without.
+# tests/cross/: Criterion's arm64 package cannot be installed beside the host's) and run under qemu, on a CPU with the int8
+# dot product (-cpu max: both tables run) and on one without it (cortex-a53: the baseline table only).
 NEON_SRC := tests/cross/shim.c tests/test_kernels.c tests/test_quant_simd.c tests/quant_scalar.c engine/kernels.c \
             engine/kernels_ref.c engine/kernels_neon.c quant/quant.c quant/quant_ref.c quant/search.c quant/search_avx2.c \
             formats/ggml_type.c core/fp_rows.c
+NEON_CC := aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Itests/cross
 check-neon:
 	@sh scripts/deps.sh cross
 	@mkdir -p build-aarch64
-	for arch in armv8.2-a+dotprod armv8-a; do \
-	  aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -march=$$arch -Wall -Wextra -Werror -I. -Itests/cross \
-	    $(NEON_SRC) -lm -o build-aarch64/test-kernels-$$arch || exit 1; \
-	  qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/test-kernels-$$arch || exit 1; \
-	done
+	$(NEON_CC) -march=armv8.2-a+dotprod -c engine/kernels_neon_dotprod.c -o build-aarch64/kernels_neon_dotprod.o
+	$(NEON_CC) -march=armv8-a $(NEON_SRC) build-aarch64/kernels_neon_dotprod.o -lm -o build-aarch64/test-kernels
+	echo "qemu-aarch64 -cpu max:"; EL_EXPECT_TABLES="neon neon_dotprod" qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu build-aarch64/test-kernels
+	echo "qemu-aarch64 -cpu cortex-a53:"; EL_EXPECT_TABLES="neon" qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu build-aarch64/test-kernels
+
+# The device build under qemu (docs/targets.md): the kernel tests (check-neon), both static binaries
+# as they run on a device (tests/cross/static.sh: no dynamic section, env -i in an empty folder,
+# stories260K's greedy text equal to llama.cpp's), and the same pipeline on x86-64 and on aarch64
+# (tests/cross/determinism.sh: convert and every quantize type byte-identical, with and without an
+# imatrix; eval ppl to 1e-4 (F32) / 1e-3 (quantized); distill gen's greedy tokens equal), once on a
+# CPU with the dot product and once (the forward pass only) on one without.
+test-aarch64: check-neon
+	@$(MAKE) --no-print-directory static
+	@$(MAKE) --no-print-directory static ARCH=aarch64
+	sh tests/cross/static.sh build-static/edgelm-linux-$(HOST_ARCH)
+	sh tests/cross/static.sh build-static/edgelm-linux-aarch64 qemu-aarch64 -cpu max
+	sh tests/cross/determinism.sh build-aarch64/det-host.txt build-aarch64/det-host build-static/edgelm-linux-$(HOST_ARCH)
+	DET_IMATRIX_FROM=build-aarch64/det-host sh tests/cross/determinism.sh build-aarch64/det-max.txt build-aarch64/det-max \
+	  qemu-aarch64 -cpu max build-static/edgelm-linux-aarch64
+	sh tests/cross/determinism.sh --compare build-aarch64/det-host.txt build-aarch64/det-max.txt
+	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh build-aarch64/det-a53.txt build-aarch64/det-a53 \
+	  qemu-aarch64 -cpu cortex-a53 build-static/edgelm-linux-aarch64
+	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh --compare build-aarch64/det-max.txt build-aarch64/det-a53
+	@echo "test-aarch64: ok"
 
 # libFuzzer targets (clang): every reader of untrusted input, one tests/fuzz/fuzz_NAME.c each, seeds in
 # tests/fuzz/corpus/NAME/ (docs at the top of each file). `make fuzz` builds them and runs each for

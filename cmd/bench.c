@@ -67,6 +67,11 @@ static json_t *record(const char *path, const el_bench_model *m, const el_bench_
         json_decref(j);
         return NULL;
     }
+    json_t *build = el_build_info(); /* target, static, compiler, kernel tables, OpenMP */
+    if (!build || json_object_set_new(j, "build", build)) {
+        json_decref(j);
+        return NULL;
+    }
     if (ttft > 0)
         json_object_set_new(j, "ttft_ms", json_real(ttft));
     if (t->n_gen && bw > 0) {

@@ -125,6 +125,13 @@ void el_cli_json_error(const el_cli *cli, const el_error *e);
  */
 int el_cli_fail(const el_cli *cli, const el_error *e);
 
+/* What this binary is (cmd/build_info.c): {"version", "git", "target", "static", "compiler",
+ * "kernels_compiled", "kernels", "kernels_env"?, "openmp": {"version", "max_threads"}}; NULL when out
+ * of memory. el_print_version prints it (as JSON with --json). */
+#define EL_VERSION "0.1.0"
+json_t *el_build_info(void);
+int el_print_version(const el_cli *cli);
+
 /* Print a JSON result to stdout (takes ownership of j). EL_EXIT_FAIL on write error. */
 int el_cli_json(const el_cli *cli, json_t *j);
 

@@ -17,9 +17,6 @@
 
 #include "cmd/cmd.h"
 #include "core/json.h"
-#include "el_version.h"
-
-#define EL_VERSION "0.1.0"
 
 static int cmd_help(int argc, char **argv, el_cli *cli);
 
@@ -149,8 +146,7 @@ static int run(int argc, char **argv, el_cli *cli)
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             cli->verbosity++;
         else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-            printf("edgelm %s (git %s)\n", EL_VERSION, EL_GIT);
-            return EL_EXIT_OK;
+            return el_print_version(cli);
         } else if (strcmp(a, "--list-commands") == 0) {
             for (size_t k = 0; k < N_COMMANDS; k++)
                 printf("%s\n", commands[k].name);

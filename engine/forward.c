@@ -112,12 +112,16 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
         p.n_threads = omp_get_num_procs();
     if (p.n_ctx > (1 << 24) || p.n_seq > 65536 || p.n_batch > (1 << 20))
         return EL_FAIL(err, EL_EUSAGE, NULL, -1, "context sizes out of range");
+    const el_kernels *k = p.kernels;
+    const char *env = k ? NULL : getenv("EDGELM_KERNELS"); /* docs/targets.md */
+    if (env && *env && !(k = el_kernels_by_name(env)))
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "EDGELM_KERNELS=%.32s: not a kernel table this build runs on this CPU", env);
     el_context *c = calloc(1, sizeof *c);
     if (!c)
         return EL_NOMEM(err);
     c->m = m;
     c->p = p;
-    c->k = p.kernels ? p.kernels : el_kernels_best();
+    c->k = k ? k : el_kernels_best();
     c->k_tokenwise = *c->k;
     c->k_tokenwise.gemm = NULL;
     c->mk = c->k;

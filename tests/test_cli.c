@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "engine/tokenizer.h"
@@ -144,6 +145,27 @@ Test(cli, version)
     tu_run r = tu_edgelm("--version", NULL);
     cr_assert_eq(r.status, 0);
     cr_assert(strncmp(r.out, "edgelm ", 7) == 0, "%s", r.out);
+    tu_run_free(&r);
+    /* the build, as JSON: the target is this machine's (uname), the table this CPU runs is one of those compiled in */
+    r = tu_edgelm("--version", "--json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *j = json_loads(r.out, 0, NULL);
+    cr_assert(j, "%s", r.out);
+    struct utsname u;
+    cr_assert_eq(uname(&u), 0);
+    const char *target = json_string_value(json_object_get(j, "target"));
+    cr_assert(target && strncmp(target, u.machine, strlen(u.machine)) == 0 && strstr(target, "-linux"), "%s vs %s", target, u.machine);
+    const char *k = json_string_value(json_object_get(j, "kernels"));
+    bool found = false, ref = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(j, "kernels_compiled"), i, v) {
+        found |= k && strcmp(json_string_value(v), k) == 0;
+        ref |= strcmp(json_string_value(v), "ref") == 0;
+    }
+    cr_assert(found && ref, "kernels %s not among those compiled in: %s", k, r.out);
+    cr_assert(json_integer_value(json_object_get(json_object_get(j, "openmp"), "max_threads")) >= 1);
+    json_decref(j);
     tu_run_free(&r);
 }
 

@@ -16,6 +16,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,4 +244,21 @@ Test(kernels, axpy)
                 cr_assert_float_eq(y1[i], yr[i], 1e-6f * (fabsf(yr[i]) + 1), "%s axpy_f16", tables[ti]->name);
         }
     }
+}
+
+/* Which tables this CPU runs, against what the caller says the CPU has: make check-neon runs qemu
+ * with -cpu max (EL_EXPECT_TABLES="neon neon_dotprod") and -cpu cortex-a53 ("neon": no SDOT). */
+Test(kernels, tables_this_cpu_runs)
+{
+    const char *want = getenv("EL_EXPECT_TABLES");
+    if (!want)
+        cr_skip_test("EL_EXPECT_TABLES is not set");
+    const el_kernels *ks[] = {el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon(), el_kernels_neon_dotprod()};
+    char got[128] = "";
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        if (ks[i])
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", got[0] ? " " : "", ks[i]->name);
+    cr_assert(strcmp(got, want) == 0, "this CPU runs \"%s\", expected \"%s\"", got, want);
+    cr_assert(strcmp(el_kernels_best()->name, strrchr(want, ' ') ? strrchr(want, ' ') + 1 : want) == 0,
+              "best is %s", el_kernels_best()->name);
 }
