@@ -175,7 +175,7 @@ test-aarch64: check-neon
 	sh tests/cross/determinism.sh --compare build-aarch64/det-host.txt build-aarch64/det-max.txt
 	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh build-aarch64/det-a53.txt build-aarch64/det-a53 \
 	  qemu-aarch64 -cpu cortex-a53 build-static/edgelm-linux-aarch64
-	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh --compare build-aarch64/det-max.txt build-aarch64/det-a53
+	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh --compare build-aarch64/det-max.txt build-aarch64/det-a53.txt
 	@echo "test-aarch64: ok"
 
 # libFuzzer targets (clang): every reader of untrusted input, one tests/fuzz/fuzz_NAME.c each, seeds in
