@@ -3,7 +3,10 @@
  * KV cache bytes and decode against the memory roofline, one record per model, thread count and
  * test, with llama-bench's field names where it has them.
  */
+#include <errno.h>
+#include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,9 +15,10 @@
 #include "core/json.h"
 #include "el_version.h"
 #include "eval/bench.h"
+#include "eval/device.h"
 
 static const char usage[] = "bench MODEL.gguf... [-p 512] [-n 128] [-r 5] [-t 1,2] [-o md|csv|json|jsonl] [--bw-mib 512] "
-                            "[--fail-if EXPR]";
+                            "[--sustain S] [--cpu-mask LIST | --big-cores] [--fail-if EXPR]";
 static const char summary[] =
     "Speed and memory on this machine, measured as llama-bench does: pp = P prompt tokens in one\n"
     "pass from an empty cache, tg = N tokens decoded one at a time; a warm-up run, then -r runs;\n"
@@ -24,7 +28,12 @@ static const char summary[] =
     "token, the bandwidth measured over a --bw-mib buffer; 0 skips it).\n"
     "JSON fields: model_filename, model_type, model_size, model_n_params, n_threads, n_batch, n_prompt,\n"
     "n_gen, test, avg_ns, stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts (llama-bench's), and\n"
-    "ttft_ms, peak_rss_bytes, kv_bytes, bytes_per_token, mem_bw, roofline_pct.";
+    "ttft_ms, peak_rss_bytes, kv_bytes, bytes_per_token, mem_bw, roofline_pct; the device: cpu_info\n"
+    "(llama-bench's), device (cores, clusters, governor, memory, OS, kernel, board or phone model),\n"
+    "thermal (hottest zone before/after, C), energy (source, joules, joules_per_token; null without\n"
+    "a sensor), cpu_mask, build. --sustain S repeats decode for S seconds (test \"sustain\": tokens/s\n"
+    "of the first and last 10%, phones throttle); --cpu-mask 4-7 or --big-cores pins the threads.\n"
+    "See docs/targets.md.";
 
 /* "1,2,4" -> ints; false on anything else. */
 static bool int_list(const char *s, int *v, int cap, int *n, int min)
@@ -81,6 +90,69 @@ static json_t *record(const char *path, const el_bench_model *m, const el_bench_
     return j;
 }
 
+/* The device around one test (eval/device.h): thermal, energy and the placement. */
+static int add_device(json_t *j, const el_bench_test *t, const el_device *d, const char *mask)
+{
+    const int n_tok = t->n_prompt ? t->n_prompt : t->n_gen;
+    json_t *energy = json_null();
+    if (t->energy_source && isfinite(t->energy_j) && t->runs > 0)
+        energy = json_pack("{s:s, s:f, s:f, s:f}", "source", t->energy_source, "joules", t->energy_j, "seconds", t->seconds,
+                           "joules_per_token", t->energy_j / ((double)n_tok * t->runs));
+    json_t *th = json_object();
+    if (th && isfinite(t->temp_before_c))
+        json_object_set_new(th, "before_c", json_real(t->temp_before_c));
+    if (th && isfinite(t->temp_after_c))
+        json_object_set_new(th, "after_c", json_real(t->temp_after_c));
+    json_t *dev = el_device_json(d);
+    if (!energy || !th || !dev || json_object_set_new(j, "cpu_info", d->cpu_info[0] ? json_string(d->cpu_info) : json_null()) ||
+        json_object_set_new(j, "device", dev) || json_object_set_new(j, "thermal", th) || json_object_set_new(j, "energy", energy) ||
+        json_object_set_new(j, "cpu_mask", mask ? json_string(mask) : json_null())) {
+        if (!dev)
+            json_decref(th), json_decref(energy);
+        return -1;
+    }
+    if (t->sustain_s > 0 &&
+        (json_object_set_new(j, "sustain_s", json_real(t->sustain_s)) || json_object_set_new(j, "first10_ts", json_real(t->first10_ts)) ||
+         json_object_set_new(j, "last10_ts", json_real(t->last10_ts)) ||
+         json_object_set_new(j, "test", json_string("sustain"))))
+        return -1;
+    return 0;
+}
+
+/* --cpu-mask LIST / --big-cores: pin this process (and so the OpenMP threads, made later) to those CPUs.
+ * *mask_out: the list as applied; *n: how many. Returns false with a message in why. */
+static bool pin(const char *list, bool big, const el_device *d, char *mask_out, size_t cap, int *n, char *why, size_t wcap)
+{
+    bool on[EL_DEVICE_MAX_CPUS] = {false};
+    if (big) {
+        if (el_device_big_cores(d, on) == 0) {
+            snprintf(why, wcap, "--big-cores: this system does not say its cores' frequencies (cpufreq)");
+            return false;
+        }
+    } else if (el_device_parse_cpus(list, on) <= 0) {
+        snprintf(why, wcap, "--cpu-mask '%.40s': not a CPU list such as 0-3 or 4,5,6,7", list);
+        return false;
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    size_t at = 0;
+    *n = 0;
+    mask_out[0] = '\0';
+    for (int c = 0; c < EL_DEVICE_MAX_CPUS && c < CPU_SETSIZE; c++)
+        if (on[c]) {
+            CPU_SET(c, &set);
+            (*n)++;
+            int w = snprintf(mask_out + at, cap - at, "%s%d", at ? "," : "", c);
+            if (w > 0 && (size_t)w < cap - at)
+                at += (size_t)w;
+        }
+    if (sched_setaffinity(0, sizeof set, &set) != 0) {
+        snprintf(why, wcap, "--cpu-mask %s: %s (CPUs this system does not have or does not allow)", mask_out, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 static void print_md(const json_t *recs)
 {
     printf("| model | type | size | params | threads | test | t/s | ttft ms | peak RSS | KV cache | roofline |\n");
@@ -115,7 +187,7 @@ static void print_csv(const json_t *recs)
     const json_t *v;
     bool comma = false;
     json_object_foreach((json_t *)first, k, v) {
-        if (json_is_array(v))
+        if (json_is_array(v) || json_is_object(v) || json_is_null(v))
             continue;
         printf("%s%s", comma ? "," : "", k);
         comma = true;
@@ -126,7 +198,7 @@ static void print_csv(const json_t *recs)
     json_array_foreach(recs, i, r) {
         comma = false;
         json_object_foreach((json_t *)first, k, v) {
-            if (json_is_array(v))
+            if (json_is_array(v) || json_is_object(v) || json_is_null(v))
                 continue;
             const json_t *x = json_object_get(r, k);
             printf("%s", comma ? "," : "");
@@ -149,7 +221,10 @@ static void print_csv(const json_t *recs)
 int cmd_bench(int argc, char **argv, el_cli *cli)
 {
     const char *p_s = "512", *n_s = "128", *t_s = NULL, *fmt = NULL, *fail_if = NULL;
+    const char *mask_s = NULL;
     int reps = 5, bw_mib = 512;
+    bool big = false;
+    double sustain = 0;
     const el_opt opts[] = {
         {'p', "n-prompt", EL_OPT_STR, &p_s, "N[,N..]", "prompt tokens of the pp tests (default 512; 0: none)"},
         {'n', "n-gen", EL_OPT_STR, &n_s, "N[,N..]", "generated tokens of the tg tests (default 128; 0: none)"},
@@ -157,6 +232,9 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
         {'t', "threads", EL_OPT_STR, &t_s, "N[,N..]", "thread counts (default: all cores)"},
         {'o', "output", EL_OPT_STR, &fmt, "FMT", "md (default), csv, json or jsonl"},
         {0, "bw-mib", EL_OPT_INT, &bw_mib, "MIB", "buffer for the bandwidth measurement (default 512; 0: no roofline)"},
+        {0, "sustain", EL_OPT_DOUBLE, &sustain, "S", "also decode again and again for S seconds: tokens/s first vs last 10%"},
+        {0, "cpu-mask", EL_OPT_STR, &mask_s, "LIST", "run on these CPUs only (0-3, 4,5,6,7)"},
+        {0, "big-cores", EL_OPT_FLAG, &big, NULL, "run on the fastest cluster only (big.LITTLE; from cpufreq)"},
         {0, "fail-if", EL_OPT_STR, &fail_if, "EXPR", "exit 3 when e.g. 'avg_ts<50,peak_rss_bytes>1e9' holds"},
         EL_OPTS_END,
     };
@@ -165,8 +243,20 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
     if (!el_parse(cli, usage, summary, opts, 1, 64, argc, argv, &pos, &npos, &code))
         return code;
     int ps[16], ns[16], ths[16], np, nn, nt;
-    char cores[16];
-    snprintf(cores, sizeof cores, "%d", omp_get_num_procs());
+    el_device dev;
+    el_device_probe("", &dev);
+    char cores[16], mask[512] = "", why[160];
+    int n_pinned = 0;
+    if ((mask_s || big) && (mask_s && big ? (snprintf(why, sizeof why, "--cpu-mask and --big-cores: give one"), false)
+                                          : !pin(mask_s, big, &dev, mask, sizeof mask, &n_pinned, why, sizeof why))) {
+        free(pos);
+        return el_usage_error(cli, usage, "%s", why);
+    }
+    if (!(sustain >= 0 && sustain <= 86400)) {
+        free(pos);
+        return el_usage_error(cli, usage, "--sustain: seconds 0..86400");
+    }
+    snprintf(cores, sizeof cores, "%d", n_pinned ? n_pinned : omp_get_num_procs());
     if (!int_list(p_s, ps, 16, &np, 0) || !int_list(n_s, ns, 16, &nn, 0) || !int_list(t_s ? t_s : cores, ths, 16, &nt, 1) ||
         reps < 1 || reps > EL_BENCH_MAX_REPS || bw_mib < 0) {
         free(pos);
@@ -210,9 +300,22 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
                 if (tests[k].n_prompt && tests[k].n_threads == tests[i].n_threads)
                     ttft = tests[k].ttft_ms;
             json_t *j = record(pos[mi], &bm, &tests[i], bw[ti], ttft);
-            if (!j || json_array_append_new(recs, j)) {
+            if (!j || add_device(j, &tests[i], &dev, mask[0] ? mask : NULL) || json_array_append_new(recs, j)) {
+                json_decref(j);
                 rc = el_cli_json(cli, NULL);
                 break;
+            }
+        }
+        for (int ti = 0; ti < nt && rc == EL_EXIT_OK && sustain > 0 && nn > 0; ti++) {
+            el_bench_test st;
+            if (el_bench_sustain(pos[mi], ns[0], ths[ti], sustain, &st, &err)) {
+                rc = el_cli_fail(cli, &err);
+                break;
+            }
+            json_t *j = record(pos[mi], &bm, &st, bw[ti], 0);
+            if (!j || add_device(j, &st, &dev, mask[0] ? mask : NULL) || json_array_append_new(recs, j)) {
+                json_decref(j);
+                rc = el_cli_json(cli, NULL);
             }
         }
     }

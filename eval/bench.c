@@ -2,6 +2,7 @@
  * eval/bench.c - speed and memory measurements (see bench.h).
  */
 #include "eval/bench.h"
+#include "eval/device.h"
 
 #include <math.h>
 #include <omp.h>
@@ -11,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "core/progress.h"
+#include "core/util.h"
 #include "engine/context.h"
 #include "engine/model.h"
 
@@ -134,6 +136,42 @@ static int argmax(const float *l, int n)
     return b;
 }
 
+/* The device around a test: temperature and energy before, then after (eval/device.h). */
+typedef struct probe {
+    el_energy e0;
+    bool has_e;
+    double t0;
+} probe;
+
+static void probe_begin(el_bench_test *t, probe *p)
+{
+    t->temp_before_c = el_device_temp("", NULL, 0);
+    p->has_e = el_device_energy("", &p->e0);
+    p->t0 = el_now();
+}
+
+static void probe_end(el_bench_test *t, const probe *p, int runs)
+{
+    t->seconds = el_now() - p->t0;
+    t->runs = runs;
+    t->temp_after_c = el_device_temp("", NULL, 0);
+    t->energy_source = NULL;
+    t->energy_j = NAN;
+    el_energy e1;
+    if (!p->has_e || !el_device_energy("", &e1) || e1.source != p->e0.source)
+        return;
+    t->energy_source = e1.source;
+    if (p->e0.source && strcmp(p->e0.source, "rapl-package") == 0) {
+        double d = e1.joules - p->e0.joules;
+        if (d < 0 && p->e0.range_j > 0)
+            d += p->e0.range_j; /* the counter wrapped */
+        t->energy_j = d >= 0 ? d : NAN;
+    } else {
+        /* a battery says its power now: the mean of the two readings over the test's time */
+        t->energy_j = 0.5 * (p->e0.watts + e1.watts) * t->seconds;
+    }
+}
+
 static int run_pp(el_context *c, const int32_t *tok, const int32_t *pos, int V, el_bench_test *t, el_error *err)
 {
     double ttft = 0;
@@ -225,14 +263,20 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
                 continue;
             el_bench_test *t = &tests[(*n_tests)++];
             *t = (el_bench_test){.n_prompt = n_prompt[i], .n_threads = threads[ti], .reps = reps};
+            probe pr;
+            probe_begin(t, &pr);
             rc = run_pp(c, tok, pos, m->hp.n_vocab, t, err);
+            probe_end(t, &pr, reps + 1);
         }
         for (int i = 0; i < n_ng && !rc; i++) {
             if (n_gen[i] <= 0)
                 continue;
             el_bench_test *t = &tests[(*n_tests)++];
             *t = (el_bench_test){.n_gen = n_gen[i], .n_threads = threads[ti], .reps = reps};
+            probe pr;
+            probe_begin(t, &pr);
             rc = run_tg(c, tok, pos, t, err);
+            probe_end(t, &pr, reps + 1);
             if (!rc && bw && bw[ti] > 0 && bm->bytes_per_token)
                 t->roofline_pct = 100.0 * t->avg_ts / (bw[ti] / (double)bm->bytes_per_token);
         }
@@ -241,6 +285,65 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
     }
     bm->peak_rss = el_peak_rss();
 done:
+    el_context_free(c);
+    free(tok);
+    free(pos);
+    el_model_free(m);
+    return rc;
+}
+
+int el_bench_sustain(const char *path, int n_gen, int threads, double seconds, el_bench_test *t, el_error *err)
+{
+    *t = (el_bench_test){.n_gen = n_gen, .n_threads = threads, .sustain_s = seconds};
+    if (n_gen < 1 || !(seconds > 0))
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "--sustain needs a decode test (-n > 0) and seconds > 0");
+    el_model *m = NULL;
+    el_context *c = NULL;
+    int32_t *tok = NULL, *pos = NULL;
+    int rc = el_model_load(&m, path, err);
+    if (rc)
+        return rc;
+    tok = malloc((size_t)(n_gen + 1) * sizeof *tok);
+    pos = malloc((size_t)(n_gen + 1) * sizeof *pos);
+    el_context_params p = el_context_default_params();
+    p.n_ctx = n_gen + 1;
+    p.n_batch = 1;
+    p.n_threads = threads;
+    if (!tok || !pos)
+        rc = EL_NOMEM(err);
+    if (!rc)
+        rc = el_context_new(&c, m, &p, err);
+    uint64_t s = 12345;
+    for (int i = 0; !rc && i <= n_gen; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        tok[i] = (int32_t)((s >> 33) % (uint64_t)m->hp.n_vocab);
+        pos[i] = i;
+    }
+    probe pr;
+    probe_begin(t, &pr);
+    const double start = el_now();
+    while (!rc && t->reps < EL_BENCH_MAX_REPS && el_now() - start < seconds) {
+        el_seq_clear(c, 0);
+        const double t0 = el_now();
+        for (int i = 0; i < n_gen && !rc; i++) {
+            const el_batch b = {1, tok + i, pos + i, NULL, NULL};
+            rc = el_decode(c, &b, err);
+        }
+        if (!rc)
+            t->samples_ns[t->reps++] = (el_now() - t0) * 1e9;
+    }
+    probe_end(t, &pr, t->reps);
+    if (!rc && t->reps > 0) {
+        finish_test(t, n_gen);
+        const int k = EL_MAX(1, t->reps / 10);
+        double a = 0, b = 0;
+        for (int r = 0; r < k; r++) {
+            a += n_gen * 1e9 / t->samples_ns[r] / k;
+            b += n_gen * 1e9 / t->samples_ns[t->reps - 1 - r] / k;
+        }
+        t->first10_ts = a;
+        t->last10_ts = b;
+    }
     el_context_free(c);
     free(tok);
     free(pos);

@@ -35,6 +35,15 @@ typedef struct el_bench_test {
     double avg_ns, stddev_ns, avg_ts, stddev_ts;
     double ttft_ms;           /* pp tests: mean time to first token */
     double roofline_pct;      /* tg tests: avg_ts against bandwidth / bytes per token (0: not measured) */
+    /* the device during the test (warm-up included): the hottest thermal zone before and after (NAN:
+     * none), and the energy it used where a sensor exists (eval/device.h; energy_source NULL: none) */
+    double temp_before_c, temp_after_c;
+    const char *energy_source;
+    double energy_j;
+    int runs;                 /* runs the energy covers (warm-up + reps) */
+    double seconds;           /* their wall time */
+    /* sustained decode (--sustain): samples over sustain_s seconds, tokens/s of the first and last 10% */
+    double sustain_s, first10_ts, last10_ts;
 } el_bench_test;
 
 typedef struct el_bench_model {
@@ -60,5 +69,13 @@ uint64_t el_peak_rss(void);
  */
 int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_gen, int n_ng, const int *threads,
                  int n_th, int reps, const double *bw, el_bench_model *m, el_bench_test *tests, int *n_tests, el_error *err);
+
+/*
+ * Sustained decode, because phones throttle within a minute: n_gen tokens from an empty cache, again
+ * and again for `seconds` (at most EL_BENCH_MAX_REPS samples; a sample is n_gen tokens), at `threads`.
+ * t->samples_ns holds each sample; first10_ts / last10_ts the mean tokens/s of the first and last
+ * tenth of them (at least one each).
+ */
+int el_bench_sustain(const char *path, int n_gen, int threads, double seconds, el_bench_test *t, el_error *err);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "datasets/tasks.h"
 #include "engine/tokenizer.h"
+#include "eval/device.h"
 #include "eval/mc.h"
 #include "eval/text.h"
 #include "tests/evalref.h"
@@ -687,4 +688,49 @@ Test(eval, text_prefix_tokens_equal_the_whole_texts, .timeout = 240)
     free(in);
     tu_rmtree(dir);
     tu_release();
+}
+
+/* The device fields of bench (issue 17): cpu_info and device as eval/device.c reads this machine,
+ * thermal and energy present (null where no sensor), --cpu-mask pins and sets the default thread
+ * count, --sustain adds a "sustain" record with first/last 10% speeds; bad placements exit 2. */
+Test(bench, device_fields_placement_and_sustain, .timeout = 120)
+{
+    char *dir = KT("benchdev"), *f32 = stories_f32(dir);
+    if (!f32)
+        cr_skip_test("../shared is absent");
+    json_t *j = tu_edgelm_json(0, "bench", f32, "-p", "8", "-n", "8", "-r", "1", "--bw-mib", "0", "--cpu-mask", "0",
+                               "--sustain", "0.3", NULL);
+    cr_assert(json_is_array(j));
+    cr_assert_eq(json_array_size(j), 3, "pp, tg and the sustain record");
+    el_device d;
+    el_device_probe("", &d);
+    size_t i;
+    json_t *r;
+    json_array_foreach(j, i, r) {
+        cr_assert_str_eq(json_string_value(json_object_get(r, "cpu_info")), d.cpu_info);
+        const json_t *dev = json_object_get(r, "device");
+        cr_assert_eq(json_integer_value(json_object_get(dev, "n_cpus")), d.n_cpus);
+        cr_assert_eq((uint64_t)json_integer_value(json_object_get(dev, "mem_total")), d.mem_total);
+        cr_assert_str_eq(json_string_value(json_object_get(dev, "kernel")), d.kernel);
+        cr_assert(json_is_object(json_object_get(r, "thermal")));
+        const json_t *en = json_object_get(r, "energy");
+        cr_assert(json_is_null(en) || (json_is_string(json_object_get(en, "source")) &&
+                                       json_number_value(json_object_get(en, "joules_per_token")) >= 0));
+        cr_assert_str_eq(json_string_value(json_object_get(r, "cpu_mask")), "0");
+        cr_assert_eq(json_integer_value(json_object_get(r, "n_threads")), 1, "one CPU in the mask: one thread");
+        cr_assert(json_is_string(json_object_get(json_object_get(r, "build"), "target")));
+    }
+    const json_t *s = json_array_get(j, 2);
+    cr_assert_str_eq(json_string_value(json_object_get(s, "test")), "sustain");
+    cr_assert_gt(json_number_value(json_object_get(s, "first10_ts")), 0);
+    cr_assert_gt(json_number_value(json_object_get(s, "last10_ts")), 0);
+    cr_assert_gt(json_array_size(json_object_get(s, "samples_ts")), 1);
+    json_decref(j);
+    static const char *const bad[][2] = {{"--cpu-mask", "1-"}, {"--cpu-mask", "x"}, {"--cpu-mask", "4000"}, {"--sustain", "-1"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        tu_run b = tu_edgelm("bench", f32, "-p", "8", "-n", "8", "-r", "1", bad[k][0], bad[k][1], NULL);
+        cr_assert_eq(b.status, 2, "%s %s: %s", bad[k][0], bad[k][1], b.err);
+        cr_assert(strstr(b.err, bad[k][0]), "%s", b.err);
+        tu_run_free(&b);
+    }
 }
