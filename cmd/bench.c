@@ -147,7 +147,7 @@ static bool pin(const char *list, bool big, const el_device *d, char *mask_out, 
                 at += (size_t)w;
         }
     if (sched_setaffinity(0, sizeof set, &set) != 0) {
-        snprintf(why, wcap, "--cpu-mask %s: %s (CPUs this system does not have or does not allow)", mask_out, strerror(errno));
+        snprintf(why, wcap, "--cpu-mask %.60s: %s (CPUs this system does not have or does not allow)", mask_out, strerror(errno));
         return false;
     }
     return true;

@@ -5,13 +5,16 @@
 
 #include "cmd/cmd.h"
 #include "core/json.h"
+#include "eval/memfit.h"
 #include "formats/inspect.h"
 
-static const char usage[] = "inspect FILE.gguf|FILE.safetensors|MODEL_DIR [--tensors] [--json]";
+static const char usage[] = "inspect FILE.gguf|FILE.safetensors|MODEL_DIR [--tensors] [--ctx N] [--json]";
 static const char summary[] =
     "Show a model's metadata (GGUF key-values, or config.json for a Hugging Face\n"
     "checkpoint), its tensors and totals: parameters, bytes, bits per weight.\n"
-    "Long arrays are summarised in text; --json prints everything.";
+    "Long arrays are summarised in text; --json prints everything. --ctx N (a GGUF model): the\n"
+    "memory it needs to run at a context of N positions on this machine: weights + KV cache and\n"
+    "scratch + tokenizer + this process (docs/targets.md), within 10% of the measured peak RSS.";
 
 /* A short rendering of a JSON value for the text view. */
 static void print_value(const json_t *v)
@@ -108,8 +111,10 @@ static void print_text(const json_t *j)
 int cmd_inspect(int argc, char **argv, el_cli *cli)
 {
     bool tensors = false;
+    int n_ctx = 0;
     const el_opt opts[] = {
         {'t', "tensors", EL_OPT_FLAG, &tensors, NULL, "list every tensor (name, shape, type, offset, bytes)"},
+        {0, "ctx", EL_OPT_INT, &n_ctx, "N", "the memory needed to run at a context of N positions"},
         EL_OPTS_END,
     };
     char **pos;
@@ -119,13 +124,34 @@ int cmd_inspect(int argc, char **argv, el_cli *cli)
     el_error err;
     el_error_clear(&err);
     json_t *j = NULL;
-    int rc = el_inspect(pos[0], tensors, &j, &err);
+    el_memfit fit;
+    /* the memory first: el_inspect's JSON of every key would count as this process's own memory */
+    int rc = n_ctx ? el_memfit_of(pos[0], n_ctx, &fit, &err) : EL_OK;
+    if (!rc)
+        rc = el_inspect(pos[0], tensors, &j, &err);
     free(pos);
-    if (rc)
+    if (rc) {
+        json_decref(j);
         return el_cli_fail(cli, &err);
+    }
+    if (n_ctx && json_object_set_new(j, "memory", json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "n_ctx", fit.n_ctx,
+                                                            "n_batch", fit.n_batch, "n_threads", fit.n_threads,
+                                                            "weights", (json_int_t)fit.weights, "context", (json_int_t)fit.context,
+                                                            "kv_cache", (json_int_t)fit.kv, "tokenizer", (json_int_t)fit.tokenizer,
+                                                            "process", (json_int_t)fit.process, "total", (json_int_t)fit.total))) {
+        json_decref(j);
+        return el_cli_json(cli, NULL);
+    }
     if (cli->json)
         return el_cli_json(cli, j);
     print_text(j);
+    if (n_ctx) {
+        char b[5][32];
+        printf("memory     %s at a context of %d (weights %s, KV cache and scratch %s, tokenizer %s, process %s)\n",
+               el_fmt_bytes(fit.total, b[0], sizeof b[0]), n_ctx, el_fmt_bytes(fit.weights, b[1], sizeof b[1]),
+               el_fmt_bytes(fit.context, b[2], sizeof b[2]), el_fmt_bytes(fit.tokenizer, b[3], sizeof b[3]),
+               el_fmt_bytes(fit.process, b[4], sizeof b[4]));
+    }
     json_decref(j);
     return EL_EXIT_OK;
 }

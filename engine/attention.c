@@ -36,6 +36,7 @@ struct el_attn_scratch {
     int threads;
     size_t lds, qstride;
     thread_scratch *t;
+    size_t bytes; /* everything it allocated */
 };
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -74,18 +75,25 @@ el_attn_scratch *el_attn_scratch_new(const el_attn *a, int batch, int threads)
     s->lds = up16(ctx + 16);
     s->qstride = a->k->gemm ? a->k->gemm->act_bytes(EL_TYPE_F32, a->head_dim) : 0;
     bool ok = true;
+    s->bytes = sizeof *s + (size_t)threads * sizeof *s->t;
     for (int i = 0; i < threads; i++) {
         thread_scratch *t = &s->t[i];
-        t->scores = malloc((ctx + hd) * sizeof(float));
-        t->order = malloc((size_t)batch * sizeof(int));
-        t->start = malloc(((size_t)a->n_seq + 1) * sizeof(int));
+        const size_t n1 = (ctx + hd) * sizeof(float), n2 = (size_t)batch * sizeof(int), n3 = ((size_t)a->n_seq + 1) * sizeof(int);
+        t->scores = malloc(n1);
+        t->order = malloc(n2);
+        t->start = malloc(n3);
+        s->bytes += n1 + n2 + n3;
         ok = ok && t->scores && t->order && t->start;
         if (a->k->gemm) {
-            t->qbuf = aligned_alloc(64, CHUNK_QUERIES * s->qstride);
-            t->s = aligned_alloc(64, CHUNK_QUERIES * s->lds * sizeof(float));
-            t->kpanel = aligned_alloc(64, (EL_GEMM_PANEL_MAX(hd) + 63) / 64 * 64);
-            t->vpanel = aligned_alloc(64, (ctx + 16) * 16 * sizeof(float));
-            t->o = aligned_alloc(64, CHUNK_QUERIES * up16(hd) * sizeof(float));
+            const size_t m1 = CHUNK_QUERIES * s->qstride, m2 = CHUNK_QUERIES * s->lds * sizeof(float),
+                         m3 = (EL_GEMM_PANEL_MAX(hd) + 63) / 64 * 64, m4 = (ctx + 16) * 16 * sizeof(float),
+                         m5 = CHUNK_QUERIES * up16(hd) * sizeof(float);
+            t->qbuf = aligned_alloc(64, m1);
+            t->s = aligned_alloc(64, m2);
+            t->kpanel = aligned_alloc(64, m3);
+            t->vpanel = aligned_alloc(64, m4);
+            t->o = aligned_alloc(64, m5);
+            s->bytes += m1 + m2 + m3 + m4 + m5;
             ok = ok && t->qbuf && t->s && t->kpanel && t->vpanel && t->o;
         }
     }
@@ -95,6 +103,8 @@ el_attn_scratch *el_attn_scratch_new(const el_attn *a, int batch, int threads)
     }
     return s;
 }
+
+size_t el_attn_scratch_bytes(const el_attn_scratch *s) { return s ? s->bytes : 0; }
 
 static inline float softcap(float x, float cap) { return tanhf(x / cap) * cap; }
 static inline float round_f16(float x) { return el_f16_to_f32(el_f32_to_f16(x)); }

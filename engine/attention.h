@@ -35,6 +35,7 @@ typedef struct el_attn {
 typedef struct el_attn_scratch el_attn_scratch;
 
 el_attn_scratch *el_attn_scratch_new(const el_attn *a, int batch, int threads);
+size_t el_attn_scratch_bytes(const el_attn_scratch *s); /* what it allocated */
 void el_attn_scratch_free(el_attn_scratch *s);
 
 /*

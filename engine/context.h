@@ -75,5 +75,7 @@ const el_model *el_context_model(const el_context *c);
 int el_context_n_ctx(const el_context *c);
 int el_context_threads(const el_context *c);
 uint64_t el_context_kv_bytes(const el_context *c);
+/* Every byte the context allocated: KV cache, activations, matrix and attention scratch, logits. */
+uint64_t el_context_bytes(const el_context *c);
 
 #endif

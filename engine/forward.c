@@ -31,6 +31,7 @@
 /* ---- 1. context --------------------------------------------------------------------------------- */
 
 struct el_context {
+    uint64_t bytes; /* what el_context_new allocated through zalloc (el_context_bytes adds the scratch) */
     const el_model *m;
     el_context_params p;
     const el_kernels *k;
@@ -85,13 +86,15 @@ void el_context_free(el_context *c)
     free(c);
 }
 
-static void *zalloc(size_t n, bool *ok)
+static void *zalloc_n(size_t n, bool *ok, uint64_t *sum)
 {
     void *p = calloc(1, n ? n : 1);
     if (!p)
         *ok = false;
+    *sum += n;
     return p;
 }
+#define zalloc(n, ok) zalloc_n((n), (ok), &c->bytes)
 
 int el_context_new(el_context **out, const el_model *m, const el_context_params *pp, el_error *err)
 {
@@ -180,6 +183,11 @@ void el_seq_clear(el_context *c, int seq)
 {
     if (seq >= 0 && seq < c->p.n_seq)
         c->seq_len[seq] = 0;
+}
+
+uint64_t el_context_bytes(const el_context *c)
+{
+    return (uint64_t)sizeof *c + c->bytes + el_mm_scratch_bytes(c->mm) + el_attn_scratch_bytes(c->as);
 }
 
 uint64_t el_context_kv_bytes(const el_context *c)

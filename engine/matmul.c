@@ -39,6 +39,7 @@ struct el_mm_scratch {
     uint8_t *prep;              /* [BATCH_SLOTS][batch][prep_row] (gemv) or packed rows (gemm) */
     uint8_t *own;               /* [threads][SLOTS][act_row + prep_row]: one row per thread */
     uint8_t *panel;             /* [threads][panel_bytes]: packed weights */
+    size_t bytes;               /* all of the above */
 };
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -55,16 +56,21 @@ el_mm_scratch *el_mm_scratch_new(int64_t width, int batch, int threads)
     s->act_row = up64(a);
     s->prep_row = up64(EL_MAX(EL_PREP_BYTES(width), EL_GEMM_ACT_MAX(width)));
     s->panel_bytes = up64(EL_GEMM_PANEL_MAX(width));
-    s->act = aligned_alloc(64, (size_t)BATCH_SLOTS * (size_t)batch * s->act_row);
-    s->prep = aligned_alloc(64, (size_t)BATCH_SLOTS * (size_t)batch * s->prep_row);
-    s->own = aligned_alloc(64, (size_t)threads * SLOTS * (s->act_row + s->prep_row));
-    s->panel = aligned_alloc(64, (size_t)threads * s->panel_bytes);
+    const size_t na = (size_t)BATCH_SLOTS * (size_t)batch * s->act_row, np = (size_t)BATCH_SLOTS * (size_t)batch * s->prep_row,
+                 no = (size_t)threads * SLOTS * (s->act_row + s->prep_row), nw = (size_t)threads * s->panel_bytes;
+    s->act = aligned_alloc(64, na);
+    s->prep = aligned_alloc(64, np);
+    s->own = aligned_alloc(64, no);
+    s->panel = aligned_alloc(64, nw);
+    s->bytes = sizeof *s + na + np + no + nw;
     if (!s->act || !s->prep || !s->own || !s->panel) {
         el_mm_scratch_free(s);
         return NULL;
     }
     return s;
 }
+
+size_t el_mm_scratch_bytes(const el_mm_scratch *s) { return s ? s->bytes : 0; }
 
 void el_mm_scratch_free(el_mm_scratch *s)
 {

@@ -31,6 +31,7 @@ typedef struct el_mm_scratch el_mm_scratch;
 
 /* Scratch for inputs up to `width` wide, batches up to `batch` rows, `threads` threads. NULL: no memory. */
 el_mm_scratch *el_mm_scratch_new(int64_t width, int batch, int threads);
+size_t el_mm_scratch_bytes(const el_mm_scratch *s); /* what it allocated */
 void el_mm_scratch_free(el_mm_scratch *s);
 
 #define EL_MM_MAX_OUTS 4

@@ -193,8 +193,10 @@ int el_tok_from_vocab(el_tokenizer **out, el_vocab *v, el_error *err)
 {
     *out = NULL;
     el_tokenizer *t = calloc(1, sizeof *t);
-    if (!t)
+    if (!t) {
+        el_vocab_free(v); /* it is ours, also when we fail (make fault: imatrix alloc 34 leaked it) */
         return EL_NOMEM(err);
+    }
     t->v = *v;
     memset(v, 0, sizeof *v);
     int rc = EL_OK;
@@ -309,8 +311,10 @@ int el_tok_load(el_tokenizer **out, const char *path, el_error *err)
             rc = el_vocab_from_gguf(&v, f, err);
         gguf_close(f);
     }
-    if (rc)
+    if (rc) {
+        el_vocab_free(&v); /* what a reader left on its way to the error */
         return rc;
+    }
     return el_tok_from_vocab(out, &v, err);
 }
 

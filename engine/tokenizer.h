@@ -45,7 +45,7 @@ enum {
 
 /* Load from a .gguf file or a Hugging Face folder. */
 int el_tok_load(el_tokenizer **out, const char *path, el_error *err);
-/* From a vocabulary (ownership of *v moves to the tokenizer; *v is zeroed). */
+/* From a vocabulary (ownership of *v moves to the tokenizer, also on failure; *v is zeroed). */
 int el_tok_from_vocab(el_tokenizer **out, el_vocab *v, el_error *err);
 void el_tok_free(el_tokenizer *t);
 

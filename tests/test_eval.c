@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "datasets/tasks.h"
 #include "engine/tokenizer.h"
 #include "eval/device.h"
@@ -733,4 +734,94 @@ Test(bench, device_fields_placement_and_sustain, .timeout = 120)
         cr_assert(strstr(b.err, bad[k][0]), "%s", b.err);
         tu_run_free(&b);
     }
+}
+
+/* A prompt of the first `words` words of text (spaces collapsed). */
+static char *first_words(const char *text, int words)
+{
+    char *p = malloc(strlen(text) + 1), *o = p;
+    cr_assert(p);
+    int n = 0;
+    bool space = true;
+    for (const char *s = text; *s && n < words; s++) {
+        const bool sp = *s == ' ' || *s == '\n' || *s == '\t';
+        if (sp && !space) {
+            n++;
+            if (n < words)
+                *o++ = ' ';
+        } else if (!sp) {
+            *o++ = *s;
+        }
+        space = sp;
+    }
+    *o = '\0';
+    return p;
+}
+
+static int n_tokens(const char *model, const char *prompt)
+{
+    json_t *j = tu_edgelm_json(0, "tokenize", model, "-p", prompt, NULL);
+    const int n = (int)json_integer_value(json_object_get(j, "n_tokens"));
+    json_decref(j);
+    return n;
+}
+
+/* inspect --ctx N (issue 17): within 10% of the peak RSS of `run -c N` with a prompt that fills the
+ * context (all but 17 positions, then 16 generated), on SmolLM2-135M's shape as F16, Q8_0 and Q4_K_M,
+ * at contexts 256 and 1024. Measured when written: ratios 1.006-1.051. */
+Test(inspect, memory_at_a_context_is_the_measured_peak, .timeout = 600)
+{
+    char *cfg = KS("models/smollm2-135m/config.json"), *tokf = KS("models/smollm2-135m/tokenizer.json"),
+         *textf = KS("texts/tinystories-sample.txt");
+    if (!cfg || !tokf || !textf)
+        cr_skip_test("../shared is absent");
+    char *dir = KT("memfit"), *hf = KF("%s/hf", dir);
+    tu_ok("synth", "-q", "--config", cfg, "--tokenizer", tokf, "-o", hf, NULL);
+    char *text = NULL;
+    uint64_t len;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_read_file(textf, 1 << 20, &text, &len, &e), 0);
+    size_t tl = strlen(text);
+    char *long_text = malloc(6 * tl + 1);
+    for (int i = 0; i < 6; i++)
+        memcpy(long_text + (size_t)i * tl, text, tl);
+    long_text[6 * tl] = '\0';
+    static const char *const types[] = {"F16", "Q8_0", "Q4_K_M"};
+    int words[2] = {0, 0}; /* per context: one tokenizer for the three files */
+    for (size_t ti = 0; ti < 3; ti++) {
+        char *g = KF("%s/m-%s.gguf", dir, types[ti]);
+        tu_ok("quantize", "-q", hf, g, types[ti], NULL);
+        for (int n_ctx = 256; n_ctx <= 1024; n_ctx *= 4) {
+            json_t *j = tu_edgelm_json(0, "inspect", g, "--ctx", KF("%d", n_ctx), NULL);
+            const json_t *mem = json_object_get(j, "memory");
+            const double need = (double)json_integer_value(json_object_get(mem, "total"));
+            cr_assert_gt(json_integer_value(json_object_get(mem, "kv_cache")), 0);
+            json_decref(j);
+            /* the most words whose tokens leave 17 positions */
+            int *w = &words[n_ctx == 256 ? 0 : 1], lo = *w ? *w : 1, hi = *w ? *w : n_ctx;
+            while (lo < hi) {
+                const int mid = (lo + hi + 1) / 2;
+                char *p = first_words(long_text, mid);
+                if (n_tokens(g, p) <= n_ctx - 17)
+                    lo = mid;
+                else
+                    hi = mid - 1;
+                free(p);
+            }
+            *w = lo;
+            char *prompt = first_words(long_text, lo);
+            tu_run r = tu_edgelm("run", g, "-c", KF("%d", n_ctx), "-p", prompt, "-n", "16", "--temp", "0", NULL);
+            cr_assert_eq(r.status, 0, "%s", r.err);
+            const double peak = (double)r.max_rss_kb * 1024.0;
+            cr_log_info("%s ctx %d: inspect %.1f MiB, run's peak RSS %.1f MiB (%.3f)", types[ti], n_ctx, need / 1048576, peak / 1048576,
+                        need / peak);
+            cr_assert(fabs(need - peak) <= 0.10 * peak, "%s ctx %d: inspect says %.1f MiB, run's peak RSS is %.1f MiB", types[ti],
+                      n_ctx, need / 1048576, peak / 1048576);
+            tu_run_free(&r);
+            free(prompt);
+        }
+    }
+    free(long_text);
+    free(text);
 }

@@ -18,6 +18,7 @@
 #include <zlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,7 +154,10 @@ tu_run tu_exec(const char *const *argv, const char *stdin_text, const char *stdo
         }
     }
     int st = 0;
-    waitpid(pid, &st, 0);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    wait4(pid, &st, 0, &ru);
+    r.max_rss_kb = ru.ru_maxrss;
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (!r.out)
         r.out = calloc(1, 1);

@@ -28,6 +28,7 @@ typedef struct tu_run {
     size_t out_len;
     char *err;        /* captured stderr */
     size_t err_len;
+    long max_rss_kb;  /* the child's peak resident memory (wait4's ru_maxrss) */
 } tu_run;
 
 /*
