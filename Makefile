@@ -169,6 +169,9 @@ test-aarch64: check-neon
 	@$(MAKE) --no-print-directory static ARCH=aarch64
 	sh tests/cross/static.sh build-static/edgelm-linux-$(HOST_ARCH)
 	sh tests/cross/static.sh build-static/edgelm-linux-aarch64 qemu-aarch64 -cpu max
+	build-static/edgelm-linux-$(HOST_ARCH) -q synth --preset tiny -o build-aarch64/tiny
+	build-static/edgelm-linux-$(HOST_ARCH) -q convert build-aarch64/tiny -o build-aarch64/tiny.gguf
+	sh tests/cross/device_bench_test.sh build-aarch64/tiny.gguf || [ $$? = 77 ]
 	sh tests/cross/determinism.sh build-aarch64/det-host.txt build-aarch64/det-host build-static/edgelm-linux-$(HOST_ARCH)
 	DET_IMATRIX_FROM=build-aarch64/det-host sh tests/cross/determinism.sh build-aarch64/det-max.txt build-aarch64/det-max \
 	  qemu-aarch64 -cpu max build-static/edgelm-linux-aarch64

@@ -28,7 +28,7 @@ static const char summary[] =
     "token, the bandwidth measured over a --bw-mib buffer; 0 skips it).\n"
     "JSON fields: model_filename, model_type, model_size, model_n_params, n_threads, n_batch, n_prompt,\n"
     "n_gen, test, avg_ns, stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts (llama-bench's), and\n"
-    "ttft_ms, peak_rss_bytes, kv_bytes, bytes_per_token, mem_bw, roofline_pct; the device: cpu_info\n"
+    "ttft_ms, peak_rss_bytes, kv_bytes, kv_bytes_per_pos, bytes_per_token, mem_bw, roofline_pct; the device: cpu_info\n"
     "(llama-bench's), device (cores, clusters, governor, memory, OS, kernel, board or phone model),\n"
     "thermal (hottest zone before/after, C), energy (source, joules, joules_per_token; null without\n"
     "a sensor), cpu_mask, build. --sustain S repeats decode for S seconds (test \"sustain\": tokens/s\n"
@@ -73,6 +73,10 @@ static json_t *record(const char *path, const el_bench_model *m, const el_bench_
                           "peak_rss_bytes", (json_int_t)m->peak_rss, "kv_bytes", (json_int_t)m->kv_bytes,
                           "bytes_per_token", (json_int_t)m->bytes_per_token, "load_ms", m->load_ms);
     if (!j || el_model_info_json(&m->info, path, j)) {
+        json_decref(j);
+        return NULL;
+    }
+    if (json_object_set_new(j, "kv_bytes_per_pos", json_integer((json_int_t)m->kv_bytes_per_pos))) {
         json_decref(j);
         return NULL;
     }

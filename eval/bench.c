@@ -258,6 +258,7 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
         if ((rc = el_context_new(&c, m, &p, err)))
             break;
         bm->kv_bytes = el_context_kv_bytes(c);
+        bm->kv_bytes_per_pos = bm->kv_bytes / (uint64_t)len;
         for (int i = 0; i < n_np && !rc; i++) {
             if (n_prompt[i] <= 0)
                 continue;

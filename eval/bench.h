@@ -51,6 +51,7 @@ typedef struct el_bench_model {
     uint64_t bytes_per_token; /* weight bytes one decode step reads */
     uint64_t peak_rss;        /* bytes, 0 when the system does not say */
     uint64_t kv_bytes;        /* KV cache of a context of n_prompt + n_gen (the largest asked) */
+    uint64_t kv_bytes_per_pos; /* of one position: what a longer context adds (report --ctx) */
     double load_ms;
 } el_bench_model;
 

@@ -24,6 +24,7 @@ typedef struct variant {
     double kld, kld_err, same_top;
     double acc[MAX_TASKS];
     double pp_ts, tg_ts, ttft_ms, peak_rss, roofline;
+    double peak_kv, kv_per_pos; /* of the record with the peak RSS: its KV cache and per-position bytes */
     int pp_threads, tg_threads;
     bool has_ppl, has_ppl_kld, has_kld, has_acc[MAX_TASKS], has_pp, has_tg;
 } variant;
@@ -185,8 +186,11 @@ static int add_record(report *r, const json_t *rec, const char *file, el_error *
             v->tg_ts = num(rec, "avg_ts");
             v->roofline = num(rec, "roofline_pct");
         }
-        if (num(rec, "peak_rss_bytes") > v->peak_rss)
+        if (num(rec, "peak_rss_bytes") > v->peak_rss) {
             v->peak_rss = num(rec, "peak_rss_bytes");
+            v->peak_kv = num(rec, "kv_bytes");
+            v->kv_per_pos = num(rec, "kv_bytes_per_pos");
+        }
     }
     return 0;
 }
@@ -446,7 +450,16 @@ static void cell(FILE *f, bool has, int prec, double v, const char *suffix)
         fputs(" | –", f);
 }
 
-static char *markdown(const report *r, bool have_kld, bool have_tg, size_t *len)
+/* The memory a variant needs on the device (el_report_device); 0 when bench did not measure it. */
+static double need_on(const variant *v, const el_report_device *dev)
+{
+    if (!(v->peak_rss > 0) || !(v->kv_per_pos > 0))
+        return 0;
+    const double need = v->peak_rss - v->peak_kv + v->kv_per_pos * (double)dev->n_ctx;
+    return need > 0 ? need : 0;
+}
+
+static char *markdown(const report *r, bool have_kld, bool have_tg, const el_report_device *dev, size_t *len)
 {
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
@@ -462,10 +475,13 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, size_t *len)
         put_text(f, r->tasks[t], TEXT_MD);
         fputs(" acc", f);
     }
-    fprintf(f, " | prefill t/s | decode t/s | TTFT ms | peak RSS (MiB) |\n|---|---|--:|--:|--:|--:|--:");
+    fprintf(f, " | prefill t/s | decode t/s | TTFT ms | peak RSS (MiB)");
+    if (dev)
+        fprintf(f, " | fits %.2f GiB at ctx %d (MiB needed)", (double)dev->ram / 1073741824.0, dev->n_ctx);
+    fprintf(f, " |\n|---|---|--:|--:|--:|--:|--:");
     for (int t = 0; t < r->n_tasks; t++)
         fprintf(f, "|--:");
-    fprintf(f, "|--:|--:|--:|--:|\n");
+    fprintf(f, "|--:|--:|--:|--:%s|\n", dev ? "|--:" : "");
     for (int i = 0; i < r->n; i++) {
         const variant *v = &r->v[i];
         fputs("| ", f);
@@ -489,6 +505,13 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, size_t *len)
         cell(f, v->has_tg, 1, v->tg_ts, "");
         cell(f, v->has_pp && v->ttft_ms > 0, 1, v->ttft_ms, "");
         cell(f, v->peak_rss > 0, 1, v->peak_rss / 1048576.0, "");
+        if (dev) {
+            const double need = need_on(v, dev);
+            if (need > 0)
+                fprintf(f, " | %s (%.0f)", need <= (double)dev->ram ? "yes" : "**no**", need / 1048576.0);
+            else
+                fputs(" | – (no bench record)", f);
+        }
         fputs(" |\n", f);
     }
     if (have_kld) {
@@ -497,13 +520,20 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, size_t *len)
     }
     if (have_tg)
         fprintf(f, "\n![decode tokens/s per variant](decode.svg)\n");
+    if (dev)
+        fprintf(f, "\nMemory needed at a context of %d: bench's peak RSS less the KV cache it had, plus %d positions "
+                   "of KV cache (kv_bytes_per_pos); a device needs that much free (docs/targets.md).\n",
+                dev->n_ctx, dev->n_ctx);
     if (fclose(f))
         return NULL;
     return buf;
 }
 
-int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir, el_report_summary *s, el_error *err)
+int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir, const el_report_device *dev,
+                    el_report_summary *s, el_error *err)
 {
+    if (dev && !dev->ram)
+        dev = NULL;
     memset(s, 0, sizeof *s);
     report r = {0};
     int rc = 0;
@@ -523,13 +553,17 @@ int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir
         have_kld |= r.v[i].has_kld;
         have_tg |= r.v[i].has_tg;
         s->n_pareto += on_front(&r, i);
+        if (dev) {
+            const double need = need_on(&r.v[i], dev);
+            s->n_fit += need > 0 && need <= (double)dev->ram;
+        }
     }
     static const char *const names[] = {"size_kld.svg", "decode.svg", "report.md"};
     for (int k = 0; k < 3 && !rc; k++) {
         if ((k == 0 && !have_kld) || (k == 1 && !have_tg))
             continue;
         size_t len = 0;
-        char *doc = k == 0 ? chart_size_kld(&r, &len) : k == 1 ? chart_decode(&r, &len) : markdown(&r, have_kld, have_tg, &len);
+        char *doc = k == 0 ? chart_size_kld(&r, &len) : k == 1 ? chart_decode(&r, &len) : markdown(&r, have_kld, have_tg, dev, &len);
         char *path = el_path_join(out_dir, names[k]);
         if (!doc || !path)
             rc = EL_NOMEM(err);

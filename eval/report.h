@@ -16,8 +16,19 @@
 typedef struct el_report_summary {
     int n_variants, n_records;
     int n_pareto;
+    int n_fit; /* with a device: variants whose memory at its context fits it */
 } el_report_summary;
 
-int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir, el_report_summary *s, el_error *err);
+/*
+ * A device to fit (report --ram BYTES --ctx N): a variant needs its bench peak RSS, less the KV cache
+ * bench had, plus kv_bytes_per_pos x N; it fits when that is at most ram. ram 0: no device.
+ */
+typedef struct el_report_device {
+    uint64_t ram;
+    int n_ctx;
+} el_report_device;
+
+int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir, const el_report_device *dev,
+                    el_report_summary *s, el_error *err);
 
 #endif

@@ -14,7 +14,8 @@
 set -eu
 
 # python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
-PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy"
+# openssh-server/-client: the test of scripts/device-bench.sh runs a throwaway sshd on 127.0.0.1 (never as a service)
+PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy openssh-client openssh-server"
 if [ "${1:-}" = cross ]; then
     # the NEON kernels, built for aarch64 and run under qemu's user-mode emulation
     PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
@@ -74,8 +75,17 @@ case "$missing" in
     fi
     ;;
 esac
+# No package may start a service here (openssh-server would start sshd on port 22): a policy-rc.d
+# that says no, for the time of the install, unless the machine has its own.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d > /dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d && policy=1
+fi
 # Refresh the package lists only when an install from the cached ones fails.
+rc=0
 if ! $SUDO apt-get install -y --no-install-recommends $missing >&2; then
     $SUDO apt-get update >&2
-    $SUDO apt-get install -y --no-install-recommends $missing >&2
+    $SUDO apt-get install -y --no-install-recommends $missing >&2 || rc=$?
 fi
+[ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit $rc

@@ -825,3 +825,57 @@ Test(inspect, memory_at_a_context_is_the_measured_peak, .timeout = 600)
     free(long_text);
     free(text);
 }
+
+/* report --ram --ctx (issue 17): each variant's need at the context is its bench peak RSS less the KV
+ * cache bench had plus kv_bytes_per_pos x N (computed here from the records); the ones at or under
+ * the RAM are marked yes, the others no; --ram without --ctx and a bad size are usage errors. */
+Test(report, which_variants_fit_a_device, .timeout = 120)
+{
+    char *dir = KT("fit"), *f32 = stories_f32(dir);
+    if (!f32)
+        cr_skip_test("../shared is absent");
+    char *q8 = KF("%s/q8_0.gguf", dir), *bj = KF("%s/bench.json", dir), *out = KF("%s/rep", dir);
+    tu_ok("quantize", "-q", f32, q8, "Q8_0", NULL);
+    tu_run r = tu_edgelm("bench", f32, q8, "-p", "16", "-n", "4", "-r", "1", "--bw-mib", "0", "-o", "json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *recs = json_loads(r.out, 0, NULL);
+    cr_assert(recs);
+    FILE *f = fopen(bj, "w");
+    fputs(r.out, f);
+    fclose(f);
+    tu_run_free(&r);
+    /* the two needs at ctx 2048, from the records with each model's peak */
+    double need[2] = {0, 0};
+    size_t i;
+    json_t *x;
+    json_array_foreach(recs, i, x) {
+        const int m = strstr(json_string_value(json_object_get(x, "model_filename")), "q8_0") ? 1 : 0;
+        const double n = (double)json_integer_value(json_object_get(x, "peak_rss_bytes")) -
+                         (double)json_integer_value(json_object_get(x, "kv_bytes")) +
+                         (double)json_integer_value(json_object_get(x, "kv_bytes_per_pos")) * 2048;
+        cr_assert_gt(json_integer_value(json_object_get(x, "kv_bytes_per_pos")), 0);
+        need[m] = fmax(need[m], n);
+    }
+    json_decref(recs);
+    /* a RAM between the two: the smaller fits, the larger does not */
+    const double lo = fmin(need[0], need[1]), hi = fmax(need[0], need[1]);
+    cr_assert(hi > lo * 1.01, "needs %g and %g too close to split", lo, hi);
+    char *ram = KF("%.0f", (lo + hi) / 2);
+    json_t *j = tu_edgelm_json(0, "report", bj, "-o", out, "--ram", ram, "--ctx", "2048", NULL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "fit")), 1);
+    json_decref(j);
+    char *md = NULL;
+    uint64_t len;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_read_file(KF("%s/report.md", out), 1 << 20, &md, &len, &e), 0);
+    cr_assert(strstr(md, KF("| yes (%.0f) |", lo / 1048576.0)), "%s", md);
+    cr_assert(strstr(md, KF("| **no** (%.0f) |", hi / 1048576.0)), "%s", md);
+    free(md);
+    static const char *const bad[][4] = {{"--ram", "2GiB", NULL, NULL}, {"--ram", "2XB", "--ctx", "10"}, {"--ctx", "10", NULL, NULL}};
+    for (size_t k = 0; k < 3; k++) {
+        tu_run b = tu_edgelm("report", bj, "-o", out, bad[k][0], bad[k][1], bad[k][2], bad[k][3], NULL);
+        cr_assert_eq(b.status, 2, "%s %s: %s", bad[k][0], bad[k][1], b.err);
+        tu_run_free(&b);
+    }
+}

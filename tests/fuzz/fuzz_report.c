@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     el_report_summary s;
     el_error e;
     el_error_clear(&e);
-    int rc = el_report_write(inputs, n, out, &s, &e);
+    int rc = el_report_write(inputs, n, out, NULL, &s, &e);
     fz_said_why(rc, &e);
     if (rc == 0 && (s.n_variants < 1 || s.n_records < s.n_variants || s.n_pareto < 0 || s.n_pareto > s.n_variants))
         FZ_BUG("a report of %d variants, %d records, %d on the front", s.n_variants, s.n_records, s.n_pareto);
