@@ -21,6 +21,10 @@ shift
 MODELS=""
 while [ $# -gt 0 ] && [ "$1" != -- ]; do
     [ -f "$1" ] || die "$1: no such model file"
+    # the name goes into a command line on the device: nothing a shell would read as more than a word
+    case $(basename "$1") in
+    *[!A-Za-z0-9._+-]* | -*) die "$1: rename it first: a model's file name here may hold only letters, digits and . _ + -" ;;
+    esac
     MODELS="$MODELS $1"
     shift
 done
@@ -48,7 +52,8 @@ adb:*)
 *) die "$TARGET: give ssh://[USER@]HOST[:PORT] or adb:[SERIAL]" ;;
 esac
 
-arch=$(remote 'uname -m' | tr -d '\r') || die "$TARGET: cannot run a command there"
+arch=$(remote 'uname -m') || die "$TARGET: cannot run a command there"
+arch=$(printf '%s' "$arch" | tr -d '\r')
 case $arch in
 aarch64 | arm64) arch=aarch64 ;;
 x86_64 | amd64) arch=x86_64 ;;
@@ -65,6 +70,7 @@ echo "device-bench: $TARGET is $arch; edgelm copied to $cache/$run_id" >&2
 names=""
 for m in $MODELS; do
     name=$(basename "$m")
+
     want=$(sha256sum < "$m" | cut -c1-64)
     have=$(remote "sha256sum '$cache/$name' 2>/dev/null | cut -c1-64" | tr -d '\r' || true)
     if [ "$have" = "$want" ]; then
@@ -76,7 +82,10 @@ for m in $MODELS; do
     names="$names '$cache/$name'"
 done
 args=""
-for a in "$@"; do args="$args '$a'"; done
+for a in "$@"; do
+    case $a in *"'"*) die "bench argument $a: a single quote cannot be passed to the device" ;; esac
+    args="$args '$a'"
+done
 status=0
 remote "cd '$cache' && './$run_id' bench $names -o jsonl $args" || status=$?
 if [ "${DEVICE_BENCH_CLEAN:-0}" = 1 ]; then
