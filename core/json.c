@@ -4,6 +4,7 @@
 #include "core/json.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,15 +60,40 @@ json_t *el_json_str(const char *s, size_t n)
  */
 static _Thread_local bool json_alloc_failed;
 
+/*
+ * And jansson 2.14's parser itself does not survive every failed allocation: one in the middle of a
+ * string (make fault, distill gen alloc 960) makes it write through the pointer it did not get
+ * (SEGV). So a failed allocation is served from an emergency reserve instead of returning NULL: the
+ * parse or dump goes on to its end, the flag above says it failed, and the caller discards what it
+ * made and reports "out of memory". The reserve is a bump arena (never reused: the process is on its
+ * way to an error); free() of a pointer inside it does nothing. Only when it is used up does jansson
+ * see NULL.
+ */
+#define RESERVE_BYTES (256u << 10)
+static _Alignas(16) unsigned char reserve[RESERVE_BYTES];
+static _Atomic size_t reserve_used;
+
 static void *json_alloc(size_t n)
 {
     void *p = malloc(n);
-    if (!p)
-        json_alloc_failed = true;
-    return p;
+    if (p)
+        return p;
+    json_alloc_failed = true;
+    const size_t need = (n + 15) & ~(size_t)15;
+    if (need < n || need > RESERVE_BYTES)
+        return NULL;
+    const size_t at = atomic_fetch_add(&reserve_used, need);
+    return at <= RESERVE_BYTES - need ? reserve + at : NULL;
 }
 
-void el_json_init(void) { json_set_alloc_funcs(json_alloc, free); }
+static void json_free(void *p)
+{
+    if ((unsigned char *)p >= reserve && (unsigned char *)p < reserve + RESERVE_BYTES)
+        return;
+    free(p);
+}
+
+void el_json_init(void) { json_set_alloc_funcs(json_alloc, json_free); }
 
 json_t *el_json_loadb(const char *text, size_t len, size_t flags, json_error_t *je, bool *oom)
 {
