@@ -63,8 +63,8 @@ static _Thread_local bool json_alloc_failed;
 /*
  * And jansson 2.14's parser itself does not survive every failed allocation: one in the middle of a
  * string (make fault, distill gen alloc 960) makes it write through the pointer it did not get
- * (SEGV). So a failed allocation is served from an emergency reserve instead of returning NULL: the
- * parse or dump goes on to its end, the flag above says it failed, and the caller discards what it
+ * (SEGV). So a failed allocation while parsing is served from an emergency reserve instead of
+ * returning NULL (the parse only: json_dumps's text is released with free() by its callers): the parse goes on to its end, the flag above says it failed, and the caller discards what it
  * made and reports "out of memory". The reserve is a bump arena (never reused: the process is on its
  * way to an error); free() of a pointer inside it does nothing. Only when it is used up does jansson
  * see NULL.
@@ -73,12 +73,16 @@ static _Thread_local bool json_alloc_failed;
 static _Alignas(16) unsigned char reserve[RESERVE_BYTES];
 static _Atomic size_t reserve_used;
 
+static _Thread_local bool json_parsing; /* the reserve is for the parser only: a dump's text is free()d by its caller */
+
 static void *json_alloc(size_t n)
 {
     void *p = malloc(n);
     if (p)
         return p;
     json_alloc_failed = true;
+    if (!json_parsing)
+        return NULL;
     const size_t need = (n + 15) & ~(size_t)15;
     if (need < n || need > RESERVE_BYTES)
         return NULL;
@@ -98,7 +102,9 @@ void el_json_init(void) { json_set_alloc_funcs(json_alloc, json_free); }
 json_t *el_json_loadb(const char *text, size_t len, size_t flags, json_error_t *je, bool *oom)
 {
     json_alloc_failed = false;
+    json_parsing = true;
     json_t *j = json_loadb(text, len, flags, je);
+    json_parsing = false;
     *oom = json_alloc_failed;
     if (*oom) {
         json_decref(j);
@@ -187,13 +193,17 @@ int el_json_parse(const char *text, size_t len, const char *path, json_t **out, 
 {
     json_error_t je;
     json_alloc_failed = false;
+    json_parsing = true;
     *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_parsing = false;
     if (!*out && strstr(je.text, "too big integer")) {
         size_t n2;
         char *wide = widen_big_integers(text, len, &n2);
         if (!wide)
             return EL_NOMEM(err);
+        json_parsing = true;
         *out = json_loadb(wide, n2, JSON_REJECT_DUPLICATES, &je);
+        json_parsing = false;
         free(wide);
     }
     if (json_alloc_failed) {
