@@ -147,9 +147,10 @@ int el_distill_merge(const char *const *dirs, int n, const char *out_dir, el_pro
     /* the single run's head: the shards' own, as shard 0 of 1 */
     if (!rc) {
         head = json_object();
-        for (size_t i = 0; head && i < sizeof head_keys / sizeof *head_keys; i++)
-            json_object_set(head, head_keys[i], json_object_get(in[0].man, head_keys[i]));
-        if (!head || json_object_set_new(head, "shard", json_pack("{s:i, s:i}", "index", 0, "count", 1)))
+        bool ok = head != NULL;
+        for (size_t i = 0; ok && i < sizeof head_keys / sizeof *head_keys; i++)
+            ok = json_object_set(head, head_keys[i], json_object_get(in[0].man, head_keys[i])) == 0; /* a failure lost a key */
+        if (!ok || json_object_set_new(head, "shard", json_pack("{s:i, s:i}", "index", 0, "count", 1)))
             rc = EL_NOMEM(err);
     }
     int64_t first = 0;
