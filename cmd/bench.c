@@ -103,18 +103,15 @@ static int add_device(json_t *j, const el_bench_test *t, const el_device *d, con
         energy = json_pack("{s:s, s:f, s:f, s:f}", "source", t->energy_source, "joules", t->energy_j, "seconds", t->seconds,
                            "joules_per_token", t->energy_j / ((double)n_tok * t->runs));
     json_t *th = json_object();
-    if (th && isfinite(t->temp_before_c))
-        json_object_set_new(th, "before_c", json_real(t->temp_before_c));
-    if (th && isfinite(t->temp_after_c))
-        json_object_set_new(th, "after_c", json_real(t->temp_after_c));
-    json_t *dev = el_device_json(d);
-    if (!energy || !th || !dev || json_object_set_new(j, "cpu_info", d->cpu_info[0] ? json_string(d->cpu_info) : json_null()) ||
-        json_object_set_new(j, "device", dev) || json_object_set_new(j, "thermal", th) || json_object_set_new(j, "energy", energy) ||
-        json_object_set_new(j, "cpu_mask", mask ? json_string(mask) : json_null())) {
-        if (!dev)
-            json_decref(th), json_decref(energy);
+    int bad = !th || (isfinite(t->temp_before_c) && json_object_set_new(th, "before_c", json_real(t->temp_before_c))) ||
+              (isfinite(t->temp_after_c) && json_object_set_new(th, "after_c", json_real(t->temp_after_c)));
+    /* json_object_set_new takes its value also when it fails (and refuses a NULL one): |, not ||, so
+     * that every value reaches j or is freed */
+    bad |= json_object_set_new(j, "cpu_info", d->cpu_info[0] ? json_string(d->cpu_info) : json_null()) |
+           json_object_set_new(j, "device", el_device_json(d)) | json_object_set_new(j, "thermal", th) |
+           json_object_set_new(j, "energy", energy) | json_object_set_new(j, "cpu_mask", mask ? json_string(mask) : json_null());
+    if (bad)
         return -1;
-    }
     if (t->sustain_s > 0 &&
         (json_object_set_new(j, "sustain_s", json_real(t->sustain_s)) || json_object_set_new(j, "first10_ts", json_real(t->first10_ts)) ||
          json_object_set_new(j, "last10_ts", json_real(t->last10_ts)) ||

@@ -136,6 +136,17 @@ static int argmax(const float *l, int n)
     return b;
 }
 
+/* Random tokens at positions 0.., as llama-bench uses (the same ones for every test and model). */
+static void random_tokens(int32_t *tok, int32_t *pos, int n, int n_vocab)
+{
+    uint64_t s = 12345;
+    for (int i = 0; i < n; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        tok[i] = (int32_t)((s >> 33) % (uint64_t)n_vocab);
+        pos[i] = i;
+    }
+}
+
 /* The device around a test: temperature and energy before, then after (eval/device.h). */
 typedef struct probe {
     el_energy e0;
@@ -244,12 +255,7 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
         rc = EL_NOMEM(err);
         goto done;
     }
-    uint64_t s = 12345; /* random tokens, as llama-bench uses */
-    for (int i = 0; i < len; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        tok[i] = (int32_t)((s >> 33) % (uint64_t)m->hp.n_vocab);
-        pos[i] = i;
-    }
+    random_tokens(tok, pos, len, m->hp.n_vocab);
     for (int ti = 0; ti < n_th && !rc; ti++) {
         el_context_params p = el_context_default_params();
         p.n_ctx = len;
@@ -314,12 +320,8 @@ int el_bench_sustain(const char *path, int n_gen, int threads, double seconds, e
         rc = EL_NOMEM(err);
     if (!rc)
         rc = el_context_new(&c, m, &p, err);
-    uint64_t s = 12345;
-    for (int i = 0; !rc && i <= n_gen; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        tok[i] = (int32_t)((s >> 33) % (uint64_t)m->hp.n_vocab);
-        pos[i] = i;
-    }
+    if (!rc)
+        random_tokens(tok, pos, n_gen + 1, m->hp.n_vocab);
     probe pr;
     probe_begin(t, &pr);
     const double start = el_now();
