@@ -67,9 +67,13 @@ $(BUILD)/quant/search_avx2.o: ISA = -mavx2 -mf16c
 endif
 
 # aarch64: everything for the armv8-a baseline (the cross compiler's default), the dot product table
-# for armv8.2-a+dotprod; engine/kernels.c runs it only when the CPU has it (getauxval).
+# for armv8.2-a+dotprod, the int8 matrix multiply table for +i8mm; engine/kernels.c runs each only
+# when the CPU has it (getauxval).
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 $(BUILD)/engine/kernels_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
+$(BUILD)/engine/gemm_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
+$(BUILD)/engine/kernels_neon_i8mm.o: ISA = -march=armv8.2-a+dotprod+i8mm
+$(BUILD)/engine/gemm_neon_i8mm.o: ISA = -march=armv8.2-a+dotprod+i8mm
 endif
 
 $(LIB): $(LIB_OBJ)
@@ -145,18 +149,25 @@ edgelm-fault: $(CMD_OBJ) $(LIB) tests/fault/wrap.c
 
 # The NEON kernels: tests/test_kernels.c and tests/test_quant_simd.c cross-built for aarch64 (Criterion's macros from the shim in
 # tests/cross/: Criterion's arm64 package cannot be installed beside the host's) and run under qemu, on a CPU with the int8
-# dot product (-cpu max: both tables run) and on one without it (cortex-a53: the baseline table only).
+# dot product and matrix multiply (-cpu max: all three tables run), one with the dot product only (cortex-a76) and one
+# without either (cortex-a53: the baseline table only).
 NEON_SRC := tests/cross/shim.c tests/test_kernels.c tests/test_quant_simd.c tests/quant_scalar.c engine/kernels.c \
-            engine/kernels_ref.c engine/kernels_neon.c quant/quant.c quant/quant_ref.c quant/search.c quant/search_avx2.c \
-            formats/ggml_type.c core/fp_rows.c
+            engine/kernels_ref.c engine/kernels_neon.c engine/gemm.c engine/gemm_neon.c quant/quant.c quant/quant_ref.c \
+            quant/search.c quant/search_avx2.c formats/ggml_type.c core/fp_rows.c
 NEON_CC := aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Itests/cross
+NEON_QEMU := qemu-aarch64 -L /usr/aarch64-linux-gnu
 check-neon:
 	@sh scripts/deps.sh cross
 	@mkdir -p build-aarch64
-	$(NEON_CC) -march=armv8.2-a+dotprod -c engine/kernels_neon_dotprod.c -o build-aarch64/kernels_neon_dotprod.o
-	$(NEON_CC) -march=armv8-a $(NEON_SRC) build-aarch64/kernels_neon_dotprod.o -lm -o build-aarch64/test-kernels
-	echo "qemu-aarch64 -cpu max:"; EL_EXPECT_TABLES="neon neon_dotprod" qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu build-aarch64/test-kernels
-	echo "qemu-aarch64 -cpu cortex-a53:"; EL_EXPECT_TABLES="neon" qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu build-aarch64/test-kernels
+	for f in kernels_neon_dotprod gemm_neon_dotprod; do \
+	  $(NEON_CC) -march=armv8.2-a+dotprod -c engine/$$f.c -o build-aarch64/$$f.o || exit 1; done
+	for f in kernels_neon_i8mm gemm_neon_i8mm; do \
+	  $(NEON_CC) -march=armv8.2-a+dotprod+i8mm -c engine/$$f.c -o build-aarch64/$$f.o || exit 1; done
+	$(NEON_CC) -march=armv8-a $(NEON_SRC) $(foreach f,kernels_neon_dotprod gemm_neon_dotprod kernels_neon_i8mm gemm_neon_i8mm,build-aarch64/$(f).o) \
+	  -lm -o build-aarch64/test-kernels
+	echo "qemu-aarch64 -cpu max:"; EL_EXPECT_TABLES="neon neon_dotprod neon_i8mm" $(NEON_QEMU) -cpu max build-aarch64/test-kernels
+	echo "qemu-aarch64 -cpu cortex-a76:"; EL_EXPECT_TABLES="neon neon_dotprod" $(NEON_QEMU) -cpu cortex-a76 build-aarch64/test-kernels
+	echo "qemu-aarch64 -cpu cortex-a53:"; EL_EXPECT_TABLES="neon" $(NEON_QEMU) -cpu cortex-a53 build-aarch64/test-kernels
 
 # The device build under qemu (docs/targets.md): the kernel tests (check-neon), both static binaries
 # as they run on a device (tests/cross/static.sh: no dynamic section, env -i in an empty folder,
@@ -197,7 +208,7 @@ test-aarch64: check-neon
 	DET_IMATRIX_FROM=build-aarch64/det-host sh tests/cross/determinism.sh build-aarch64/det-max.txt build-aarch64/det-max \
 	  qemu-aarch64 -cpu max build-static/edgelm-linux-aarch64
 	sh tests/cross/determinism.sh --compare build-aarch64/det-host.txt build-aarch64/det-max.txt
-	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh build-aarch64/det-a53.txt build-aarch64/det-a53 \
+	DET_FORWARD_ONLY=1 DET_NO_INT_GEMM=1 sh tests/cross/determinism.sh build-aarch64/det-a53.txt build-aarch64/det-a53 \
 	  qemu-aarch64 -cpu cortex-a53 build-static/edgelm-linux-aarch64
 	DET_FORWARD_ONLY=1 sh tests/cross/determinism.sh --compare build-aarch64/det-max.txt build-aarch64/det-a53.txt
 	@echo "test-aarch64: ok"

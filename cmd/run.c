@@ -51,7 +51,7 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {0, "special", EL_OPT_FLAG, &special, NULL, "parse special-token texts in the prompt"},
         {0, "kv-f32", EL_OPT_FLAG, &kv_f32, NULL, "keep the KV cache in f32 (default f16)"},
-        {0, "kernels", EL_OPT_STR, &kernels, "NAME", "ref, avx2, avx512, neon or neon_dotprod (default: the best this CPU runs)"},
+        {0, "kernels", EL_OPT_STR, &kernels, "NAME", "ref, avx2, avx512, neon, neon_dotprod or neon_i8mm (default: the best this CPU runs)"},
         EL_OPTS_END,
     };
     char **pos;

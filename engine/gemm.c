@@ -171,6 +171,12 @@ size_t el_gemm_panel_bytes(uint32_t type, int64_t n)
 
 void el_gemm_pack_w(uint32_t type, int64_t n, const uint8_t *w, size_t stride, int nr, void *panel, bool signed_q8)
 {
+    el_gemm_pack_w_il(type, n, w, stride, nr, panel, signed_q8, 4);
+}
+
+void el_gemm_pack_w_il(uint32_t type, int64_t n, const uint8_t *w, size_t stride, int nr, void *panel, bool signed_q8,
+                       int il)
+{
     uint8_t *out = panel;
     if (el_gemm_is_float(type)) {
         for (int64_t k = 0; k < n; k++) {
@@ -199,8 +205,8 @@ void el_gemm_pack_w(uint32_t type, int64_t n, const uint8_t *w, size_t stride, i
             }
             for (int gl = 0; gl < gpu; gl++) {
                 uint8_t *pg = out + (size_t)(ui * gpu + gl) * gb;
-                for (int v = 0; v < q.group / 4; v++)
-                    memcpy(pg + 64 * v + 4 * r, u + gl * q.group + 4 * v, 4);
+                for (int c = 0; c < q.group / il; c++)
+                    memcpy(pg + (size_t)(EL_GEMM_ROWS * il * c + il * r), u + gl * q.group + il * c, (size_t)il);
                 memcpy(pg + (size_t)q.group * 16 + 4 * r, &sc[gl], 4);
                 memcpy(pg + (size_t)q.group * 16 + 64 + 4 * r, &mn[gl], 4);
             }

@@ -61,6 +61,10 @@ size_t el_gemm_group_bytes(const el_gemm_qinfo *q);
 el_gemm_act_layout el_gemm_act_layout_of(const el_gemm_qinfo *q, int64_t n);
 size_t el_gemm_panel_bytes(uint32_t type, int64_t n);
 void el_gemm_pack_w(uint32_t type, int64_t n, const uint8_t *w, size_t stride, int nr, void *panel, bool signed_q8);
+/* The same with the quants of the 16 rows interleaved il (4 or 8) bytes at a time: il = 8 makes
+ * each 16-byte vector 2 rows x 8 quants, the operand of the aarch64 int8 matrix multiply (SMMLA). */
+void el_gemm_pack_w_il(uint32_t type, int64_t n, const uint8_t *w, size_t stride, int nr, void *panel, bool signed_q8,
+                       int il);
 size_t el_gemm_act_bytes(uint32_t type, int64_t n);
 void el_gemm_pack_a(uint32_t type, int64_t n, const void *a, void *out, bool signed_q8);
 
@@ -73,5 +77,11 @@ void el_gemm_pack_a(uint32_t type, int64_t n, const void *a, void *out, bool sig
 extern const el_gemm el_gemm_avx512_ops;
 /* The AVX2 implementation (gemm_avx2.c, likewise). */
 extern const el_gemm el_gemm_avx2_ops;
+/* The aarch64 implementations (gemm_neon.c, built three times; kernels.c hands each out only on
+ * CPUs that run it): float types only on the armv8-a baseline, and the integer types too with
+ * SDOT (neon_dotprod) and with SMMLA (neon_i8mm). */
+extern const el_gemm el_gemm_neon_ops;
+extern const el_gemm el_gemm_neon_dotprod_ops;
+extern const el_gemm el_gemm_neon_i8mm_ops;
 
 #endif

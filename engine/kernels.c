@@ -6,7 +6,8 @@
  * may run before the check here. __builtin_cpu_supports reads CPUID once (and
  * checks that the OS saves the wide registers). On aarch64 every CPU has
  * Advanced SIMD ("neon"); the dot product table needs SDOT, which the kernel
- * reports in the auxiliary vector (getauxval(AT_HWCAP) & HWCAP_ASIMDDP).
+ * reports in the auxiliary vector (getauxval(AT_HWCAP) & HWCAP_ASIMDDP), and the int8 matrix
+ * multiply table SMMLA as well (getauxval(AT_HWCAP2) & HWCAP2_I8MM).
  */
 #include <string.h>
 
@@ -15,7 +16,10 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1UL << 20) /* the kernel's uapi value */
+#define HWCAP_ASIMDDP (1UL << 20) /* the kernel's uapi values */
+#endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)
 #endif
 #endif
 
@@ -51,6 +55,15 @@ const el_kernels *el_kernels_neon_dotprod(void)
     return NULL;
 }
 
+const el_kernels *el_kernels_neon_i8mm(void)
+{
+#if defined(__aarch64__) && defined(__linux__)
+    if ((getauxval(AT_HWCAP) & HWCAP_ASIMDDP) && (getauxval(AT_HWCAP2) & HWCAP2_I8MM))
+        return el_kernels_neon_i8mm_table();
+#endif
+    return NULL;
+}
+
 const char *const *el_kernels_compiled(void)
 {
     static const char *const names[] = {
@@ -59,7 +72,7 @@ const char *const *el_kernels_compiled(void)
         "avx2", "avx512",
 #endif
 #if defined(__aarch64__)
-        "neon", "neon_dotprod",
+        "neon", "neon_dotprod", "neon_i8mm",
 #endif
         NULL,
     };
@@ -71,6 +84,8 @@ const el_kernels *el_kernels_best(void)
     const el_kernels *k = el_kernels_avx512();
     if (!k)
         k = el_kernels_avx2();
+    if (!k)
+        k = el_kernels_neon_i8mm();
     if (!k)
         k = el_kernels_neon_dotprod();
     if (!k)
@@ -90,6 +105,8 @@ const el_kernels *el_kernels_by_name(const char *name)
         return el_kernels_neon();
     if (strcmp(name, "neon_dotprod") == 0)
         return el_kernels_neon_dotprod();
+    if (strcmp(name, "neon_i8mm") == 0)
+        return el_kernels_neon_i8mm();
     if (strcmp(name, "best") == 0)
         return el_kernels_best();
     return NULL;

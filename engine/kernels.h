@@ -74,11 +74,12 @@ const el_kernels *el_kernels_avx2(void);   /* NULL when the CPU lacks AVX2+FMA+F
 const el_kernels *el_kernels_avx512(void); /* NULL when the CPU lacks AVX-512 F/BW/DQ/VL/VNNI/VBMI */
 const el_kernels *el_kernels_neon(void);   /* NULL unless built for aarch64 */
 const el_kernels *el_kernels_neon_dotprod(void); /* NULL unless aarch64 and the CPU has SDOT (HWCAP_ASIMDDP) */
+const el_kernels *el_kernels_neon_i8mm(void);    /* NULL unless aarch64 and the CPU has SDOT and SMMLA (HWCAP2_I8MM) */
 
 /* The names of the tables this build holds (whether or not this CPU runs them), NULL-terminated. */
 const char *const *el_kernels_compiled(void);
 const el_kernels *el_kernels_best(void);
-/* By name ("ref", "avx2", "avx512", "neon", "best"); NULL when unknown or unsupported here. */
+/* By name ("ref", "avx2", "avx512", "neon", "neon_dotprod", "neon_i8mm", "best"); NULL when unknown or unsupported here. */
 const el_kernels *el_kernels_by_name(const char *name);
 
 /* Bytes of one activation row of n elements in the given vec_dot_type. */
@@ -115,5 +116,6 @@ const el_kernels *el_kernels_avx2_table(void);
 const el_kernels *el_kernels_avx512_table(void);
 const el_kernels *el_kernels_neon_table(void);
 const el_kernels *el_kernels_neon_dotprod_table(void);
+const el_kernels *el_kernels_neon_i8mm_table(void);
 
 #endif

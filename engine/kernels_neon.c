@@ -13,11 +13,12 @@
  * x86 numerics (scale 127/amax, round to nearest even; docs/engine.md), so
  * activations are bit-identical on every platform.
  *
- * No packed matrix kernels yet (gemm = NULL): prefill runs the gemv per token.
+ * The packed matrix kernels for prefill are gemm_neon.c's (float types only on the baseline).
  *
- * Built twice: as "neon" for the armv8-a baseline, and through kernels_neon_dotprod.c
- * (EL_NEON_DOTPROD, -march=armv8.2-a+dotprod) as "neon_dotprod"; engine/kernels.c runs that one only
- * when the CPU says it has the instruction (HWCAP_ASIMDDP).
+ * Built three times: as "neon" for the armv8-a baseline, through kernels_neon_dotprod.c
+ * (EL_NEON_DOTPROD, -march=armv8.2-a+dotprod) as "neon_dotprod", and through kernels_neon_i8mm.c
+ * (the same decode kernels, SMMLA matrix kernels) as "neon_i8mm"; engine/kernels.c runs the
+ * latter two only when the CPU says it has the instructions (HWCAP_ASIMDDP, HWCAP2_I8MM).
  */
 #include "engine/kernels.h"
 
@@ -366,15 +367,24 @@ static float dot_q3_K(int64_t n, const void *w, const void *a) { return el_dot_q
 NEON_GEMV(q2_K)
 NEON_GEMV(q3_K)
 
-#if defined(EL_NEON_DOTPROD)
+#if defined(EL_NEON_I8MM)
+#if !defined(__ARM_FEATURE_DOTPROD) || !defined(__ARM_FEATURE_MATMUL_INT8)
+#error "kernels_neon_i8mm.c needs -march=armv8.2-a+dotprod+i8mm (see the Makefile)"
+#endif
+#define TABLE_NAME "neon_i8mm"
+#define TABLE_FN el_kernels_neon_i8mm_table
+#define TABLE_GEMM (&el_gemm_neon_i8mm_ops)
+#elif defined(EL_NEON_DOTPROD)
 #if !defined(__ARM_FEATURE_DOTPROD)
 #error "kernels_neon_dotprod.c needs -march=armv8.2-a+dotprod (see the Makefile)"
 #endif
 #define TABLE_NAME "neon_dotprod"
 #define TABLE_FN el_kernels_neon_dotprod_table
+#define TABLE_GEMM (&el_gemm_neon_dotprod_ops)
 #else
 #define TABLE_NAME "neon"
 #define TABLE_FN el_kernels_neon_table
+#define TABLE_GEMM (&el_gemm_neon_ops)
 #endif
 
 static const el_kernels table = {
@@ -398,9 +408,12 @@ static const el_kernels table = {
     },
     .axpy_f32 = axpy_f32,
     .axpy_f16 = axpy_f16,
+    .gemm = TABLE_GEMM,
 };
 
 const el_kernels *TABLE_FN(void) { return &table; }
+#elif defined(EL_NEON_I8MM)
+const el_kernels *el_kernels_neon_i8mm_table(void) { return NULL; }
 #elif defined(EL_NEON_DOTPROD)
 const el_kernels *el_kernels_neon_dotprod_table(void) { return NULL; }
 #else

@@ -139,9 +139,9 @@ static void family(const char *name)
         char *g = files[ti];
         const int nv2 = nvs[ti];
         double *ref = refs[ti];
-        /* every kernel table this CPU runs: the scalar reference, AVX2, AVX-512 */
-        static const char *const tables[] = {"ref", "avx2", "avx512", "neon", "neon_dotprod"};
-        for (int ki = 0; ki < 5; ki++) {
+        /* every kernel table this build has and this CPU runs (ref, avx2, avx512; neon, neon_dotprod, neon_i8mm) */
+        const char *const *tables = el_kernels_compiled();
+        for (int ki = 0; tables[ki]; ki++) {
             if (!el_kernels_by_name(tables[ki]))
                 continue;
             int nv1;
@@ -226,8 +226,8 @@ static void stories(const char *outtype)
     q1 = strchr(q1, '"') + 1;
     char *q2 = strchr(q1, '"');
     *q2 = '\0';
-    static const char *const tables[] = {"ref", "avx2", "avx512", "neon", "neon_dotprod"};
-    for (int ki = 0; ki < 5; ki++) {
+    const char *const *tables = el_kernels_compiled();
+    for (int ki = 0; tables[ki]; ki++) {
         if (!el_kernels_by_name(tables[ki]))
             continue;
         tu_run r = tu_edgelm("run", g, "-p", "Once upon a time", "-n", "40", "--temp", "0", "--kernels", tables[ki], NULL);

@@ -51,7 +51,7 @@ static void fill(float *x, int64_t n)
     }
 }
 
-static const el_kernels *tables[4];
+static const el_kernels *tables[5];
 static int n_tables;
 
 static void setup(void)
@@ -65,6 +65,8 @@ static void setup(void)
         tables[n_tables++] = el_kernels_neon();
     if (el_kernels_neon_dotprod())
         tables[n_tables++] = el_kernels_neon_dotprod();
+    if (el_kernels_neon_i8mm())
+        tables[n_tables++] = el_kernels_neon_i8mm();
 }
 
 TestSuite(kernels, .init = setup);
@@ -202,8 +204,9 @@ Test(kernels, q8_K_tie_goes_to_the_first)
     x[3] = -2.0f;
     x[9] = 2.0f;
     uint8_t b[sizeof(float) + 256 + 32];
-    const el_kernels *ks[] = {el_kernels_ref(), el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon(), el_kernels_neon_dotprod()};
-    for (int i = 0; i < 5; i++) {
+    const el_kernels *ks[] = {el_kernels_ref(),         el_kernels_avx2(),         el_kernels_avx512(),
+                              el_kernels_neon(),        el_kernels_neon_dotprod(), el_kernels_neon_i8mm()};
+    for (int i = 0; i < 6; i++) {
         if (!ks[i])
             continue;
         ks[i]->quant_act[EL_TYPE_Q8_K](x, b, 256);
@@ -247,13 +250,15 @@ Test(kernels, axpy)
 }
 
 /* Which tables this CPU runs, against what the caller says the CPU has: make check-neon runs qemu
- * with -cpu max (EL_EXPECT_TABLES="neon neon_dotprod") and -cpu cortex-a53 ("neon": no SDOT). */
+ * with -cpu max (EL_EXPECT_TABLES="neon neon_dotprod neon_i8mm"), -cpu cortex-a76 ("neon
+ * neon_dotprod": SDOT, no SMMLA) and -cpu cortex-a53 ("neon": neither). */
 Test(kernels, tables_this_cpu_runs)
 {
     const char *want = getenv("EL_EXPECT_TABLES");
     if (!want)
         cr_skip_test("EL_EXPECT_TABLES is not set");
-    const el_kernels *ks[] = {el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon(), el_kernels_neon_dotprod()};
+    const el_kernels *ks[] = {el_kernels_avx2(), el_kernels_avx512(), el_kernels_neon(), el_kernels_neon_dotprod(),
+                              el_kernels_neon_i8mm()};
     char got[128] = "";
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i])

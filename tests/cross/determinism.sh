@@ -5,7 +5,7 @@
 #   sh tests/cross/determinism.sh OUT WORKDIR [WRAPPER...] EDGELM
 #       runs the pipeline with "WRAPPER... EDGELM" and writes OUT, one line per artifact:
 #       "sha NAME HEX" (must be equal), "ppl NAME VALUE" (F32 models: must agree to 1e-4
-#       relative), "pplq NAME VALUE" (quantized: 1e-3, see below), "info NAME HEX" (not compared)
+#       relative), "pplq NAME VALUE" (quantized: 2.5e-3, see below), "info NAME HEX" (not compared)
 #       With DET_IMATRIX_FROM=WORKDIR2 the quantizations use WORKDIR2's imatrix files (another
 #       build's) instead of the ones this build computes. With DET_FORWARD_ONLY=1 only what runs
 #       the forward pass (ppl, run, distill gen: what the kernel table decides), for a second CPU;
@@ -23,19 +23,29 @@
 # activations: compared as info; the quantizers are held to byte equality on one imatrix file), the
 # teacher's top-k log-probs and mean confidence in a distill folder (info; the greedy tokens and text
 # must be equal), and a quantized model's perplexity, where a rounding flip of an int8 activation
-# moves a logit by a quantization step: measured on stories260K Q8_0, x86 best 4.148414, x86 ref
-# 4.144886, aarch64 NEON 4.147389, so quantized PPL is held to 1e-3 and F32 PPL to 1e-4.
+# moves a logit by a quantization step: measured on stories260K Q8_0 (-c 128), the packed kernels
+# 4.148414 (x86 AVX2 and AVX-512, aarch64 SDOT and SMMLA alike), x86 ref 4.144886, aarch64 NEON
+# without packed integer kernels (cortex-a53) 4.141637: a spread of 1.6e-3, so quantized PPL is held
+# to 2.5e-3 and F32 PPL to 1e-4.
+#
+# Prefill is stricter: the packed matrix kernels (engine/gemm*.c) scale and sum each row's groups in
+# the same order on x86-64 (AVX2, AVX-512) and aarch64 (NEON floats; SDOT and SMMLA for the integer
+# types), so a prompt's logits are bit-identical: eval ppl's saved logits file is a "sha" line. The
+# baseline NEON table packs float types only, so DET_NO_INT_GEMM=1 (a CPU without SDOT, cortex-a53)
+# makes the quantized model's logits an "info" line.
 set -eu
 
 if [ "${1:-}" = --compare ]; then
     awk -v partial="${DET_FORWARD_ONLY:-0}" '
-        NR == FNR { want[$1 " " $2] = $3; next }
-        { k = $1 " " $2; seen[k] = 1
-          if (!(k in want)) { print "only in " FILENAME ": " k; bad = 1; next }
+        NR == FNR { want[$2] = $3; kind[$2] = $1; next }
+        { k = $2; seen[k] = 1
+          if (!(k in want)) { print "only in " FILENAME ": " $1 " " k; bad = 1; next }
+          if ($1 == "info" || kind[k] == "info") next
+          if ($1 != kind[k]) { print k ": " kind[k] " vs " $1; bad = 1; next }
           if ($1 == "ppl" || $1 == "pplq") {
               d = want[k] - $3; if (d < 0) d = -d
-              if (d > ($1 == "ppl" ? 1e-4 : 1e-3) * want[k]) { print k ": " want[k] " vs " $3; bad = 1 }
-          } else if ($1 != "info" && want[k] != $3) { print k ": " want[k] " vs " $3; bad = 1 }
+              if (d > ($1 == "ppl" ? 1e-4 : 2.5e-3) * want[k]) { print k ": " want[k] " vs " $3; bad = 1 }
+          } else if (want[k] != $3) { print k ": " want[k] " vs " $3; bad = 1 }
         }
         END { if (partial != 1) for (k in want) if (!(k in seen)) { print "missing: " k; bad = 1 }
               exit bad }' "$2" "$3"
@@ -76,10 +86,14 @@ for m in stories260K tiny; do
         done
     fi
     for t in f32 q8_0; do
-        ppl=$(E "$@" --json eval ppl "$W/$m-$t.gguf" -f "$TEXT" -c 128 | sed -n 's/.*"ppl": *\([0-9.eE+-]*\).*/\1/p' | head -n 1)
+        ppl=$(E "$@" --json eval ppl "$W/$m-$t.gguf" -f "$TEXT" -c 128 --save-logits "$W/$m-$t.logits" |
+              sed -n 's/.*"ppl": *\([0-9.eE+-]*\).*/\1/p' | head -n 1)
         kind=pplq
         [ "$t" = f32 ] && kind=ppl
         echo "$kind $m-$t ${ppl:-none}" >> "$OUT"
+        lk=sha
+        [ "$t" != f32 ] && [ "${DET_NO_INT_GEMM:-0}" = 1 ] && lk=info
+        sha "$m-$t-prefill-logits" "$W/$m-$t.logits" "$lk"
     done
     E "$@" run "$W/$m-f32.gguf" -p "Once upon a time" -n 40 --temp 0 > "$W/$m-run.txt"
     sha "$m-run-greedy" "$W/$m-run.txt"
