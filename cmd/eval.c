@@ -8,7 +8,7 @@
 #include "cmd/cmd.h"
 #include "core/json.h"
 #include "eval/mc.h"
-#include "eval/model_info.h"
+#include "engine/model_info.h"
 #include "eval/perplexity.h"
 
 static const char usage[] = "eval ppl|kld|mc MODEL.gguf [options]   ('edgelm eval SUB --help' for each)";

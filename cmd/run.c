@@ -9,7 +9,7 @@
 #include "core/util.h"
 #include "engine/context.h"
 #include "engine/generate.h"
-#include "engine/model.h"
+#include "engine/lm.h"
 
 static const char usage[] =
     "run MODEL.gguf -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]\n"
@@ -69,13 +69,10 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         return el_usage_error(cli, usage, "--kernels '%s' is unknown or not supported by this CPU", kernels);
     el_error err;
     el_error_clear(&err);
-    el_model *m = NULL;
-    el_tokenizer *tok = NULL;
+    el_lm lm;
     el_context *ctx = NULL;
     el_gen_result r = {0};
-    int rc = el_model_load(&m, path, &err);
-    if (!rc)
-        rc = el_tok_load(&tok, path, &err);
+    int rc = el_lm_open(&lm, path, &err);
     if (!rc) {
         el_context_params cp = el_context_default_params();
         cp.n_threads = threads;
@@ -83,8 +80,9 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         cp.kernels = k;
         /* a context just big enough: the prompt can't be longer than its bytes + BOS */
         int want = (int)EL_MIN((size_t)1 << 20, strlen(prompt) + 2) + n_predict + 1;
-        cp.n_ctx = n_ctx > 0 ? n_ctx : EL_MIN(want, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : want);
-        rc = el_context_new(&ctx, m, &cp, &err);
+        const int train = lm.model->hp.n_ctx_train;
+        cp.n_ctx = n_ctx > 0 ? n_ctx : EL_MIN(want, train > 0 ? train : want);
+        rc = el_context_new(&ctx, lm.model, &cp, &err);
     }
     if (!rc) {
         el_gen_params gp = {prompt, strlen(prompt), n_predict, special, el_sampler_default_params()};
@@ -94,12 +92,11 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         gp.sampling.min_p = (float)min_p;
         gp.sampling.repeat_penalty = (float)rep;
         gp.sampling.seed = seed;
-        rc = el_generate(ctx, tok, &gp, cli->json ? NULL : print_piece, NULL, &r, &err);
+        rc = el_generate(ctx, lm.tok, &gp, cli->json ? NULL : print_piece, NULL, &r, &err);
     }
     if (rc) {
         el_context_free(ctx);
-        el_tok_free(tok);
-        el_model_free(m);
+        el_lm_close(&lm);
         el_gen_result_free(&r);
         return el_cli_fail(cli, &err);
     }
@@ -128,7 +125,6 @@ int cmd_run(int argc, char **argv, el_cli *cli)
     }
     el_gen_result_free(&r);
     el_context_free(ctx);
-    el_tok_free(tok);
-    el_model_free(m);
+    el_lm_close(&lm);
     return exit;
 }

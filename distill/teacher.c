@@ -9,7 +9,8 @@
 #include "core/file.h"
 #include "core/sha256.h"
 #include "datasets/source.h"
-#include "eval/model_info.h"
+#include "engine/lm.h"
+#include "engine/model_info.h"
 
 static void vocab_hash(const el_vocab *v, char hex[65])
 {
@@ -35,12 +36,10 @@ static void vocab_hash(const el_vocab *v, char hex[65])
 int el_dmodel_load(el_dmodel *d, const char *path, bool hash_file, el_error *err)
 {
     memset(d, 0, sizeof *d);
-    int rc = el_model_load(&d->m, path, err);
-    if (!rc)
-        rc = el_tok_load(&d->tok, path, err);
-    if (!rc && (int64_t)el_tok_vocab(d->tok)->n_tokens != d->m->hp.n_vocab)
-        rc = EL_FAIL(err, EL_EFORMAT, path, -1, "the tokenizer has %u tokens, the output layer %d",
-                     el_tok_vocab(d->tok)->n_tokens, d->m->hp.n_vocab);
+    el_lm lm;
+    int rc = el_lm_open(&lm, path, err);
+    d->m = lm.model;
+    d->tok = lm.tok;
     if (!rc && hash_file)
         rc = el_sha256_file(path, d->file_sha256, err);
     if (!rc)

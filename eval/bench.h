@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "eval/model_info.h"
+#include "engine/model_info.h"
 
 enum { EL_BENCH_MAX_REPS = 100 };
 

@@ -9,7 +9,7 @@
 
 #include "core/file.h"
 #include "engine/context.h"
-#include "engine/model.h"
+#include "engine/lm.h"
 #include "engine/tokenizer.h"
 #include "eval/text.h"
 #include "quant/recipe.h"
@@ -41,17 +41,14 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     memset(r, 0, sizeof *r);
     const double t0 = el_now();
     const int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512;
-    el_model *model = NULL;
-    el_tokenizer *tok = NULL;
+    el_lm lm = {0};
     el_context *c = NULL;
     el_tokens toks = {0};
     int32_t *pos = NULL;
     int8_t *want = NULL;
-    int rc = el_model_load(&model, o->model_path, err);
-    if (!rc)
-        rc = el_tok_load(&tok, o->model_path, err);
+    int rc = el_lm_open(&lm, o->model_path, err);
     if (!rc) /* --chunks reads only the text it needs (eval/text.h) */
-        rc = el_text_tokens(tok, o->text_path, o->max_chunks > 0 ? (size_t)o->max_chunks * (size_t)n_ctx : 0, &toks, err);
+        rc = el_text_tokens(lm.tok, o->text_path, o->max_chunks > 0 ? (size_t)o->max_chunks * (size_t)n_ctx : 0, &toks, err);
     if (rc)
         goto done;
     int n_chunks = (int)(toks.n / (size_t)n_ctx);
@@ -62,7 +59,7 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
         goto done;
     }
     /* an entry for every matrix the model multiplies by */
-    const gguf_file *g = model->f;
+    const gguf_file *g = lm.model->f;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const gguf_tensor *t = &g->tensors[i];
         if (t->n_dims == 2 && el_recipe_quantizable(t->name, t->n_dims) && !el_imatrix_add(m, t->name, t->ne[0])) {
@@ -77,7 +74,7 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     p.n_threads = o->threads;
     p.observe = observe;
     p.observe_ud = m;
-    if ((rc = el_context_new(&c, model, &p, err)))
+    if ((rc = el_context_new(&c, lm.model, &p, err)))
         goto done;
     pos = malloc((size_t)n_ctx * sizeof *pos);
     want = malloc((size_t)n_ctx);
@@ -89,7 +86,7 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
         pos[i] = i;
         want[i] = 1;
     }
-    const int bos = el_tok_added_bos(tok);
+    const int bos = el_tok_added_bos(lm.tok);
     if (o->progress)
         el_progress_begin(o->progress, "imatrix", "chunks", (uint64_t)n_chunks);
     for (int ch = 0; ch < n_chunks && !rc; ch++) {
@@ -121,7 +118,6 @@ done:
     free(want);
     el_tokens_free(&toks);
     el_context_free(c);
-    el_tok_free(tok);
-    el_model_free(model);
+    el_lm_close(&lm);
     return rc;
 }

@@ -9,7 +9,7 @@
 
 #include "core/util.h"
 #include "engine/context.h"
-#include "engine/model.h"
+#include "engine/lm.h"
 #include "engine/tokenizer.h"
 #include "eval/logits_file.h"
 
@@ -100,8 +100,7 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
     memset(r, 0, sizeof *r);
     const double t0 = el_now();
     el_mc_set set = {0};
-    el_model *m = NULL;
-    el_tokenizer *tok = NULL;
+    el_lm lm = {0};
     el_tok_ctx *tc = NULL;
     el_context *c = NULL;
     mc_seq *seqs = NULL;
@@ -111,11 +110,11 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
     int n_seqs = 0, bos = -1;
     int rc = el_mc_load(o->task, o->data, o->limit, &set, err);
     if (!rc)
-        rc = el_model_load(&m, o->model_path, err);
-    if (!rc)
-        rc = el_tok_load(&tok, o->model_path, err);
+        rc = el_lm_open(&lm, o->model_path, err);
     if (rc)
         goto done;
+    const el_model *m = lm.model;
+    const el_tokenizer *tok = lm.tok;
     bos = el_tok_added_bos(tok);
     el_model_info_of(m, &r->model);
     int max_len = m->hp.n_ctx_train > 0 && m->hp.n_ctx_train < 4096 ? m->hp.n_ctx_train : 4096;
@@ -274,8 +273,7 @@ done:
     free(ll);
     el_context_free(c);
     el_tok_ctx_free(tc);
-    el_tok_free(tok);
-    el_model_free(m);
+    el_lm_close(&lm);
     el_mc_set_free(&set);
     return rc;
 }

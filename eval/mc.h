@@ -17,7 +17,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "datasets/tasks.h"
-#include "eval/model_info.h"
+#include "engine/model_info.h"
 
 typedef struct el_mc_opts {
     const char *model_path;

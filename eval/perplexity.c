@@ -13,8 +13,7 @@
 #include <string.h>
 
 #include "engine/context.h"
-#include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/lm.h"
 #include "eval/logits_file.h"
 #include "eval/text.h"
 
@@ -24,7 +23,7 @@ const char *const el_kld_quantile_names[EL_KLD_NQ] = {"max", "99.9", "99", "95",
 /* ---- one model decoding n_seq chunks side by side ---------------------------------------------- */
 
 typedef struct runner {
-    el_model *m;
+    el_lm lm;   /* the model and its tokenizer (the text's tokens come from the one that defines them) */
     el_context *c;
     int n_ctx, n_seq, first, per, bos;
     int32_t *ids, *pos, *seq;
@@ -34,7 +33,7 @@ typedef struct runner {
 static void runner_free(runner *r)
 {
     el_context_free(r->c);
-    el_model_free(r->m);
+    el_lm_close(&r->lm);
     free(r->ids);
     free(r->pos);
     free(r->seq);
@@ -42,43 +41,45 @@ static void runner_free(runner *r)
     memset(r, 0, sizeof *r);
 }
 
-static int runner_new(runner *r, const char *path, int n_ctx, int n_seq, int threads, el_error *err)
+static int runner_open(runner *r, const char *path, el_error *err)
 {
     memset(r, 0, sizeof *r);
+    r->bos = -1;
+    int rc = el_lm_open(&r->lm, path, err);
+    if (!rc)
+        r->bos = el_tok_added_bos(r->lm.tok);
+    return rc;
+}
+
+/* The context and buffers for n_seq chunks of n_ctx tokens a pass (after runner_open). */
+static int runner_setup(runner *r, int n_ctx, int n_seq, int threads, el_error *err)
+{
     r->n_ctx = n_ctx;
     r->n_seq = n_seq;
     r->first = n_ctx / 2;
     r->per = n_ctx - 1 - r->first;
-    r->bos = -1;
-    int rc = el_model_load(&r->m, path, err);
-    if (rc)
-        return rc;
+    int rc;
     el_context_params p = el_context_default_params();
     p.n_ctx = n_ctx;
     p.n_seq = n_seq;
     p.n_batch = n_ctx * n_seq;
     p.n_outputs = n_seq * (n_ctx - r->first); /* llama-perplexity asks for the last position too */
     p.n_threads = threads;
-    if ((rc = el_context_new(&r->c, r->m, &p, err)))
-        goto fail;
+    if ((rc = el_context_new(&r->c, r->lm.model, &p, err)))
+        return rc;
     const size_t n = (size_t)n_ctx * (size_t)n_seq;
     r->ids = malloc(n * sizeof *r->ids);
     r->pos = malloc(n * sizeof *r->pos);
     r->seq = malloc(n * sizeof *r->seq);
     r->want = malloc(n);
-    if (!r->ids || !r->pos || !r->seq || !r->want) {
-        rc = EL_NOMEM(err);
-        goto fail;
-    }
+    if (!r->ids || !r->pos || !r->seq || !r->want)
+        return EL_NOMEM(err);
     for (size_t k = 0; k < n; k++) {
         r->pos[k] = (int32_t)(k % (size_t)n_ctx);
         r->seq[k] = (int32_t)(k / (size_t)n_ctx);
         r->want[k] = r->pos[k] >= r->first;
     }
     return 0;
-fail:
-    runner_free(r);
-    return rc;
 }
 
 /* Decode chunks ch0 .. ch0+n-1 of tokens, each from an empty cache, BOS first when the model adds it. */
@@ -96,7 +97,7 @@ static int runner_decode(runner *r, const int32_t *tokens, int ch0, int n, el_er
     el_error_clear(&e);
     int rc = el_decode(r->c, &b, &e);
     if (rc == EL_ENUMERIC) { /* the engine's "sequence s" is a chunk of this pass: name it in the text */
-        const int nv = r->m->hp.n_vocab, per = r->n_ctx - r->first;
+        const int nv = r->lm.model->hp.n_vocab, per = r->n_ctx - r->first;
         for (int k = 0; k < n * per; k++) {
             const float *l = el_logits(r->c, k);
             for (int i = 0; i < nv; i++)
@@ -115,18 +116,6 @@ static const float *runner_logits(const runner *r, int s, int i) { return el_log
 
 /* ---- the text's tokens -------------------------------------------------------------------------- */
 
-/* Tokenize the text with the tokenizer of model `path`: its first need tokens (0: all; eval/text.h). */
-static int text_tokens(const char *model, const char *text_path, size_t need, el_tokens *toks, int *bos, el_error *err)
-{
-    el_tokenizer *tok = NULL;
-    int rc = el_tok_load(&tok, model, err);
-    if (!rc)
-        *bos = el_tok_added_bos(tok);
-    if (!rc && text_path)
-        rc = el_text_tokens(tok, text_path, need, toks, err);
-    el_tok_free(tok);
-    return rc;
-}
 
 /* The tokens --chunks needs of a text (0: all of them). */
 static size_t tokens_needed(const el_ppl_opts *o, int n_ctx)
@@ -236,18 +225,19 @@ int el_eval_ppl(const el_ppl_opts *o, el_ppl_result *r, el_error *err)
     el_out *out = NULL;
     double *nll = NULL;
     uint16_t *rows = NULL;
-    int bos, n_chunk;
-    int rc = text_tokens(o->model_path, o->text_path, tokens_needed(o, n_ctx), &toks, &bos, err);
+    int n_chunk;
+    int rc = runner_open(&run, o->model_path, err);
+    if (!rc) /* --chunks reads only the text it needs (eval/text.h) */
+        rc = el_text_tokens(run.lm.tok, o->text_path, tokens_needed(o, n_ctx), &toks, err);
     if (!rc)
         rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
     if (rc)
         goto done;
     const int n_seq = chunks_per_pass(o, n_ctx, n_chunk);
-    if ((rc = runner_new(&run, o->model_path, n_ctx, n_seq, o->threads, err)))
+    if ((rc = runner_setup(&run, n_ctx, n_seq, o->threads, err)))
         goto done;
-    run.bos = bos;
-    el_model_info_of(run.m, &r->model);
-    const int V = run.m->hp.n_vocab, per = run.per;
+    el_model_info_of(run.lm.model, &r->model);
+    const int V = run.lm.model->hp.n_vocab, per = run.per;
     const int64_t nv = el_kld_row_len(V);
     nll = malloc((size_t)n_seq * (size_t)per * sizeof *nll);
     if (o->save_logits)
@@ -332,8 +322,8 @@ static const uint16_t *base_row(const base_src *b, int64_t nv, int per, int ch, 
 }
 
 /* With a file: check it against the model (and the text, when given) and take its tokens. */
-static int open_base_file(const el_ppl_opts *o, base_src *b, el_tokens *toks, int *n_ctx, int *n_chunk, int *bos,
-                          el_error *err)
+static int open_base_file(const el_ppl_opts *o, base_src *b, const el_tokenizer *tok, el_tokens *toks, int *n_ctx,
+                          int *n_chunk, el_error *err)
 {
     int rc = el_kld_file_open(&b->file, o->base_logits, err);
     if (rc)
@@ -346,7 +336,8 @@ static int open_base_file(const el_ppl_opts *o, base_src *b, el_tokens *toks, in
     if (o->max_chunks > 0 && *n_chunk > o->max_chunks)
         *n_chunk = o->max_chunks;
     el_tokens mine = {0};
-    rc = text_tokens(o->model_path, o->text_path, (size_t)*n_ctx * (size_t)*n_chunk, &mine, bos, err);
+    if (o->text_path)
+        rc = el_text_tokens(tok, o->text_path, (size_t)*n_ctx * (size_t)*n_chunk, &mine, err);
     if (!rc && o->text_path) {
         const size_t n = (size_t)*n_ctx * (size_t)*n_chunk;
         size_t k = 0;
@@ -379,24 +370,30 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
     runner run = {0};
     kld_pos *pos = NULL;
     float *klds = NULL;
-    int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512, n_chunk = 0, bos = -1, rc;
-    if (o->base_logits) {
-        rc = open_base_file(o, &b, &toks, &n_ctx, &n_chunk, &bos, err);
-    } else {
-        if (!o->text_path)
-            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "a text (-f) to evaluate on");
-        rc = text_tokens(o->base_path, o->text_path, tokens_needed(o, n_ctx), &toks, &bos, err);
+    int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512, n_chunk = 0, rc;
+    if (!o->base_logits && !o->text_path)
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "a text (-f) to evaluate on");
+    if (o->base_logits) { /* the file holds the tokens; the model's tokenizer checks them against the text */
+        rc = runner_open(&run, o->model_path, err);
+        if (!rc)
+            rc = open_base_file(o, &b, run.lm.tok, &toks, &n_ctx, &n_chunk, err);
+    } else { /* the base's tokenizer defines the tokens (and BOS) both models see */
+        rc = runner_open(&b.run, o->base_path, err);
+        if (!rc)
+            rc = el_text_tokens(b.run.lm.tok, o->text_path, tokens_needed(o, n_ctx), &toks, err);
         if (!rc)
             rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
+        if (!rc)
+            rc = runner_open(&run, o->model_path, err);
+        run.bos = b.run.bos;
     }
     if (rc)
         goto done;
     const int n_pass = chunks_per_pass(o, n_ctx, n_chunk);
-    if ((rc = runner_new(&run, o->model_path, n_ctx, n_pass, o->threads, err)))
+    if ((rc = runner_setup(&run, n_ctx, n_pass, o->threads, err)))
         goto done;
-    run.bos = bos;
-    el_model_info_of(run.m, &r->q.model);
-    const int V = run.m->hp.n_vocab, per = run.per;
+    el_model_info_of(run.lm.model, &r->q.model);
+    const int V = run.lm.model->hp.n_vocab, per = run.per;
     const int64_t nv = el_kld_row_len(V);
     if (b.have_file && b.file.n_vocab != V) {
         rc = EL_FAIL(err, EL_ESHAPE, o->base_logits, -1, "holds a vocabulary of %d, %s has %d", b.file.n_vocab,
@@ -404,12 +401,11 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
         goto done;
     }
     if (!b.have_file) {
-        if ((rc = runner_new(&b.run, o->base_path, n_ctx, n_pass, o->threads, err)))
+        if ((rc = runner_setup(&b.run, n_ctx, n_pass, o->threads, err)))
             goto done;
-        b.run.bos = bos;
-        if (b.run.m->hp.n_vocab != V) {
+        if (b.run.lm.model->hp.n_vocab != V) {
             rc = EL_FAIL(err, EL_ESHAPE, o->base_path, -1, "has a vocabulary of %d, %s has %d: not comparable",
-                         b.run.m->hp.n_vocab, o->model_path, V);
+                         b.run.lm.model->hp.n_vocab, o->model_path, V);
             goto done;
         }
         b.rows = malloc((size_t)n_pass * (size_t)per * (size_t)nv * sizeof *b.rows);

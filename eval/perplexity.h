@@ -22,7 +22,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
-#include "eval/model_info.h"
+#include "engine/model_info.h"
 
 typedef struct el_ppl_opts {
     const char *model_path;

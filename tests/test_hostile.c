@@ -661,3 +661,43 @@ Test(hostile, tensor_data_misaligned_for_its_type) { model_refused("f16-misalign
  * vocabulary (0)" at run time, and a count past INT32_MAX would have been cast to int. The file is the
  * fuzzer's reproducer (fuzz_model: "broken promise: loaded with n_vocab 0"). */
 Test(hostile, token_embd_of_no_rows_is_refused) { model_refused("vocab-0-rows.gguf", "token_embd.weight", "0 rows", NULL); }
+
+/* A GGUF whose tokenizer holds one token fewer than its output layer has rows: the model and the
+ * tokenizer each load alone, and before engine/lm.c run and eval used them together (ids and logits
+ * no longer agree on what a token is; only distill checked). llama.cpp refuses such a file when it
+ * creates token_embd as {n_embd, n_vocab}. The file is tiny's GGUF rewritten with the three token
+ * arrays cut short. */
+Test(hostile, tokenizer_smaller_than_output_layer, .timeout = 120)
+{
+    const char *hf, *g = tiny(&hf);
+    char *bad = KF("%s.short.gguf", g);
+    gguf_file *f;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(gguf_open(&f, g, &e), 0, "%s", e.msg);
+    gguf_writer *w;
+    cr_assert_eq(gguf_writer_open(&w, bad, &e), 0, "%s", e.msg);
+    for (uint64_t i = 0; i < f->n_kv; i++) {
+        char *key = strndup(f->kv[i].key.ptr, (size_t)f->kv[i].key.len);
+        gguf_value v = f->kv[i].v;
+        if (!strcmp(key, "tokenizer.ggml.tokens") || !strcmp(key, "tokenizer.ggml.scores") ||
+            !strcmp(key, "tokenizer.ggml.token_type"))
+            v.arr.n--;
+        cr_assert_eq(gguf_add(w, key, &v, &e), 0, "%s: %s", key, e.msg);
+        free(key);
+    }
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        cr_assert_eq(gguf_add_tensor(w, f->tensors[i].name, f->tensors[i].type, f->tensors[i].n_dims,
+                                     f->tensors[i].ne, &e), 0);
+    cr_assert_eq(gguf_writer_begin_data(w, &e), 0);
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        cr_assert_eq(gguf_writer_write(w, f->tensors[i].data, f->tensors[i].size, &e), 0);
+    cr_assert_eq(gguf_writer_finish(w, &e), 0, "%s", e.msg);
+    gguf_close(f);
+    const char *txt = KF("%s.txt", g);
+    tu_write(txt, "Once upon a time there was a cat. It sat on a mat and looked at the sun all day long.\n", 87);
+    fails(tu_edgelm("run", bad, "-p", "Once", "-n", "4", NULL), 1, "short.gguf", "511 tokens but its output layer 512 rows");
+    fails(tu_edgelm("eval", "ppl", bad, "-f", txt, "-c", "8", NULL), 1, "short.gguf", "511 tokens");
+    fails(tu_edgelm("imatrix", bad, "-f", txt, "-c", "8", "-o", KF("%s.imat", g), NULL), 1, "short.gguf", "511 tokens");
+    tu_release();
+}

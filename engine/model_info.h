@@ -1,9 +1,9 @@
 /*
- * eval/model_info.h - what every eval, bench and report record says about the model it measured,
+ * engine/model_info.h - what every eval, bench and report record says about the model it measured,
  * so `edgelm report` can put results of different runs side by side by variant.
  */
-#ifndef EL_EVAL_MODEL_INFO_H
-#define EL_EVAL_MODEL_INFO_H
+#ifndef EL_ENGINE_MODEL_INFO_H
+#define EL_ENGINE_MODEL_INFO_H
 
 #include <jansson.h>
 #include <stdint.h>

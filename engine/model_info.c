@@ -1,7 +1,7 @@
 /*
- * eval/model_info.c - a model's identity in results (see model_info.h).
+ * engine/model_info.c - a model's identity in results (see model_info.h).
  */
-#include "eval/model_info.h"
+#include "engine/model_info.h"
 
 #include <stdio.h>
 #include <string.h>
