@@ -44,6 +44,7 @@ struct el_context {
     /* scratch, rows of the batch */
     float *x, *xn, *q, *kv_k, *kv_v, *att, *tmp, *hb, *hb2, *qkv;
     float *cs;                  /* per token: n_rot/2 (cos, sin) pairs */
+    float *cs_swa;              /* the same for the sliding-window layers when they rotate otherwise (Gemma 3), or NULL */
     el_mm_scratch *mm;          /* quantized activation rows */
     el_attn attn;               /* attention's shape, and its scratch */
     el_attn_scratch *as;
@@ -79,6 +80,7 @@ void el_context_free(el_context *c)
     free(c->hb2);
     free(c->qkv);
     free(c->cs);
+    free(c->cs_swa);
     el_mm_scratch_free(c->mm);
     el_attn_scratch_free(c->as);
     free(c->logits);
@@ -146,8 +148,10 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
     c->tmp = zalloc(B * E * 4, &ok);
     c->hb = zalloc(B * 2 * F * 4, &ok);
     c->hb2 = zalloc(B * F * 4, &ok);
-    c->qkv = hp->arch == EL_ARCH_PHI3 ? zalloc(B * (Q + 2 * KV) * 4, &ok) : NULL;
+    c->qkv = m->layers[0].wqkv.data ? zalloc(B * (Q + 2 * KV) * 4, &ok) : NULL;
     c->cs = zalloc(B * (size_t)hp->n_rot * 4, &ok);
+    if (hp->rope_base_swa != hp->rope_base || hp->rope_freq_scale_swa != hp->rope_freq_scale)
+        c->cs_swa = zalloc(B * (size_t)hp->n_rot * 4, &ok);
     /* the widest input a matmul quantizes: n_embd, n_head*head_dim or n_ff */
     c->mm = el_mm_scratch_new((int64_t)EL_MAX(EL_MAX(E, Q), F), p.n_batch, p.n_threads);
     if (!c->mm)
@@ -164,7 +168,7 @@ int el_context_new(el_context **out, const el_model *m, const el_context_params 
         return EL_FAIL(err, EL_ENOMEM, NULL, -1, "out of memory for a context of %d positions x %d sequences (KV cache %.1f MiB)",
                        p.n_ctx, p.n_seq, 2.0 * (double)cache / 1048576.0);
     }
-    if (hp->arch == EL_ARCH_PHI3 && m->rope_long && m->rope_short)
+    if (m->arch->longrope && m->rope_long && m->rope_short)
         c->rope_factors = p.n_ctx > hp->n_ctx_orig ? m->rope_long : m->rope_short;
     else
         c->rope_factors = m->rope_freqs;
@@ -337,6 +341,30 @@ static int check_logits(const el_context *c, const el_batch *b, el_error *err)
     return EL_OK;
 }
 
+/*
+ * Rotary embedding of the batch's positions (inside the parallel region): theta_i = pos *
+ * base^(-2i/n_rot) [/ factor_i] [* linear scale], in f32 with the angle advanced by a running
+ * product as ggml does (same rounding, same logits).
+ */
+static void rope_table(float *out, const el_context *c, const el_batch *b, float base, float freq_scale)
+{
+    const el_hparams *hp = &c->m->hp;
+    const int R = hp->n_rot;
+    const float theta_scale = powf(base, -2.0f / (float)R);
+#pragma omp for schedule(static)
+    for (int t = 0; t < b->n; t++) {
+        float *cs = out + (size_t)t * R;
+        float theta = (float)b->pos[t];
+        for (int i = 0; i < R / 2; i++) {
+            const float ff = c->rope_factors ? c->rope_factors[i] : 1.0f;
+            const float th = freq_scale * (theta / ff);
+            cs[2 * i] = cosf(th) * hp->rope_attn_factor;
+            cs[2 * i + 1] = sinf(th) * hp->rope_attn_factor;
+            theta *= theta_scale;
+        }
+    }
+}
+
 int el_decode(el_context *c, const el_batch *b, el_error *err)
 {
     int rc = check_batch(c, b, err);
@@ -371,23 +399,10 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
                 for (int i = 0; i < E; i++)
                     x[i] *= hp->embd_scale;
         }
-        /*
-         * rotary embedding: theta_i = pos * base^(-2i/n_rot) [/ factor_i] [* linear scale], in f32 with
-         * the angle advanced by a running product as ggml does (same rounding, same logits).
-         */
-        const float theta_scale = powf(hp->rope_base, -2.0f / (float)R);
-#pragma omp for schedule(static)
-        for (int t = 0; t < T; t++) {
-            float *cs = c->cs + (size_t)t * R;
-            float theta = (float)b->pos[t];
-            for (int i = 0; i < R / 2; i++) {
-                const float ff = c->rope_factors ? c->rope_factors[i] : 1.0f;
-                const float th = hp->rope_freq_scale * (theta / ff);
-                cs[2 * i] = cosf(th) * hp->rope_attn_factor;
-                cs[2 * i + 1] = sinf(th) * hp->rope_attn_factor;
-                theta *= theta_scale;
-            }
-        }
+        /* cos/sin per position (the sliding-window layers' own when they rotate otherwise) */
+        rope_table(c->cs, c, b, hp->rope_base, hp->rope_freq_scale);
+        if (c->cs_swa)
+            rope_table(c->cs_swa, c, b, hp->rope_base_swa, hp->rope_freq_scale_swa);
 
         for (int il = 0; il < hp->n_layer; il++) {
             const el_layer *L = &m->layers[il];
@@ -426,7 +441,7 @@ int el_decode(el_context *c, const el_batch *b, el_error *err)
 #pragma omp for schedule(static)
             for (int th = 0; th < T * (NH + NKV); th++) {
                 const int t = th / (NH + NKV), h = th % (NH + NKV);
-                const float *cs = c->cs + (size_t)t * R;
+                const float *cs = (L->swa && c->cs_swa ? c->cs_swa : c->cs) + (size_t)t * R;
                 if (h < NH) {
                     float *q = c->q + (size_t)t * Q + (size_t)h * hd;
                     if (L->q_norm)

@@ -68,7 +68,6 @@ static int load_hparams(loader *L, const el_arch *a)
 {
     el_hparams *hp = &L->m->hp;
     int rc = EL_OK;
-    hp->arch = a->id;
     if ((rc = key_int(L, "embedding_length", true, 0, 1, 1 << 20, &hp->n_embd)) ||
         (rc = key_int(L, "block_count", true, 0, 1, 4096, &hp->n_layer)) ||
         (rc = key_int(L, "feed_forward_length", true, 0, 1, 1 << 22, &hp->n_ff)) ||
@@ -114,20 +113,25 @@ static int load_hparams(loader *L, const el_arch *a)
     hp->rope_neox = a->rope_neox;
     hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
     hp->embd_scale = 1.0f;
-    if (a->id == EL_ARCH_GEMMA2) {
-        if ((rc = key_f32(L, "attn_logit_softcapping", 0.0f, 0, false, &hp->attn_softcap)) ||
-            (rc = key_f32(L, "final_logit_softcapping", 0.0f, 0, false, &hp->final_softcap)) ||
-            (rc = key_int(L, "attention.sliding_window", false, 0, 0, INT32_MAX, &hp->n_swa)))
+    if (a->softcaps && ((rc = key_f32(L, "attn_logit_softcapping", 0.0f, 0, false, &hp->attn_softcap)) ||
+                        (rc = key_f32(L, "final_logit_softcapping", 0.0f, 0, false, &hp->final_softcap))))
+        return rc;
+    if (a->swa_period && (rc = key_int(L, "attention.sliding_window", false, 0, 0, INT32_MAX, &hp->n_swa)))
+        return rc;
+    hp->rope_base_swa = hp->rope_base;
+    hp->rope_freq_scale_swa = hp->rope_freq_scale;
+    if (a->swa_rope_local) {
+        /* llama.cpp: the windowed layers rotate with their own base (10000 unless the file says) and unscaled */
+        if ((rc = key_f32(L, "rope.freq_base_swa", 10000.0f, 0, true, &hp->rope_base_swa)))
             return rc;
-        hp->embd_scale = sqrtf((float)hp->n_embd);
-        hp->geglu = true;
-        /* llama.cpp: the 27B model (46 layers) scales queries by n_embd / n_head instead */
-        if (hp->n_layer == 46)
-            hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
-    } else if (a->id == EL_ARCH_PHI3) {
-        if ((rc = key_int(L, "attention.sliding_window", false, 0, 0, INT32_MAX, &hp->n_swa)))
-            return rc;
+        hp->rope_freq_scale_swa = 1.0f;
     }
+    if (a->embd_scale)
+        hp->embd_scale = sqrtf((float)hp->n_embd);
+    hp->geglu = a->gelu;
+    /* llama.cpp: the 27B models (Gemma 2: 46 layers, Gemma 3: 62) scale queries by n_embd / n_head instead */
+    if (a->big_layers && hp->n_layer == a->big_layers)
+        hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
     return EL_OK;
 }
 
@@ -203,80 +207,82 @@ static int get_mat(loader *L, const char *name, int64_t cols, int64_t rows, bool
     return EL_OK;
 }
 
-static void name_of(char *buf, size_t cap, const char *pattern, int layer)
+/* A dimension of the table (formats/arch.h) for this model. */
+static int64_t dim_of(el_dim d, const el_hparams *hp)
 {
-    el_tensor_name(pattern, layer, buf, cap);
+    const int64_t hd = hp->head_dim;
+    switch (d) {
+    case EL_DIM_1: return 1;
+    case EL_DIM_HIDDEN: return hp->n_embd;
+    case EL_DIM_FF: return hp->n_ff;
+    case EL_DIM_FF2: return 2 * (int64_t)hp->n_ff;
+    case EL_DIM_VOCAB: return hp->n_vocab;
+    case EL_DIM_Q: return hp->n_head * hd;
+    case EL_DIM_KV: return hp->n_head_kv * hd;
+    case EL_DIM_QKV: return (hp->n_head + 2 * (int64_t)hp->n_head_kv) * hd;
+    case EL_DIM_HEAD: return hd;
+    }
+    return 0;
 }
 
-static int load_layer(loader *L, int il)
+/* The field of layer l a slot names: a matrix or a vector (the other NULL). */
+static void slot_of(el_layer *l, el_slot s, el_wmat **mat, const float ***vec)
+{
+    *mat = NULL;
+    *vec = NULL;
+    switch (s) {
+    case EL_S_ATTN_NORM: *vec = &l->attn_norm; break;
+    case EL_S_WQ: *mat = &l->wq; break;
+    case EL_S_BQ: *vec = &l->bq; break;
+    case EL_S_WK: *mat = &l->wk; break;
+    case EL_S_BK: *vec = &l->bk; break;
+    case EL_S_WV: *mat = &l->wv; break;
+    case EL_S_BV: *vec = &l->bv; break;
+    case EL_S_WQKV: *mat = &l->wqkv; break;
+    case EL_S_WO: *mat = &l->wo; break;
+    case EL_S_BO: *vec = &l->bo; break;
+    case EL_S_Q_NORM: *vec = &l->q_norm; break;
+    case EL_S_K_NORM: *vec = &l->k_norm; break;
+    case EL_S_POST_ATTN_NORM: *vec = &l->post_attn_norm; break;
+    case EL_S_FFN_NORM: *vec = &l->ffn_norm; break;
+    case EL_S_FFN_GATE: *mat = &l->ffn_gate; break;
+    case EL_S_B_GATE: *vec = &l->b_gate; break;
+    case EL_S_FFN_UP: *mat = &l->ffn_up; break;
+    case EL_S_B_UP: *vec = &l->b_up; break;
+    case EL_S_FFN_DOWN: *mat = &l->ffn_down; break;
+    case EL_S_B_DOWN: *vec = &l->b_down; break;
+    case EL_S_POST_FFW_NORM: *vec = &l->post_ffw_norm; break;
+    default: break;
+    }
+}
+
+/* Layer il's tensors as the family's row of the table lists them: GGUF names, shapes, which are
+ * required (cond 0) and which are loaded when present (biases the config turned on). */
+static int load_layer(loader *L, const el_arch *a, int il)
 {
     const el_hparams *hp = &L->m->hp;
     el_layer *l = &L->m->layers[il];
     char n[96];
     int rc = EL_OK;
-    int64_t E = hp->n_embd, Q = (int64_t)hp->n_head * hp->head_dim, KV = (int64_t)hp->n_head_kv * hp->head_dim;
-#define VEC(field, pat, len, req)                                                                      \
-    do {                                                                                               \
-        name_of(n, sizeof n, pat, il);                                                                 \
-        if (!rc)                                                                                       \
-            rc = get_vec(L, n, len, req, &l->field);                                                  \
-    } while (0)
-#define MAT(field, pat, cols, rows, req)                                                               \
-    do {                                                                                               \
-        name_of(n, sizeof n, pat, il);                                                                 \
-        if (!rc)                                                                                       \
-            rc = get_mat(L, n, cols, rows, req, &l->field);                                            \
-    } while (0)
-    VEC(attn_norm, "blk.%d.attn_norm.weight", E, true);
-    if (hp->arch == EL_ARCH_PHI3) {
-        MAT(wqkv, "blk.%d.attn_qkv.weight", E, Q + 2 * KV, true);
-    } else {
-        MAT(wq, "blk.%d.attn_q.weight", E, Q, true);
-        MAT(wk, "blk.%d.attn_k.weight", E, KV, true);
-        MAT(wv, "blk.%d.attn_v.weight", E, KV, true);
+    for (int i = 0; i < a->n_tensors && !rc; i++) {
+        const el_tensor_tmpl *t = &a->tensors[i];
+        if (t->group != EL_T_LAYER)
+            continue;
+        el_wmat *mat;
+        const float **vec;
+        slot_of(l, t->slot, &mat, &vec);
+        el_tensor_name(t->gguf, il, n, sizeof n);
+        const bool req = t->cond == EL_IF_ALWAYS;
+        if (mat)
+            rc = get_mat(L, n, dim_of(t->cols, hp), dim_of(t->rows, hp), req, mat);
+        else if (vec)
+            rc = get_vec(L, n, dim_of(t->rows, hp), req, vec);
     }
-    MAT(wo, "blk.%d.attn_output.weight", Q, E, true);
-    VEC(bq, "blk.%d.attn_q.bias", Q, hp->arch == EL_ARCH_QWEN2);
-    VEC(bk, "blk.%d.attn_k.bias", KV, hp->arch == EL_ARCH_QWEN2);
-    VEC(bv, "blk.%d.attn_v.bias", KV, hp->arch == EL_ARCH_QWEN2);
-    VEC(bo, "blk.%d.attn_output.bias", E, false);
-    VEC(q_norm, "blk.%d.attn_q_norm.weight", hp->head_dim, hp->arch == EL_ARCH_QWEN3);
-    VEC(k_norm, "blk.%d.attn_k_norm.weight", hp->head_dim, hp->arch == EL_ARCH_QWEN3);
-    VEC(ffn_norm, "blk.%d.ffn_norm.weight", E, true);
-    if (hp->arch == EL_ARCH_PHI3) {
-        MAT(ffn_up, "blk.%d.ffn_up.weight", E, 2 * (int64_t)hp->n_ff, true);
-    } else {
-        MAT(ffn_gate, "blk.%d.ffn_gate.weight", E, hp->n_ff, true);
-        MAT(ffn_up, "blk.%d.ffn_up.weight", E, hp->n_ff, true);
-    }
-    MAT(ffn_down, "blk.%d.ffn_down.weight", hp->n_ff, E, true);
-    VEC(b_gate, "blk.%d.ffn_gate.bias", hp->n_ff, false);
-    VEC(b_up, "blk.%d.ffn_up.bias", hp->n_ff, false);
-    VEC(b_down, "blk.%d.ffn_down.bias", E, false);
-    if (hp->arch == EL_ARCH_GEMMA2) {
-        VEC(post_attn_norm, "blk.%d.post_attention_norm.weight", E, true);
-        VEC(post_ffw_norm, "blk.%d.post_ffw_norm.weight", E, true);
-    }
-#undef VEC
-#undef MAT
-    /* Gemma 2 alternates: even layers see a sliding window; Phi-3 windows every layer when it has one */
-    l->swa = hp->n_swa > 0 && (hp->arch == EL_ARCH_PHI3 || (hp->arch == EL_ARCH_GEMMA2 && il % 2 == 0));
+    l->swa = hp->n_swa > 0 && el_arch_layer_swa(a, il);
     return rc;
 }
 
 /* ---- 3. load --------------------------------------------------------------------------------------- */
-
-static const el_arch *arch_by_gguf_name(gguf_str name)
-{
-    static const char *const ids[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Phi3ForCausalLM",
-                                      "Gemma2ForCausalLM"};
-    for (size_t i = 0; i < EL_ARRAY_LEN(ids); i++) {
-        const el_arch *a = el_arch_from_hf(ids[i]);
-        if (strlen(a->gguf_name) == name.len && memcmp(a->gguf_name, name.ptr, name.len) == 0)
-            return a;
-    }
-    return NULL;
-}
 
 void el_model_free(el_model *m)
 {
@@ -307,12 +313,13 @@ int el_model_load(el_model **out, const char *path, el_error *err)
         rc = EL_FAIL(err, EL_EMISSING, path, -1, "no general.architecture");
         goto fail;
     }
-    const el_arch *a = arch_by_gguf_name(archname);
+    const el_arch *a = el_arch_from_gguf(archname.ptr, (size_t)archname.len);
     if (!a) {
-        rc = EL_FAIL(err, EL_EUNSUPPORTED, path, -1, "architecture '%.*s' is not supported (llama, qwen2, qwen3, phi3, gemma2)",
-                     (int)EL_MIN(archname.len, 64), archname.ptr);
+        rc = EL_FAIL(err, EL_EUNSUPPORTED, path, -1, "architecture '%.*s' is not supported (%s)",
+                     (int)EL_MIN(archname.len, 64), archname.ptr, el_arch_gguf_list());
         goto fail;
     }
+    m->arch = a;
     loader L = {m, a->gguf_name, err};
     if ((rc = load_hparams(&L, a)))
         goto fail;
@@ -346,7 +353,7 @@ int el_model_load(el_model **out, const char *path, el_error *err)
         goto fail;
     }
     for (int il = 0; il < hp->n_layer && !rc; il++)
-        rc = load_layer(&L, il);
+        rc = load_layer(&L, a, il);
     if (rc)
         goto fail;
     *out = m;

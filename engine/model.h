@@ -40,7 +40,6 @@ typedef struct el_layer {
 } el_layer;
 
 typedef struct el_hparams {
-    el_arch_id arch;
     int n_vocab;
     int n_embd;
     int n_layer;
@@ -52,6 +51,7 @@ typedef struct el_hparams {
     bool rope_neox;       /* rotate halves (NEOX) rather than adjacent pairs */
     float rope_base;
     float rope_freq_scale;/* linear scaling: 1 / factor */
+    float rope_base_swa, rope_freq_scale_swa; /* of the sliding-window layers (Gemma 3: own base, unscaled) */
     float rope_attn_factor; /* Phi-3 long-context: scales cos/sin */
     float norm_eps;
     float attn_scale;     /* softmax scale of q.k */
@@ -66,6 +66,7 @@ typedef struct el_hparams {
 
 typedef struct el_model {
     gguf_file *f;
+    const el_arch *arch;  /* the family's row of the architecture table */
     char path[1024];
     el_hparams hp;
     el_wmat tok_embd;     /* [n_vocab rows of n_embd] */

@@ -3,7 +3,7 @@
  *
  * Tensor names on the transformers side are those of the modeling_*.py files
  * (LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM,
- * Gemma2ForCausalLM); GGUF names are llama.cpp's (gguf-py constants).
+ * Gemma2ForCausalLM, Gemma3ForCausalLM); GGUF names are llama.cpp's (gguf-py constants).
  */
 #include "formats/arch.h"
 
@@ -18,95 +18,114 @@
 
 /* Llama (SmolLM, TinyLlama, Llama 2/3, Mistral): optional q/k/v/o and MLP biases. */
 static const el_tensor_tmpl llama_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.o_proj.bias", "blk.%d.attn_output.bias", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.gate_proj.bias", "blk.%d.ffn_gate.bias", EL_DIM_FF, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.up_proj.bias", "blk.%d.ffn_up.bias", EL_DIM_FF, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.down_proj.bias", "blk.%d.ffn_down.bias", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED},
+    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
+    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
+    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
+    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BQ},
+    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
+    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BK},
+    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
+    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BV},
+    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    {LAY, "model.layers.%d.self_attn.o_proj.bias", "blk.%d.attn_output.bias", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BO},
+    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
+    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
+    {LAY, "model.layers.%d.mlp.gate_proj.bias", "blk.%d.ffn_gate.bias", EL_DIM_FF, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS, EL_S_B_GATE},
+    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    {LAY, "model.layers.%d.mlp.up_proj.bias", "blk.%d.ffn_up.bias", EL_DIM_FF, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS, EL_S_B_UP},
+    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    {LAY, "model.layers.%d.mlp.down_proj.bias", "blk.%d.ffn_down.bias", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS, EL_S_B_DOWN},
+    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
+    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
 };
 
 /* Qwen2: q/k/v always carry biases, o_proj never. */
 static const el_tensor_tmpl qwen2_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, 0},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, 0},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, 0},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED},
+    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
+    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
+    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
+    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, 0, EL_S_BQ},
+    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
+    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, 0, EL_S_BK},
+    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
+    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, 0, EL_S_BV},
+    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
+    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
+    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
+    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
 };
 
 /* Qwen3: no biases by default, RMSNorm over each head of q and k. */
 static const el_tensor_tmpl qwen3_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED},
+    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
+    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
+    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
+    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BQ},
+    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
+    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BK},
+    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
+    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BV},
+    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    {LAY, "model.layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM, 0, EL_S_Q_NORM},
+    {LAY, "model.layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM, 0, EL_S_K_NORM},
+    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
+    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
+    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
+    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
 };
 
 /* Phi-3 / Phi-3.5 / Phi-4-mini: fused qkv_proj and gate_up_proj. */
 static const el_tensor_tmpl phi3_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.self_attn.qkv_proj.weight", "blk.%d.attn_qkv.weight", EL_DIM_QKV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {LAY, "model.layers.%d.mlp.gate_up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF2, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED},
+    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
+    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
+    {LAY, "model.layers.%d.self_attn.qkv_proj.weight", "blk.%d.attn_qkv.weight", EL_DIM_QKV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQKV},
+    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
+    {LAY, "model.layers.%d.mlp.gate_up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF2, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
+    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
 };
 
 /* Gemma 2: norms around each sub-block (pre and post), weights stored as w for 1 + w, output tied. */
 static const el_tensor_tmpl gemma2_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.post_attention_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0},
-    {LAY, "model.layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0},
-    {LAY, "model.layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0},
+    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
+    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_ATTN_NORM},
+    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
+    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
+    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
+    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.post_attention_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_ATTN_NORM},
+    {LAY, "model.layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_FFN_NORM},
+    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
+    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    {LAY, "model.layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_FFW_NORM},
+    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_OUTPUT_NORM},
+};
+
+/* Gemma 3 (text): Gemma 2's tensors and RMSNorm over each head of q and k (stored as w for 1 + w). */
+static const el_tensor_tmpl gemma3_tensors[] = {
+    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
+    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_ATTN_NORM},
+    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
+    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
+    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
+    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    {LAY, "model.layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_Q_NORM},
+    {LAY, "model.layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_K_NORM},
+    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.post_attention_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_ATTN_NORM},
+    {LAY, "model.layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_FFN_NORM},
+    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
+    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    {LAY, "model.layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_FFW_NORM},
+    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_OUTPUT_NORM},
 };
 
 static const char *const llama_classes[] = {"LlamaForCausalLM", "MistralForCausalLM", NULL};
@@ -114,14 +133,44 @@ static const char *const qwen2_classes[] = {"Qwen2ForCausalLM", NULL};
 static const char *const qwen3_classes[] = {"Qwen3ForCausalLM", NULL};
 static const char *const phi3_classes[] = {"Phi3ForCausalLM", NULL};
 static const char *const gemma2_classes[] = {"Gemma2ForCausalLM", NULL};
+static const char *const gemma3_classes[] = {"Gemma3ForCausalLM", NULL};
 
 static const el_arch archs[EL_ARCH_COUNT] = {
-    {EL_ARCH_LLAMA, "llama", llama_classes, llama_tensors, EL_ARRAY_LEN(llama_tensors), false, true, false},
-    {EL_ARCH_QWEN2, "qwen2", qwen2_classes, qwen2_tensors, EL_ARRAY_LEN(qwen2_tensors), true, false, false},
-    {EL_ARCH_QWEN3, "qwen3", qwen3_classes, qwen3_tensors, EL_ARRAY_LEN(qwen3_tensors), true, false, false},
-    {EL_ARCH_PHI3, "phi3", phi3_classes, phi3_tensors, EL_ARRAY_LEN(phi3_tensors), true, false, false},
-    {EL_ARCH_GEMMA2, "gemma2", gemma2_classes, gemma2_tensors, EL_ARRAY_LEN(gemma2_tensors), true, false, true},
+    {.id = EL_ARCH_LLAMA, .gguf_name = "llama", .hf_classes = llama_classes, .tensors = llama_tensors,
+     .n_tensors = EL_ARRAY_LEN(llama_tensors), .permute_qk = true, .hp_layout = EL_HP_COMMON,
+     .rope_scalings = "llama3,linear", .vocab_size_key = true},
+    {.id = EL_ARCH_QWEN2, .gguf_name = "qwen2", .hf_classes = qwen2_classes, .tensors = qwen2_tensors,
+     .n_tensors = EL_ARRAY_LEN(qwen2_tensors), .rope_neox = true, .hp_layout = EL_HP_COMMON, .rope_scalings = "yarn"},
+    {.id = EL_ARCH_QWEN3, .gguf_name = "qwen3", .hf_classes = qwen3_classes, .tensors = qwen3_tensors,
+     .n_tensors = EL_ARRAY_LEN(qwen3_tensors), .rope_neox = true, .hp_layout = EL_HP_COMMON, .rope_scalings = "yarn"},
+    {.id = EL_ARCH_PHI3, .gguf_name = "phi3", .hf_classes = phi3_classes, .tensors = phi3_tensors,
+     .n_tensors = EL_ARRAY_LEN(phi3_tensors), .rope_neox = true, .hp_layout = EL_HP_PHI3, .rope_scalings = "longrope,su",
+     .rope_dims_of_hidden = true, .swa_period = 1, .longrope = true},
+    {.id = EL_ARCH_GEMMA2, .gguf_name = "gemma2", .hf_classes = gemma2_classes, .tensors = gemma2_tensors,
+     .n_tensors = EL_ARRAY_LEN(gemma2_tensors), .rope_neox = true, .norm_plus_one = true, .hp_layout = EL_HP_GEMMA,
+     .rope_scalings = "", .needs_head_dim = true, .tied_always = true, .no_space_prefix = true, .swa_period = 2,
+     .softcaps = true, .embd_scale = true, .gelu = true, .big_layers = 46},
+    /* five windowed layers to one global; the windowed ones rotate with their own base and unscaled */
+    {.id = EL_ARCH_GEMMA3, .gguf_name = "gemma3", .hf_classes = gemma3_classes, .tensors = gemma3_tensors,
+     .n_tensors = EL_ARRAY_LEN(gemma3_tensors), .rope_neox = true, .norm_plus_one = true, .hp_layout = EL_HP_GEMMA,
+     .rope_scalings = "linear", .needs_head_dim = true, .tied_always = true, .no_space_prefix = true, .swa_period = 6,
+     .swa_rope_local = true, .embd_scale = true, .gelu = true, .big_layers = 62},
 };
+
+const el_arch *el_arch_from_gguf(const char *name, size_t len)
+{
+    for (int i = 0; i < EL_ARCH_COUNT; i++)
+        if (strlen(archs[i].gguf_name) == len && memcmp(archs[i].gguf_name, name, len) == 0)
+            return &archs[i];
+    return NULL;
+}
+
+const char *el_arch_gguf_list(void) { return "llama, qwen2, qwen3, phi3, gemma2, gemma3"; }
+
+bool el_arch_layer_swa(const el_arch *a, int il)
+{
+    return a->swa_period == 1 || (a->swa_period > 1 && il % a->swa_period < a->swa_period - 1);
+}
 
 const el_arch *el_arch_from_hf(const char *hf_class)
 {
@@ -135,7 +184,7 @@ const el_arch *el_arch_from_hf(const char *hf_class)
 const char *el_arch_supported_list(void)
 {
     return "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, "
-           "Gemma2ForCausalLM";
+           "Gemma2ForCausalLM, Gemma3ForCausalLM";
 }
 
 bool el_tensor_present(const el_tensor_tmpl *t, const hf_config *c)

@@ -143,8 +143,8 @@ static int build_plan(const el_arch *a, const hf_config *c, const st_model *m, i
                     continue;
                 }
                 /* an untied lm_head present in a tied checkpoint is still the output (llama.cpp keeps it),
-                   except for Gemma 2, whose output is always the embedding */
-                if (!present && !(tt->cond == EL_IF_UNTIED && a->id != EL_ARCH_GEMMA2)) {
+                   except in a family whose output is always the embedding (Gemma) */
+                if (!present && !(tt->cond == EL_IF_UNTIED && !a->tied_always)) {
                     rc = EL_FAIL(err, EL_ESHAPE, st_model_shard_path(m, s), -1,
                                  "tensor '%s' is present but config.json says it should not be (attention_bias, "
                                  "mlp_bias or tie_word_embeddings disagree with the weights)",
@@ -195,8 +195,8 @@ static int build_plan(const el_arch *a, const hf_config *c, const st_model *m, i
     for (uint64_t i = 0; i < m->n_tensors && !rc; i++) {
         if (used[i] || ignorable(m->tensors[i]->name))
             continue;
-        /* Gemma 2 checkpoints from some tools carry an lm_head llama.cpp drops */
-        if (a->id == EL_ARCH_GEMMA2 && strcmp(m->tensors[i]->name, "lm_head.weight") == 0)
+        /* Gemma checkpoints from some tools carry an lm_head llama.cpp drops */
+        if (a->tied_always && strcmp(m->tensors[i]->name, "lm_head.weight") == 0)
             continue;
         rc = EL_FAIL(err, EL_ESHAPE, st_model_shard_path(m, m->tensors[i]), -1,
                      "unexpected tensor '%s': not part of a %s with this config.json", m->tensors[i]->name, c->arch);
@@ -376,7 +376,7 @@ static int rope_dims_of(const el_arch *a, const hf_config *c)
     double prf = 1.0;
     if (el_json_get_f64(c->root, "partial_rotary_factor", &prf) != 1)
         prf = 1.0;
-    if (a->id == EL_ARCH_PHI3)
+    if (a->rope_dims_of_hidden)
         return (int)((int64_t)(prf * (double)c->hidden_size) / c->n_heads);
     return (int)((double)c->head_dim * prf);
 }
@@ -401,8 +401,8 @@ static int check_rope_dims(const el_arch *a, const hf_config *c, el_error *err)
 static void write_hparams(meta *m, const el_arch *a, const hf_config *c, uint32_t file_type)
 {
     const char *rt = rope_scaling(c) && !json_is_null(rope_scaling(c)) ? rope_type(c) : NULL;
-    switch (a->id) {
-    case EL_ARCH_PHI3: {
+    switch (a->hp_layout) {
+    case EL_HP_PHI3: {
         int64_t orig = c->max_positions;
         int64_t v;
         if (el_json_get_i64(c->root, "original_max_position_embeddings", &v) == 1)
@@ -431,7 +431,7 @@ static void write_hparams(meta *m, const el_arch *a, const hf_config *c, uint32_
         }
         return;
     }
-    case EL_ARCH_GEMMA2: {
+    case EL_HP_GEMMA: {
         m_u32(m, "context_length", (uint64_t)c->max_positions);
         m_u32(m, "embedding_length", (uint64_t)c->hidden_size);
         m_u32(m, "block_count", (uint64_t)c->n_layers);
@@ -451,9 +451,20 @@ static void write_hparams(meta *m, const el_arch *a, const hf_config *c, uint32_
         int64_t sw;
         if (el_json_get_i64(c->root, "sliding_window", &sw) == 1)
             m_u32(m, "attention.sliding_window", (uint64_t)sw);
+        if (a->swa_rope_local) {
+            double local;
+            if (el_json_get_f64(c->root, "rope_local_base_freq", &local) != 1)
+                local = 10000.0;
+            m_f32(m, "rope.freq_base", c->rope_theta);
+            m_f32(m, "rope.freq_base_swa", local);
+        }
+        if (rt && strcmp(rt, "linear") == 0) {
+            m_str(m, "rope.scaling.type", "linear");
+            m_f32(m, "rope.scaling.factor", rs_num(c, "factor", 1.0));
+        }
         return;
     }
-    default:
+    case EL_HP_COMMON:
         break;
     }
     /* llama, qwen2, qwen3: the converter's common parameters */
@@ -472,21 +483,35 @@ static void write_hparams(meta *m, const el_arch *a, const hf_config *c, uint32_
     }
     if (!m->rc)
         m->rc = gguf_add_u32(m->w, "general.file_type", file_type, m->err);
-    if (a->id == EL_ARCH_LLAMA) {
+    if (a->vocab_size_key) {
         m_u32(m, "vocab_size", (uint64_t)c->vocab_size);
         m_u32(m, "rope.dimension_count", (uint64_t)rope_dims_of(a, c));
-        if (rt && strcmp(rt, "linear") == 0) {
-            m_str(m, "rope.scaling.type", "linear");
-            m_f32(m, "rope.scaling.factor", rs_num(c, "factor", 1.0));
-        }
-    } else if (a->id == EL_ARCH_QWEN2 || a->id == EL_ARCH_QWEN3) {
-        if (rt && strcmp(rt, "yarn") == 0) {
-            m_str(m, "rope.scaling.type", "yarn");
-            m_f32(m, "rope.scaling.factor", rs_num(c, "factor", 1.0));
-            m_u32(m, "rope.scaling.original_context_length",
-                  (uint64_t)rs_num(c, "original_max_position_embeddings", (double)c->max_positions));
-        }
     }
+    /* check_rope_scaling let through only the types this family's row lists */
+    if (rt && strcmp(rt, "linear") == 0) {
+        m_str(m, "rope.scaling.type", "linear");
+        m_f32(m, "rope.scaling.factor", rs_num(c, "factor", 1.0));
+    }
+    if (rt && strcmp(rt, "yarn") == 0) {
+        m_str(m, "rope.scaling.type", "yarn");
+        m_f32(m, "rope.scaling.factor", rs_num(c, "factor", 1.0));
+        m_u32(m, "rope.scaling.original_context_length",
+              (uint64_t)rs_num(c, "original_max_position_embeddings", (double)c->max_positions));
+    }
+}
+
+/* True when the comma-separated list holds word. */
+static bool in_list(const char *list, const char *word)
+{
+    const size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && memcmp(p, word, n) == 0)
+            return true;
+        p += len + (e != NULL);
+    }
+    return false;
 }
 
 /* Rope scaling kinds we convert; anything else would silently change the model. */
@@ -498,9 +523,7 @@ static int check_rope_scaling(const el_arch *a, const hf_config *c, el_error *er
     const char *t = rope_type(c);
     if (!t)
         return EL_FAIL(err, EL_EJSON, c->path, -1, "rope_scaling has no \"type\" or \"rope_type\"");
-    bool ok = (a->id == EL_ARCH_LLAMA && (strcmp(t, "llama3") == 0 || strcmp(t, "linear") == 0)) ||
-              ((a->id == EL_ARCH_QWEN2 || a->id == EL_ARCH_QWEN3) && strcmp(t, "yarn") == 0) ||
-              (a->id == EL_ARCH_PHI3 && (strcmp(t, "longrope") == 0 || strcmp(t, "su") == 0));
+    bool ok = in_list(a->rope_scalings, t);
     if (strcmp(t, "default") == 0)
         ok = true;
     if (!ok)
@@ -749,8 +772,8 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
                      cfg.arch[0] ? cfg.arch : "(none)", el_arch_supported_list());
         goto out;
     }
-    if (a->id == EL_ARCH_GEMMA2 && !has_key(&cfg, "head_dim")) {
-        rc = EL_FAIL(err, EL_EMISSING, cfg.path, -1, "Gemma 2 configs need \"head_dim\"");
+    if (a->needs_head_dim && !has_key(&cfg, "head_dim")) {
+        rc = EL_FAIL(err, EL_EMISSING, cfg.path, -1, "%s configs need \"head_dim\"", cfg.arch);
         goto out;
     }
     if ((rc = check_rope_scaling(a, &cfg, err)) || (rc = check_rope_dims(a, &cfg, err)))
@@ -769,9 +792,9 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
         r->n_fallbacks = 0;
         r->fallbacks[0] = '\0';
         const char *rt = rope_scaling(&cfg) && !json_is_null(rope_scaling(&cfg)) ? rope_type(&cfg) : NULL;
-        if (a->id == EL_ARCH_LLAMA && rt && strcmp(rt, "llama3") == 0 && (rc = gen_llama3_freqs(&cfg, &p, err)))
+        if (rt && strcmp(rt, "llama3") == 0 && (rc = gen_llama3_freqs(&cfg, &p, err)))
             goto out;
-        if (a->id == EL_ARCH_PHI3 && rt && (strcmp(rt, "longrope") == 0 || strcmp(rt, "su") == 0) &&
+        if (a->longrope && rt && (strcmp(rt, "longrope") == 0 || strcmp(rt, "su") == 0) &&
             (rc = gen_phi3_factors(&cfg, rope_dims_of(a, &cfg), &p, err)))
             goto out;
         if ((rc = build_plan(a, &cfg, m, outtype, &p, r, err)))
@@ -783,8 +806,8 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
      * 2^24 is refused by the embedding's shape, not first padded to 16M tokens */
     if ((rc = el_vocab_from_hf(&vocab, o->model_dir, &cfg, err)))
         goto out;
-    if (a->id == EL_ARCH_GEMMA2)
-        vocab.add_space_prefix = 0; /* llama.cpp's converter sets this for every Gemma 2 */
+    if (a->no_space_prefix)
+        vocab.add_space_prefix = 0; /* llama.cpp's Gemma converters set this */
     snprintf(r->pre, sizeof r->pre, "%s", vocab.pre);
     r->tokenizer = vocab.type == EL_VOCAB_BPE ? "gpt2" : "llama";
     r->n_vocab = vocab.n_tokens;

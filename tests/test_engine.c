@@ -6,7 +6,8 @@
  *    (shared/golden/stories260K/README.md);
  *  - each family (llama, llama with Llama 3 RoPE scaling, qwen2, qwen3, phi3
  *    with long-context RoPE and GQA, gemma2 with soft-caps and a 5-token sliding
- *    window) x each weight type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+ *    window, gemma3 with QK-norm, five 5-token windowed layers to one global, local and
+ *    global RoPE bases and linear scaling on the global layer) x each weight type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
  *    Q4_K, Q5_K, Q6_K): last-position logits equal node-llama-cpp's on the same
  *    GGUF - F32/F16/BF16 within 1e-3 x max |logit|; quantized types with the same
  *    top token and KL divergence <= 1e-3;
@@ -208,6 +209,7 @@ Test(engine, qwen2, .timeout = 900) { family("qwen2"); }
 Test(engine, qwen3, .timeout = 900) { family("qwen3"); }
 Test(engine, phi3, .timeout = 900) { family("phi3"); }
 Test(engine, gemma2, .timeout = 900) { family("gemma2"); }
+Test(engine, gemma3, .timeout = 900) { family("gemma3"); }
 
 /* ---- stories260K ------------------------------------------------------------------------------ */
 

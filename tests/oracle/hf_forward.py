@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference forward pass of a Hugging Face checkpoint, written from the
 transformers modeling files' semantics (LlamaForCausalLM, Qwen2ForCausalLM,
-Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM), in float64 numpy.
+Qwen3ForCausalLM, Phi3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM), in float64 numpy.
 
 It is the independent oracle for `edgelm convert`: it reads the original
 safetensors (not our GGUF) and computes next-token logits after a prompt, so
@@ -67,11 +67,12 @@ def rotate_half(x):
     return np.concatenate([-x[..., h:], x[..., :h]], axis=-1)
 
 
-def inv_freq_and_scale(cfg, rot_dim, seq_len):
-    """transformers' rope initialisation: default, llama3, linear, longrope."""
-    base = cfg.get("rope_theta", 10000.0)
+def inv_freq_and_scale(cfg, rot_dim, seq_len, local=False):
+    """transformers' rope initialisation: default, llama3, linear, longrope. local: Gemma 3's
+    sliding-window layers (rope_local_base_freq, default rope: no scaling)."""
+    base = cfg.get("rope_local_base_freq", 10000.0) if local else cfg.get("rope_theta", 10000.0)
     inv = 1.0 / (base ** (np.arange(0, rot_dim, 2, dtype=np.float64) / rot_dim))
-    rs = cfg.get("rope_scaling") or {}
+    rs = {} if local else (cfg.get("rope_scaling") or {})
     kind = rs.get("rope_type", rs.get("type"))
     scale = 1.0
     if kind == "llama3":
@@ -118,7 +119,8 @@ def silu(x):
 
 def forward(cfg, w, ids):
     arch = cfg["architectures"][0]
-    gemma = arch == "Gemma2ForCausalLM"
+    gemma3 = arch == "Gemma3ForCausalLM"
+    gemma = arch == "Gemma2ForCausalLM" or gemma3
     phi3 = arch == "Phi3ForCausalLM"
     qwen3 = arch == "Qwen3ForCausalLM"
     H = cfg["hidden_size"]
@@ -130,6 +132,7 @@ def forward(cfg, w, ids):
     T = len(ids)
     pos = np.arange(T, dtype=np.float64)
     inv, rscale = inv_freq_and_scale(cfg, rot_dim, T)
+    inv_local, _ = inv_freq_and_scale(cfg, rot_dim, T, local=True)
     if gemma:
         scaling = cfg.get("query_pre_attn_scalar", hd) ** -0.5
     else:
@@ -147,8 +150,13 @@ def forward(cfg, w, ids):
     if gemma:
         x = x * math.sqrt(H)
     mask = np.triu(np.full((T, T), -np.inf), k=1)
+    # Gemma 3: layer L is sliding when (L + 1) % sliding_window_pattern; a query then sees the keys
+    # less than sliding_window positions back (transformers: tril(..., diagonal=-sliding_window) masked)
+    win = cfg.get("sliding_window") or T + 1
+    swa_mask = mask + np.tril(np.full((T, T), -np.inf), k=-win)
     for L in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{L}."
+        sliding = gemma3 and (L + 1) % cfg.get("sliding_window_pattern", 6) != 0
         res = x
         h = rms_norm(x, w[p + "input_layernorm.weight"], eps, gemma)
         if phi3:
@@ -159,18 +167,19 @@ def forward(cfg, w, ids):
         q = q.reshape(T, nh, hd)
         k = k.reshape(T, nkv, hd)
         v = v.reshape(T, nkv, hd)
-        if qwen3:
-            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
-            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
-        q = apply_rope(q, pos, inv, rscale, rot_dim)
-        k = apply_rope(k, pos, inv, rscale, rot_dim)
+        if qwen3 or gemma3:
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps, gemma3)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps, gemma3)
+        li = inv_local if sliding else inv
+        q = apply_rope(q, pos, li, rscale, rot_dim)
+        k = apply_rope(k, pos, li, rscale, rot_dim)
         out = np.zeros((T, nh, hd))
         for hh in range(nh):
             kv = hh // (nh // nkv)
             s = (q[:, hh, :] @ k[:, kv, :].T) * scaling
             if attn_cap:
                 s = np.tanh(s / attn_cap) * attn_cap
-            s = s + mask
+            s = s + (swa_mask if sliding else mask)
             s = s - s.max(axis=-1, keepdims=True)
             pr = np.exp(s)
             pr = pr / pr.sum(axis=-1, keepdims=True)
