@@ -411,6 +411,53 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
 
 /* ---- report --------------------------------------------------------------------------------------------- */
 
+/* One <circle> of an SVG chart: its centre, its fill and the text of the first <text> element after it
+ * (report.c writes each point's label, and each legend entry's words, right after its circle). */
+typedef struct svg_point {
+    double cx, cy;
+    char fill[32], label[128];
+} svg_point;
+
+/* The value of attribute `name` in the element that starts at `el` (ends at the next '>'), or "" */
+static void svg_attr(const char *el, const char *name, char *out, size_t cap)
+{
+    out[0] = 0;
+    const char *end = strchr(el, '>');
+    char key[40];
+    snprintf(key, sizeof key, " %s=\"", name);
+    const char *a = strstr(el, key);
+    if (!a || (end && a > end))
+        return;
+    a += strlen(key);
+    const char *q = strchr(a, '"');
+    cr_assert(q, "unterminated attribute %s", name);
+    snprintf(out, cap, "%.*s", (int)(q - a), a);
+}
+
+static int svg_points(const char *svg, svg_point *p, int cap)
+{
+    int n = 0;
+    for (const char *c = strstr(svg, "<circle "); c; c = strstr(c + 1, "<circle ")) {
+        cr_assert_lt(n, cap);
+        char v[64];
+        svg_attr(c, "cx", v, sizeof v);
+        p[n].cx = strtod(v, NULL);
+        svg_attr(c, "cy", v, sizeof v);
+        p[n].cy = strtod(v, NULL);
+        svg_attr(c, "fill", p[n].fill, sizeof p[n].fill);
+        p[n].label[0] = 0;
+        const char *t = strstr(c, "<text ");
+        const char *next = strstr(c + 1, "<circle ");
+        if (t && (!next || t < next)) {
+            const char *b = strchr(t, '>') + 1, *e = strstr(b, "</text>");
+            cr_assert(e);
+            snprintf(p[n].label, sizeof p[n].label, "%.*s", (int)(e - b), b);
+        }
+        n++;
+    }
+    return n;
+}
+
 Test(report, rows_pareto_front_and_charts)
 {
     char *dir = KT("report"), *out = KF("%s/rep", dir);
@@ -460,8 +507,42 @@ Test(report, rows_pareto_front_and_charts)
         char *svg = KF("%s/%s", out, k ? "decode.svg" : "size_kld.svg");
         char *s = (char *)tu_read(svg, &(size_t){0});
         cr_assert(s && !strncmp(s, "<svg ", 5) && strstr(s, "</svg>\n"), "%s", svg);
-        if (!k) /* three red points on the front, one grey (the legend has one of each more) */
-            cr_assert(strstr(s, "Q5_0") && strstr(s, "Q8_0"));
+        if (!k) {
+            /* Every point's fill is its class's colour in the legend. The legend, as report.c documents it:
+             * a red (#d62728) circle "on the Pareto front", a grey (#9e9e9e) one "dominated". The classes,
+             * worked by hand from the sizes and KLDs above: A, B and D are on the front, C (3 MiB, .05)
+             * is dominated by B (2 MiB, .01). */
+            svg_point pt[8];
+            int n = svg_points(s, pt, 8);
+            cr_assert_eq(n, 6, "4 points and 2 legend circles: %d", n);
+            const char *front = NULL, *dominated = NULL;
+            for (int i = 0; i < n; i++) {
+                if (!strncmp(pt[i].label, "on the Pareto front", 19))
+                    front = pt[i].fill;
+                else if (!strcmp(pt[i].label, "dominated"))
+                    dominated = pt[i].fill;
+            }
+            cr_assert(front && dominated, "legend entries missing");
+            cr_assert_str_eq(front, "#d62728");
+            cr_assert_str_eq(dominated, "#9e9e9e");
+            static const bool on_front[4] = {true, true, false, true};
+            const svg_point *at[4] = {NULL};
+            for (int i = 0; i < n; i++)
+                for (int q = 0; q < 4; q++)
+                    if (!strcmp(pt[i].label, v[q].type)) {
+                        cr_assert(!at[q], "two points labelled %s", v[q].type);
+                        at[q] = &pt[i];
+                    }
+            for (int q = 0; q < 4; q++) {
+                cr_assert(at[q], "no point labelled %s", v[q].type);
+                cr_assert_str_eq(at[q]->fill, on_front[q] ? front : dominated, "%s (%g MiB, KLD %g) should be %s",
+                                 v[q].type, v[q].mib, v[q].kld, on_front[q] ? "on the front" : "dominated");
+            }
+            /* and each label sits at its own variant: x grows with size (A..D are 1..4 MiB), y falls as KLD
+             * grows (SVG's y points down): by KLD A (.1) is highest, then C, B, D */
+            cr_assert(at[0]->cx < at[1]->cx && at[1]->cx < at[2]->cx && at[2]->cx < at[3]->cx);
+            cr_assert(at[0]->cy < at[2]->cy && at[2]->cy < at[1]->cy && at[1]->cy < at[3]->cy);
+        }
         free(s);
     }
     free(text);
