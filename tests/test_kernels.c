@@ -193,6 +193,11 @@ Test(kernels, q4_0) { check_type(EL_TYPE_Q4_0, block_sizes, N(block_sizes)); }
 Test(kernels, q4_1) { check_type(EL_TYPE_Q4_1, block_sizes, N(block_sizes)); }
 Test(kernels, q5_0) { check_type(EL_TYPE_Q5_0, block_sizes, N(block_sizes)); }
 Test(kernels, q5_1) { check_type(EL_TYPE_Q5_1, block_sizes, N(block_sizes)); }
+/* Q2_K and Q3_K: x86 has no SIMD dot for them (its table holds the scalar reference; the gemv over rows
+ * is still the table's own), NEON has its own; either way the reference dot must equal the float64 dot
+ * of the dequantized rows */
+Test(kernels, q2_K) { check_type(EL_TYPE_Q2_K, k_sizes, N(k_sizes)); }
+Test(kernels, q3_K) { check_type(EL_TYPE_Q3_K, k_sizes, N(k_sizes)); }
 Test(kernels, q4_K) { check_type(EL_TYPE_Q4_K, k_sizes, N(k_sizes)); }
 Test(kernels, q5_K) { check_type(EL_TYPE_Q5_K, k_sizes, N(k_sizes)); }
 Test(kernels, q6_K) { check_type(EL_TYPE_Q6_K, k_sizes, N(k_sizes)); }
