@@ -342,3 +342,27 @@ double tu_jnum(const json_t *j, const char *k)
     cr_assert(json_is_number(v), "no number '%s'", k);
     return json_number_value(v);
 }
+
+void tu_assert_error(int rc, const el_error *e, const char *path, uint64_t size, const char *what)
+{
+    cr_assert(rc != 0, "%s: failed with code 0", what);
+    cr_assert_eq(rc, e->code, "%s: returned %d, the record holds %d", what, rc, e->code);
+    cr_assert(strcmp(el_code_name(e->code), "EUNKNOWN") != 0, "%s: code %d is not one of core/error.h's", what,
+              e->code);
+    cr_assert_str_eq(e->path, path, "%s: err.path '%s' does not name the file (%s): %s", what, e->path, path, e->msg);
+    cr_assert(e->where && e->where[0], "%s: no source location", what);
+    cr_assert(e->msg[0] != '\0', "%s: empty message", what);
+    cr_assert(!strchr(e->msg, '\n') && !strchr(e->msg, '\r'), "%s: message is more than one line: %s", what, e->msg);
+    cr_assert(e->offset >= -1 && (e->offset < 0 || (uint64_t)e->offset <= size),
+              "%s: offset %lld outside the %llu-byte file: %s", what, (long long)e->offset, (unsigned long long)size,
+              e->msg);
+}
+
+void tu_assert_cli_error(const tu_run *r, const char *path, const char *what)
+{
+    cr_assert_eq(r->status, 1, "%s: exit %d, stderr: %s", what, r->status, r->err);
+    cr_assert(r->err_len > 0 && r->err[r->err_len - 1] == '\n', "%s: stderr does not end a line: '%s'", what, r->err);
+    cr_assert(memchr(r->err, '\n', r->err_len) == r->err + r->err_len - 1, "%s: stderr is more than one line: %s", what,
+              r->err);
+    cr_assert(strstr(r->err, path), "%s: stderr does not name %s: %s", what, path, r->err);
+}

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 /* A fresh folder under $TMPDIR (or /tmp), removed by tu_rmtree. Aborts the test on failure. */
 char *tu_tmpdir(const char *tag);
 void tu_rmtree(const char *path);
@@ -72,5 +74,15 @@ void tu_release(void);
 json_t *tu_edgelm_json(int status, const char *first, ...);
 /* The number under key k (asserted to be one). */
 double tu_jnum(const json_t *j, const char *k);
+
+/*
+ * The error contract of core/error.h for a failed library call that returned rc on a file read as
+ * `path`: rc is non-zero and is e->code (a code core/error.c names), e->path is `path`, e->where is
+ * set, e->msg is one non-empty line, e->offset is -1 or within the file's `size` bytes. `what` names
+ * the case in failure messages.
+ */
+void tu_assert_error(int rc, const el_error *e, const char *path, uint64_t size, const char *what);
+/* The same for a run of the binary that failed on `path`: exit 1, stderr one line that names the file. */
+void tu_assert_cli_error(const tu_run *r, const char *path, const char *what);
 
 #endif
