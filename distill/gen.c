@@ -103,6 +103,23 @@ static int messages_of(const gen *g, const json_t *arr, int64_t line, el_chat_ms
 }
 
 /*
+ * The prompt text of messages through the chat template. chat.c's error is raised into a record of
+ * its own and then reported as the prompts file's, at the record's line, keeping chat.c's code and
+ * source location: wrapping `err` after chat.c had filled it changed nothing (the first error wins,
+ * core/error.h), so the error named neither the file nor the line.
+ */
+static int chat_text(const gen *g, const el_chat_msg *m, int n, int64_t line, char **text, el_error *err)
+{
+    el_error ce;
+    el_error_clear(&ce);
+    const int rc = el_chat_apply(g->tmpl, m, n, true, text, &ce);
+    if (rc)
+        return el_fail_at(err, rc, g->recs.name, -1, ce.where, "line %lld: %s", (long long)line,
+                          ce.msg[0] ? ce.msg : el_strerror(rc));
+    return EL_OK;
+}
+
+/*
  * The prompt of record r into g->proto (text and tokens). *skip: 1 empty, 2 too long, 0 kept.
  */
 static int prepare(gen *g, size_t r, int *skip, el_error *err)
@@ -147,10 +164,10 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
             *skip = 1;
             return EL_OK;
         }
-        rc = el_chat_apply(g->tmpl, m, n, true, &text, err);
+        rc = chat_text(g, m, n, line, &text, err);
         free(m);
         if (rc)
-            return EL_FAIL(err, rc, g->recs.name, -1, "line %lld: %s", (long long)line, err ? err->msg : "chat template");
+            return rc;
     } else if (json_is_string(v)) {
         if (json_string_length(v) == 0) {
             *skip = 1;
@@ -158,7 +175,7 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
         }
         if (p->chat) {
             el_chat_msg m = {"user", json_string_value(v)};
-            rc = el_chat_apply(g->tmpl, &m, 1, true, &text, err);
+            rc = chat_text(g, &m, 1, line, &text, err);
             if (rc)
                 return rc;
         } else if (!(text = strndup(json_string_value(v), json_string_length(v)))) {

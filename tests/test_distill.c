@@ -35,6 +35,7 @@
 
 #include "core/sha256.h"
 #include "distill/chat.h"
+#include "distill/gen.h"
 #include "distill/shard.h"
 #include "distill/teacher.h"
 #include "tests/evalref.h"
@@ -654,6 +655,55 @@ Test(distill, gen_bad_input, .timeout = 120)
     r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "-o", o7, "--shard", "3/3", NULL);
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
+    tu_release();
+}
+
+/*
+ * Issue 18 item 5: a message the chat template refuses (role "tool") in a prompt record. chat.c raises
+ * the error (EUSAGE, "message 1: role must be ..."); gen.c meant to add the prompts file and the line,
+ * but re-wrapped the record chat.c had already filled, and the first error wins (core/error.h): the
+ * error named neither the file nor the line. Now: err.path is the prompts file, the message starts
+ * with its line, and the code and source location stay chat.c's. Failed before the fix: err.path "".
+ */
+Test(distill, gen_chat_error_names_the_prompts_file_and_line, .timeout = 120)
+{
+    char *dir = KT("chaterr"), *t = stories(dir);
+    if (!t)
+        cr_skip_test("../shared is absent");
+    char *p = KF("%s/p.jsonl", dir), *o = KF("%s/out", dir);
+    const char *recs = "{\"prompt\": \"Once\"}\n{\"messages\": [{\"role\": \"tool\", \"content\": \"Hi\"}]}\n";
+    cr_assert(tu_write(p, recs, strlen(recs)));
+    el_distill_gen_params gp = {0};
+    gp.teacher = t;
+    gp.prompts = p;
+    gp.out_dir = o;
+    gp.chat = true;
+    gp.chat_template = "chatml";
+    gp.samples = 1;
+    gp.max_new = 2;
+    gp.sampling = el_sampler_default_params();
+    gp.sampling.temp = 0;
+    gp.sampling.repeat_penalty = 1.0f;
+    gp.topk = 4;
+    gp.batch = 1;
+    gp.shard_n = 1;
+    gp.threads = 1;
+    el_distill_stats st;
+    el_error e;
+    el_error_clear(&e);
+    const int rc = el_distill_gen(&gp, &st, &e);
+    cr_assert_eq(rc, EL_EUSAGE, "rc %d: %s", rc, e.msg);
+    cr_assert_str_eq(e.path, p, "err.path '%s' should be the prompts file: %s", e.path, e.msg);
+    cr_assert(!strncmp(e.msg, "line 2: message 1: role must be", 31), "%s", e.msg);
+    cr_assert(e.where && !strncmp(e.where, "distill/chat.c:", 15), "raised at %s, not chat.c's line", e.where);
+    cr_assert(access(o, F_OK) != 0, "the failed run left %s", o);
+    /* the binary: one line on stderr naming the file and the line */
+    tu_run r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "--chat-template", "chatml", "-o", o, NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, p) && strstr(r.err, "line 2: message 1"), "%s", r.err);
+    cr_assert_eq(memchr(r.err, '\n', r.err_len), r.err + r.err_len - 1, "one line: %s", r.err);
+    tu_run_free(&r);
+    tu_rmtree(dir);
     tu_release();
 }
 
