@@ -51,8 +51,8 @@ int el_dmodel_load(el_dmodel *d, const char *path, bool hash_file, el_error *err
 
 void el_dmodel_free(el_dmodel *d)
 {
-    el_tok_free(d->tok);
-    el_model_free(d->m);
+    el_lm lm = {d->m, d->tok};
+    el_lm_close(&lm);
     memset(d, 0, sizeof *d);
 }
 

@@ -210,19 +210,8 @@ static int get_mat(loader *L, const char *name, int64_t cols, int64_t rows, bool
 /* A dimension of the table (formats/arch.h) for this model. */
 static int64_t dim_of(el_dim d, const el_hparams *hp)
 {
-    const int64_t hd = hp->head_dim;
-    switch (d) {
-    case EL_DIM_1: return 1;
-    case EL_DIM_HIDDEN: return hp->n_embd;
-    case EL_DIM_FF: return hp->n_ff;
-    case EL_DIM_FF2: return 2 * (int64_t)hp->n_ff;
-    case EL_DIM_VOCAB: return hp->n_vocab;
-    case EL_DIM_Q: return hp->n_head * hd;
-    case EL_DIM_KV: return hp->n_head_kv * hd;
-    case EL_DIM_QKV: return (hp->n_head + 2 * (int64_t)hp->n_head_kv) * hd;
-    case EL_DIM_HEAD: return hd;
-    }
-    return 0;
+    const el_dims x = {hp->n_embd, hp->n_ff, hp->n_vocab, hp->n_head, hp->n_head_kv, hp->head_dim};
+    return el_dim_of(d, &x);
 }
 
 /* The field of layer l a slot names: a matrix or a vector (the other NULL). */

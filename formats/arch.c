@@ -135,25 +135,30 @@ static const char *const phi3_classes[] = {"Phi3ForCausalLM", NULL};
 static const char *const gemma2_classes[] = {"Gemma2ForCausalLM", NULL};
 static const char *const gemma3_classes[] = {"Gemma3ForCausalLM", NULL};
 
+static const char *const llama_ropes[] = {"llama3", "linear", NULL};
+static const char *const qwen_ropes[] = {"yarn", NULL};
+static const char *const phi3_ropes[] = {"longrope", "su", NULL};
+static const char *const gemma3_ropes[] = {"linear", NULL};
+
 static const el_arch archs[EL_ARCH_COUNT] = {
     {.id = EL_ARCH_LLAMA, .gguf_name = "llama", .hf_classes = llama_classes, .tensors = llama_tensors,
      .n_tensors = EL_ARRAY_LEN(llama_tensors), .permute_qk = true, .hp_layout = EL_HP_COMMON,
-     .rope_scalings = "llama3,linear", .vocab_size_key = true},
+     .rope_scalings = llama_ropes, .vocab_size_key = true},
     {.id = EL_ARCH_QWEN2, .gguf_name = "qwen2", .hf_classes = qwen2_classes, .tensors = qwen2_tensors,
-     .n_tensors = EL_ARRAY_LEN(qwen2_tensors), .rope_neox = true, .hp_layout = EL_HP_COMMON, .rope_scalings = "yarn"},
+     .n_tensors = EL_ARRAY_LEN(qwen2_tensors), .rope_neox = true, .hp_layout = EL_HP_COMMON, .rope_scalings = qwen_ropes},
     {.id = EL_ARCH_QWEN3, .gguf_name = "qwen3", .hf_classes = qwen3_classes, .tensors = qwen3_tensors,
-     .n_tensors = EL_ARRAY_LEN(qwen3_tensors), .rope_neox = true, .hp_layout = EL_HP_COMMON, .rope_scalings = "yarn"},
+     .n_tensors = EL_ARRAY_LEN(qwen3_tensors), .rope_neox = true, .hp_layout = EL_HP_COMMON, .rope_scalings = qwen_ropes},
     {.id = EL_ARCH_PHI3, .gguf_name = "phi3", .hf_classes = phi3_classes, .tensors = phi3_tensors,
-     .n_tensors = EL_ARRAY_LEN(phi3_tensors), .rope_neox = true, .hp_layout = EL_HP_PHI3, .rope_scalings = "longrope,su",
+     .n_tensors = EL_ARRAY_LEN(phi3_tensors), .rope_neox = true, .hp_layout = EL_HP_PHI3, .rope_scalings = phi3_ropes,
      .rope_dims_of_hidden = true, .swa_period = 1, .longrope = true},
     {.id = EL_ARCH_GEMMA2, .gguf_name = "gemma2", .hf_classes = gemma2_classes, .tensors = gemma2_tensors,
      .n_tensors = EL_ARRAY_LEN(gemma2_tensors), .rope_neox = true, .norm_plus_one = true, .hp_layout = EL_HP_GEMMA,
-     .rope_scalings = "", .needs_head_dim = true, .tied_always = true, .no_space_prefix = true, .swa_period = 2,
+     .needs_head_dim = true, .tied_always = true, .no_space_prefix = true, .swa_period = 2,
      .softcaps = true, .embd_scale = true, .gelu = true, .big_layers = 46},
     /* five windowed layers to one global; the windowed ones rotate with their own base and unscaled */
     {.id = EL_ARCH_GEMMA3, .gguf_name = "gemma3", .hf_classes = gemma3_classes, .tensors = gemma3_tensors,
      .n_tensors = EL_ARRAY_LEN(gemma3_tensors), .rope_neox = true, .norm_plus_one = true, .hp_layout = EL_HP_GEMMA,
-     .rope_scalings = "linear", .needs_head_dim = true, .tied_always = true, .no_space_prefix = true, .swa_period = 6,
+     .rope_scalings = gemma3_ropes, .needs_head_dim = true, .tied_always = true, .no_space_prefix = true, .swa_period = 6,
      .swa_rope_local = true, .embd_scale = true, .gelu = true, .big_layers = 62},
 };
 
@@ -198,20 +203,26 @@ bool el_tensor_present(const el_tensor_tmpl *t, const hf_config *c)
     return true;
 }
 
-int64_t el_dim_value(el_dim d, const hf_config *c)
+int64_t el_dim_of(el_dim d, const el_dims *x)
 {
     switch (d) {
     case EL_DIM_1: return 1;
-    case EL_DIM_HIDDEN: return c->hidden_size;
-    case EL_DIM_FF: return c->intermediate_size;
-    case EL_DIM_FF2: return 2 * c->intermediate_size;
-    case EL_DIM_VOCAB: return c->vocab_size;
-    case EL_DIM_Q: return c->n_heads * c->head_dim;
-    case EL_DIM_KV: return c->n_kv_heads * c->head_dim;
-    case EL_DIM_QKV: return (c->n_heads + 2 * c->n_kv_heads) * c->head_dim;
-    case EL_DIM_HEAD: return c->head_dim;
+    case EL_DIM_HIDDEN: return x->hidden;
+    case EL_DIM_FF: return x->ff;
+    case EL_DIM_FF2: return 2 * x->ff;
+    case EL_DIM_VOCAB: return x->vocab;
+    case EL_DIM_Q: return x->n_heads * x->head_dim;
+    case EL_DIM_KV: return x->n_kv_heads * x->head_dim;
+    case EL_DIM_QKV: return (x->n_heads + 2 * x->n_kv_heads) * x->head_dim;
+    case EL_DIM_HEAD: return x->head_dim;
     }
     return 0;
+}
+
+int64_t el_dim_value(el_dim d, const hf_config *c)
+{
+    const el_dims x = {c->hidden_size, c->intermediate_size, c->vocab_size, c->n_heads, c->n_kv_heads, c->head_dim};
+    return el_dim_of(d, &x);
 }
 
 int el_tensor_shape(const el_tensor_tmpl *t, const hf_config *c, int64_t shape[2])

@@ -101,7 +101,7 @@ typedef struct el_arch {
     bool norm_plus_one;   /* norm weights are stored as w, applied as 1 + w */
     /* convert */
     el_hp_layout hp_layout;
-    const char *rope_scalings;      /* rope_scaling types it converts, comma-separated ("" none) */
+    const char *const *rope_scalings; /* rope_scaling types it converts (NULL-terminated; NULL: none) */
     bool rope_dims_of_hidden;       /* rotated dims = partial_rotary_factor * hidden_size / heads (Phi-3) */
     bool needs_head_dim;            /* config.json must give head_dim */
     bool tied_always;               /* the output is the embedding; an lm_head in the checkpoint is dropped */
@@ -140,6 +140,12 @@ int el_tensor_shape(const el_tensor_tmpl *t, const hf_config *c, int64_t shape[2
  * data, not printf formats (a literal-only substitution keeps -Wformat honest).
  */
 void el_tensor_name(const char *pattern, int layer, char *buf, size_t cap);
+
+/* The sizes a dimension is made of, from a config (convert, synth) or a GGUF's hyperparameters (engine). */
+typedef struct el_dims {
+    int64_t hidden, ff, vocab, n_heads, n_kv_heads, head_dim;
+} el_dims;
+int64_t el_dim_of(el_dim d, const el_dims *x);
 
 /* Value of a dimension for this config. */
 int64_t el_dim_value(el_dim d, const hf_config *c);

@@ -500,20 +500,6 @@ static void write_hparams(meta *m, const el_arch *a, const hf_config *c, uint32_
     }
 }
 
-/* True when the comma-separated list holds word. */
-static bool in_list(const char *list, const char *word)
-{
-    const size_t n = strlen(word);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && memcmp(p, word, n) == 0)
-            return true;
-        p += len + (e != NULL);
-    }
-    return false;
-}
-
 /* Rope scaling kinds we convert; anything else would silently change the model. */
 static int check_rope_scaling(const el_arch *a, const hf_config *c, el_error *err)
 {
@@ -523,7 +509,9 @@ static int check_rope_scaling(const el_arch *a, const hf_config *c, el_error *er
     const char *t = rope_type(c);
     if (!t)
         return EL_FAIL(err, EL_EJSON, c->path, -1, "rope_scaling has no \"type\" or \"rope_type\"");
-    bool ok = in_list(a->rope_scalings, t);
+    bool ok = false;
+    for (const char *const *r = a->rope_scalings; r && *r; r++)
+        ok = ok || strcmp(*r, t) == 0;
     if (strcmp(t, "default") == 0)
         ok = true;
     if (!ok)

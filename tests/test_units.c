@@ -62,12 +62,15 @@ static json_t *load_json_file(const char *path)
     return j;
 }
 
-static void load_config(hf_config *cfg, const char *dir)
+/* The folder's config.json and, through el_vocab_from_hf, its vocabulary. */
+static void load_vocab(hf_config *cfg, el_vocab *v, const char *dir)
 {
     el_error e;
     el_error_clear(&e);
     memset(cfg, 0, sizeof *cfg);
+    memset(v, 0, sizeof *v);
     cr_assert_eq(hf_config_load(cfg, KF("%s/config.json", dir), &e), 0, "%s", e.msg);
+    cr_assert_eq(el_vocab_from_hf(v, dir, cfg, &e), 0, "%s", e.msg);
 }
 
 /* ---- formats/vocab_hf.c ------------------------------------------------------------------------------ */
@@ -92,11 +95,8 @@ Test(vocab_hf, smollm2_bpe_equals_tokenizer_json)
     if (!dir)
         cr_skip_test("../shared is absent");
     hf_config cfg;
-    load_config(&cfg, dir);
-    el_vocab v = {0};
-    el_error e;
-    el_error_clear(&e);
-    cr_assert_eq(el_vocab_from_hf(&v, dir, &cfg, &e), 0, "%s", e.msg);
+    el_vocab v;
+    load_vocab(&cfg, &v, dir);
     json_t *tj = load_json_file(KF("%s/tokenizer.json", dir)), *cj = load_json_file(KF("%s/config.json", dir));
     const json_t *model = json_object_get(tj, "model");
     cr_assert_eq(v.type, EL_VOCAB_BPE);
@@ -139,11 +139,8 @@ Test(vocab_hf, stories260K_spm_from_tokenizer_json_and_model)
     if (!dir)
         cr_skip_test("../shared is absent");
     hf_config cfg;
-    load_config(&cfg, dir);
-    el_vocab v = {0};
-    el_error e;
-    el_error_clear(&e);
-    cr_assert_eq(el_vocab_from_hf(&v, dir, &cfg, &e), 0, "%s", e.msg);
+    el_vocab v;
+    load_vocab(&cfg, &v, dir);
     json_t *tj = load_json_file(KF("%s/tokenizer.json", dir)), *tc = load_json_file(KF("%s/tokenizer_config.json", dir));
     cr_assert_eq(v.type, EL_VOCAB_SPM);
     cr_assert_eq(v.n_tokens, N_OF(spm_golden));
@@ -178,6 +175,8 @@ Test(vocab_hf, stories260K_spm_from_tokenizer_json_and_model)
     cr_assert_eq(v.special[EL_SPECIAL_EOS], 2);
     cr_assert_eq(v.special[EL_SPECIAL_UNK], 0);
     /* and the ids llama.cpp gives through its own conversion (shared/golden/stories260K/README.md) */
+    el_error e;
+    el_error_clear(&e);
     el_tokenizer *t = NULL;
     cr_assert_eq(el_tok_from_vocab(&t, &v, &e), 0, "%s", e.msg);
     static const int32_t want[] = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426};

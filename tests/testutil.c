@@ -358,6 +358,43 @@ void tu_assert_error(int rc, const el_error *e, const char *path, uint64_t size,
               e->msg);
 }
 
+int tu_byte_flips(const uint8_t *b, size_t n, size_t n_off, const uint8_t *vals, size_t n_vals, const char *name,
+                  const char *disk_path, tu_parse_fn parse)
+{
+    int refused = 0, run = 0;
+    for (size_t off = 0; off < n_off; off++)
+        for (size_t k = 0; k < n_vals; k++) {
+            uint8_t *c = malloc(n), *copy = malloc(n);
+            cr_assert(c && copy);
+            memcpy(c, b, n);
+            c[off] = vals[k];
+            memcpy(copy, c, n);
+            el_error e;
+            el_error_clear(&e);
+            const int rc = parse(copy, n, name, &e);
+            char what[64];
+            snprintf(what, sizeof what, "byte %zu = 0x%02x", off, vals[k]);
+            if (rc) {
+                tu_assert_error(rc, &e, name, n, what);
+                refused++;
+            } else {
+                cr_assert_eq(e.code, EL_OK, "%s: success with an error recorded: %s", what, e.msg);
+            }
+            free(copy);
+            if (k == off % n_vals) {
+                cr_assert(tu_write(disk_path, c, n));
+                tu_run r = tu_edgelm("inspect", disk_path, NULL);
+                if (rc || r.status != 0)
+                    tu_assert_cli_error(&r, disk_path, what);
+                tu_run_free(&r);
+                run++;
+            }
+            free(c);
+        }
+    cr_assert_eq(run, (int)n_off);
+    return refused;
+}
+
 void tu_assert_cli_error(const tu_run *r, const char *path, const char *what)
 {
     cr_assert_eq(r->status, 1, "%s: exit %d, stderr: %s", what, r->status, r->err);

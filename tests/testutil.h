@@ -85,4 +85,16 @@ void tu_assert_error(int rc, const el_error *e, const char *path, uint64_t size,
 /* The same for a run of the binary that failed on `path`: exit 1, stderr one line that names the file. */
 void tu_assert_cli_error(const tu_run *r, const char *path, const char *what);
 
+/* A parser under test: parse the n bytes at b (read as `name`), read the last byte of every tensor it
+ * accepted, close; the parser's return code. */
+typedef int (*tu_parse_fn)(const uint8_t *b, size_t n, const char *name, el_error *e);
+/*
+ * Every single-byte corruption of b's first n_off bytes by each of vals: the parser either accepts
+ * (with no error recorded) or refuses keeping tu_assert_error's contract. One flip per offset (the
+ * values in turn) is also written to disk_path for `edgelm inspect`: where the parser refused the
+ * bytes the binary exits 1, and any failure of it is tu_assert_cli_error's. Returns the refusals.
+ */
+int tu_byte_flips(const uint8_t *b, size_t n, size_t n_off, const uint8_t *vals, size_t n_vals, const char *name,
+                  const char *disk_path, tu_parse_fn parse);
+
 #endif
