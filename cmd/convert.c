@@ -6,6 +6,7 @@
 #include "cmd/cmd.h"
 #include "formats/convert.h"
 #include "formats/ggml_type.h"
+#include "quant/quantize.h"
 
 static const char usage[] =
     "convert MODEL_DIR -o OUT.gguf [--outtype f32|f16|bf16|q8_0|auto] [--name NAME] [--vocab-only] [-t N]";
@@ -60,7 +61,8 @@ int cmd_convert(int argc, char **argv, el_cli *cli)
     el_error err;
     el_error_clear(&err);
     double t0 = el_now();
-    int rc = el_convert(&o, &r, &err);
+    /* q8_0 is a quantization plan: quant/ makes it, formats/ writes it */
+    int rc = ot == EL_TYPE_Q8_0 ? el_convert_q8_0(&o, &r, &err) : el_convert(&o, &r, &err);
     double secs = el_now() - t0;
     if (rc)
         return el_cli_fail(cli, &err);

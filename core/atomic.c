@@ -478,3 +478,30 @@ void el_out_abort(el_out *o)
     free(o->buf);
     free(o);
 }
+
+/* ---- whole files ---- */
+
+int el_write_file(const char *path, const void *data, uint64_t size, el_error *err)
+{
+    el_out *o = NULL;
+    int rc = el_out_open(&o, path, err);
+    if (rc)
+        return rc;
+    rc = el_out_write(o, data, size, err);
+    if (rc) {
+        el_out_abort(o);
+        return rc;
+    }
+    return el_out_commit(o, err);
+}
+
+int el_copy_file(const char *src, const char *dst, el_error *err)
+{
+    el_map m;
+    int rc = el_map_open(&m, src, err);
+    if (rc)
+        return rc;
+    rc = el_write_file(dst, m.data, m.size, err);
+    el_map_close(&m);
+    return rc;
+}

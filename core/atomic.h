@@ -57,6 +57,12 @@ int el_out_commit(el_out *o, el_error *err);
 /* Drop everything: close and remove the temporary file, free. Accepts NULL. */
 void el_out_abort(el_out *o);
 
+/* Write a whole buffer to `path` atomically. */
+int el_write_file(const char *path, const void *data, uint64_t size, el_error *err);
+
+/* Copy a file atomically (the source mapped, written through el_out). */
+int el_copy_file(const char *src, const char *dst, el_error *err);
+
 /* How many temporary files are registered for signal cleanup (tests). */
 int el_out_live_count(void);
 

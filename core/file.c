@@ -14,7 +14,6 @@
 
 #include <pthread.h>
 
-#include "core/atomic.h"
 
 /* ---- the inputs of this process ------------------------------------------
  *
@@ -246,31 +245,6 @@ int el_read_file(const char *path, uint64_t max_size, char **out, uint64_t *size
     if (size)
         *size = n;
     return EL_OK;
-}
-
-int el_write_file(const char *path, const void *data, uint64_t size, el_error *err)
-{
-    el_out *o = NULL;
-    int rc = el_out_open(&o, path, err);
-    if (rc)
-        return rc;
-    rc = el_out_write(o, data, size, err);
-    if (rc) {
-        el_out_abort(o);
-        return rc;
-    }
-    return el_out_commit(o, err);
-}
-
-int el_copy_file(const char *src, const char *dst, el_error *err)
-{
-    el_map m;
-    int rc = el_map_open(&m, src, err);
-    if (rc)
-        return rc;
-    rc = el_write_file(dst, m.data, m.size, err);
-    el_map_close(&m);
-    return rc;
 }
 
 bool el_path_exists(const char *path)

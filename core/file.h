@@ -62,12 +62,6 @@ void el_map_advise(const el_map *m, uint64_t off, uint64_t len, int advice);
  */
 int el_read_file(const char *path, uint64_t max_size, char **out, uint64_t *size, el_error *err);
 
-/* Write a whole buffer to `path` atomically (see core/atomic.h). */
-int el_write_file(const char *path, const void *data, uint64_t size, el_error *err);
-
-/* Copy a file atomically. */
-int el_copy_file(const char *src, const char *dst, el_error *err);
-
 bool el_path_exists(const char *path);
 bool el_path_is_dir(const char *path);
 int64_t el_file_size(const char *path); /* -1 when it cannot be stat'ed */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "core/utf8.h"

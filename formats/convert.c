@@ -6,8 +6,8 @@
  *      transform and type; shape and presence checks against the config
  *   2. generated tensors (Llama 3 rope_freqs, Phi-3 long/short rope factors)
  *   3. metadata, per architecture, in llama.cpp's keys
- *   4. streaming one tensor: rows -> f32 -> transform -> output type
- *   5. el_convert()
+ *   4. one tensor's rows as floats: read, permuted, + 1 (the tensor stream's source)
+ *   5. open (config, checkpoint, plan, vocabulary) and write (metadata, then the tensor stream)
  */
 #include "formats/convert.h"
 
@@ -23,17 +23,15 @@
 #include "core/half.h"
 #include "core/json.h"
 #include "core/util.h"
-#include "core/writeq.h"
 #include "formats/arch.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
 #include "formats/hf_config.h"
 #include "formats/safetensors.h"
 #include "formats/vocab.h"
-#include "quant/quant_ref.h"
 
 /* llama.cpp's LlamaFileType values for general.file_type. */
-enum { FT_ALL_F32 = 0, FT_MOSTLY_F16 = 1, FT_MOSTLY_Q8_0 = 7, FT_MOSTLY_BF16 = 32 };
+enum { FT_ALL_F32 = 0, FT_MOSTLY_F16 = 1, FT_MOSTLY_BF16 = 32 };
 
 /* ---- 1. the plan ---------------------------------------------------------------------- */
 
@@ -46,7 +44,6 @@ typedef struct out_tensor {
     int64_t ne[2];          /* GGUF order: ne[0] = columns */
     int permute_heads;      /* > 0: llama.cpp's Q/K row permutation over this many heads */
     bool add_one;           /* Gemma norm: stored w, applied as 1 + w */
-    bool hooked;            /* rows written by the hook (el_convert_hook) */
 } out_tensor;
 
 typedef struct plan {
@@ -100,24 +97,15 @@ static int dtype_ok(const st_tensor *t, const char *path, el_error *err)
 }
 
 /* The output type of a tensor, as llama.cpp's converter decides it. */
-static uint32_t out_type(const char *gguf_name, int n_dims, int64_t cols, int outtype, uint32_t *fallbacks,
-                         char *fb_list, size_t fb_cap)
+static uint32_t out_type(const char *gguf_name, int n_dims, int outtype)
 {
     /* vectors, norms and biases stay F32: most of ggml's code expects them so */
     if (n_dims <= 1 || el_ends_with(gguf_name, "_norm.weight") || !el_ends_with(gguf_name, ".weight"))
         return EL_TYPE_F32;
-    if (outtype == EL_TYPE_Q8_0 && cols % QK8_0 != 0) {
-        (*fallbacks)++;
-        size_t n = strlen(fb_list);
-        if (n + strlen(gguf_name) + 3 < fb_cap)
-            snprintf(fb_list + n, fb_cap - n, "%s%s", n ? ", " : "", gguf_name);
-        return EL_TYPE_F16;
-    }
     return (uint32_t)outtype;
 }
 
-static int build_plan(const el_arch *a, const hf_config *c, const st_model *m, int outtype, plan *p,
-                      el_convert_result *r, el_error *err)
+static int build_plan(const el_arch *a, const hf_config *c, const st_model *m, int outtype, plan *p, el_error *err)
 {
     /* every source tensor must be used once, or be a known leftover */
     uint8_t *used = calloc((size_t)(m->n_tensors ? m->n_tensors : 1), 1);
@@ -187,7 +175,7 @@ static int build_plan(const el_arch *a, const hf_config *c, const st_model *m, i
                         o->permute_heads = (int)c->n_kv_heads;
                 }
                 o->add_one = a->norm_plus_one && el_ends_with(hf, "norm.weight");
-                o->type = out_type(o->name, nd, o->ne[0], outtype, &r->n_fallbacks, r->fallbacks, sizeof r->fallbacks);
+                o->type = out_type(o->name, nd, outtype);
                 int64_t idx = el_strmap_get(&m->by_name, hf, strlen(hf));
                 used[idx] = 1;
             }
@@ -527,12 +515,7 @@ static int check_rope_scaling(const el_arch *a, const hf_config *c, el_error *er
     return EL_OK;
 }
 
-/* ---- 4. one tensor ----------------------------------------------------------------------- */
-
-#define CHUNK_ELEMS (1u << 20) /* elements per write: bounded memory whatever the tensor size */
-
-/* Rows per chunk for rows of `cols` (at least one). */
-static int64_t chunk_rows(int64_t cols) { return EL_MAX((int64_t)1, (int64_t)CHUNK_ELEMS / EL_MAX(cols, (int64_t)1)); }
+/* ---- 4. one tensor's rows ----------------------------------------------------------------- */
 
 /* Source row of output row `o` under llama.cpp's permute(): per head, rows (i, k) <- (k, i). */
 static inline int64_t src_row(const out_tensor *t, int64_t o)
@@ -566,14 +549,26 @@ static void read_row(const out_tensor *t, int64_t row, float *dst)
     }
 }
 
-static void write_row(uint32_t type, const float *x, int64_t cols, uint8_t *out)
+/* The tensor stream's source function: output row r of an out_tensor. */
+static void tensor_row(const void *ud, int64_t r, float *x, float *scratch)
 {
-    switch (type) {
-    case EL_TYPE_F32: memcpy(out, x, (size_t)cols * 4); break;
-    case EL_TYPE_F16: el_row_f32_to_f16(x, (uint16_t *)(void *)out, (size_t)cols); break;
-    case EL_TYPE_BF16: el_row_f32_to_bf16(x, (uint16_t *)(void *)out, (size_t)cols); break;
-    case EL_TYPE_Q8_0: quantize_row_q8_0_ref(x, (block_q8_0 *)out, cols); break;
+    const out_tensor *t = ud;
+    const int64_t cols = t->ne[0];
+    if (!t->src) {
+        memcpy(x, t->gen + r * cols, (size_t)cols * 4);
+    } else if (t->permute_heads > 0 && t->n_dims == 1) {
+        /* a permuted vector (a Q/K bias) permutes its elements: the row rule on element indices */
+        read_row(t, r, scratch);
+        out_tensor as_rows = *t;
+        as_rows.ne[1] = cols; /* src_row() reads the head size from ne[1] */
+        for (int64_t i = 0; i < cols; i++)
+            x[i] = scratch[src_row(&as_rows, i)];
+    } else {
+        read_row(t, src_row(t, r), x);
     }
+    if (t->add_one)
+        for (int64_t i = 0; i < cols; i++)
+            x[i] += 1.0f;
 }
 
 /* The source bytes can be copied unchanged. */
@@ -586,120 +581,40 @@ static bool passthrough(const out_tensor *t)
            (d == ST_BF16 && t->type == EL_TYPE_BF16);
 }
 
-static int gguf_write_cb(void *ctx, const void *data, uint64_t n, el_error *err)
+/* The stream's view of a planned tensor: where its rows come from, which pages to drop. */
+static el_tstream_tensor stream_of(const out_tensor *t, const el_convert_tensor *ct, const st_model *m)
 {
-    return gguf_writer_write(ctx, data, n, err);
+    el_tstream_tensor s = {.type = t->type, .cols = t->ne[0], .rows = t->ne[1], .enc = ct->enc, .enc_ud = ct->enc_ud};
+    s.src.row = tensor_row;
+    s.src.row_ud = t;
+    if (!t->src)
+        return s;
+    const st_tensor *st = t->src;
+    s.src.map = &m->shards[st->shard]->map;
+    s.src.in_off = st->file_offset;
+    s.src.in_len = st->end - st->begin;
+    /* rows in file order are dropped a chunk at a time; permuted ones once the tensor is done */
+    s.src.in_row_bytes = t->permute_heads > 0 ? 0 : (uint64_t)t->ne[0] * st_dtype_size(st->dtype);
+    if (passthrough(t) && !ct->enc)
+        s.src.copy = st->data;
+    return s;
 }
 
-/* After a passthrough chunk is written, its input pages are no longer needed. */
-static void drop_pages(void *arg, const void *data, uint64_t n)
-{
-    const el_map *map = arg;
-    el_map_advise(map, (uint64_t)((const uint8_t *)data - map->data), n, EL_ADVISE_DONTNEED);
-}
+/* ---- 5. open and write --------------------------------------------------------------------- */
 
-/*
- * Stream one tensor into the write queue: rows are converted a chunk at a
- * time into pool buffers (OpenMP over rows) while the queue's thread writes
- * the previous chunk.
- */
-static int write_tensor(el_writeq *q, const out_tensor *t, uint64_t ti, const el_convert_hook *hook, const st_model *m,
-                        float *rows_f32, double *row_err, int nthreads, el_progress *prog)
-{
-    int64_t rows = t->ne[1], cols = t->ne[0];
-    uint64_t row_bytes;
-    el_type_row_bytes(t->type, (uint64_t)cols, &row_bytes);
-    const el_map *map = t->src ? &m->shards[t->src->shard]->map : NULL;
-    int rc = EL_OK;
-    if (passthrough(t)) {
-        uint64_t total = t->src->end - t->src->begin, step = (uint64_t)CHUNK_ELEMS * 4;
-        for (uint64_t off = 0; off < total && !rc; off += step) {
-            uint64_t n = EL_MIN(step, total - off);
-            rc = el_writeq_put_external(q, t->src->data + off, n, drop_pages, (void *)map);
-            el_progress_add(prog, n);
-        }
-        return rc;
-    }
-    int64_t per_chunk = chunk_rows(cols);
-    /* a permuted vector (a Q/K bias) permutes its elements: use the row rule on element indices */
-    bool permute_elems = t->permute_heads > 0 && t->n_dims == 1;
-    double sse = 0, mx = 0;
-    for (int64_t r0 = 0; r0 < rows && !rc; r0 += per_chunk) {
-        int64_t r1 = EL_MIN(rows, r0 + per_chunk);
-        uint8_t *buf = el_writeq_get(q);
-        if (!buf)
-            return EL_EIO; /* the writer failed; el_writeq_finish has its record */
-#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-        for (int64_t r = r0; r < r1; r++) {
-            float *x = rows_f32 + (size_t)omp_get_thread_num() * (size_t)cols * 2;
-            if (t->src)
-                read_row(t, src_row(t, r), x);
-            else
-                memcpy(x, t->gen + r * cols, (size_t)cols * 4);
-            if (permute_elems) {
-                float *y = x + cols;
-                out_tensor as_rows = *t;
-                as_rows.ne[1] = cols; /* src_row() reads the head size from ne[1] */
-                for (int64_t i = 0; i < cols; i++)
-                    y[i] = x[src_row(&as_rows, i)];
-                x = y;
-            }
-            if (t->add_one)
-                for (int64_t i = 0; i < cols; i++)
-                    x[i] += 1.0f;
-            uint8_t *out = buf + (uint64_t)(r - r0) * row_bytes;
-            if (t->hooked) /* (a hooked tensor is a matrix: x is the first half, the second is free) */
-                hook->row(hook->ud, ti, x, cols, x + cols, out, &row_err[2 * (r - r0)], &row_err[2 * (r - r0) + 1]);
-            else
-                write_row(t->type, x, cols, out);
-        }
-        if (t->hooked)
-            for (int64_t r = r0; r < r1; r++) {
-                sse += row_err[2 * (r - r0)];
-                mx = row_err[2 * (r - r0) + 1] > mx ? row_err[2 * (r - r0) + 1] : mx;
-            }
-        uint64_t n = (uint64_t)(r1 - r0) * row_bytes;
-        rc = el_writeq_put(q, buf, n);
-        if (t->src && t->permute_heads <= 0) {
-            uint64_t sz = st_dtype_size(t->src->dtype);
-            el_map_advise(map, t->src->file_offset + (uint64_t)r0 * (uint64_t)cols * sz,
-                          (uint64_t)(r1 - r0) * (uint64_t)cols * sz, EL_ADVISE_DONTNEED);
-        }
-        el_progress_add(prog, n);
-    }
-    if (t->src && t->permute_heads > 0)
-        el_map_advise(map, t->src->file_offset, t->src->end - t->src->begin, EL_ADVISE_DONTNEED);
-    if (t->hooked && !rc)
-        hook->done(hook->ud, ti, sse, mx);
-    return rc;
-}
+struct el_conversion {
+    el_convert_opts o;
+    hf_config cfg;
+    el_vocab vocab;
+    st_model *m;
+    const el_arch *a;
+    plan p;
+    int outtype;
+    el_convert_tensor *ct;   /* p.n: the plan as callers see and change it */
+    el_convert_result r;     /* what open learned (architecture, tokenizer) */
+};
 
-/* The hook's say over the plan: each tensor's type, and which ones it writes. */
-static int hook_plan(const el_convert_hook *h, const hf_config *c, plan *p, el_error *err)
-{
-    const el_convert_model model = {(uint32_t)c->n_layers, (uint32_t)c->n_heads, (uint32_t)c->n_kv_heads};
-    el_convert_tensor *ct = calloc((size_t)EL_MAX(p->n, 1), sizeof *ct);
-    if (!ct)
-        return EL_NOMEM(err);
-    for (uint64_t i = 0; i < p->n; i++) {
-        const out_tensor *t = &p->t[i];
-        uint32_t st = EL_TYPE_F32;
-        if (t->src)
-            st = t->src->dtype == ST_F16 ? EL_TYPE_F16 : t->src->dtype == ST_BF16 ? EL_TYPE_BF16 : EL_TYPE_F32;
-        ct[i] = (el_convert_tensor){t->name, st, t->n_dims, {t->ne[0], t->ne[1]}, t->type, false};
-    }
-    int rc = h->plan(h->ud, &model, ct, p->n, err);
-    for (uint64_t i = 0; i < p->n && !rc; i++) {
-        p->t[i].type = ct[i].type;
-        p->t[i].hooked = ct[i].own;
-    }
-    free(ct);
-    return rc;
-}
-
-/* ---- 5. el_convert ------------------------------------------------------------------------ */
-
-static int choose_outtype(int requested, const st_model *m, const plan *p)
+static int choose_outtype(int requested, const plan *p)
 {
     if (requested != EL_OUTTYPE_AUTO)
         return requested;
@@ -713,7 +628,6 @@ static int choose_outtype(int requested, const st_model *m, const plan *p)
         default: return EL_TYPE_F32;
         }
     }
-    (void)m;
     return EL_TYPE_F16;
 }
 
@@ -722,103 +636,140 @@ static uint32_t file_type_of(int outtype)
     switch (outtype) {
     case EL_TYPE_F32: return FT_ALL_F32;
     case EL_TYPE_BF16: return FT_MOSTLY_BF16;
-    case EL_TYPE_Q8_0: return FT_MOSTLY_Q8_0;
     default: return FT_MOSTLY_F16;
     }
 }
 
-int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
+void el_convert_close(el_conversion *cv)
 {
-    memset(r, 0, sizeof *r);
-    hf_config cfg = {0};
-    el_vocab vocab = {0};
-    st_model *m = NULL;
-    plan p = {0};
-    gguf_writer *w = NULL;
-    float *rows_f32 = NULL;
-    double *row_err = NULL;
-    int rc;
+    if (!cv)
+        return;
+    free(cv->ct);
+    plan_free(&cv->p);
+    st_model_close(cv->m);
+    el_vocab_free(&cv->vocab);
+    hf_config_free(&cv->cfg);
+    free(cv);
+}
 
+el_convert_tensor *el_conversion_tensors(el_conversion *cv, uint64_t *n)
+{
+    *n = cv->p.n;
+    return cv->ct;
+}
+
+el_convert_model el_conversion_model(const el_conversion *cv)
+{
+    return (el_convert_model){(uint32_t)cv->cfg.n_layers, (uint32_t)cv->cfg.n_heads, (uint32_t)cv->cfg.n_kv_heads};
+}
+
+/* config.json read, the family known, the keys it needs present and sane. */
+static int open_config(el_conversion *cv, el_error *err)
+{
+    const el_convert_opts *o = &cv->o;
     if (!el_path_is_dir(o->model_dir))
         return EL_FAIL(err, el_path_exists(o->model_dir) ? EL_EFORMAT : EL_ENOENT, o->model_dir, -1,
                        "not a folder (convert reads a Hugging Face model folder)");
     char *cfg_path = el_path_join(o->model_dir, "config.json");
     if (!cfg_path)
         return EL_NOMEM(err);
+    int rc;
     if (!el_path_exists(cfg_path)) {
         rc = EL_FAIL(err, EL_EMISSING, o->model_dir, -1, "no config.json in this folder");
         free(cfg_path);
         return rc;
     }
-    rc = hf_config_load(&cfg, cfg_path, err);
+    rc = hf_config_load(&cv->cfg, cfg_path, err);
     free(cfg_path);
     if (rc)
         return rc;
-    const el_arch *a = el_arch_from_hf(cfg.arch);
-    if (!a) {
-        rc = EL_FAIL(err, EL_EUNSUPPORTED, cfg.path, -1, "architecture '%s' is not supported (supported: %s)",
-                     cfg.arch[0] ? cfg.arch : "(none)", el_arch_supported_list());
-        goto out;
-    }
-    if (a->needs_head_dim && !has_key(&cfg, "head_dim")) {
-        rc = EL_FAIL(err, EL_EMISSING, cfg.path, -1, "%s configs need \"head_dim\"", cfg.arch);
-        goto out;
-    }
-    if ((rc = check_rope_scaling(a, &cfg, err)) || (rc = check_rope_dims(a, &cfg, err)))
-        goto out;
-    snprintf(r->arch, sizeof r->arch, "%s", a->gguf_name);
+    const hf_config *c = &cv->cfg;
+    if (!(cv->a = el_arch_from_hf(c->arch)))
+        return EL_FAIL(err, EL_EUNSUPPORTED, c->path, -1, "architecture '%s' is not supported (supported: %s)",
+                       c->arch[0] ? c->arch : "(none)", el_arch_supported_list());
+    if (cv->a->needs_head_dim && !has_key(c, "head_dim"))
+        return EL_FAIL(err, EL_EMISSING, c->path, -1, "%s configs need \"head_dim\"", c->arch);
+    if ((rc = check_rope_scaling(cv->a, c, err)) || (rc = check_rope_dims(cv->a, c, err)))
+        return rc;
+    snprintf(cv->r.arch, sizeof cv->r.arch, "%s", cv->a->gguf_name);
+    return EL_OK;
+}
 
-    int outtype = o->outtype;
-    if (!o->vocab_only) {
-        if ((rc = st_model_open(&m, o->model_dir, err)))
-            goto out;
-        /* decide the type first (auto needs the plan's sources), then build the real plan */
-        if ((rc = build_plan(a, &cfg, m, EL_TYPE_F32, &p, r, err)))
-            goto out;
-        outtype = choose_outtype(o->outtype, m, &p);
-        plan_free(&p);
-        r->n_fallbacks = 0;
-        r->fallbacks[0] = '\0';
-        const char *rt = rope_scaling(&cfg) && !json_is_null(rope_scaling(&cfg)) ? rope_type(&cfg) : NULL;
-        if (rt && strcmp(rt, "llama3") == 0 && (rc = gen_llama3_freqs(&cfg, &p, err)))
-            goto out;
-        if (a->longrope && rt && (strcmp(rt, "longrope") == 0 || strcmp(rt, "su") == 0) &&
-            (rc = gen_phi3_factors(&cfg, rope_dims_of(a, &cfg), &p, err)))
-            goto out;
-        if ((rc = build_plan(a, &cfg, m, outtype, &p, r, err)))
-            goto out;
-    } else if (outtype == EL_OUTTYPE_AUTO) {
-        outtype = EL_TYPE_F16;
-    }
+/* The checkpoint opened and the plan made: which tensors, from where, of which type. */
+static int open_tensors(el_conversion *cv, el_error *err)
+{
+    const hf_config *c = &cv->cfg;
+    const el_arch *a = cv->a;
+    int rc;
+    if ((rc = st_model_open(&cv->m, cv->o.model_dir, err)))
+        return rc;
+    /* decide the type first (auto needs the plan's sources), then build the real plan */
+    if ((rc = build_plan(a, c, cv->m, EL_TYPE_F32, &cv->p, err)))
+        return rc;
+    cv->outtype = choose_outtype(cv->o.outtype, &cv->p);
+    plan_free(&cv->p);
+    const char *rt = rope_scaling(c) && !json_is_null(rope_scaling(c)) ? rope_type(c) : NULL;
+    if (rt && strcmp(rt, "llama3") == 0 && (rc = gen_llama3_freqs(c, &cv->p, err)))
+        return rc;
+    if (a->longrope && rt && (strcmp(rt, "longrope") == 0 || strcmp(rt, "su") == 0) &&
+        (rc = gen_phi3_factors(c, rope_dims_of(a, c), &cv->p, err)))
+        return rc;
+    return build_plan(a, c, cv->m, cv->outtype, &cv->p, err);
+}
+
+int el_convert_open(el_conversion **out, const el_convert_opts *o, el_error *err)
+{
+    *out = NULL;
+    if (o->outtype != EL_OUTTYPE_AUTO && o->outtype != EL_TYPE_F32 && o->outtype != EL_TYPE_F16 &&
+        o->outtype != EL_TYPE_BF16)
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "convert writes F32, F16 or BF16 (other types are quant/'s plans)");
+    el_conversion *cv = calloc(1, sizeof *cv);
+    if (!cv)
+        return EL_NOMEM(err);
+    cv->o = *o;
+    int rc = open_config(cv, err);
+    if (!rc && !o->vocab_only)
+        rc = open_tensors(cv, err);
+    else if (!rc)
+        cv->outtype = o->outtype == EL_OUTTYPE_AUTO ? EL_TYPE_F16 : o->outtype;
     /* the vocabulary once the tensors' shapes are known to agree with config.json: a vocab_size of
      * 2^24 is refused by the embedding's shape, not first padded to 16M tokens */
-    if ((rc = el_vocab_from_hf(&vocab, o->model_dir, &cfg, err)))
-        goto out;
-    if (a->no_space_prefix)
-        vocab.add_space_prefix = 0; /* llama.cpp's Gemma converters set this */
-    snprintf(r->pre, sizeof r->pre, "%s", vocab.pre);
-    r->tokenizer = vocab.type == EL_VOCAB_BPE ? "gpt2" : "llama";
-    r->n_vocab = vocab.n_tokens;
-    r->file_type = file_type_of(outtype);
-    if (o->hook && !o->vocab_only) {
-        if ((rc = hook_plan(o->hook, &cfg, &p, err)))
-            goto out;
-        r->file_type = o->hook->file_type;
+    if (!rc)
+        rc = el_vocab_from_hf(&cv->vocab, o->model_dir, &cv->cfg, err);
+    if (!rc && !(cv->ct = calloc((size_t)EL_MAX(cv->p.n, 1), sizeof *cv->ct)))
+        rc = EL_NOMEM(err);
+    if (rc) {
+        el_convert_close(cv);
+        return rc;
     }
-    for (uint64_t i = 0; i < p.n; i++)
-        r->n_params += (uint64_t)p.t[i].ne[0] * (uint64_t)p.t[i].ne[1];
-    r->n_tensors = p.n;
+    if (cv->a->no_space_prefix)
+        cv->vocab.add_space_prefix = 0; /* llama.cpp's Gemma converters set this */
+    snprintf(cv->r.pre, sizeof cv->r.pre, "%s", cv->vocab.pre);
+    cv->r.tokenizer = cv->vocab.type == EL_VOCAB_BPE ? "gpt2" : "llama";
+    cv->r.n_vocab = cv->vocab.n_tokens;
+    for (uint64_t i = 0; i < cv->p.n; i++) {
+        const out_tensor *t = &cv->p.t[i];
+        uint32_t st = EL_TYPE_F32;
+        if (t->src)
+            st = t->src->dtype == ST_F16 ? EL_TYPE_F16 : t->src->dtype == ST_BF16 ? EL_TYPE_BF16 : EL_TYPE_F32;
+        cv->ct[i] = (el_convert_tensor){.name = t->name, .src_type = st, .n_dims = t->n_dims,
+                                        .ne = {t->ne[0], t->ne[1]}, .type = t->type};
+    }
+    *out = cv;
+    return EL_OK;
+}
 
-    /* metadata, in the order llama.cpp writes it */
-    if ((rc = gguf_writer_open(&w, o->out_path, err)))
-        goto out;
-    meta mt = {w, a->gguf_name, cfg.path, err, EL_OK};
+/* Metadata, in the order llama.cpp writes it. */
+static int write_meta(el_conversion *cv, gguf_writer *w, el_error *err)
+{
+    const el_arch *a = cv->a;
+    meta mt = {w, a->gguf_name, cv->cfg.path, err, EL_OK};
     char name_buf[256], label[32];
-    const char *name = o->name;
+    const char *name = cv->o.name;
     if (!name) {
         /* the folder's own name, trailing slashes ignored */
         char dir[1024];
-        snprintf(dir, sizeof dir, "%s", o->model_dir);
+        snprintf(dir, sizeof dir, "%s", cv->o.model_dir);
         size_t nl = strlen(dir);
         while (nl > 1 && dir[nl - 1] == '/')
             dir[--nl] = '\0';
@@ -828,72 +779,66 @@ int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
     if (!mt.rc) mt.rc = gguf_add_str(w, "general.architecture", a->gguf_name, err);
     if (!mt.rc) mt.rc = gguf_add_str(w, "general.type", "model", err);
     if (!mt.rc) mt.rc = gguf_add_str(w, "general.name", name, err);
-    if (!mt.rc && r->n_params > 0) {
-        size_label(r->n_params, label, sizeof label);
+    if (!mt.rc && cv->r.n_params > 0) {
+        size_label(cv->r.n_params, label, sizeof label);
         mt.rc = gguf_add_str(w, "general.size_label", label, err);
     }
-    write_hparams(&mt, a, &cfg, r->file_type);
+    write_hparams(&mt, a, &cv->cfg, cv->r.file_type);
     if (!mt.rc)
-        mt.rc = el_vocab_to_gguf(&vocab, w, err);
+        mt.rc = el_vocab_to_gguf(&cv->vocab, w, err);
     if (!mt.rc)
         mt.rc = gguf_add_u32(w, "general.quantization_version", 2, err);
-    if ((rc = mt.rc))
-        goto out;
-    for (uint64_t i = 0; i < p.n && !rc; i++)
-        rc = gguf_add_tensor(w, p.t[i].name, p.t[i].type, p.t[i].n_dims, p.t[i].ne, err);
-    if (!rc)
-        rc = gguf_writer_begin_data(w, err);
-    if (rc)
-        goto out;
-    r->bytes = gguf_writer_total_size(w);
+    for (uint64_t i = 0; i < cv->p.n && !mt.rc; i++)
+        mt.rc = gguf_add_tensor(w, cv->p.t[i].name, cv->p.t[i].type, cv->p.t[i].n_dims, cv->p.t[i].ne, err);
+    return mt.rc;
+}
 
-    /* data */
-    /* one core is the writer's: with more converting threads than the rest, they and the writer
-       compete (measured: 2 threads on 2 cores is slower than 1) */
-    int nthreads = o->threads > 0 ? o->threads : EL_MAX(1, omp_get_num_procs() - 1);
-    int64_t max_cols = 1;
-    for (uint64_t i = 0; i < p.n; i++)
-        max_cols = EL_MAX(max_cols, p.t[i].ne[0]);
-    /* pool buffers hold a chunk of rows of the widest output type (f32), at least one row */
-    size_t buf_size = (size_t)EL_MAX((uint64_t)CHUNK_ELEMS, (uint64_t)max_cols) * 4 + 64;
-    rows_f32 = malloc((size_t)nthreads * (size_t)max_cols * 2 * sizeof(float));
-    /* per row of a chunk of a hooked tensor: the hook's squared error and largest error */
-    uint64_t hook_rows = 1;
-    for (uint64_t i = 0; i < p.n; i++)
-        if (p.t[i].hooked)
-            hook_rows = EL_MAX(hook_rows, (uint64_t)chunk_rows(p.t[i].ne[0]));
-    row_err = malloc((size_t)hook_rows * 2 * sizeof(double));
-    if (!rows_f32 || !row_err) {
-        rc = EL_NOMEM(err);
-        goto out;
+int el_convert_write(el_conversion *cv, uint32_t file_type, el_convert_result *r, el_error *err)
+{
+    const plan *p = &cv->p;
+    cv->r.file_type = file_type == EL_CONVERT_FILE_TYPE ? file_type_of(cv->outtype) : file_type;
+    cv->r.n_params = 0;
+    for (uint64_t i = 0; i < p->n; i++) {
+        p->t[i].type = cv->ct[i].type;
+        cv->r.n_params += (uint64_t)p->t[i].ne[0] * (uint64_t)p->t[i].ne[1];
     }
-    uint64_t data_bytes = 0;
-    for (uint64_t i = 0; i < p.n; i++) {
-        uint64_t rb;
-        el_type_row_bytes(p.t[i].type, (uint64_t)p.t[i].ne[0], &rb);
-        data_bytes += rb * (uint64_t)p.t[i].ne[1];
+    cv->r.n_tensors = p->n;
+    gguf_writer *w = NULL;
+    el_tstream_tensor *st = calloc((size_t)EL_MAX(p->n, 1), sizeof *st);
+    int rc = st ? gguf_writer_open(&w, cv->o.out_path, err) : EL_NOMEM(err);
+    if (!rc && !(rc = write_meta(cv, w, err)))
+        rc = gguf_writer_begin_data(w, err);
+    if (!rc) {
+        cv->r.bytes = gguf_writer_total_size(w);
+        for (uint64_t i = 0; i < p->n; i++)
+            st[i] = stream_of(&p->t[i], &cv->ct[i], cv->m);
+        /* one core is the writer's: with more converting threads than the rest, they and the writer
+           compete (measured: 2 threads on 2 cores is slower than 1) */
+        const el_tstream_opts so = {.threads = cv->o.threads > 0 ? cv->o.threads : EL_MAX(1, omp_get_num_procs() - 1),
+                                    .progress = cv->o.progress, .label = "convert"};
+        rc = el_tstream_write(w, st, p->n, &so, err);
     }
-    el_writeq *q = NULL;
-    if ((rc = el_writeq_start(&q, 4, buf_size, gguf_write_cb, w, err)))
-        goto out;
-    el_progress_begin(o->progress, "convert", "B", data_bytes);
-    for (uint64_t i = 0; i < p.n && !rc; i++)
-        rc = write_tensor(q, &p.t[i], i, o->hook, m, rows_f32, row_err, nthreads, o->progress);
-    int qrc = el_writeq_finish(q, err); /* the writer's own error, when it had one, is the cause */
-    el_progress_end(o->progress);
-    if (qrc)
-        rc = qrc;
-    if (rc)
-        goto out;
-    rc = gguf_writer_finish(w, err);
-    w = NULL;
-out:
+    for (uint64_t i = 0; i < p->n && !rc; i++) {
+        cv->ct[i].sse = st[i].sse;
+        cv->ct[i].max_abs = st[i].max_abs;
+    }
+    if (!rc) {
+        rc = gguf_writer_finish(w, err);
+        w = NULL;
+    }
     gguf_writer_abort(w);
-    free(rows_f32);
-    free(row_err);
-    plan_free(&p);
-    st_model_close(m);
-    el_vocab_free(&vocab);
-    hf_config_free(&cfg);
+    free(st);
+    *r = cv->r;
+    return rc;
+}
+
+int el_convert(const el_convert_opts *o, el_convert_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    el_conversion *cv;
+    int rc = el_convert_open(&cv, o, err);
+    if (!rc)
+        rc = el_convert_write(cv, EL_CONVERT_FILE_TYPE, r, err);
+    el_convert_close(cv);
     return rc;
 }

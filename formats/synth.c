@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic.h"
 #include "core/file.h"
 #include "core/half.h"
 #include "core/json.h"

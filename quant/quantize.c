@@ -21,6 +21,8 @@
 #include "formats/convert.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
+#include "formats/tstream.h"
+#include "quant/blocks.h"
 #include "quant/quant.h"
 #include "quant/search.h"
 
@@ -29,6 +31,9 @@ void el_quantize_result_free(el_quantize_result *r)
     free(r->tensors);
     r->tensors = NULL;
 }
+
+/* llama.cpp's LlamaFileType of a mostly-Q8_0 file (general.file_type) */
+enum { FT_MOSTLY_Q8_0 = 7 };
 
 static bool is_float(uint32_t t) { return t == EL_TYPE_F32 || t == EL_TYPE_F16 || t == EL_TYPE_BF16; }
 
@@ -168,58 +173,81 @@ static int plan(const el_quantize_opts *o, const gguf_file *in, const overrides 
     return rc;
 }
 
-/* Chunks of rows: up to this many bytes of floats per chunk (bounded memory for any matrix). */
-#define CHUNK_FLOATS (4u << 20)
+/* ---- the rows: quant/'s side of the tensor stream (formats/tstream.h) ------------------------------------ */
 
-/* A quantized chunk waiting to be written, and the input rows it came from (dropped from memory once written). */
+/* A searching quantizer for one tensor: its type and imatrix weights. */
 typedef struct {
-    const uint8_t *buf;
-    uint64_t size, in_off, in_len;
-} pending_chunk;
+    uint32_t type;
+    const float *imw; /* NULL: none */
+} qenc;
 
-static int flush(gguf_writer *w, gguf_file *in, pending_chunk *p, el_error *err)
+static void encode_best(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, double *sse,
+                        double *max_abs)
 {
-    if (!p->size)
-        return EL_OK;
-    const int rc = gguf_writer_write(w, p->buf, p->size, err);
-    /* the input rows are done with: drop them from memory (the mapping would otherwise keep the whole
-     * input resident, and peak RSS would be the input's size) */
-    el_map_advise(&in->map, p->in_off, p->in_len, EL_ADVISE_DONTNEED);
-    p->size = 0;
-    return rc;
+    const qenc *e = ud;
+    el_quantize_row_best(e->type, x, out, cols, e->imw, scratch);
+    el_quant_row_error(x, scratch, cols, sse, max_abs);
 }
 
-int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
+/* llama.cpp's converter's Q8_0: the reference quantizer (no search, no statistics). */
+static void encode_q8_0_ref(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, double *sse,
+                            double *max_abs)
 {
-    memset(r, 0, sizeof *r);
-    gguf_file *in = NULL;
-    gguf_writer *w = NULL;
-    overrides ov = {0};
-    float *src = NULL, *deq = NULL;
-    double *row_sse = NULL, *row_max = NULL;
-    uint8_t *outs[2] = {NULL, NULL};
-    pending_chunk pend = {0};
+    (void)ud;
+    (void)scratch;
+    el_qtraits_get(EL_TYPE_Q8_0)->from_float_ref(x, out, cols);
+    *sse = *max_abs = 0;
+}
+
+/* A GGUF tensor's rows as floats. */
+typedef struct {
+    const el_qtraits *traits;
+    const uint8_t *data;
+    uint64_t row_bytes;
+    int64_t cols;
+} gguf_rows;
+
+static void gguf_row(const void *ud, int64_t r, float *x, float *scratch)
+{
+    const gguf_rows *g = ud;
+    (void)scratch;
+    g->traits->to_float(g->data + (uint64_t)r * g->row_bytes, x, g->cols);
+}
+
+/* A tensor's error figures once its rows are written, and the totals. */
+static void account(el_quantize_result *r, el_qtensor_report *rt, double sse, double max_abs)
+{
+    rt->rmse = rt->n_elements ? sqrt(sse / (double)rt->n_elements) : 0;
+    rt->max_abs = max_abs;
+    r->sse += sse;
+    r->n_err_elements += rt->n_elements;
+}
+
+/* The counts of a planned tensor (its bytes out from its type). */
+static void count(el_quantize_result *r, el_qtensor_report *rt)
+{
+    uint64_t rb;
+    el_type_row_bytes(rt->type, (uint64_t)rt->ne[0], &rb);
+    rt->bytes = rb * (rt->ne[0] ? rt->n_elements / (uint64_t)rt->ne[0] : 0);
+    r->n_tensors++;
+    r->n_quantized += rt->quantized;
+    r->n_fallback += rt->wanted != rt->type;
+    r->n_elements += rt->n_elements;
+    r->bytes_out += rt->bytes;
+}
+
+static int threads_of(const el_quantize_opts *o) { return o->threads > 0 ? o->threads : omp_get_max_threads(); }
+
+/* The metadata of the input, with the mix's file type; the tensors with their new types. */
+static int write_header(const el_quantize_opts *o, const gguf_file *in, const el_qtensor_report *rep, gguf_writer *w,
+                        el_error *err)
+{
     int rc = EL_OK;
-    if ((rc = overrides_compile(o, &ov, err)))
-        goto done;
-    if ((rc = gguf_open(&in, o->in_path, err)))
-        goto done;
-    r->tensors = calloc((size_t)EL_MAX(in->n_tensors, 1), sizeof *r->tensors);
-    if (!r->tensors) {
-        rc = EL_NOMEM(err);
-        goto done;
-    }
-    if ((rc = plan(o, in, &ov, r->tensors, err)))
-        goto done;
-    if ((rc = gguf_writer_open(&w, o->out_path, err)))
-        goto done;
     for (uint64_t i = 0; i < in->n_kv && !rc; i++) {
         const gguf_kv *kv = &in->kv[i];
         char *key = strndup(kv->key.ptr, (size_t)kv->key.len);
-        if (!key) {
-            rc = EL_NOMEM(err);
-            break;
-        }
+        if (!key)
+            return EL_NOMEM(err);
         if (strcmp(key, "general.file_type") == 0)
             rc = gguf_add_u32(w, key, o->mix->ftype, err);
         else if (strcmp(key, "general.quantization_version") != 0)
@@ -230,143 +258,103 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         rc = gguf_add_u32(w, "general.file_type", o->mix->ftype, err);
     if (!rc)
         rc = gguf_add_u32(w, "general.quantization_version", 2, err);
-    int64_t max_cols = 1;
     for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
         const gguf_tensor *t = &in->tensors[i];
-        max_cols = EL_MAX(max_cols, t->ne[0]);
-        rc = gguf_add_tensor(w, t->name, r->tensors[i].type, t->n_dims, t->ne, err);
+        rc = gguf_add_tensor(w, t->name, rep[i].type, t->n_dims, t->ne, err);
     }
     if (!rc)
         rc = gguf_writer_begin_data(w, err);
-    const int nt = o->threads > 0 ? o->threads : omp_get_max_threads();
-    const int64_t chunk_rows = EL_MAX(1, (int64_t)CHUNK_FLOATS / max_cols);
-    src = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
-    deq = malloc((size_t)nt * (size_t)max_cols * sizeof(float));
-    /* two output buffers: one chunk is written while the next is quantized */
-    outs[0] = malloc((size_t)chunk_rows * (size_t)max_cols * 4 + 64);
-    outs[1] = malloc((size_t)chunk_rows * (size_t)max_cols * 4 + 64);
-    row_sse = malloc((size_t)chunk_rows * sizeof *row_sse);
-    row_max = malloc((size_t)chunk_rows * sizeof *row_max);
-    if (!rc && (!src || !deq || !outs[0] || !outs[1] || !row_sse || !row_max))
+    return rc;
+}
+
+/* The stream's view of an input tensor: copied as it is, or dequantized row by row and requantized. */
+static int stream_of(const el_quantize_opts *o, const gguf_file *in, uint64_t i, el_qtensor_report *rt,
+                     el_tstream_tensor *s, gguf_rows *g, qenc *e, el_error *err)
+{
+    const gguf_tensor *t = &in->tensors[i];
+    const int64_t cols = t->ne[0];
+    *s = (el_tstream_tensor){.type = rt->type, .cols = cols, .rows = cols ? (int64_t)(t->n_elements / (uint64_t)cols) : 0};
+    s->src.map = &in->map;
+    s->src.in_off = in->data_offset + t->offset;
+    s->src.in_len = t->size;
+    if (!rt->quantized) {
+        s->src.copy = t->data;
+        return EL_OK;
+    }
+    int rc = imatrix_of(o, rt, &e->imw, err);
+    if (rc)
+        return rc;
+    e->type = rt->type;
+    *g = (gguf_rows){el_qtraits_get(t->type), t->data, 0, cols};
+    el_type_row_bytes(t->type, (uint64_t)cols, &g->row_bytes);
+    s->src.row = gguf_row;
+    s->src.row_ud = g;
+    s->src.in_row_bytes = g->row_bytes;
+    s->enc = encode_best;
+    s->enc_ud = e;
+    return EL_OK;
+}
+
+int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    gguf_file *in = NULL;
+    gguf_writer *w = NULL;
+    overrides ov = {0};
+    el_tstream_tensor *st = NULL;
+    gguf_rows *rows = NULL;
+    qenc *encs = NULL;
+    int rc = EL_OK;
+    if ((rc = overrides_compile(o, &ov, err)) || (rc = gguf_open(&in, o->in_path, err)))
+        goto done;
+    const size_t n = (size_t)EL_MAX(in->n_tensors, 1);
+    r->tensors = calloc(n, sizeof *r->tensors);
+    st = calloc(n, sizeof *st);
+    rows = calloc(n, sizeof *rows);
+    encs = calloc(n, sizeof *encs);
+    if (!r->tensors || !st || !rows || !encs) {
         rc = EL_NOMEM(err);
-    uint64_t total = 0, done_bytes = 0;
-    for (uint64_t i = 0; i < in->n_tensors; i++)
-        total += in->tensors[i].size;
-    if (o->progress && !rc)
-        el_progress_begin(o->progress, "quantize", "B", total);
+        goto done;
+    }
+    if ((rc = plan(o, in, &ov, r->tensors, err)))
+        goto done;
     for (uint64_t i = 0; i < in->n_tensors && !rc; i++) {
-        const gguf_tensor *t = &in->tensors[i];
-        el_qtensor_report *rt = &r->tensors[i];
-        r->n_tensors++;
-        r->bytes_in += t->size;
-        r->n_elements += t->n_elements;
-        if (rt->wanted != rt->type)
-            r->n_fallback++;
-        if (!rt->quantized) {
-            rt->bytes = t->size;
-            if ((rc = flush(w, in, &pend, err)))
-                break;
-            rc = gguf_writer_write(w, t->data, t->size, err);
-            el_map_advise(&in->map, in->data_offset + t->offset, t->size, EL_ADVISE_DONTNEED);
-            r->bytes_out += t->size;
-            done_bytes += t->size;
-            if (o->progress)
-                el_progress_set(o->progress, done_bytes);
-            continue;
-        }
-        r->n_quantized++;
-        const int64_t cols = t->ne[0], nrows = cols ? (int64_t)(t->n_elements / (uint64_t)cols) : 0;
-        uint64_t in_rb, out_rb;
-        el_type_row_bytes(t->type, (uint64_t)cols, &in_rb);
-        el_type_row_bytes(rt->type, (uint64_t)cols, &out_rb);
-        const el_qtraits *st = el_qtraits_get(t->type);
-        const float *imw;
-        if ((rc = imatrix_of(o, rt, &imw, err)))
-            break;
-        double sse = 0, mx = 0;
-        for (int64_t r0 = 0; r0 < nrows && !rc; r0 += chunk_rows) {
-            const int64_t r1 = EL_MIN(nrows, r0 + chunk_rows);
-            uint8_t *out = pend.buf == outs[0] ? outs[1] : outs[0]; /* not the one still to be written */
-            int wrc = EL_OK;
-#pragma omp parallel num_threads(nt)
-            {
-                /* one thread writes the previous chunk, then joins the others */
-#pragma omp single nowait
-                wrc = flush(w, in, &pend, err);
-#pragma omp for schedule(dynamic, 4)
-                for (int64_t rr = r0; rr < r1; rr++) {
-                    float *x = src + (size_t)omp_get_thread_num() * (size_t)max_cols;
-                    float *y = deq + (size_t)omp_get_thread_num() * (size_t)max_cols;
-                    uint8_t *q = out + (uint64_t)(rr - r0) * out_rb;
-                    st->to_float(t->data + (uint64_t)rr * in_rb, x, cols);
-                    el_quantize_row_best(rt->type, x, q, cols, imw, y);
-                    el_quant_row_error(x, y, cols, &row_sse[rr - r0], &row_max[rr - r0]);
-                }
-            }
-            if ((rc = wrc))
-                break;
-            for (int64_t rr = r0; rr < r1; rr++) {
-                sse += row_sse[rr - r0];
-                mx = row_max[rr - r0] > mx ? row_max[rr - r0] : mx;
-            }
-            pend = (pending_chunk){out, (uint64_t)(r1 - r0) * out_rb, in->data_offset + t->offset + (uint64_t)r0 * in_rb,
-                                   (uint64_t)(r1 - r0) * in_rb};
-            done_bytes += (uint64_t)(r1 - r0) * in_rb;
-            if (o->progress)
-                el_progress_set(o->progress, done_bytes);
-        }
-        rt->bytes = (uint64_t)nrows * out_rb;
-        rt->rmse = t->n_elements ? sqrt(sse / (double)t->n_elements) : 0;
-        rt->max_abs = mx;
-        r->sse += sse;
-        r->n_err_elements += t->n_elements;
-        r->bytes_out += rt->bytes;
+        rc = stream_of(o, in, i, &r->tensors[i], &st[i], &rows[i], &encs[i], err);
+        count(r, &r->tensors[i]);
+        r->bytes_in += in->tensors[i].size;
     }
-    if (!rc)
-        rc = flush(w, in, &pend, err);
-    if (o->progress)
-        el_progress_end(o->progress);
-    if (!rc) {
-        rc = gguf_writer_finish(w, err);
-        w = NULL;
-    }
+    if (rc || (rc = gguf_writer_open(&w, o->out_path, err)) || (rc = write_header(o, in, r->tensors, w, err)))
+        goto done;
+    const el_tstream_opts so = {.threads = threads_of(o), .dynamic = true, .progress = o->progress, .label = "quantize"};
+    if ((rc = el_tstream_write(w, st, in->n_tensors, &so, err)))
+        goto done;
+    for (uint64_t i = 0; i < in->n_tensors; i++)
+        if (r->tensors[i].quantized)
+            account(r, &r->tensors[i], st[i].sse, st[i].max_abs);
+    rc = gguf_writer_finish(w, err);
+    w = NULL;
 done:
     gguf_writer_abort(w);
     overrides_free(&ov);
-    free(src);
-    free(deq);
-    free(outs[0]);
-    free(outs[1]);
-    free(row_sse);
-    free(row_max);
+    free(st);
+    free(rows);
+    free(encs);
     gguf_close(in);
     if (rc)
         el_quantize_result_free(r);
     return rc;
 }
 
-/* ---- a Hugging Face folder: converted and quantized in one pass (formats/convert.c's hook) ---------------- */
+/* ---- a Hugging Face folder: a plan for formats/convert.c's tensors ---------------------------------------- */
 
-typedef struct {
-    const el_quantize_opts *o;
-    const overrides *ov;
-    el_quantize_result *r;
-    const float **imw; /* per tensor */
-    const char *dir;   /* for messages */
-} hf_pass;
-
-static int hf_plan(void *ud, const el_convert_model *m, el_convert_tensor *t, uint64_t n, el_error *err)
+/* Each tensor of the conversion given the type the options choose, and a quantizer when it changes. */
+static int plan_hf(const el_quantize_opts *o, const overrides *ov, const char *dir, el_convert_model m, el_convert_tensor *t,
+                   uint64_t n, qenc *encs, el_quantize_result *r, el_error *err)
 {
-    hf_pass *h = ud;
-    el_quantize_result *r = h->r;
-    r->tensors = calloc((size_t)EL_MAX(n, 1), sizeof *r->tensors);
-    h->imw = calloc((size_t)EL_MAX(n, 1), sizeof *h->imw);
-    if (!r->tensors || !h->imw)
-        return EL_NOMEM(err);
     bool has_output = false;
     for (uint64_t i = 0; i < n; i++)
         has_output |= strcmp(t[i].name, "output.weight") == 0;
-    const el_recipe rcp = recipe_of(h->o, has_output, m->n_layer, m->n_head, m->n_head_kv);
+    const el_recipe rcp = recipe_of(o, has_output, m.n_layer, m.n_head, m.n_head_kv);
     for (uint64_t i = 0; i < n; i++) {
         el_qtensor_report *rt = &r->tensors[i];
         snprintf(rt->name, sizeof rt->name, "%s", t[i].name);
@@ -376,45 +364,22 @@ static int hf_plan(void *ud, const el_convert_model *m, el_convert_tensor *t, ui
         rt->ne[1] = t[i].n_dims > 1 ? t[i].ne[1] : 1;
         rt->ne[2] = rt->ne[3] = 1;
         rt->n_elements = (uint64_t)rt->ne[0] * (uint64_t)rt->ne[1];
-        int rc = plan_one(h->o, &rcp, h->ov, h->dir, rt, err);
+        int rc = plan_one(o, &rcp, ov, dir, rt, err);
         if (!rc && rt->quantized)
-            rc = imatrix_of(h->o, rt, &h->imw[i], err);
+            rc = imatrix_of(o, rt, &encs[i].imw, err);
         if (rc)
             return rc;
         if (rt->quantized) {
-            t[i].type = rt->type;
-            t[i].own = true;
+            encs[i].type = t[i].type = rt->type;
+            t[i].enc = encode_best;
+            t[i].enc_ud = &encs[i];
         } else {
             rt->type = rt->wanted = t[i].type; /* convert's (vectors and norms: F32) */
         }
-        r->n_tensors++;
-        r->n_quantized += rt->quantized;
-        r->n_fallback += rt->wanted != rt->type;
-        r->n_elements += rt->n_elements;
+        count(r, rt);
         r->bytes_in += rt->n_elements * el_type_get(rt->src_type)->type_size;
-        uint64_t rb;
-        el_type_row_bytes(rt->type, (uint64_t)rt->ne[0], &rb);
-        rt->bytes = rb * (uint64_t)rt->ne[1];
-        r->bytes_out += rt->bytes;
     }
     return EL_OK;
-}
-
-static void hf_row(void *ud, uint64_t i, const float *x, int64_t cols, float *scratch, uint8_t *out, double *sse, double *max_abs)
-{
-    const hf_pass *h = ud;
-    el_quantize_row_best(h->r->tensors[i].type, x, out, cols, h->imw[i], scratch);
-    el_quant_row_error(x, scratch, cols, sse, max_abs);
-}
-
-static void hf_done(void *ud, uint64_t i, double sse, double max_abs)
-{
-    hf_pass *h = ud;
-    el_qtensor_report *rt = &h->r->tensors[i];
-    rt->rmse = rt->n_elements ? sqrt(sse / (double)rt->n_elements) : 0;
-    rt->max_abs = max_abs;
-    h->r->sse += sse;
-    h->r->n_err_elements += rt->n_elements;
 }
 
 int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize_result *r, el_error *err)
@@ -424,16 +389,62 @@ int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize
     int rc = overrides_compile(o, &ov, err);
     if (rc)
         return rc;
-    hf_pass h = {o, &ov, r, NULL, model_dir};
-    const el_convert_hook hook = {&h, o->mix->ftype, hf_plan, hf_row, hf_done};
-    el_convert_opts co = {.model_dir = model_dir, .out_path = o->out_path, .outtype = EL_OUTTYPE_AUTO, .threads = o->threads,
-                          .progress = o->progress, .hook = &hook};
+    const el_convert_opts co = {.model_dir = model_dir, .out_path = o->out_path, .outtype = EL_OUTTYPE_AUTO,
+                                .threads = o->threads, .progress = o->progress};
+    el_conversion *cv = NULL;
+    qenc *encs = NULL;
+    uint64_t n = 0;
+    el_convert_tensor *t = NULL;
+    if (!(rc = el_convert_open(&cv, &co, err))) {
+        t = el_conversion_tensors(cv, &n);
+        r->tensors = calloc((size_t)EL_MAX(n, 1), sizeof *r->tensors);
+        encs = calloc((size_t)EL_MAX(n, 1), sizeof *encs);
+        rc = !r->tensors || !encs ? EL_NOMEM(err) : plan_hf(o, &ov, model_dir, el_conversion_model(cv), t, n, encs, r, err);
+    }
     el_convert_result cr;
-    rc = el_convert(&co, &cr, err);
-    free(h.imw);
+    if (!rc)
+        rc = el_convert_write(cv, o->mix->ftype, &cr, err);
+    for (uint64_t i = 0; i < n && !rc; i++)
+        if (r->tensors[i].quantized)
+            account(r, &r->tensors[i], t[i].sse, t[i].max_abs);
+    el_convert_close(cv);
+    free(encs);
     overrides_free(&ov);
     if (rc)
         el_quantize_result_free(r);
+    return rc;
+}
+
+int el_convert_q8_0(const el_convert_opts *o, el_convert_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    el_convert_opts co = *o;
+    co.outtype = EL_TYPE_F16; /* convert's matrices as F16: the fallback of rows that are not Q8_0 blocks */
+    el_conversion *cv;
+    int rc = el_convert_open(&cv, &co, err);
+    if (rc)
+        return rc;
+    uint64_t n;
+    el_convert_tensor *t = el_conversion_tensors(cv, &n);
+    uint32_t n_fallbacks = 0;
+    char fallbacks[sizeof r->fallbacks] = "";
+    for (uint64_t i = 0; i < n; i++) {
+        if (t[i].type != EL_TYPE_F16)
+            continue; /* vectors, norms and biases: F32 */
+        if (t[i].ne[0] % QK8_0 == 0) {
+            t[i].type = EL_TYPE_Q8_0;
+            t[i].enc = encode_q8_0_ref;
+            continue;
+        }
+        n_fallbacks++;
+        const size_t len = strlen(fallbacks);
+        if (len + strlen(t[i].name) + 3 < sizeof fallbacks)
+            snprintf(fallbacks + len, sizeof fallbacks - len, "%s%s", len ? ", " : "", t[i].name);
+    }
+    rc = el_convert_write(cv, FT_MOSTLY_Q8_0, r, err);
+    el_convert_close(cv);
+    r->n_fallbacks = n_fallbacks;
+    memcpy(r->fallbacks, fallbacks, sizeof fallbacks);
     return rc;
 }
 

@@ -6,7 +6,7 @@
  * then the fallback when its rows don't fit that type's blocks (or an error with strict); other
  * tensors are copied as they are. Rows are quantized in parallel chunks by the searching quantizers
  * (search.h), weighted by the imatrix when one is given, and written as they are done through the
- * atomic writer: memory stays bounded by the chunk, and the same input gives the same bytes for any
+ * tensor stream (formats/tstream.h) into the atomic writer: memory stays bounded by the chunk, and the same input gives the same bytes for any
  * thread count. Each tensor's error against its source is measured on the way.
  */
 #ifndef EL_QUANT_QUANTIZE_H
@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "formats/convert.h"
 #include "quant/imatrix.h"
 #include "quant/recipe.h"
 
@@ -64,6 +65,11 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
  * no intermediate file. Matrices the mix leaves alone keep the checkpoint's float type. */
 int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize_result *r, el_error *err);
 void el_quantize_result_free(el_quantize_result *r);
+
+/* `edgelm convert --outtype q8_0`: the conversion's matrices as Q8_0 by the reference quantizer, as
+ * llama.cpp's converter writes them (no search), F16 for those whose rows are not whole Q8_0 blocks
+ * (counted and named in r->n_fallbacks / r->fallbacks); o->outtype is not read. */
+int el_convert_q8_0(const el_convert_opts *o, el_convert_result *r, el_error *err);
 
 /* A pure file of `type` in one call (tests, benchmarks): the mix named like the type. */
 typedef struct el_quantize_pure_opts {

@@ -32,10 +32,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/fp_rows.h"
 #include "core/half.h"
 #include "core/util.h"
 #include "formats/ggml_type.h"
-#include "quant/quant.h"
 #include "quant/quant_ref.h"
 
 /* ---- eight lanes -------------------------------------------------------------------------------------- */
@@ -533,6 +533,57 @@ static void aff_levels(const float *x, int n, float d, float m, float nmax, uint
     }
 }
 
+/* ---- the reference quantizers ------------------------------------------------------------------------ */
+
+/* What the traits table (quant.c) lists as each type's reference pair, called directly: the table is
+ * built on this file (the plain Q2_K and Q3_K are here), so this file does not look them up in it. */
+static void q2_K_make(const float *x, const float *w, void *out, bool search);
+static void q3_K_make(const float *x, const float *w, void *out, bool search);
+
+static void ref_quantize(uint32_t type, const float *x, void *y, int64_t n)
+{
+    switch (type) {
+    case EL_TYPE_F32: memcpy(y, x, (size_t)n * 4); break;
+    case EL_TYPE_F16: el_row_f32_to_f16_ref(x, y, (size_t)n); break;
+    case EL_TYPE_BF16: el_row_f32_to_bf16_ref(x, y, (size_t)n); break;
+    case EL_TYPE_Q4_0: quantize_row_q4_0_ref(x, y, n); break;
+    case EL_TYPE_Q4_1: quantize_row_q4_1_ref(x, y, n); break;
+    case EL_TYPE_Q5_0: quantize_row_q5_0_ref(x, y, n); break;
+    case EL_TYPE_Q5_1: quantize_row_q5_1_ref(x, y, n); break;
+    case EL_TYPE_Q8_0: quantize_row_q8_0_ref(x, y, n); break;
+    case EL_TYPE_Q2_K:
+        for (int64_t i = 0; i < n / QK_K; i++)
+            q2_K_make(x + i * QK_K, NULL, (block_q2_K *)y + i, false);
+        break;
+    case EL_TYPE_Q3_K:
+        for (int64_t i = 0; i < n / QK_K; i++)
+            q3_K_make(x + i * QK_K, NULL, (block_q3_K *)y + i, false);
+        break;
+    case EL_TYPE_Q4_K: quantize_row_q4_K_ref(x, y, n); break;
+    case EL_TYPE_Q5_K: quantize_row_q5_K_ref(x, y, n); break;
+    case EL_TYPE_Q6_K: quantize_row_q6_K_ref(x, y, n); break;
+    }
+}
+
+static void ref_dequantize(uint32_t type, const void *x, float *y, int64_t n)
+{
+    switch (type) {
+    case EL_TYPE_F32: memcpy(y, x, (size_t)n * 4); break;
+    case EL_TYPE_F16: el_row_f16_to_f32(x, y, (size_t)n); break;
+    case EL_TYPE_BF16: el_row_bf16_to_f32(x, y, (size_t)n); break;
+    case EL_TYPE_Q4_0: dequantize_row_q4_0(x, y, n); break;
+    case EL_TYPE_Q4_1: dequantize_row_q4_1(x, y, n); break;
+    case EL_TYPE_Q5_0: dequantize_row_q5_0(x, y, n); break;
+    case EL_TYPE_Q5_1: dequantize_row_q5_1(x, y, n); break;
+    case EL_TYPE_Q8_0: dequantize_row_q8_0(x, y, n); break;
+    case EL_TYPE_Q2_K: dequantize_row_q2_K(x, y, n); break;
+    case EL_TYPE_Q3_K: dequantize_row_q3_K(x, y, n); break;
+    case EL_TYPE_Q4_K: dequantize_row_q4_K(x, y, n); break;
+    case EL_TYPE_Q5_K: dequantize_row_q5_K(x, y, n); break;
+    case EL_TYPE_Q6_K: dequantize_row_q6_K(x, y, n); break;
+    }
+}
+
 /* ---- 32-element blocks ---------------------------------------------------------------------------------- */
 
 /* A 32-element type: symmetric levels [lo, hi] or affine 0..hi, the multiplied scales it tries, and the
@@ -580,9 +631,8 @@ static inline __attribute__((always_inline)) void block32(const b32_spec *s, con
         ref = p.ref;
     }
     if (ref) { /* the reference quantizer writes its own block */
-        const el_qtraits *t = el_qtraits_get(s->type);
-        t->from_float_ref(x, y, 32);
-        t->to_float(y, deq, 32);
+        ref_quantize(s->type, x, y, 32);
+        ref_dequantize(s->type, y, deq, 32);
         return;
     }
     uint8_t L[32];
@@ -804,7 +854,6 @@ static float block_err(const float *x, const float *w, const float *deq, int n)
  * their own procedures, so they are run and compared rather than folded into the search). */
 static void k_guarded(uint32_t type, const float *x, const float *w, void *y, float *deq)
 {
-    const el_qtraits *t = el_qtraits_get(type);
     uint8_t ref[sizeof(block_q6_K) + sizeof(block_q5_K)];
     float deq_ref[QK_K];
     switch (type) {
@@ -814,9 +863,9 @@ static void k_guarded(uint32_t type, const float *x, const float *w, void *y, fl
     case EL_TYPE_Q5_K: k4_make(x, w, y, true); break;
     default: q6_K_make(x, w, y); break;
     }
-    t->from_float_ref(x, ref, QK_K);
-    t->to_float(y, deq, QK_K);
-    t->to_float(ref, deq_ref, QK_K);
+    ref_quantize(type, x, ref, QK_K);
+    ref_dequantize(type, y, deq, QK_K);
+    ref_dequantize(type, ref, deq_ref, QK_K);
     if (block_err(x, w, deq_ref, QK_K) < block_err(x, w, deq, QK_K)) {
         memcpy(y, ref, el_type_get(type)->type_size);
         memcpy(deq, deq_ref, sizeof deq_ref);
@@ -834,12 +883,11 @@ static bool row_best(uint32_t type, const float *x, void *y, int64_t n, const fl
 {
     const int b32 = index32(type);
     if (b32 < 0 && !is_k(type)) {
-        const el_qtraits *t = el_qtraits_get(type);
-        if (!(type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16) || !t || !t->from_float_ref)
+        if (!(type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16))
             return false;
-        t->from_float_ref(x, y, n);
+        ref_quantize(type, x, y, n);
         if (deq_out)
-            t->to_float(y, deq_out, n);
+            ref_dequantize(type, y, deq_out, n);
         return true;
     }
     const el_type_info *ti = el_type_get(type);

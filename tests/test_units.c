@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/sha256.h"
@@ -898,5 +899,41 @@ Test(merge, shards_into_the_one_run_folder, .timeout = 60)
         cr_assert(access(o2, F_OK) != 0, "case %zu left %s", k, o2);
     }
     tu_rmtree(dir);
+    tu_release();
+}
+
+/* ---- the module boundaries (tests/layers.sh) ----------------------------------------------------------- */
+
+/* The tree keeps its layers: formats/ never includes quant/ (the tensor stream takes quantizers as functions), no
+ * two modules of a folder include each other. The checker itself is shown to fail on a small tree with both faults:
+ * an include across the layers, and quant.c / search.c including each other as they did before issue 18. */
+Test(layers, hold_and_the_check_finds_breaks)
+{
+    const char *ok[] = {"sh", "tests/layers.sh", NULL};
+    tu_run r = tu_exec(ok, NULL, NULL);
+    cr_assert_eq(r.status, 0, "tests/layers.sh on the tree:\n%s%s", r.out, r.err);
+    tu_run_free(&r);
+
+    char *dir = tu_tmpdir("layers");
+    char *p = tu_fmt("%s/formats", dir), *q = tu_fmt("%s/quant", dir);
+    cr_assert(mkdir(p, 0755) == 0 && mkdir(q, 0755) == 0);
+    static const char conv[] = "#include \"formats/convert.h\"\n#include \"quant/quant_ref.h\"\n";
+    static const char quant[] = "#include \"quant/quant.h\"\n#include \"quant/search.h\"\n";
+    static const char search[] = "#include \"quant/search.h\"\n#include \"formats/ggml_type.h\"\n#include \"quant/quant.h\"\n";
+    cr_assert(tu_write(tu_keep(tu_fmt("%s/convert.c", p)), conv, strlen(conv)));
+    cr_assert(tu_write(tu_keep(tu_fmt("%s/quant.c", q)), quant, strlen(quant)));
+    cr_assert(tu_write(tu_keep(tu_fmt("%s/search.c", q)), search, strlen(search)));
+    const char *bad[] = {"sh", "tests/layers.sh", dir, NULL};
+    r = tu_exec(bad, NULL, NULL);
+    cr_assert_eq(r.status, 1, "exit %d:\n%s", r.status, r.out);
+    cr_assert(strstr(r.out, "formats/convert.c includes quant/quant_ref.h: formats/ may include only core"), "%s", r.out);
+    cr_assert(strstr(r.out, "modules that include each other") && strstr(r.out, "quant/search") && strstr(r.out, "quant/quant"),
+              "%s", r.out);
+    cr_assert(!strstr(r.out, "ggml_type"), "an allowed include was reported:\n%s", r.out);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    free(dir);
+    free(p);
+    free(q);
     tu_release();
 }
