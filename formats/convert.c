@@ -210,6 +210,22 @@ static double rs_num(const hf_config *c, const char *key, double def)
     return el_json_get_f64(rope_scaling(c), key, &v) == 1 ? v : def;
 }
 
+/* A generated F32 vector of n values in the plan (its values to be filled in); NULL when out of memory. */
+static float *plan_add_gen(plan *p, const char *name, int64_t n, el_error *err)
+{
+    out_tensor *o = plan_add(p, err);
+    if (!o)
+        return NULL;
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->n_dims = 1;
+    o->ne[0] = n;
+    o->ne[1] = 1;
+    o->type = EL_TYPE_F32;
+    if (!(o->gen = malloc((size_t)n * sizeof(float))))
+        EL_NOMEM(err);
+    return o->gen;
+}
+
 /* Llama 3.1+ frequency scaling, as a per-dimension-pair factor tensor (llama.cpp's rope_freqs). */
 static int gen_llama3_freqs(const hf_config *c, plan *p, el_error *err)
 {
@@ -223,17 +239,9 @@ static int gen_llama3_freqs(const hf_config *c, plan *p, el_error *err)
     double lo_wl = old_ctx / lo, hi_wl = old_ctx / hi;
     if (lo_wl == hi_wl)
         return EL_FAIL(err, EL_EJSON, c->path, -1, "rope_scaling: low_freq_factor equals high_freq_factor");
-    out_tensor *o = plan_add(p, err);
-    if (!o)
+    float *gen = plan_add_gen(p, "rope_freqs.weight", dim / 2, err);
+    if (!gen)
         return EL_ENOMEM;
-    snprintf(o->name, sizeof o->name, "rope_freqs.weight");
-    o->n_dims = 1;
-    o->ne[0] = dim / 2;
-    o->ne[1] = 1;
-    o->type = EL_TYPE_F32;
-    o->gen = malloc((size_t)(dim / 2) * sizeof(float));
-    if (!o->gen)
-        return EL_NOMEM(err);
     for (int64_t i = 0; i < dim / 2; i++) {
         /* in float32 like the reference: 1 / base^(2i/dim) */
         float freq = 1.0f / powf((float)base, (float)(2 * i) / (float)dim);
@@ -247,7 +255,7 @@ static int gen_llama3_freqs(const hf_config *c, plan *p, el_error *err)
             double smooth = (old_ctx / wl - lo) / (hi - lo);
             f = 1 / ((1 - smooth) / factor + smooth);
         }
-        o->gen[i] = (float)f;
+        gen[i] = (float)f;
     }
     return EL_OK;
 }
@@ -265,23 +273,15 @@ static int gen_phi3_factors(const hf_config *c, int64_t rope_dims, plan *p, el_e
     const char *names[2] = {"rope_factors_long.weight", "rope_factors_short.weight"};
     const json_t *src[2] = {lf, sf};
     for (int k = 0; k < 2; k++) {
-        out_tensor *o = plan_add(p, err);
-        if (!o)
+        float *gen = plan_add_gen(p, names[k], rope_dims / 2, err);
+        if (!gen)
             return EL_ENOMEM;
-        snprintf(o->name, sizeof o->name, "%s", names[k]);
-        o->n_dims = 1;
-        o->ne[0] = rope_dims / 2;
-        o->ne[1] = 1;
-        o->type = EL_TYPE_F32;
-        o->gen = malloc((size_t)(rope_dims / 2) * sizeof(float));
-        if (!o->gen)
-            return EL_NOMEM(err);
         for (int64_t i = 0; i < rope_dims / 2; i++) {
             json_t *x = json_array_get(src[k], (size_t)i);
             if (!json_is_number(x))
                 return EL_FAIL(err, EL_EJSON, c->path, -1, "rope_scaling %s[%lld] is not a number", k ? "short_factor" : "long_factor",
                                (long long)i);
-            o->gen[i] = (float)json_number_value(x);
+            gen[i] = (float)json_number_value(x);
         }
     }
     return EL_OK;
