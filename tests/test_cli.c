@@ -185,6 +185,30 @@ Test(cli, missing_file_is_failure_naming_it)
     tu_run_free(&r);
 }
 
+/* --fail-if is read before any file is opened: a threshold that is not a finite number (nan never
+ * compares true, so 'ppl>nan' could never fail the build) is a usage error naming the flag and the
+ * value, whatever the command */
+Test(cli, fail_if_non_finite_threshold_is_a_usage_error)
+{
+    static const char *const cases[][12] = {
+        {"eval", "ppl", "/nonexistent/m.gguf", "-f", "/nonexistent/t.txt", "--fail-if", "ppl>nan", NULL},
+        {"eval", "kld", "/nonexistent/m.gguf", "--base-logits", "/nonexistent/b.bin", "--fail-if", "kld_mean<-inf", NULL},
+        {"bench", "/nonexistent/m.gguf", "--fail-if", "avg_ts<inf", NULL},
+        {"distill", "score", "--student", "/nonexistent/s.gguf", "--data", "/nonexistent/d", "--fail-if", "kl_mean>1e999",
+         NULL},
+    };
+    static const char *const value[] = {"'nan'", "'-inf'", "'inf'", "'1e999'"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *a[12] = {0};
+        memcpy(a, cases[i], sizeof a);
+        tu_run r = tu_edgelm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+        cr_assert_eq(r.status, 2, "%s %s: exit %d: %s", a[0], a[1], r.status, r.err);
+        cr_assert(strstr(r.err, "--fail-if") && strstr(r.err, value[i]), "%s %s: %s", a[0], a[1], r.err);
+        cr_assert(strchr(r.err, '\n') == r.err + r.err_len - 1, "error must be one line: %s", r.err);
+        tu_run_free(&r);
+    }
+}
+
 Test(cli, truncated_gguf_names_offset)
 {
     if (!tu_shared())

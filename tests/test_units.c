@@ -475,6 +475,46 @@ Test(gate, usage_errors)
     }
 }
 
+/* A threshold must be a finite decimal number: strtod also reads nan, inf, infinity, hex floats and
+ * leading blanks, and rounds 1e999 to inf; a gate 'ppl>nan' is never met, so it would pass silently. */
+Test(gate, non_finite_and_non_decimal_thresholds_refused)
+{
+    static const char *const bad[][2] = {{"ppl>nan", "nan"},       {"ppl>NaN", "NaN"},         {"ppl<inf", "inf"},
+                                         {"ppl<-inf", "-inf"},     {"ppl>=+INF", "+INF"},      {"ppl<infinity", "infinity"},
+                                         {"ppl!=nan(1)", "nan(1)"}, {"ppl<1e999", "1e999"},    {"ppl>-1e400", "-1e400"},
+                                         {"ppl>0x1p3", "0x1p3"},   {"ppl<0x10", "0x10"},       {"ppl< 1", " 1"},
+                                         {"ppl<	1", "	1"},       {"ppl<.", "."},             {"ppl<1.e", "1.e"},
+                                         {"ppl<1e+", "1e+"}};
+    for (size_t i = 0; i < N_OF(bad); i++) {
+        el_gates g;
+        el_error e;
+        el_error_clear(&e);
+        const int rc = el_gates_parse(bad[i][0], &g, &e);
+        cr_assert_eq(rc, EL_EUSAGE, "'%s' accepted (threshold %g)", bad[i][0], g.n ? g.g[0].value : 0.0);
+        cr_assert_eq(e.code, EL_EUSAGE);
+        cr_assert(e.msg[0] && !strchr(e.msg, '\n'), "%s", e.msg);
+        cr_assert(strstr(e.msg, "--fail-if"), "'%s': the flag is not named: %s", bad[i][0], e.msg);
+        char *quoted = KF("'%s'", bad[i][1]);
+        cr_assert(strstr(e.msg, quoted), "'%s': the value %s is not named: %s", bad[i][0], quoted, e.msg);
+        cr_assert_eq(g.n, 0);
+        cr_assert(g.g == NULL);
+    }
+    /* finite decimal numbers, in every form the grammar allows, still parse to their value */
+    static const struct {
+        const char *spec;
+        double v;
+    } good[] = {{"x<1", 1},         {"x<-1", -1},        {"x<+1", 1},          {"x<1.", 1},        {"x<.5", 0.5},
+                {"x<1.5e3", 1500},  {"x<1E-3", 1e-3},    {"x<-2.5e+2", -250},  {"x<0", 0},         {"x<1e-400", 0},
+                {"x<1.7976931348623157e308", 1.7976931348623157e308}};
+    for (size_t i = 0; i < N_OF(good); i++) {
+        el_gates g = gates_of(good[i].spec);
+        cr_assert_eq(g.n, 1);
+        cr_assert_eq(g.g[0].value, good[i].v, "'%s': %g", good[i].spec, g.g[0].value);
+        el_gates_free(&g);
+    }
+    tu_release();
+}
+
 /* ---- quant/recipe.c --------------------------------------------------------------------------------- */
 
 Test(recipe, mixes_file_types_quantizable_and_fallbacks)
