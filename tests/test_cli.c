@@ -209,6 +209,30 @@ Test(cli, fail_if_non_finite_threshold_is_a_usage_error)
     }
 }
 
+/* convert reads tokenizer.model when a folder has no tokenizer.json: a protobuf field of a wire type
+ * that does not exist is bad input (exit 1), one line naming the file, the byte, the field number and
+ * the wire type */
+Test(cli, convert_bad_tokenizer_model_names_byte_field_and_wire_type)
+{
+    char *dir = KT("cli");
+    tu_run r = tu_edgelm("synth", "--preset", "tiny", "-o", dir, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    char *tm = KF("%s/tokenizer.model", dir), *out = KF("%s/out.gguf", dir);
+    cr_assert_eq(unlink(KF("%s/tokenizer.json", dir)), 0);
+    /* piece 'a', then field 2 with wire type 6 at byte 5 */
+    static const uint8_t bad[] = {0x0a, 0x03, 0x0a, 0x01, 'a', 0x16, 0x00};
+    cr_assert(tu_write(tm, bad, sizeof bad));
+    r = tu_edgelm("convert", dir, "-o", out, NULL);
+    tu_assert_cli_error(&r, tm, "wire type 6");
+    cr_assert(strstr(r.err, KF("%s: at byte 5: ", tm)) && strstr(r.err, "field 2") && strstr(r.err, "wire type 6"), "%s",
+              r.err);
+    cr_assert(access(out, F_OK) != 0, "no output is left");
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    tu_release();
+}
+
 Test(cli, truncated_gguf_names_offset)
 {
     if (!tu_shared())
