@@ -193,11 +193,14 @@ int el_chat_apply(el_chat_tmpl t, const el_chat_msg *m, int n, bool gen, char **
     *out = NULL;
     if (t <= EL_CHAT_UNKNOWN || (int)t >= N_NAMES)
         return EL_FAIL(err, EL_EUSAGE, NULL, -1, "unknown chat template (recognised: %s)", el_chat_known());
-    for (int i = 0; i < n; i++)
-        if (!m[i].role || !m[i].content ||
-            (strcmp(m[i].role, "system") && strcmp(m[i].role, "user") && strcmp(m[i].role, "assistant")))
-            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "message %d: role must be system, user or assistant, with content",
-                           i + 1);
+    /* a message the templates cannot render is bad input (the caller's data: a prompts file), not usage */
+    for (int i = 0; i < n; i++) {
+        if (!m[i].role || !m[i].content)
+            return EL_FAIL(err, EL_EFORMAT, NULL, -1, "message %d has no %s", i + 1, m[i].role ? "content" : "role");
+        if (strcmp(m[i].role, "system") && strcmp(m[i].role, "user") && strcmp(m[i].role, "assistant"))
+            return EL_FAIL(err, EL_EFORMAT, NULL, -1, "message %d: role '%.64s' is not system, user or assistant", i + 1,
+                           m[i].role);
+    }
     sbuf b = {NULL, 0, 0, true};
     put(&b, ""); /* an empty conversation gives "" (and the generation prompt) */
     switch (t) {

@@ -52,7 +52,8 @@ const char *el_chat_name(el_chat_tmpl t);
 const char *el_chat_known(void);
 
 /* The prompt text for messages (malloc'd into *out), ending with the assistant's turn opened when
- * add_generation_prompt. EL_EUSAGE for an unknown template or a role other than system/user/assistant. */
+ * add_generation_prompt. EL_EUSAGE for an unknown template; EL_EFORMAT for a message without role or
+ * content, or a role other than system/user/assistant (bad input: the messages come from a file). */
 int el_chat_apply(el_chat_tmpl t, const el_chat_msg *msgs, int n, bool add_generation_prompt, char **out,
                   el_error *err);
 

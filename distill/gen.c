@@ -81,7 +81,7 @@ static void unit_free(unit *u)
 /* ---- prompts --------------------------------------------------------------------------------------- */
 
 /* The messages of a record, as el_chat_msg (pointing into the JSON). */
-static int messages_of(const gen *g, const json_t *arr, int64_t line, el_chat_msg **out, int *n, el_error *err)
+static int messages_of(const gen *g, const json_t *arr, const char *at, el_chat_msg **out, int *n, el_error *err)
 {
     *out = NULL;
     *n = (int)json_array_size(arr);
@@ -94,8 +94,8 @@ static int messages_of(const gen *g, const json_t *arr, int64_t line, el_chat_ms
         m[i].content = el_json_get_str(e, "content");
         if (!m[i].role || !m[i].content) {
             free(m);
-            return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "line %lld: message %d needs string \"role\" and \"content\"",
-                           (long long)line, i);
+            return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "%s: message %d needs string \"role\" and \"content\"", at,
+                           i + 1);
         }
     }
     *out = m;
@@ -108,13 +108,13 @@ static int messages_of(const gen *g, const json_t *arr, int64_t line, el_chat_ms
  * source location: wrapping `err` after chat.c had filled it changed nothing (the first error wins,
  * core/error.h), so the error named neither the file nor the line.
  */
-static int chat_text(const gen *g, const el_chat_msg *m, int n, int64_t line, char **text, el_error *err)
+static int chat_text(const gen *g, const el_chat_msg *m, int n, const char *at, char **text, el_error *err)
 {
     el_error ce;
     el_error_clear(&ce);
     const int rc = el_chat_apply(g->tmpl, m, n, true, text, &ce);
     if (rc)
-        return el_fail_at(err, rc, g->recs.name, -1, ce.where, "line %lld: %s", (long long)line,
+        return el_fail_at(err, rc, g->recs.name, -1, ce.where, "%s: %s", at,
                           ce.msg[0] ? ce.msg : el_strerror(rc));
     return EL_OK;
 }
@@ -132,6 +132,13 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
     *skip = 0;
     u->id = (int64_t)r;
     u->line = line;
+    /* where the record is, for messages: its line, or (an element of a .json list, whose line
+     * datasets/records.c does not know: 0) its number, as datasets/tasks.c says it */
+    char at[48];
+    if (line > 0)
+        snprintf(at, sizeof at, "line %lld", (long long)line);
+    else
+        snprintf(at, sizeof at, "record %zu", r + 1);
     const json_t *v = NULL;
     if (json_is_string(rec)) {
         v = rec;
@@ -142,21 +149,20 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
         else if (!(v = json_object_get(rec, "messages")) && !(v = json_object_get(rec, "prompt")))
             v = json_object_get(rec, "text");
         if (!v)
-            return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "line %lld: no \"%s\" field", (long long)line,
+            return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "%s: no \"%s\" field", at,
                            f ? f : "messages\", \"prompt\" or \"text");
     } else {
-        return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "line %lld: a prompt record must be a string or an object",
-                       (long long)line);
+        return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "%s: a prompt record must be a string or an object", at);
     }
     u->src = v;
     char *text = NULL;
     int rc = EL_OK;
     if (json_is_array(v)) {
         if (!p->chat)
-            return EL_FAIL(err, EL_EUSAGE, g->recs.name, -1, "line %lld: \"messages\" need --chat", (long long)line);
+            return EL_FAIL(err, EL_EUSAGE, g->recs.name, -1, "%s: \"messages\" need --chat", at);
         el_chat_msg *m;
         int n;
-        rc = messages_of(g, v, line, &m, &n, err);
+        rc = messages_of(g, v, at, &m, &n, err);
         if (rc)
             return rc;
         if (n == 0) {
@@ -164,7 +170,7 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
             *skip = 1;
             return EL_OK;
         }
-        rc = chat_text(g, m, n, line, &text, err);
+        rc = chat_text(g, m, n, at, &text, err);
         free(m);
         if (rc)
             return rc;
@@ -175,15 +181,14 @@ static int prepare(gen *g, size_t r, int *skip, el_error *err)
         }
         if (p->chat) {
             el_chat_msg m = {"user", json_string_value(v)};
-            rc = chat_text(g, &m, 1, line, &text, err);
+            rc = chat_text(g, &m, 1, at, &text, err);
             if (rc)
                 return rc;
         } else if (!(text = strndup(json_string_value(v), json_string_length(v)))) {
             return EL_NOMEM(err);
         }
     } else {
-        return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "line %lld: the prompt must be a string or a messages array",
-                       (long long)line);
+        return EL_FAIL(err, EL_EFORMAT, g->recs.name, -1, "%s: the prompt must be a string or a messages array", at);
     }
     u->prompt_text = text;
     rc = el_tok_encode(g->t.tok, g->tctx, text, strlen(text), EL_TOK_ADD_SPECIAL | (p->chat ? EL_TOK_PARSE_SPECIAL : 0),

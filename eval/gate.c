@@ -4,9 +4,36 @@
 #include "eval/gate.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* [+-] digits [. digits] [(e|E) [+-] digits], at least one digit before the exponent: the only
+ * thresholds (strtod reads this grammar exactly as written). */
+static int is_decimal(const char *p)
+{
+    int digits = 0;
+    if (*p == '+' || *p == '-')
+        p++;
+    for (; isdigit((unsigned char)*p); p++)
+        digits++;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++)
+            digits++;
+    if (!digits)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == 0;
+}
 
 static int parse_one(const char *s, size_t len, el_gate *g, el_error *err)
 {
@@ -39,10 +66,13 @@ static int parse_one(const char *s, size_t len, el_gate *g, el_error *err)
         goto bad;
     memcpy(num, s + j, len - j);
     num[len - j] = 0;
-    char *end;
-    g->value = strtod(num, &end);
-    if (end == num || *end)
-        goto bad;
+    /* strtod alone would also take nan, inf, hex floats and leading blanks, and round 1e999 to inf;
+     * a gate against nan is never met, so 'ppl>nan' would pass silently */
+    if (is_decimal(num))
+        g->value = strtod(num, NULL);
+    if (!is_decimal(num) || !isfinite(g->value))
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "--fail-if: '%.*s': threshold '%s' is not a finite decimal number", (int)len,
+                       s, num);
     return 0;
 bad:
     return EL_FAIL(err, EL_EUSAGE, NULL, -1, "--fail-if: '%.*s' is not KEY<OP>NUMBER (OP: < <= > >= == !=)", (int)len, s);

@@ -2,7 +2,8 @@
  * eval/gate.h - `--fail-if 'kld_mean>0.01,avg_ts<50'`: conditions on a result's numbers, so a CI
  * script can fail a build on a regression (exit 3, EL_EXIT_GATE) without parsing the JSON itself.
  *
- * A condition is KEY OP NUMBER with OP one of < <= > >= == !=; KEY names a number in the result
+ * A condition is KEY OP NUMBER with OP one of < <= > >= == !=, NUMBER a finite decimal ([+-]D[.D][e[+-]D];
+ * not nan, inf, hex or out of range: a gate against NaN is never met); KEY names a number in the result
  * object (a dotted path reaches into nested objects: "kld_quantiles.99"). When the result is a list
  * of records (bench: one per model, thread count and test) a condition applies to every record that
  * has the key. A key that no record has is a usage error, not a silent pass.

@@ -14,8 +14,14 @@
  *     3  normalizer_spec
  *          3 add_dummy_prefix  bool, default true
  *
- * Every length is checked against the bytes left before it is followed.
+ * Every length is checked against the bytes left before it is followed. A refusal names the file,
+ * the byte offset of the field's key in it, the field number and wire type found, and the message
+ * it is in ("piece 3: field 2 (wire type 5) needs 4 bytes, 1 byte left before the end of the
+ * piece"). What runs past the end of the file is EL_ETRUNC; past the end of an enclosing message,
+ * a wire type protobuf does not have (3 and 4, groups, are not read either), a field number outside
+ * 1 .. 2^29-1 or a varint longer than 10 bytes, EL_EFORMAT.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,62 +29,145 @@
 #include "core/util.h"
 #include "formats/vocab.h"
 
+/* A message being read: its bytes, where they are in the file, and how errors name it. */
 typedef struct pb {
     const uint8_t *p;
     uint64_t n, pos;
+    uint64_t base;    /* file offset of p[0] */
+    const char *path;
+    const char *end;  /* "the file", "the piece", "the normalizer spec" */
+    int trunc;        /* the code of running past the end: EL_ETRUNC in the file, EL_EFORMAT in a message */
+    char in[48];      /* "" at the top level, "piece 3: ", "normalizer spec: " */
+    el_error *err;
 } pb;
 
-static bool pb_varint(pb *b, uint64_t *v)
+/* A field's key: where it is in the message, its number and its wire type. */
+typedef struct pb_field {
+    uint64_t at, num;
+    uint32_t wire;
+} pb_field;
+
+static int pb_fail_at(const pb *b, int code, uint64_t at, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int pb_fail_at(const pb *b, int code, uint64_t at, const char *where, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return el_fail_at(b->err, code, b->path, (int64_t)(b->base + at), where, "%s%s", b->in, msg);
+}
+
+/* at: the offset in b of the field's key, the byte the error names */
+#define PB_FAIL(b, code, at, ...) pb_fail_at((b), (code), (at), __FILE__ ":" EL_STR(__LINE__), __VA_ARGS__)
+
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* A varint; what: the value's name in messages ("field 3 (wire type 0): the value"). */
+static int pb_varint(pb *b, uint64_t at, const char *what, uint64_t *v)
 {
     uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
+    for (int i = 0; i < 10; i++) {
         if (b->pos >= b->n)
-            return false;
-        uint8_t c = b->p[b->pos++];
-        r |= (uint64_t)(c & 0x7f) << shift;
+            return PB_FAIL(b, b->trunc, at, "%s, a varint, runs past the end of %s", what, b->end);
+        const uint8_t c = b->p[b->pos++];
+        r |= (uint64_t)(c & 0x7f) << (7 * i);
         if (!(c & 0x80)) {
             *v = r;
-            return true;
+            return 0;
         }
     }
-    return false;
+    return PB_FAIL(b, EL_EFORMAT, at, "%s is a varint longer than 10 bytes", what);
 }
 
-/* Read a field key; returns false at the end or on a malformed key. */
-static bool pb_key(pb *b, uint32_t *field, uint32_t *wire)
+/* The next field's key (b->pos < b->n): a field number protobuf allows, and a wire type this reader
+ * can step over. */
+static int pb_key(pb *b, pb_field *f)
 {
     uint64_t k;
-    if (b->pos >= b->n || !pb_varint(b, &k))
-        return false;
-    *field = (uint32_t)(k >> 3);
-    *wire = (uint32_t)(k & 7);
-    return true;
+    f->at = b->pos;
+    int rc = pb_varint(b, f->at, "the key of a field", &k);
+    if (rc)
+        return rc;
+    f->num = k >> 3;
+    f->wire = (uint32_t)(k & 7);
+    if (f->num == 0 || f->num > (1u << 29) - 1)
+        return PB_FAIL(b, EL_EFORMAT, f->at, "field number %llu (wire type %u) is not a protobuf field number (1 to 2^29-1)",
+                       (unsigned long long)f->num, f->wire);
+    if (f->wire != 0 && f->wire != 1 && f->wire != 2 && f->wire != 5)
+        return PB_FAIL(b, EL_EFORMAT, f->at,
+                       "field %llu has wire type %u; this protobuf reader takes 0 (varint), 1 (fixed64), "
+                       "2 (length-delimited) and 5 (fixed32)",
+                       (unsigned long long)f->num, f->wire);
+    return 0;
 }
 
-/* Skip a value of the given wire type. */
-static bool pb_skip(pb *b, uint32_t wire)
+/* A varint value (wire type 0). */
+static int pb_value(pb *b, const pb_field *f, uint64_t *v)
+{
+    char what[64];
+    snprintf(what, sizeof what, "field %llu (wire type 0): the value", (unsigned long long)f->num);
+    return pb_varint(b, f->at, what, v);
+}
+
+/* size fixed bytes (wire type 1: 8, 5: 4); *out may be NULL. */
+static int pb_fixed(pb *b, const pb_field *f, uint64_t size, const uint8_t **out)
+{
+    const uint64_t left = b->n - b->pos;
+    if (left < size)
+        return PB_FAIL(b, b->trunc, f->at, "field %llu (wire type %u) needs %llu bytes, %llu byte%s left before the end of %s",
+                       (unsigned long long)f->num, f->wire, (unsigned long long)size, (unsigned long long)left,
+                       plural(left), b->end);
+    if (out)
+        *out = b->p + b->pos;
+    b->pos += size;
+    return 0;
+}
+
+/* A length-delimited value (wire type 2), as a message of its own: in names it in messages
+ * ("piece 3"), NULL for one that is not read as a message. */
+static int pb_bytes(pb *b, const pb_field *f, pb *sub, const char *in, const char *end)
+{
+    char what[64];
+    snprintf(what, sizeof what, "field %llu (wire type 2): the length", (unsigned long long)f->num);
+    uint64_t len;
+    int rc = pb_varint(b, f->at, what, &len);
+    if (rc)
+        return rc;
+    const uint64_t left = b->n - b->pos;
+    if (len > left)
+        return PB_FAIL(b, b->trunc, f->at, "field %llu (wire type 2): length %llu runs past the end of %s (%llu byte%s left)",
+                       (unsigned long long)f->num, (unsigned long long)len, b->end, (unsigned long long)left,
+                       plural(left));
+    if (sub) {
+        *sub = *b;
+        sub->p = b->p + b->pos;
+        sub->n = len;
+        sub->pos = 0;
+        sub->base = b->base + b->pos;
+        sub->end = end;
+        sub->trunc = EL_EFORMAT;
+        snprintf(sub->in, sizeof sub->in, "%s: ", in);
+    }
+    b->pos += len;
+    return 0;
+}
+
+/* Step over a value of the field's wire type (one pb_key accepted). */
+static int pb_skip(pb *b, const pb_field *f)
 {
     uint64_t v;
-    switch (wire) {
-    case 0: return pb_varint(b, &v);
-    case 1: if (b->n - b->pos < 8) return false; b->pos += 8; return true;
-    case 2: if (!pb_varint(b, &v) || v > b->n - b->pos) return false; b->pos += v; return true;
-    case 5: if (b->n - b->pos < 4) return false; b->pos += 4; return true;
-    default: return false;
+    switch (f->wire) {
+    case 0: return pb_value(b, f, &v);
+    case 1: return pb_fixed(b, f, 8, NULL);
+    case 2: return pb_bytes(b, f, NULL, NULL, NULL);
+    default: return pb_fixed(b, f, 4, NULL);
     }
-}
-
-/* A length-delimited sub-message. */
-static bool pb_sub(pb *b, pb *sub)
-{
-    uint64_t len;
-    if (!pb_varint(b, &len) || len > b->n - b->pos)
-        return false;
-    sub->p = b->p + b->pos;
-    sub->n = len;
-    sub->pos = 0;
-    b->pos += len;
-    return true;
 }
 
 typedef struct piece {
@@ -94,31 +183,32 @@ static int parse_piece(pb *m, piece *out)
     out->len = 0;
     out->score = 0.0f;
     out->type = EL_TOK_NORMAL;
-    uint32_t f, w;
     while (m->pos < m->n) {
-        if (!pb_key(m, &f, &w))
-            return -1;
-        if (f == 1 && w == 2) {
+        pb_field f;
+        int rc = pb_key(m, &f);
+        if (rc)
+            return rc;
+        if (f.num == 1 && f.wire == 2) {
             pb s;
-            if (!pb_sub(m, &s))
-                return -1;
+            if ((rc = pb_bytes(m, &f, &s, "text", "the text")))
+                return rc;
             out->text = s.p;
             out->len = s.n;
-        } else if (f == 2 && w == 5) {
-            if (m->n - m->pos < 4)
-                return -1;
-            out->score = el_rdf32(m->p + m->pos);
-            m->pos += 4;
-        } else if (f == 3 && w == 0) {
+        } else if (f.num == 2 && f.wire == 5) {
+            const uint8_t *q;
+            if ((rc = pb_fixed(m, &f, 4, &q)))
+                return rc;
+            out->score = el_rdf32(q);
+        } else if (f.num == 3 && f.wire == 0) {
             uint64_t t;
-            if (!pb_varint(m, &t))
-                return -1;
+            if ((rc = pb_value(m, &f, &t)))
+                return rc;
             out->type = t >= 1 && t <= 6 ? (int)t : EL_TOK_NORMAL;
-        } else if (!pb_skip(m, w)) {
-            return -1;
+        } else if ((rc = pb_skip(m, &f))) {
+            return rc;
         }
     }
-    return out->text ? 0 : -1;
+    return 0;
 }
 
 int el_spm_model_load(el_vocab *v, const char *path, int64_t vocab_size, el_error *err)
@@ -127,50 +217,36 @@ int el_spm_model_load(el_vocab *v, const char *path, int64_t vocab_size, el_erro
     int rc = el_map_open(&map, path, err);
     if (rc)
         return rc;
-    pb b = {map.data, map.size, 0};
-    /* first pass: count pieces and read the normalizer flag */
+    pb b = {.p = map.data, .n = map.size, .path = path, .end = "the file", .trunc = EL_ETRUNC, .err = err};
+    /* first pass: count pieces, read the normalizer flag, and step over every other field */
     uint64_t n_pieces = 0;
     int add_dummy_prefix = 1;
-    uint32_t f, w;
+    pb_field f;
     while (b.pos < b.n) {
-        uint64_t at = b.pos;
-        if (!pb_key(&b, &f, &w)) {
-            rc = EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "not a SentencePiece model (bad protobuf field)");
+        if ((rc = pb_key(&b, &f)))
             goto out;
-        }
-        if (f == 1 && w == 2) {
-            pb s;
-            if (!pb_sub(&b, &s)) {
-                rc = EL_FAIL(err, EL_ETRUNC, path, (int64_t)at, "piece runs past the end of the file");
+        pb s;
+        if (f.num == 1 && f.wire == 2) {
+            if ((rc = pb_bytes(&b, &f, &s, "piece", "the piece")))
                 goto out;
-            }
             n_pieces++;
-        } else if (f == 3 && w == 2) {
-            pb s;
-            if (!pb_sub(&b, &s)) {
-                rc = EL_FAIL(err, EL_ETRUNC, path, (int64_t)at, "normalizer spec runs past the end of the file");
+        } else if (f.num == 3 && f.wire == 2) {
+            if ((rc = pb_bytes(&b, &f, &s, "normalizer spec", "the normalizer spec")))
                 goto out;
-            }
             while (s.pos < s.n) {
-                uint32_t sf, sw;
-                if (!pb_key(&s, &sf, &sw)) {
-                    rc = EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "malformed normalizer spec");
+                pb_field sf;
+                if ((rc = pb_key(&s, &sf)))
                     goto out;
-                }
                 uint64_t val;
-                if (sf == 3 && sw == 0) {
-                    if (!pb_varint(&s, &val)) {
-                        rc = EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "malformed normalizer spec");
+                if (sf.num == 3 && sf.wire == 0) {
+                    if ((rc = pb_value(&s, &sf, &val)))
                         goto out;
-                    }
                     add_dummy_prefix = val != 0;
-                } else if (!pb_skip(&s, sw)) {
-                    rc = EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "malformed normalizer spec");
+                } else if ((rc = pb_skip(&s, &sf))) {
                     goto out;
                 }
             }
-        } else if (!pb_skip(&b, w)) {
-            rc = EL_FAIL(err, EL_ETRUNC, path, (int64_t)at, "protobuf field runs past the end of the file");
+        } else if ((rc = pb_skip(&b, &f))) {
             goto out;
         }
     }
@@ -188,22 +264,27 @@ int el_spm_model_load(el_vocab *v, const char *path, int64_t vocab_size, el_erro
     v->type = EL_VOCAB_SPM;
     snprintf(v->pre, sizeof v->pre, "default");
     v->add_space_prefix = add_dummy_prefix;
-    /* second pass: the pieces */
+    /* second pass: the pieces (the top level read as in the first pass) */
     b.pos = 0;
     uint64_t i = 0;
     while (b.pos < b.n) {
-        uint64_t at = b.pos;
-        pb_key(&b, &f, &w); /* validated in the first pass */
-        if (f == 1 && w == 2) {
+        if ((rc = pb_key(&b, &f)))
+            goto out;
+        if (f.num == 1 && f.wire == 2) {
             pb s;
-            pb_sub(&b, &s);
+            char in[32];
+            snprintf(in, sizeof in, "piece %llu", (unsigned long long)i);
+            if ((rc = pb_bytes(&b, &f, &s, in, "the piece")))
+                goto out;
             piece pc;
-            if (parse_piece(&s, &pc) != 0) {
-                rc = EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "malformed piece %llu", (unsigned long long)i);
+            if ((rc = parse_piece(&s, &pc)))
+                goto out;
+            if (!pc.text) {
+                rc = PB_FAIL(&b, EL_EFORMAT, f.at, "piece %llu has no text (field 1, wire type 2)", (unsigned long long)i);
                 goto out;
             }
             if (memchr(pc.text, 0, (size_t)pc.len)) {
-                rc = EL_FAIL(err, EL_EFORMAT, path, (int64_t)at, "piece %llu contains a NUL byte", (unsigned long long)i);
+                rc = PB_FAIL(&b, EL_EFORMAT, f.at, "piece %llu contains a NUL byte", (unsigned long long)i);
                 goto out;
             }
             v->tokens[i] = el_vocab_strdup(v, (const char *)pc.text, pc.len);
@@ -214,8 +295,8 @@ int el_spm_model_load(el_vocab *v, const char *path, int64_t vocab_size, el_erro
             v->scores[i] = pc.score;
             v->types[i] = pc.type;
             i++;
-        } else {
-            pb_skip(&b, w);
+        } else if ((rc = pb_skip(&b, &f))) {
+            goto out;
         }
     }
     /* padding up to vocab_size, as llama.cpp's converter does */

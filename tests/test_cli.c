@@ -185,6 +185,115 @@ Test(cli, missing_file_is_failure_naming_it)
     tu_run_free(&r);
 }
 
+/* --fail-if is read before any file is opened: a threshold that is not a finite number (nan never
+ * compares true, so 'ppl>nan' could never fail the build) is a usage error naming the flag and the
+ * value, whatever the command */
+Test(cli, fail_if_non_finite_threshold_is_a_usage_error)
+{
+    static const char *const cases[][12] = {
+        {"eval", "ppl", "/nonexistent/m.gguf", "-f", "/nonexistent/t.txt", "--fail-if", "ppl>nan", NULL},
+        {"eval", "kld", "/nonexistent/m.gguf", "--base-logits", "/nonexistent/b.bin", "--fail-if", "kld_mean<-inf", NULL},
+        {"bench", "/nonexistent/m.gguf", "--fail-if", "avg_ts<inf", NULL},
+        {"distill", "score", "--student", "/nonexistent/s.gguf", "--data", "/nonexistent/d", "--fail-if", "kl_mean>1e999",
+         NULL},
+    };
+    static const char *const value[] = {"'nan'", "'-inf'", "'inf'", "'1e999'"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *a[12] = {0};
+        memcpy(a, cases[i], sizeof a);
+        tu_run r = tu_edgelm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+        cr_assert_eq(r.status, 2, "%s %s: exit %d: %s", a[0], a[1], r.status, r.err);
+        cr_assert(strstr(r.err, "--fail-if") && strstr(r.err, value[i]), "%s %s: %s", a[0], a[1], r.err);
+        cr_assert(strchr(r.err, '\n') == r.err + r.err_len - 1, "error must be one line: %s", r.err);
+        tu_run_free(&r);
+    }
+}
+
+/* convert reads tokenizer.model when a folder has no tokenizer.json: a protobuf field of a wire type
+ * that does not exist is bad input (exit 1), one line naming the file, the byte, the field number and
+ * the wire type */
+Test(cli, convert_bad_tokenizer_model_names_byte_field_and_wire_type)
+{
+    char *dir = KT("cli");
+    tu_run r = tu_edgelm("synth", "--preset", "tiny", "-o", dir, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    char *tm = KF("%s/tokenizer.model", dir), *out = KF("%s/out.gguf", dir);
+    cr_assert_eq(unlink(KF("%s/tokenizer.json", dir)), 0);
+    /* piece 'a', then field 2 with wire type 6 at byte 5 */
+    static const uint8_t bad[] = {0x0a, 0x03, 0x0a, 0x01, 'a', 0x16, 0x00};
+    cr_assert(tu_write(tm, bad, sizeof bad));
+    r = tu_edgelm("convert", dir, "-o", out, NULL);
+    tu_assert_cli_error(&r, tm, "wire type 6");
+    cr_assert(strstr(r.err, KF("%s: at byte 5: ", tm)) && strstr(r.err, "field 2") && strstr(r.err, "wire type 6"), "%s",
+              r.err);
+    cr_assert(access(out, F_OK) != 0, "no output is left");
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* A prompt record whose message has a role the chat template does not know ("tool") is bad input, not
+ * a bad flag: exit 1, one line naming the prompts file, the record's line, the message and the role.
+ * Both prompt formats that hold messages: jsonl (a record a line) and json (a list: the record's
+ * number, as datasets/records.c knows no line for an element). */
+Test(cli, distill_gen_unknown_chat_role_is_bad_input, .timeout = 120)
+{
+    char *dir = KT("cli"), *hf = KF("%s/hf", dir), *t = KF("%s/t.gguf", dir);
+    tu_run r = tu_edgelm("synth", "--preset", "tiny", "-o", hf, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("convert", hf, "-o", t, "--outtype", "f32", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    const struct {
+        const char *name, *text, *where;
+    } cases[] = {
+        {"p.jsonl",
+         "{\"prompt\": \"Once\"}\n"
+         "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"tool\", \"content\": \"x\"}]}\n",
+         "line 2: message 2"},
+        {"p.json", "[\n  {\"prompt\": \"Once\"},\n  {\"prompt\": \"Upon\"},\n  {\"messages\": [{\"role\": \"Tool\", \"content\": \"x\"}]}\n]\n",
+         "record 3: message 1"},
+    };
+    static const char *const role[] = {"'tool'", "'Tool'"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *p = KF("%s/%s", dir, cases[i].name), *o = KF("%s/out%zu", dir, i);
+        cr_assert(tu_write(p, cases[i].text, strlen(cases[i].text)));
+        r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "--chat", "--chat-template", "chatml", "-o", o,
+                      "--max-new", "2", "-t", "1", NULL);
+        tu_assert_cli_error(&r, p, cases[i].name);
+        cr_assert(strstr(r.err, cases[i].where) && strstr(r.err, role[i]), "%s: %s", cases[i].name, r.err);
+        cr_assert(access(o, F_OK) != 0, "%s: the failed run left %s", cases[i].name, o);
+        tu_run_free(&r);
+        /* under --json, the error object says EFORMAT */
+        r = tu_edgelm("--json", "distill", "gen", "--teacher", t, "--prompts", p, "--chat", "--chat-template", "chatml",
+                      "-o", o, "--max-new", "2", "-t", "1", NULL);
+        cr_assert_eq(r.status, 1, "%s: exit %d: %s", cases[i].name, r.status, r.err);
+        json_t *j = parse_json(r.out);
+        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "name")), "EFORMAT");
+        json_decref(j);
+        tu_run_free(&r);
+    }
+    /* a message without content: the same, messages counted from 1 as chat.c counts them */
+    char *p = KF("%s/p.jsonl", dir);
+    const char *nc = "{\"messages\": [{\"role\": \"user\"}]}\n";
+    cr_assert(tu_write(p, nc, strlen(nc)));
+    r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "--chat", "--chat-template", "chatml", "-o",
+                  KF("%s/o8", dir), NULL);
+    tu_assert_cli_error(&r, p, "no content");
+    cr_assert(strstr(r.err, "line 1: message 1 ") && strstr(r.err, "content"), "%s", r.err);
+    tu_run_free(&r);
+    /* the template itself stays a usage error: --chat-template names no template we know */
+    r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "--chat", "--chat-template", "nope", "-o",
+                  KF("%s/o9", dir), NULL);
+    cr_assert_neq(r.status, 0);
+    cr_assert(strstr(r.err, "chat-template"), "%s", r.err);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    tu_release();
+}
+
 Test(cli, truncated_gguf_names_offset)
 {
     if (!tu_shared())

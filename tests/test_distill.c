@@ -114,9 +114,13 @@ Test(distill, chat_template_detection)
     cr_assert(strstr(e.msg, "unknown chat template") && strstr(e.msg, "chatml"), "%s", e.msg);
     cr_assert_null(out);
     el_error_clear(&e);
-    const el_chat_msg bad[] = {{"tool", "x"}};
-    cr_assert_neq(el_chat_apply(EL_CHAT_CHATML, bad, 1, true, &out, &e), 0);
-    cr_assert(strstr(e.msg, "role"), "%s", e.msg);
+    const el_chat_msg bad[] = {{"user", "Hi"}, {"tool", "x"}};
+    cr_assert_eq(el_chat_apply(EL_CHAT_CHATML, bad, 2, true, &out, &e), EL_EFORMAT, "%s", e.msg);
+    cr_assert(strstr(e.msg, "message 2: role 'tool'"), "%s", e.msg);
+    el_error_clear(&e);
+    const el_chat_msg no_content[] = {{"user", NULL}};
+    cr_assert_eq(el_chat_apply(EL_CHAT_CHATML, no_content, 1, true, &out, &e), EL_EFORMAT, "%s", e.msg);
+    cr_assert(strstr(e.msg, "message 1") && strstr(e.msg, "content"), "%s", e.msg);
     el_error_clear(&e);
     cr_assert_eq(el_chat_apply(EL_CHAT_CHATML, NULL, 0, true, &out, &e), 0);
     cr_assert_str_eq(out, "<|im_start|>assistant\n");
@@ -660,7 +664,8 @@ Test(distill, gen_bad_input, .timeout = 120)
 
 /*
  * Issue 18 item 5: a message the chat template refuses (role "tool") in a prompt record. chat.c raises
- * the error (EUSAGE, "message 1: role must be ..."); gen.c meant to add the prompts file and the line,
+ * the error (EFORMAT, "message 1: role 'tool' is not ..."; it was EUSAGE, exit 2, though the input
+ * file is what is wrong); gen.c meant to add the prompts file and the line,
  * but re-wrapped the record chat.c had already filled, and the first error wins (core/error.h): the
  * error named neither the file nor the line. Now: err.path is the prompts file, the message starts
  * with its line, and the code and source location stay chat.c's. Failed before the fix: err.path "".
@@ -692,14 +697,14 @@ Test(distill, gen_chat_error_names_the_prompts_file_and_line, .timeout = 120)
     el_error e;
     el_error_clear(&e);
     const int rc = el_distill_gen(&gp, &st, &e);
-    cr_assert_eq(rc, EL_EUSAGE, "rc %d: %s", rc, e.msg);
+    cr_assert_eq(rc, EL_EFORMAT, "rc %d (%s), want EFORMAT: a bad role is bad input: %s", rc, el_code_name(rc), e.msg);
     cr_assert_str_eq(e.path, p, "err.path '%s' should be the prompts file: %s", e.path, e.msg);
-    cr_assert(!strncmp(e.msg, "line 2: message 1: role must be", 31), "%s", e.msg);
+    cr_assert(!strncmp(e.msg, "line 2: message 1: role 'tool'", 30), "%s", e.msg);
     cr_assert(e.where && !strncmp(e.where, "distill/chat.c:", 15), "raised at %s, not chat.c's line", e.where);
     cr_assert(access(o, F_OK) != 0, "the failed run left %s", o);
     /* the binary: one line on stderr naming the file and the line */
     tu_run r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "--chat-template", "chatml", "-o", o, NULL);
-    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_eq(r.status, 1, "exit %d, want 1 (bad input): %s", r.status, r.err);
     cr_assert(strstr(r.err, p) && strstr(r.err, "line 2: message 1"), "%s", r.err);
     cr_assert_eq(memchr(r.err, '\n', r.err_len), r.err + r.err_len - 1, "one line: %s", r.err);
     tu_run_free(&r);

@@ -10,7 +10,8 @@
  *  - formats/spm_model.c: stories260K's tokenizer.model, every piece, score (bits) and type and the
  *    dummy prefix, against tests/golden/spm_stories260K.h (tests/oracle/spm_golden.py decodes the
  *    protobuf by hand with Debian's python3); padding as llama.cpp's converter pads; damaged files
- *    keep the error contract;
+ *    keep the error contract; hand-built malformed protobuf is refused naming the byte, the field
+ *    number, the wire type and the enclosing message;
  *  - engine/tok_pre.c: the pieces of the gpt-2, llama-bpe, qwen2 and smollm pre-tokenizers, worked by
  *    hand from their regexes (Hugging Face's "Isolated" split);
  *  - eval/gate.c: every operator against a hand-worked truth table, parsing, records, dotted keys,
@@ -284,6 +285,83 @@ Test(spm_model, damaged_files_keep_the_error_contract)
     tu_release();
 }
 
+/* Hand-built protobuf: every refusal of the reader says where (err.offset: the byte of the field's
+ * key, in the file) and what (the field number and wire type found, and in which message), in one
+ * line. Keys are (field << 3) | wire: 0x0a = piece (1, length-delimited), 0x15 = score (2, fixed32),
+ * 0x18 = type / add_dummy_prefix (3, varint), 0x1a = normalizer spec (3, length-delimited). */
+Test(spm_model, malformed_protobuf_names_offset_field_and_wire_type)
+{
+    /* a well-formed piece 'a' (5 bytes), put first where a case needs a valid start */
+#define PIECE_A 0x0a, 0x03, 0x0a, 0x01, 'a'
+    static const uint8_t wire7[] = {0x0f, 0x00};                                  /* field 1, wire type 7 */
+    static const uint8_t wire6_after[] = {PIECE_A, 0x16, 0x00};                   /* field 2, wire 6, at byte 5 */
+    static const uint8_t group[] = {PIECE_A, 0x13};                               /* field 2, wire 3 (a group) */
+    static const uint8_t wire7_in_piece[] = {0x0a, 0x05, 0x0a, 0x01, 'a', 0x1f, 0x00}; /* field 3, wire 7 at 5 */
+    static const uint8_t wire6_in_norm[] = {PIECE_A, 0x1a, 0x02, 0x1e, 0x00};     /* field 3, wire 6 at 7 */
+    static const uint8_t key_cut[] = {PIECE_A, 0x80};                              /* a key's varint, cut */
+    static const uint8_t len_cut[] = {PIECE_A, 0x0a, 0x80};                        /* a length's varint, cut */
+    static const uint8_t len_past[] = {PIECE_A, 0x0a, 0x05, 0x0a};                 /* length 5, 1 byte left */
+    static const uint8_t len_past_piece[] = {0x0a, 0x03, 0x0a, 0x05, 'a'};        /* text of 5 in a piece of 3 */
+    static const uint8_t f32_cut[] = {PIECE_A, 0x15, 0x00, 0x00};                  /* fixed32, 2 bytes left */
+    static const uint8_t f64_cut[] = {PIECE_A, 0x11, 0x00, 0x00, 0x00};            /* fixed64, 3 bytes left */
+    static const uint8_t score_cut[] = {0x0a, 0x05, 0x0a, 0x01, 'a', 0x15, 0x00};  /* score, 1 byte in the piece */
+    static const uint8_t varint_cut_in_piece[] = {PIECE_A, 0x0a, 0x04, 0x0a, 0x01, 'b', 0x18}; /* type, no value */
+    static const uint8_t long_varint[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t field0[] = {PIECE_A, 0x00, 0x00};                         /* field number 0 */
+    static const uint8_t no_text[] = {PIECE_A, 0x0a, 0x02, 0x18, 0x01};            /* piece 1: a type, no text */
+    static const uint8_t nul[] = {PIECE_A, 0x0a, 0x04, 0x0a, 0x02, 'a', 0x00};     /* piece 1: "a\0" */
+#undef PIECE_A
+    const struct {
+        const uint8_t *d;
+        size_t n;
+        int code;
+        int64_t offset;
+        const char *needles[3];
+    } cases[] = {
+        {wire7, sizeof wire7, EL_EFORMAT, 0, {"field 1", "wire type 7", NULL}},
+        {wire6_after, sizeof wire6_after, EL_EFORMAT, 5, {"field 2", "wire type 6", NULL}},
+        {group, sizeof group, EL_EFORMAT, 5, {"field 2", "wire type 3", NULL}},
+        {wire7_in_piece, sizeof wire7_in_piece, EL_EFORMAT, 5, {"piece 0", "field 3", "wire type 7"}},
+        {wire6_in_norm, sizeof wire6_in_norm, EL_EFORMAT, 7, {"normalizer spec", "field 3", "wire type 6"}},
+        {key_cut, sizeof key_cut, EL_ETRUNC, 5, {"varint", "end of the file", NULL}},
+        {len_cut, sizeof len_cut, EL_ETRUNC, 5, {"field 1", "wire type 2", "end of the file"}},
+        {len_past, sizeof len_past, EL_ETRUNC, 5, {"field 1", "length 5", "1 byte left"}},
+        {len_past_piece, sizeof len_past_piece, EL_EFORMAT, 2, {"piece 0", "length 5", "end of the piece"}},
+        {f32_cut, sizeof f32_cut, EL_ETRUNC, 5, {"field 2", "wire type 5", "2 bytes left"}},
+        {f64_cut, sizeof f64_cut, EL_ETRUNC, 5, {"field 2", "wire type 1", "3 bytes left"}},
+        {score_cut, sizeof score_cut, EL_EFORMAT, 5, {"piece 0", "field 2", "wire type 5"}},
+        {varint_cut_in_piece, sizeof varint_cut_in_piece, EL_EFORMAT, 10, {"piece 1", "field 3", "wire type 0"}},
+        {long_varint, sizeof long_varint, EL_EFORMAT, 0, {"field 1", "wire type 0", "10 bytes"}},
+        {field0, sizeof field0, EL_EFORMAT, 5, {"field number 0", NULL, NULL}},
+        {no_text, sizeof no_text, EL_EFORMAT, 5, {"piece 1", "no text", NULL}},
+        {nul, sizeof nul, EL_EFORMAT, 5, {"piece 1", "NUL", NULL}},
+    };
+    char *dir = KT("spm"), *path = KF("%s/tokenizer.model", dir);
+    for (size_t k = 0; k < N_OF(cases); k++) {
+        cr_assert(tu_write(path, cases[k].d, cases[k].n));
+        el_vocab v = {0};
+        el_error e;
+        el_error_clear(&e);
+        const int rc = el_spm_model_load(&v, path, 0, &e);
+        char *what = KF("case %zu", k);
+        tu_assert_error(rc, &e, path, cases[k].n, what);
+        cr_assert_eq(rc, cases[k].code, "%s: code %s, want %s: %s", what, el_code_name(rc), el_code_name(cases[k].code),
+                     e.msg);
+        cr_assert_eq(e.offset, cases[k].offset, "%s: offset %lld, want %lld: %s", what, (long long)e.offset,
+                     (long long)cases[k].offset, e.msg);
+        for (int i = 0; i < 3 && cases[k].needles[i]; i++)
+            cr_assert(strstr(e.msg, cases[k].needles[i]), "%s: no '%s' in: %s", what, cases[k].needles[i], e.msg);
+        /* the line cmd/ prints: the file, the byte, the message */
+        char line[2200];
+        el_error_line(&e, line, sizeof line);
+        const char *head = KF("%s: at byte %lld: ", path, (long long)cases[k].offset);
+        cr_assert(!strncmp(line, head, strlen(head)), "%s: %s", what, line);
+        el_vocab_free(&v);
+    }
+    tu_rmtree(dir);
+    tu_release();
+}
+
 /* ---- engine/tok_pre.c ------------------------------------------------------------------------------- */
 
 typedef struct pieces {
@@ -474,6 +552,46 @@ Test(gate, usage_errors)
         json_decref(r);
         el_gates_free(&g);
     }
+}
+
+/* A threshold must be a finite decimal number: strtod also reads nan, inf, infinity, hex floats and
+ * leading blanks, and rounds 1e999 to inf; a gate 'ppl>nan' is never met, so it would pass silently. */
+Test(gate, non_finite_and_non_decimal_thresholds_refused)
+{
+    static const char *const bad[][2] = {{"ppl>nan", "nan"},       {"ppl>NaN", "NaN"},         {"ppl<inf", "inf"},
+                                         {"ppl<-inf", "-inf"},     {"ppl>=+INF", "+INF"},      {"ppl<infinity", "infinity"},
+                                         {"ppl!=nan(1)", "nan(1)"}, {"ppl<1e999", "1e999"},    {"ppl>-1e400", "-1e400"},
+                                         {"ppl>0x1p3", "0x1p3"},   {"ppl<0x10", "0x10"},       {"ppl< 1", " 1"},
+                                         {"ppl<	1", "	1"},       {"ppl<.", "."},             {"ppl<1.e", "1.e"},
+                                         {"ppl<1e+", "1e+"}};
+    for (size_t i = 0; i < N_OF(bad); i++) {
+        el_gates g;
+        el_error e;
+        el_error_clear(&e);
+        const int rc = el_gates_parse(bad[i][0], &g, &e);
+        cr_assert_eq(rc, EL_EUSAGE, "'%s' accepted (threshold %g)", bad[i][0], g.n ? g.g[0].value : 0.0);
+        cr_assert_eq(e.code, EL_EUSAGE);
+        cr_assert(e.msg[0] && !strchr(e.msg, '\n'), "%s", e.msg);
+        cr_assert(strstr(e.msg, "--fail-if"), "'%s': the flag is not named: %s", bad[i][0], e.msg);
+        char *quoted = KF("'%s'", bad[i][1]);
+        cr_assert(strstr(e.msg, quoted), "'%s': the value %s is not named: %s", bad[i][0], quoted, e.msg);
+        cr_assert_eq(g.n, 0);
+        cr_assert(g.g == NULL);
+    }
+    /* finite decimal numbers, in every form the grammar allows, still parse to their value */
+    static const struct {
+        const char *spec;
+        double v;
+    } good[] = {{"x<1", 1},         {"x<-1", -1},        {"x<+1", 1},          {"x<1.", 1},        {"x<.5", 0.5},
+                {"x<1.5e3", 1500},  {"x<1E-3", 1e-3},    {"x<-2.5e+2", -250},  {"x<0", 0},         {"x<1e-400", 0},
+                {"x<1.7976931348623157e308", 1.7976931348623157e308}};
+    for (size_t i = 0; i < N_OF(good); i++) {
+        el_gates g = gates_of(good[i].spec);
+        cr_assert_eq(g.n, 1);
+        cr_assert_eq(g.g[0].value, good[i].v, "'%s': %g", good[i].spec, g.g[0].value);
+        el_gates_free(&g);
+    }
+    tu_release();
 }
 
 /* ---- quant/recipe.c --------------------------------------------------------------------------------- */
