@@ -116,7 +116,8 @@ static int load_hparams(loader *L, const el_arch *a)
     if (a->softcaps && ((rc = key_f32(L, "attn_logit_softcapping", 0.0f, 0, false, &hp->attn_softcap)) ||
                         (rc = key_f32(L, "final_logit_softcapping", 0.0f, 0, false, &hp->final_softcap))))
         return rc;
-    if (a->swa_period && (rc = key_int(L, "attention.sliding_window", false, 0, 0, INT32_MAX, &hp->n_swa)))
+    /* required where llama.cpp requires it (Gemma 3: without it every layer would attend globally) */
+    if (a->swa_period && (rc = key_int(L, "attention.sliding_window", a->swa_rope_local, 0, 0, INT32_MAX, &hp->n_swa)))
         return rc;
     hp->rope_base_swa = hp->rope_base;
     hp->rope_freq_scale_swa = hp->rope_freq_scale;

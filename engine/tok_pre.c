@@ -15,6 +15,8 @@
 #include "engine/tok_internal.h"
 
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+/* an English contraction after a word, either case, ASCII only */
+#define O200K_CONTRACTION "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?"
 #define GPT2_NOWS_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
 
 static const struct {
@@ -26,6 +28,15 @@ static const struct {
      {GPT2_RE}},
     {"llama-bpe llama3 llama-v3 falcon3 dbrx smaug-bpe", {EL_RE_LLAMA3}},
     {"qwen2 deepseek-r1-qwen stablelm2", {EL_RE_QWEN2}},
+    /* o200k as llama.cpp runs it (not tokenizer.json's EL_RE_O200K): its engine has no \p{Lu}/\p{Ll}
+       classes, so a word's "uppercase" letters are any letter but a-z and its "lowercase" ones any letter but
+       A-Z, and combining marks (\p{M}) are not part of a word. Text with marks after letters (Thai,
+       Devanagari, ...) splits otherwise than in Hugging Face's tokenizers (10 of tests/data/tok_corpus.json's
+       2,400 strings); we follow llama.cpp so that a GGUF gives the same tokens in both */
+    {"gpt-4o minimax-m2",
+     {"[^\\r\\n\\p{L}\\p{N}]?(?:(?![a-z])\\p{L})*(?:(?![A-Z])\\p{L})+" O200K_CONTRACTION
+      "|[^\\r\\n\\p{L}\\p{N}]?(?:(?![a-z])\\p{L})+(?:(?![A-Z])\\p{L})*" O200K_CONTRACTION
+      "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}},
     {"starcoder refact command-r smollm codeshell exaone minerva-7b", {"\\p{N}", GPT2_NOWS_RE}},
     {"deepseek-llm",
      {"[\\r\\n]",

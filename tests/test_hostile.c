@@ -701,3 +701,59 @@ Test(hostile, tokenizer_smaller_than_output_layer, .timeout = 120)
     fails(tu_edgelm("imatrix", bad, "-f", txt, "-c", "8", "-o", KF("%s.imat", g), NULL), 1, "short.gguf", "511 tokens");
     tu_release();
 }
+
+/* tiny's Gemma 3 sibling (tests/data/engine/gemma3.json) converted, then rewritten without
+ * gemma3.attention.sliding_window: before, it loaded with no window at all (every layer global: not the
+ * model convert wrote). llama.cpp's loader long required the key; the build node-llama-cpp 3.22.1 ships
+ * loads such a file as a model without windows, which we no longer do (docs/engine.md). */
+Test(hostile, gemma3_without_sliding_window_is_refused, .timeout = 120)
+{
+    const char *d = KT("hostile");
+    const char *tok = KF("%s/tok", d), *hf = KF("%s/hf", d), *g = KF("%s/g3.gguf", d), *bad = KF("%s/g3-noswa.gguf", d);
+    tu_ok("synth", "--preset", "tiny", "-o", tok, NULL);
+    tu_ok("synth", "--config", "tests/data/engine/gemma3.json", "--tokenizer", tok, "-o", hf, "--dtype", "f32", NULL);
+    tu_ok("convert", hf, "-o", g, "--outtype", "f32", NULL);
+    gguf_file *f;
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(gguf_open(&f, g, &e), 0, "%s", e.msg);
+    gguf_writer *w;
+    cr_assert_eq(gguf_writer_open(&w, bad, &e), 0, "%s", e.msg);
+    int dropped = 0;
+    for (uint64_t i = 0; i < f->n_kv; i++) {
+        char *key = strndup(f->kv[i].key.ptr, (size_t)f->kv[i].key.len);
+        if (!strcmp(key, "gemma3.attention.sliding_window"))
+            dropped++;
+        else
+            cr_assert_eq(gguf_add(w, key, &f->kv[i].v, &e), 0, "%s: %s", key, e.msg);
+        free(key);
+    }
+    cr_assert_eq(dropped, 1, "convert wrote no gemma3.attention.sliding_window");
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        cr_assert_eq(gguf_add_tensor(w, f->tensors[i].name, f->tensors[i].type, f->tensors[i].n_dims,
+                                     f->tensors[i].ne, &e), 0);
+    cr_assert_eq(gguf_writer_begin_data(w, &e), 0);
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        cr_assert_eq(gguf_writer_write(w, f->tensors[i].data, f->tensors[i].size, &e), 0);
+    cr_assert_eq(gguf_writer_finish(w, &e), 0, "%s", e.msg);
+    gguf_close(f);
+    /* the library: refused, the error naming the file and the key */
+    el_model *m = NULL;
+    el_error_clear(&e);
+    cr_assert_eq(el_model_load(&m, g, &e), 0, "%s: %s", g, e.msg);
+    el_model_free(m);
+    m = NULL;
+    el_error_clear(&e);
+    cr_assert_neq(el_model_load(&m, bad, &e), 0, "%s loaded", bad);
+    el_model_free(m);
+    cr_assert_str_eq(e.path, bad);
+    cr_assert(strstr(e.msg, "gemma3.attention.sliding_window"), "%s", e.msg);
+    /* the CLI: exit 1, one stderr line naming both */
+    tu_run r = tu_edgelm("run", bad, "-p", "Once", "-n", "2", NULL);
+    cr_assert_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+    const char *nl = strchr(r.err, '\n');
+    cr_assert(nl && nl[1] == '\0', "not one line: %s", r.err);
+    cr_assert(strstr(r.err, bad) && strstr(r.err, "gemma3.attention.sliding_window"), "%s", r.err);
+    tu_run_free(&r);
+    tu_release();
+}

@@ -1,6 +1,8 @@
 // tests/interop/llama_run.mjs - run a GGUF in llama.cpp (node-llama-cpp) for the tests.
 //
 //   node llama_run.mjs < request.json > reply.json
+//   node llama_run.mjs request.json > reply.json   (a request larger than a pipe holds: node's
+//                                                    readFileSync(0) can fail with EAGAIN on one)
 //
 // request: {"model": "m.gguf",
 //           "tokenize": ["text", ...],              -> "tokens": [[ids], ...] (no BOS, specials as text)
@@ -13,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { getLlama } from "node-llama-cpp";
 
-const req = JSON.parse(readFileSync(0, "utf8"));
+const req = JSON.parse(readFileSync(process.argv[2] ?? 0, "utf8"));
 const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
 
 async function answer(path) {
