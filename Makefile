@@ -25,7 +25,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
 CFLAGS_  = -std=c11 -D_GNU_SOURCE $(OPT) -g -fopenmp $(WARN) -I. -I$(BUILD) $(PKG_CFLAGS) $(ISA) $(SAN) $(CFLAGS)
 LDLIBS_  = $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN) $(LDFLAGS)
 
-LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c distill/*.c eval/*.c datasets/*.c))
+LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c engine/tokenizer/*.c distill/*.c eval/*.c datasets/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testutil.c tests/fixtures.c tests/quant_scalar.c tests/evalref.c
 

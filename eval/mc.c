@@ -10,7 +10,7 @@
 #include "core/util.h"
 #include "engine/context.h"
 #include "engine/lm.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "eval/logits_file.h"
 
 /* One (question, choice) sequence: its tokens and where its continuation starts. */

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/testutil.h"
 
 static el_tokenizer *load(const char *path)

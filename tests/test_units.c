@@ -11,7 +11,7 @@
  *    dummy prefix, against tests/golden/spm_stories260K.h (tests/oracle/spm_golden.py decodes the
  *    protobuf by hand with Debian's python3); padding as llama.cpp's converter pads; damaged files
  *    keep the error contract;
- *  - engine/tok_pre.c: the pieces of the gpt-2, llama-bpe, qwen2 and smollm pre-tokenizers, worked by
+ *  - engine/tokenizer/tok_pre.c: the pieces of the gpt-2, llama-bpe, qwen2 and smollm pre-tokenizers, worked by
  *    hand from their regexes (Hugging Face's "Isolated" split);
  *  - eval/gate.c: every operator against a hand-worked truth table, parsing, records, dotted keys,
  *    messages, the usage errors of eval/gate.h;
@@ -39,8 +39,8 @@
 
 #include "core/sha256.h"
 #include "distill/merge.h"
-#include "engine/tok_internal.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tok_internal.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "eval/gate.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
@@ -283,7 +283,7 @@ Test(spm_model, damaged_files_keep_the_error_contract)
     tu_release();
 }
 
-/* ---- engine/tok_pre.c ------------------------------------------------------------------------------- */
+/* ---- engine/tokenizer/tok_pre.c ------------------------------------------------------------------------- */
 
 typedef struct pieces {
     const char *text;

@@ -25,7 +25,7 @@
 #include "engine/kernels.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "formats/ggml_type.h"
 #include "quant/quant.h"
 #include "tests/fuzz/fuzz_tok.h"
