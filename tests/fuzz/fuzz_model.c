@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 #include "engine/context.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "engine/tokenizer/tokenizer.h"

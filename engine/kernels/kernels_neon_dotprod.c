@@ -4,4 +4,4 @@
  * engine/kernels.c picks this table only when the CPU has the instruction (HWCAP_ASIMDDP).
  */
 #define EL_NEON_DOTPROD 1
-#include "engine/kernels_neon.c"
+#include "kernels_neon.c"

@@ -3,4 +3,4 @@
  * (gemm_neon.c; the Makefile compiles this file with -march=armv8.2-a+dotprod).
  */
 #define EL_NEON_DOTPROD 1
-#include "engine/gemm_neon.c"
+#include "gemm_neon.c"

@@ -3,4 +3,4 @@
  * (gemm_neon.c; the Makefile compiles this file with -march=armv8.2-a+dotprod+i8mm).
  */
 #define EL_NEON_I8MM 1
-#include "engine/gemm_neon.c"
+#include "gemm_neon.c"

@@ -6,4 +6,4 @@
  */
 #define EL_NEON_DOTPROD 1
 #define EL_NEON_I8MM 1
-#include "engine/kernels_neon.c"
+#include "kernels_neon.c"
