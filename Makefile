@@ -25,7 +25,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
 CFLAGS_  = -std=c11 -D_GNU_SOURCE $(OPT) -g -fopenmp $(WARN) -I. -I$(BUILD) $(PKG_CFLAGS) $(ISA) $(SAN) $(CFLAGS)
 LDLIBS_  = $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN) $(LDFLAGS)
 
-LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c distill/*.c eval/*.c datasets/*.c))
+LIB_SRC  := $(sort $(wildcard core/*.c formats/*.c quant/*.c engine/*.c engine/kernels/*.c engine/tokenizer/*.c \
+                              distill/*.c eval/*.c datasets/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testutil.c tests/fixtures.c tests/quant_scalar.c tests/evalref.c
 
@@ -53,27 +54,27 @@ $(BUILD)/%.o: %.c | deps
 
 $(BUILD)/cmd/build_info.o $(BUILD)/cmd/bench.o: $(BUILD)/el_version.h
 
-# The SIMD kernel files, and only they, are compiled for their instruction sets; engine/kernels.c
-# picks one at run time from CPUID, so the binary runs on any x86-64.
+# The SIMD kernel files, and only they, are compiled for their instruction sets;
+# engine/kernels/kernels.c picks one at run time from CPUID, so the binary runs on any x86-64.
 ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
-$(BUILD)/engine/kernels_avx2.o: ISA = -mavx2 -mfma -mf16c
-$(BUILD)/engine/gemm_avx2.o: ISA = -mavx2 -mfma -mf16c
+$(BUILD)/engine/kernels/kernels_avx2.o: ISA = -mavx2 -mfma -mf16c
+$(BUILD)/engine/kernels/gemm_avx2.o: ISA = -mavx2 -mfma -mf16c
 AVX512_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512vnni -mavx512vbmi
-$(BUILD)/engine/kernels_avx512.o: ISA = $(AVX512_ISA)
-$(BUILD)/engine/gemm_avx512.o: ISA = $(AVX512_ISA)
+$(BUILD)/engine/kernels/kernels_avx512.o: ISA = $(AVX512_ISA)
+$(BUILD)/engine/kernels/gemm_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/quant/search.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: ISA = -mavx2 -mf16c
 endif
 
 # aarch64: everything for the armv8-a baseline (the cross compiler's default), the dot product table
-# for armv8.2-a+dotprod, the int8 matrix multiply table for +i8mm; engine/kernels.c runs each only
-# when the CPU has it (getauxval).
+# for armv8.2-a+dotprod, the int8 matrix multiply table for +i8mm; engine/kernels/kernels.c runs each
+# only when the CPU has it (getauxval).
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
-$(BUILD)/engine/kernels_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
-$(BUILD)/engine/gemm_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
-$(BUILD)/engine/kernels_neon_i8mm.o: ISA = -march=armv8.2-a+dotprod+i8mm
-$(BUILD)/engine/gemm_neon_i8mm.o: ISA = -march=armv8.2-a+dotprod+i8mm
+$(BUILD)/engine/kernels/kernels_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
+$(BUILD)/engine/kernels/gemm_neon_dotprod.o: ISA = -march=armv8.2-a+dotprod
+$(BUILD)/engine/kernels/kernels_neon_i8mm.o: ISA = -march=armv8.2-a+dotprod+i8mm
+$(BUILD)/engine/kernels/gemm_neon_i8mm.o: ISA = -march=armv8.2-a+dotprod+i8mm
 endif
 
 $(LIB): $(LIB_OBJ)
@@ -151,18 +152,19 @@ edgelm-fault: $(CMD_OBJ) $(LIB) tests/fault/wrap.c
 # tests/cross/: Criterion's arm64 package cannot be installed beside the host's) and run under qemu, on a CPU with the int8
 # dot product and matrix multiply (-cpu max: all three tables run), one with the dot product only (cortex-a76) and one
 # without either (cortex-a53: the baseline table only).
-NEON_SRC := tests/cross/shim.c tests/test_kernels.c tests/test_quant_simd.c tests/quant_scalar.c engine/kernels.c \
-            engine/kernels_ref.c engine/kernels_neon.c engine/gemm.c engine/gemm_neon.c quant/quant.c quant/quant_ref.c \
-            quant/search.c quant/search_avx2.c formats/ggml_type.c core/fp_rows.c
+NEON_SRC := tests/cross/shim.c tests/test_kernels.c tests/test_quant_simd.c tests/quant_scalar.c \
+            engine/kernels/kernels.c engine/kernels/kernels_ref.c engine/kernels/kernels_neon.c engine/kernels/gemm.c \
+            engine/kernels/gemm_neon.c quant/quant.c quant/quant_ref.c quant/search.c quant/search_avx2.c \
+            formats/ggml_type.c core/fp_rows.c
 NEON_CC := aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Itests/cross
 NEON_QEMU := qemu-aarch64 -L /usr/aarch64-linux-gnu
 check-neon:
 	@sh scripts/deps.sh cross
 	@mkdir -p build-aarch64
 	for f in kernels_neon_dotprod gemm_neon_dotprod; do \
-	  $(NEON_CC) -march=armv8.2-a+dotprod -c engine/$$f.c -o build-aarch64/$$f.o || exit 1; done
+	  $(NEON_CC) -march=armv8.2-a+dotprod -c engine/kernels/$$f.c -o build-aarch64/$$f.o || exit 1; done
 	for f in kernels_neon_i8mm gemm_neon_i8mm; do \
-	  $(NEON_CC) -march=armv8.2-a+dotprod+i8mm -c engine/$$f.c -o build-aarch64/$$f.o || exit 1; done
+	  $(NEON_CC) -march=armv8.2-a+dotprod+i8mm -c engine/kernels/$$f.c -o build-aarch64/$$f.o || exit 1; done
 	$(NEON_CC) -march=armv8-a $(NEON_SRC) $(foreach f,kernels_neon_dotprod gemm_neon_dotprod kernels_neon_i8mm gemm_neon_i8mm,build-aarch64/$(f).o) \
 	  -lm -o build-aarch64/test-kernels
 	echo "qemu-aarch64 -cpu max:"; EL_EXPECT_TABLES="neon neon_dotprod neon_i8mm" $(NEON_QEMU) -cpu max build-aarch64/test-kernels
@@ -224,16 +226,17 @@ test-aarch64: check-neon
 # The library is built once for them into build-fuzz/obj/, by this Makefile again with EL_FUZZ=1:
 # clang, ASan + UBSan, coverage. Four files clang 14 does not compile (__builtin_cpu_supports("f16c"),
 # a rounding mode that is a const variable) are built by gcc without instrumentation: the CPU dispatch
-# (engine/kernels.c, core/fp_rows.c) and the SIMD kernel and matrix tables (clang -O1 with ASan took
-# over 3 minutes on engine/gemm_avx512.c alone, a third of CI's fuzz step). fuzz_model decodes with the reference
-# kernels, so the forward pass stays instrumented; the quantizer's search is built scalar
-# (EL_QUANT_SCALAR) for the same reason.
+# (engine/kernels/kernels.c, core/fp_rows.c) and the SIMD kernel and matrix tables (clang -O1 with
+# ASan took over 3 minutes on engine/kernels/gemm_avx512.c alone, a third of CI's fuzz step). fuzz_model
+# decodes with the reference kernels, so the forward pass stays instrumented; the quantizer's search is
+# built scalar (EL_QUANT_SCALAR) for the same reason.
 FUZZ_TARGETS ?= gguf safetensors tokenize records hf_config vocab_hf spm model kld imatrix shard manifest \
                 source tasks chat report gate override
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_GCC_SRC := core/fp_rows.c engine/kernels.c engine/kernels_avx2.c engine/kernels_avx512.c engine/gemm_avx2.c engine/gemm_avx512.c
+FUZZ_GCC_SRC := core/fp_rows.c engine/kernels/kernels.c engine/kernels/kernels_avx2.c engine/kernels/kernels_avx512.c \
+                engine/kernels/gemm_avx2.c engine/kernels/gemm_avx512.c
 FUZZ_LIBS    := build-fuzz/obj/libcmd.a build-fuzz/obj/libedgelm.a
 
 ifeq ($(EL_FUZZ),1)

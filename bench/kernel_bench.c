@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "formats/ggml_type.h"
 #include "quant/quant.h"
 

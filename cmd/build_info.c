@@ -10,7 +10,7 @@
 #include "cmd/cmd.h"
 #include "core/json.h"
 #include "el_version.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #define EL_TARGET_CPU "x86_64"

@@ -9,7 +9,7 @@
 #include "cmd/cmd.h"
 #include "core/file.h"
 #include "core/json.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 static const char usage[] = "tokenize MODEL.gguf|MODEL_DIR (-p TEXT | -f FILE) [--ids] [--no-bos] [--special] [--json]";
 static const char summary[] =

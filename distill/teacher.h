@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 #include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 typedef struct el_dmodel {
     el_model *m;

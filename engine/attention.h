@@ -10,7 +10,7 @@
  * probabilities are rounded to f16 before they meet K and V. A token decoded
  * alone (or a sequence with few tokens in the batch) walks the cache row by
  * row with the table's dot and axpy kernels; a sequence with many queries
- * (prefill) goes through the packed matrix kernels (engine/gemm.h): keys 16
+ * (prefill) goes through the packed matrix kernels (engine/kernels/gemm.h): keys 16
  * positions at a time against up to 64 queries, then the probabilities against
  * V 16 dimensions at a time.
  */
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 typedef struct el_attn {
     const el_kernels *k;

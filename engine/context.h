@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "engine/model.h"
 
 typedef struct el_context_params {

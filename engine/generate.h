@@ -14,7 +14,7 @@
 
 #include "engine/context.h"
 #include "engine/sampler.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 typedef struct el_gen_params {
     const char *prompt;

@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 typedef struct el_lm {
     el_model *model;

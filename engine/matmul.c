@@ -26,7 +26,7 @@
 #define BATCH_SLOTS 2          /* ... for batches (more: the matrices go one at a time) */
 
 /* Batches below this many rows run the decode kernels row by row, above it the packed matrix x
- * matrix kernels (engine/gemm.h): packing a panel costs about as much as 8 rows of gemv
+ * matrix kernels (engine/kernels/gemm.h): packing a panel costs about as much as 8 rows of gemv
  * (bench/engine.sh, docs/engine.md). */
 #define GEMM_MIN_ROWS 8
 

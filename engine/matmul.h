@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "engine/model.h"
 
 typedef struct el_mm_out {

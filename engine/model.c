@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "quant/quant.h"
 
 /* ---- 1. hyperparameters ------------------------------------------------------------------------ */

@@ -10,7 +10,7 @@
 #include "core/file.h"
 #include "engine/context.h"
 #include "engine/lm.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "eval/text.h"
 #include "quant/recipe.h"
 

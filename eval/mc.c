@@ -10,7 +10,7 @@
 #include "core/util.h"
 #include "engine/context.h"
 #include "engine/lm.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "eval/logits_file.h"
 
 /* One (question, choice) sequence: its tokens and where its continuation starts. */
@@ -95,138 +95,161 @@ done:
     return rc;
 }
 
-int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
+/* The index of question q's choice k in the question-major arrays (sequences, log-likelihoods). */
+static size_t at(int q, int k)
 {
-    memset(r, 0, sizeof *r);
-    const double t0 = el_now();
-    el_mc_set set = {0};
-    el_lm lm = {0};
-    el_tok_ctx *tc = NULL;
-    el_context *c = NULL;
-    mc_seq *seqs = NULL;
-    int32_t *ids = NULL, *pos = NULL, *sq = NULL;
-    int8_t *want = NULL;
-    double *lp = NULL, *ll = NULL;
-    int n_seqs = 0, bos = -1;
-    int rc = el_mc_load(o->task, o->data, o->limit, &set, err);
-    if (!rc)
-        rc = el_lm_open(&lm, o->model_path, err);
-    if (rc)
-        goto done;
-    const el_model *m = lm.model;
-    const el_tokenizer *tok = lm.tok;
-    bos = el_tok_added_bos(tok);
-    el_model_info_of(m, &r->model);
-    int max_len = m->hp.n_ctx_train > 0 && m->hp.n_ctx_train < 4096 ? m->hp.n_ctx_train : 4096;
-    tc = el_tok_ctx_new();
-    seqs = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *seqs);
-    if (!tc || !seqs) {
-        rc = EL_NOMEM(err);
-        goto done;
-    }
-    int longest = 1, longest_cont = 1;
-    for (int i = 0; i < set.n && !rc; i++)
-        for (int k = 0; k < set.items[i].n_choices && !rc; k++) {
-            mc_seq *s = &seqs[(size_t)i * EL_MC_MAX_CHOICES + (size_t)k];
-            if ((rc = encode_pair(tok, tc, bos, set.items[i].context[k], set.items[i].cont[k], max_len, s, o->data,
-                                  (long long)set.items[i].line, k + 1, err)))
-                break;
-            longest = s->n > longest ? s->n : longest;
-            longest_cont = s->n - s->cont > longest_cont ? s->n - s->cont : longest_cont;
-            n_seqs++;
+    return (size_t)q * EL_MC_MAX_CHOICES + (size_t)k;
+}
+
+/* Step 1: every (question, choice) of the set as one sequence of tokens, and the longest sequence
+ * and the longest continuation (each at least 1). The first pair that fails stops it. */
+static int encode_all(const el_tokenizer *tok, el_tok_ctx *tc, int bos, const el_mc_set *set, int max_len,
+                      const char *path, mc_seq *seqs, int *longest, int *longest_cont, el_error *err)
+{
+    *longest = *longest_cont = 1;
+    for (int i = 0; i < set->n; i++)
+        for (int k = 0; k < set->items[i].n_choices; k++) {
+            mc_seq *s = &seqs[at(i, k)];
+            int rc = encode_pair(tok, tc, bos, set->items[i].context[k], set->items[i].cont[k], max_len, s, path,
+                                 (long long)set->items[i].line, k + 1, err);
+            if (rc)
+                return rc;
+            *longest = s->n > *longest ? s->n : *longest;
+            *longest_cont = s->n - s->cont > *longest_cont ? s->n - s->cont : *longest_cont;
         }
-    if (rc)
-        goto done;
+    return 0;
+}
+
+/* What step 2 runs the sequences through: a context for n_par of them side by side, a pass's batch
+ * and its continuation tokens' log-probabilities (n_out rows). */
+typedef struct mc_runner {
+    el_context *c;
+    int n_par, n_out, V;
+    int32_t *ids, *pos, *sq;
+    int8_t *want;
+    double *lp;
+} mc_runner;
+
+static int runner_new(mc_runner *u, const el_model *m, int longest, int longest_cont, int threads, el_error *err)
+{
     /* a pass holds up to n_par sequences of at most `longest` tokens, and at most n_out logits rows */
-    const int budget = 2048, n_par = EL_MAX(1, EL_MIN(32, budget / longest));
-    const int n_out = EL_MAX(512, longest_cont), V = m->hp.n_vocab;
+    const int budget = 2048;
+    u->n_par = EL_MAX(1, EL_MIN(32, budget / longest));
+    u->n_out = EL_MAX(512, longest_cont);
+    u->V = m->hp.n_vocab;
     el_context_params p = el_context_default_params();
     p.n_ctx = longest;
-    p.n_seq = n_par;
-    p.n_batch = n_par * longest;
-    p.n_outputs = n_out;
-    p.n_threads = o->threads;
-    if ((rc = el_context_new(&c, m, &p, err)))
-        goto done;
-    const size_t cap = (size_t)n_par * (size_t)longest;
-    ids = malloc(cap * sizeof *ids);
-    pos = malloc(cap * sizeof *pos);
-    sq = malloc(cap * sizeof *sq);
-    want = malloc(cap);
-    lp = malloc((size_t)n_out * sizeof *lp);
-    ll = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *ll);
-    if (!ids || !pos || !sq || !want || !lp || !ll) {
-        rc = EL_NOMEM(err);
-        goto done;
-    }
-    if (o->progress)
-        el_progress_begin(o->progress, el_mc_task_name(o->task), "questions", (uint64_t)set.n);
-    /* walk the (question, choice) sequences in order, a pass at a time */
-    int qi = 0, ki = 0;
-    while (qi < set.n && !rc) {
-        int n_in = 0, rows = 0, n_tok = 0, first_q = qi, first_k = ki;
-        while (qi < set.n && n_in < n_par) {
-            const mc_seq *s = &seqs[(size_t)qi * EL_MC_MAX_CHOICES + (size_t)ki];
-            if (rows + (s->n - s->cont) > n_out)
-                break;
-            el_seq_clear(c, n_in);
-            for (int t = 0; t < s->n; t++) {
-                ids[n_tok] = s->ids[t];
-                pos[n_tok] = t;
-                sq[n_tok] = n_in;
-                want[n_tok] = t >= s->cont - 1 && t < s->n - 1;
-                n_tok++;
-            }
-            rows += s->n - s->cont;
-            n_in++;
-            if (++ki == set.items[qi].n_choices) {
-                ki = 0;
-                qi++;
-            }
-        }
-        const el_batch b = {n_tok, ids, pos, sq, want};
-        if ((rc = el_decode(c, &b, err)))
-            break;
-        /* the rows come in batch order: sequence by sequence, continuation token by token */
-        int row = 0;
-        int q = first_q, k = first_k;
-        for (int s = 0; s < n_in; s++) {
-            const mc_seq *ms = &seqs[(size_t)q * EL_MC_MAX_CHOICES + (size_t)k];
-            const int nr = ms->n - ms->cont, row0 = row;
-#pragma omp parallel for num_threads(el_context_threads(c)) schedule(static)
-            for (int j = 0; j < nr; j++)
-                lp[row0 + j] = -el_nll(el_logits(c, row0 + j), V, ms->ids[ms->cont + j]);
-            double sum = 0;
-            for (int j = 0; j < nr; j++)
-                sum += lp[row0 + j];
-            ll[(size_t)q * EL_MC_MAX_CHOICES + (size_t)k] = sum;
-            row += nr;
-            if (++k == set.items[q].n_choices) {
-                k = 0;
-                q++;
-            }
-        }
-        if (o->progress)
-            el_progress_set(o->progress, (uint64_t)qi);
-    }
-    if (o->progress)
-        el_progress_end(o->progress);
+    p.n_seq = u->n_par;
+    p.n_batch = u->n_par * longest;
+    p.n_outputs = u->n_out;
+    p.n_threads = threads;
+    int rc = el_context_new(&u->c, m, &p, err);
     if (rc)
-        goto done;
-    r->n = set.n;
-    r->ll = ll;
-    ll = NULL;
-    r->pred = malloc((size_t)set.n * sizeof *r->pred);
-    r->pred_norm = malloc((size_t)set.n * sizeof *r->pred_norm);
-    r->label = malloc((size_t)set.n * sizeof *r->label);
-    if (!r->pred || !r->pred_norm || !r->label) {
-        rc = EL_NOMEM(err);
-        goto done;
+        return rc;
+    const size_t cap = (size_t)u->n_par * (size_t)longest;
+    u->ids = malloc(cap * sizeof *u->ids);
+    u->pos = malloc(cap * sizeof *u->pos);
+    u->sq = malloc(cap * sizeof *u->sq);
+    u->want = malloc(cap);
+    u->lp = malloc((size_t)u->n_out * sizeof *u->lp);
+    return !u->ids || !u->pos || !u->sq || !u->want || !u->lp ? EL_NOMEM(err) : 0;
+}
+
+static void runner_free(mc_runner *u)
+{
+    free(u->ids);
+    free(u->pos);
+    free(u->sq);
+    free(u->want);
+    free(u->lp);
+    el_context_free(u->c);
+}
+
+/* The batch of one pass: the sequences from (*qi, *ki) on, while they fit n_par sequences and n_out
+ * logits rows, each in a cleared cache sequence of its own; (*qi, *ki) moves past them. Returns how
+ * many went in. */
+static int fill_pass(mc_runner *u, const mc_seq *seqs, const el_mc_set *set, int *qi, int *ki, int *n_tok)
+{
+    int n_in = 0, rows = 0;
+    *n_tok = 0;
+    while (*qi < set->n && n_in < u->n_par) {
+        const mc_seq *s = &seqs[at(*qi, *ki)];
+        if (rows + (s->n - s->cont) > u->n_out)
+            break;
+        el_seq_clear(u->c, n_in);
+        for (int t = 0; t < s->n; t++) {
+            u->ids[*n_tok] = s->ids[t];
+            u->pos[*n_tok] = t;
+            u->sq[*n_tok] = n_in;
+            u->want[*n_tok] = t >= s->cont - 1 && t < s->n - 1;
+            (*n_tok)++;
+        }
+        rows += s->n - s->cont;
+        n_in++;
+        if (++*ki == set->items[*qi].n_choices) {
+            *ki = 0;
+            (*qi)++;
+        }
     }
+    return n_in;
+}
+
+/* After a pass's decode: the log-likelihood of each of its n_in sequences, the first being question
+ * q's choice k. The rows come in batch order: sequence by sequence, continuation token by token. */
+static void score_pass(const mc_runner *u, const mc_seq *seqs, const el_mc_set *set, int q, int k, int n_in,
+                       double *ll)
+{
+    int row = 0;
+    for (int s = 0; s < n_in; s++) {
+        const mc_seq *ms = &seqs[at(q, k)];
+        const int nr = ms->n - ms->cont, row0 = row;
+#pragma omp parallel for num_threads(el_context_threads(u->c)) schedule(static)
+        for (int j = 0; j < nr; j++)
+            u->lp[row0 + j] = -el_nll(el_logits(u->c, row0 + j), u->V, ms->ids[ms->cont + j]);
+        double sum = 0;
+        for (int j = 0; j < nr; j++)
+            sum += u->lp[row0 + j];
+        ll[at(q, k)] = sum;
+        row += nr;
+        if (++k == set->items[q].n_choices) {
+            k = 0;
+            q++;
+        }
+    }
+}
+
+/* Step 2: every choice's log-likelihood into ll, walking the sequences in order a pass at a time. */
+static int score_all(mc_runner *u, const mc_seq *seqs, const el_mc_set *set, double *ll, el_progress *progress,
+                     el_error *err)
+{
+    int rc = 0, qi = 0, ki = 0;
+    while (qi < set->n && !rc) {
+        const int first_q = qi, first_k = ki;
+        int n_tok;
+        const int n_in = fill_pass(u, seqs, set, &qi, &ki, &n_tok);
+        const el_batch b = {n_tok, u->ids, u->pos, u->sq, u->want};
+        if ((rc = el_decode(u->c, &b, err)))
+            break;
+        score_pass(u, seqs, set, first_q, first_k, n_in, ll);
+        if (progress)
+            el_progress_set(progress, (uint64_t)qi);
+    }
+    return rc;
+}
+
+/* Step 3, from r->ll: each question's choice by acc and by acc_norm, the accuracies with their
+ * standard errors and Wilson intervals, and the view of the answers given with confidence. */
+static int mc_statistics(const el_mc_set *set, double confidence, el_mc_result *r, el_error *err)
+{
+    r->pred = malloc((size_t)set->n * sizeof *r->pred);
+    r->pred_norm = malloc((size_t)set->n * sizeof *r->pred_norm);
+    r->label = malloc((size_t)set->n * sizeof *r->label);
+    if (!r->pred || !r->pred_norm || !r->label)
+        return EL_NOMEM(err);
     int right = 0, right_norm = 0, conf_n = 0, conf_right = 0;
-    for (int i = 0; i < set.n; i++) {
-        const el_mc_item *it = &set.items[i];
-        const double *l = r->ll + (size_t)i * EL_MC_MAX_CHOICES;
+    for (int i = 0; i < set->n; i++) {
+        const el_mc_item *it = &set->items[i];
+        const double *l = r->ll + at(i, 0);
         int best = 0, best_norm = 0;
         for (int k = 1; k < it->n_choices; k++) {
             if (l[k] > l[best])
@@ -243,12 +266,12 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
         r->label[i] = it->label;
         right += best == it->label;
         right_norm += best_norm == it->label;
-        if (conf >= o->confidence) {
+        if (conf >= confidence) {
             conf_n++;
             conf_right += best == it->label;
         }
     }
-    const int n = set.n;
+    const int n = set->n;
     r->acc = (double)right / n;
     r->acc_norm = (double)right_norm / n;
     r->acc_stderr = n > 1 ? sqrt(r->acc * (1 - r->acc) / (n - 1)) : 0;
@@ -258,6 +281,53 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
     r->conf_n = conf_n;
     r->coverage = (double)conf_n / n;
     r->conf_acc = conf_n ? (double)conf_right / conf_n : 0;
+    return 0;
+}
+
+int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
+{
+    memset(r, 0, sizeof *r);
+    const double t0 = el_now();
+    el_mc_set set = {0};
+    el_lm lm = {0};
+    el_tok_ctx *tc = NULL;
+    mc_seq *seqs = NULL;
+    mc_runner u = {0};
+    double *ll = NULL;
+    int rc = el_mc_load(o->task, o->data, o->limit, &set, err);
+    if (!rc)
+        rc = el_lm_open(&lm, o->model_path, err);
+    if (rc)
+        goto done;
+    const el_model *m = lm.model;
+    const int bos = el_tok_added_bos(lm.tok);
+    el_model_info_of(m, &r->model);
+    const int max_len = m->hp.n_ctx_train > 0 && m->hp.n_ctx_train < 4096 ? m->hp.n_ctx_train : 4096;
+    tc = el_tok_ctx_new();
+    seqs = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *seqs);
+    if (!tc || !seqs) {
+        rc = EL_NOMEM(err);
+        goto done;
+    }
+    int longest, longest_cont;
+    if ((rc = encode_all(lm.tok, tc, bos, &set, max_len, o->data, seqs, &longest, &longest_cont, err)) ||
+        (rc = runner_new(&u, m, longest, longest_cont, o->threads, err)))
+        goto done;
+    if (!(ll = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *ll))) {
+        rc = EL_NOMEM(err);
+        goto done;
+    }
+    if (o->progress)
+        el_progress_begin(o->progress, el_mc_task_name(o->task), "questions", (uint64_t)set.n);
+    rc = score_all(&u, seqs, &set, ll, o->progress, err);
+    if (o->progress)
+        el_progress_end(o->progress);
+    if (rc)
+        goto done;
+    r->n = set.n;
+    r->ll = ll;
+    ll = NULL;
+    rc = mc_statistics(&set, o->confidence, r, err);
 done:
     r->seconds = el_now() - t0;
     if (rc)
@@ -265,13 +335,8 @@ done:
     for (int i = 0; seqs && i < set.n * EL_MC_MAX_CHOICES; i++)
         free(seqs[i].ids);
     free(seqs);
-    free(ids);
-    free(pos);
-    free(sq);
-    free(want);
-    free(lp);
     free(ll);
-    el_context_free(c);
+    runner_free(&u);
     el_tok_ctx_free(tc);
     el_lm_close(&lm);
     el_mc_set_free(&set);

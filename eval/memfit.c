@@ -10,7 +10,7 @@
 #include "core/util.h"
 #include "engine/context.h"
 #include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 uint64_t el_rss_now(void)
 {

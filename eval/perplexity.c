@@ -360,6 +360,153 @@ static int open_base_file(const el_ppl_opts *o, base_src *b, const el_tokenizer 
     return 0;
 }
 
+/* The two sides and the text's tokens. With a base logits file: the model, whose tokenizer checks
+ * the file's tokens against the text when one is given. With a base model: both models, the base's
+ * tokenizer defining the tokens (and BOS) both see. */
+static int kld_open(const el_ppl_opts *o, base_src *b, runner *run, el_tokens *toks, int *n_ctx, int *n_chunk,
+                    el_error *err)
+{
+    int rc;
+    if (o->base_logits) {
+        rc = runner_open(run, o->model_path, err);
+        if (!rc)
+            rc = open_base_file(o, b, run->lm.tok, toks, n_ctx, n_chunk, err);
+        return rc;
+    }
+    rc = runner_open(&b->run, o->base_path, err);
+    if (!rc)
+        rc = el_text_tokens(b->run.lm.tok, o->text_path, tokens_needed(o, *n_ctx), toks, err);
+    if (!rc)
+        rc = count_chunks(o, toks->n, *n_ctx, n_chunk, err);
+    if (!rc)
+        rc = runner_open(run, o->model_path, err);
+    run->bos = b->run.bos;
+    return rc;
+}
+
+/* The base's side, once the model's runner is set up (its vocabulary V, per scored positions a
+ * chunk). A file must hold V-entry rows and cannot be saved again; a base model gets a runner for
+ * n_pass chunks, must have V tokens too, and gets the rows of a pass and, with --save-logits, the
+ * file they are written to. */
+static int base_setup(const el_ppl_opts *o, base_src *b, int n_ctx, int n_pass, int n_chunk, int V, int per,
+                      const el_tokens *toks, el_error *err)
+{
+    if (b->have_file) {
+        if (b->file.n_vocab != V)
+            return EL_FAIL(err, EL_ESHAPE, o->base_logits, -1, "holds a vocabulary of %d, %s has %d", b->file.n_vocab,
+                           o->model_path, V);
+        if (o->save_logits)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "--save-logits needs a base model (--base), not a logits file");
+        return 0;
+    }
+    int rc = runner_setup(&b->run, n_ctx, n_pass, o->threads, err);
+    if (rc)
+        return rc;
+    if (b->run.lm.model->hp.n_vocab != V)
+        return EL_FAIL(err, EL_ESHAPE, o->base_path, -1, "has a vocabulary of %d, %s has %d: not comparable",
+                       b->run.lm.model->hp.n_vocab, o->model_path, V);
+    b->rows = malloc((size_t)n_pass * (size_t)per * (size_t)el_kld_row_len(V) * sizeof *b->rows);
+    if (!b->rows)
+        return EL_NOMEM(err);
+    if (o->save_logits)
+        return el_kld_write_begin(&b->save, o->save_logits, n_ctx, V, n_chunk, toks->ids, err);
+    return 0;
+}
+
+/* The running sums of a KL divergence run, position by position in text order. */
+typedef struct kld_sums {
+    double nll, nll2, base, base2, cross, kld, kld2, dp, dp2, dp4;
+    uint64_t same, count;
+} kld_sums;
+
+/* One position into the sums; its divergence into klds[count]. */
+static void kld_add(kld_sums *t, const kld_pos *p, float *klds)
+{
+    t->nll += p->nll;
+    t->nll2 += (double)p->nll * p->nll;
+    t->base += p->nll_base;
+    t->base2 += (double)p->nll_base * p->nll_base;
+    t->cross += (double)p->nll * p->nll_base;
+    t->kld += p->kld;
+    t->kld2 += (double)p->kld * p->kld;
+    const double d2 = (double)p->dp * p->dp;
+    t->dp += p->dp;
+    t->dp2 += d2;
+    t->dp4 += d2 * d2;
+    t->same += (uint64_t)p->same;
+    klds[t->count] = p->kld;
+    t->count++;
+}
+
+/* One pass over chunks ch .. ch+n-1: the base's rows (a base model decodes and packs them, and
+ * --save-logits writes them), then the model's positions against them (in parallel into pos), then
+ * the sums in position order. */
+static int kld_pass(base_src *b, runner *run, const el_tokens *toks, int ch, int n, kld_pos *pos, kld_sums *t,
+                    float *klds, el_error *err)
+{
+    const int n_ctx = run->n_ctx, per = run->per, rows_n = n * per, V = run->lm.model->hp.n_vocab;
+    const int64_t nv = el_kld_row_len(V);
+    const int nth = el_context_threads(run->c);
+    int rc;
+    if (!b->have_file) {
+        if ((rc = runner_decode(&b->run, toks->ids, ch, n, err)))
+            return rc;
+#pragma omp parallel for num_threads(nth) schedule(static)
+        for (int k = 0; k < rows_n; k++) {
+            const int s = k / per, i = k % per;
+            const int tok = toks->ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run->first + i + 1)];
+            el_kld_pack(runner_logits(&b->run, s, i), V, tok, b->rows + (size_t)k * (size_t)nv);
+        }
+        if (b->save && (rc = el_out_write(b->save, b->rows, (uint64_t)rows_n * (uint64_t)nv * 2, err)))
+            return rc;
+    }
+    if ((rc = runner_decode(run, toks->ids, ch, n, err)))
+        return rc;
+#pragma omp parallel for num_threads(nth) schedule(static)
+    for (int k = 0; k < rows_n; k++) {
+        const int s = k / per, i = k % per;
+        const int tok = toks->ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run->first + i + 1)];
+        pos[k] = kld_of(runner_logits(run, s, i), V, base_row(b, nv, per, ch, s, i), tok);
+    }
+    for (int k = 0; k < rows_n; k++)
+        kld_add(t, &pos[k], klds);
+    return 0;
+}
+
+/* The figures, llama-perplexity's way, from the sums and the divergences of every position (sorted
+ * here): PPL of both sides, the ln ratio with its error through their covariance, mean KLD and
+ * delta-p with standard errors (from 10 positions on), RMS delta-p, same top token, the quantiles.
+ * `sides`: models decoded per chunk (2 with a base model), for the speed. */
+static void kld_finish(const kld_sums *t, float *klds, int n_ctx, int sides, el_kld_result *r)
+{
+    const uint64_t count = t->count;
+    double lp, lp_se, lb, lb_se, mse, mse_se;
+    mean_err(t->nll, t->nll2, count, 10, &lp, &lp_se);
+    mean_err(t->base, t->base2, count, 10, &lb, &lb_se);
+    const double cov = count >= 10 ? (t->cross / (double)count - lp * lb) / (double)(count - 1) : 0;
+    r->q.n_ctx = n_ctx;
+    r->q.n_tokens = count;
+    r->q.n_eval = (uint64_t)r->q.n_chunks * (uint64_t)n_ctx;
+    r->q.eval_tps = r->q.seconds > 0 ? (double)r->q.n_eval * sides / r->q.seconds : 0;
+    r->q.ppl = exp(lp);
+    r->q.ppl_err = r->q.ppl * lp_se;
+    r->ppl_base = exp(lb);
+    r->ppl_base_err = r->ppl_base * lb_se;
+    r->ln_ratio = lp - lb;
+    const double v = lp_se * lp_se + lb_se * lb_se - 2 * cov;
+    r->ln_ratio_err = v > 0 ? sqrt(v) : 0;
+    mean_err(t->kld, t->kld2, count, 10, &r->kld_mean, &r->kld_err);
+    mean_err(t->dp, t->dp2, count, 10, &r->dp_mean, &r->dp_err);
+    mean_err(t->dp2, t->dp4, count, 10, &mse, &mse_se);
+    r->rms_dp = sqrt(mse);
+    r->rms_dp_err = r->rms_dp > 0 ? 0.5 / r->rms_dp * mse_se : 0;
+    r->same_top = count ? (double)t->same / (double)count : 0;
+    r->same_top_err = count > 1 ? sqrt(r->same_top * (1 - r->same_top) / (double)(count - 1)) : 0;
+    qsort(klds, count, sizeof *klds, cmp_float);
+    for (int q = 0; q < EL_KLD_NQ; q++)
+        r->kld_q[q] = quantile(klds, count, el_kld_quantiles[q]);
+}
+
 int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -370,58 +517,21 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
     runner run = {0};
     kld_pos *pos = NULL;
     float *klds = NULL;
-    int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512, n_chunk = 0, rc;
+    int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512, n_chunk = 0;
     if (!o->base_logits && !o->text_path)
         return EL_FAIL(err, EL_EUSAGE, NULL, -1, "a text (-f) to evaluate on");
-    if (o->base_logits) { /* the file holds the tokens; the model's tokenizer checks them against the text */
-        rc = runner_open(&run, o->model_path, err);
-        if (!rc)
-            rc = open_base_file(o, &b, run.lm.tok, &toks, &n_ctx, &n_chunk, err);
-    } else { /* the base's tokenizer defines the tokens (and BOS) both models see */
-        rc = runner_open(&b.run, o->base_path, err);
-        if (!rc)
-            rc = el_text_tokens(b.run.lm.tok, o->text_path, tokens_needed(o, n_ctx), &toks, err);
-        if (!rc)
-            rc = count_chunks(o, toks.n, n_ctx, &n_chunk, err);
-        if (!rc)
-            rc = runner_open(&run, o->model_path, err);
-        run.bos = b.run.bos;
-    }
+    int rc = kld_open(o, &b, &run, &toks, &n_ctx, &n_chunk, err);
     if (rc)
         goto done;
     const int n_pass = chunks_per_pass(o, n_ctx, n_chunk);
     if ((rc = runner_setup(&run, n_ctx, n_pass, o->threads, err)))
         goto done;
     el_model_info_of(run.lm.model, &r->q.model);
-    const int V = run.lm.model->hp.n_vocab, per = run.per;
-    const int64_t nv = el_kld_row_len(V);
-    if (b.have_file && b.file.n_vocab != V) {
-        rc = EL_FAIL(err, EL_ESHAPE, o->base_logits, -1, "holds a vocabulary of %d, %s has %d", b.file.n_vocab,
-                     o->model_path, V);
+    const int per = run.per;
+    if ((rc = base_setup(o, &b, n_ctx, n_pass, n_chunk, run.lm.model->hp.n_vocab, per, &toks, err)))
         goto done;
-    }
-    if (!b.have_file) {
-        if ((rc = runner_setup(&b.run, n_ctx, n_pass, o->threads, err)))
-            goto done;
-        if (b.run.lm.model->hp.n_vocab != V) {
-            rc = EL_FAIL(err, EL_ESHAPE, o->base_path, -1, "has a vocabulary of %d, %s has %d: not comparable",
-                         b.run.lm.model->hp.n_vocab, o->model_path, V);
-            goto done;
-        }
-        b.rows = malloc((size_t)n_pass * (size_t)per * (size_t)nv * sizeof *b.rows);
-        if (!b.rows) {
-            rc = EL_NOMEM(err);
-            goto done;
-        }
-        if (o->save_logits && (rc = el_kld_write_begin(&b.save, o->save_logits, n_ctx, V, n_chunk, toks.ids, err)))
-            goto done;
-    } else if (o->save_logits) {
-        rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "--save-logits needs a base model (--base), not a logits file");
-        goto done;
-    }
-    const size_t total = (size_t)n_chunk * (size_t)per;
     pos = malloc((size_t)n_pass * (size_t)per * sizeof *pos);
-    klds = malloc(total * sizeof *klds);
+    klds = malloc((size_t)n_chunk * (size_t)per * sizeof *klds);
     if (!pos || !klds) {
         rc = EL_NOMEM(err);
         goto done;
@@ -429,48 +539,11 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
     if (o->progress)
         el_progress_begin(o->progress, "KL divergence", "chunks", (uint64_t)n_chunk);
     const double t0 = el_now();
-    double s_nll = 0, s_nll2 = 0, s_b = 0, s_b2 = 0, s_nb = 0, s_k = 0, s_k2 = 0, s_dp = 0, s_dp2 = 0, s_dp4 = 0;
-    uint64_t same = 0, count = 0;
-    const int nth = el_context_threads(run.c);
+    kld_sums t = {0};
     for (int ch = 0; ch < n_chunk && !rc; ch += n_pass) {
-        const int n = n_chunk - ch < n_pass ? n_chunk - ch : n_pass, rows_n = n * per;
-        if (!b.have_file) {
-            if ((rc = runner_decode(&b.run, toks.ids, ch, n, err)))
-                break;
-#pragma omp parallel for num_threads(nth) schedule(static)
-            for (int k = 0; k < rows_n; k++) {
-                const int s = k / per, i = k % per;
-                const int tok = toks.ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run.first + i + 1)];
-                el_kld_pack(runner_logits(&b.run, s, i), V, tok, b.rows + (size_t)k * (size_t)nv);
-            }
-            if (b.save && (rc = el_out_write(b.save, b.rows, (uint64_t)rows_n * (uint64_t)nv * 2, err)))
-                break;
-        }
-        if ((rc = runner_decode(&run, toks.ids, ch, n, err)))
+        const int n = n_chunk - ch < n_pass ? n_chunk - ch : n_pass;
+        if ((rc = kld_pass(&b, &run, &toks, ch, n, pos, &t, klds, err)))
             break;
-#pragma omp parallel for num_threads(nth) schedule(static)
-        for (int k = 0; k < rows_n; k++) {
-            const int s = k / per, i = k % per;
-            const int tok = toks.ids[(size_t)(ch + s) * (size_t)n_ctx + (size_t)(run.first + i + 1)];
-            pos[k] = kld_of(runner_logits(&run, s, i), V, base_row(&b, nv, per, ch, s, i), tok);
-        }
-        for (int k = 0; k < rows_n; k++) {
-            const kld_pos *p = &pos[k];
-            s_nll += p->nll;
-            s_nll2 += (double)p->nll * p->nll;
-            s_b += p->nll_base;
-            s_b2 += (double)p->nll_base * p->nll_base;
-            s_nb += (double)p->nll * p->nll_base;
-            s_k += p->kld;
-            s_k2 += (double)p->kld * p->kld;
-            const double d2 = (double)p->dp * p->dp;
-            s_dp += p->dp;
-            s_dp2 += d2;
-            s_dp4 += d2 * d2;
-            same += (uint64_t)p->same;
-            klds[count] = p->kld;
-            count++;
-        }
         r->q.n_chunks = ch + n;
         if (o->progress)
             el_progress_set(o->progress, (uint64_t)(ch + n));
@@ -486,31 +559,7 @@ int el_eval_kld(const el_ppl_opts *o, el_kld_result *r, el_error *err)
         if (rc)
             goto done;
     }
-    double lp, lp_se, lb, lb_se, mse, mse_se;
-    mean_err(s_nll, s_nll2, count, 10, &lp, &lp_se);
-    mean_err(s_b, s_b2, count, 10, &lb, &lb_se);
-    const double cov = count >= 10 ? (s_nb / (double)count - lp * lb) / (double)(count - 1) : 0;
-    r->q.n_ctx = n_ctx;
-    r->q.n_tokens = count;
-    r->q.n_eval = (uint64_t)r->q.n_chunks * (uint64_t)n_ctx;
-    r->q.eval_tps = r->q.seconds > 0 ? (double)r->q.n_eval * (b.have_file ? 1 : 2) / r->q.seconds : 0;
-    r->q.ppl = exp(lp);
-    r->q.ppl_err = r->q.ppl * lp_se;
-    r->ppl_base = exp(lb);
-    r->ppl_base_err = r->ppl_base * lb_se;
-    r->ln_ratio = lp - lb;
-    const double v = lp_se * lp_se + lb_se * lb_se - 2 * cov;
-    r->ln_ratio_err = v > 0 ? sqrt(v) : 0;
-    mean_err(s_k, s_k2, count, 10, &r->kld_mean, &r->kld_err);
-    mean_err(s_dp, s_dp2, count, 10, &r->dp_mean, &r->dp_err);
-    mean_err(s_dp2, s_dp4, count, 10, &mse, &mse_se);
-    r->rms_dp = sqrt(mse);
-    r->rms_dp_err = r->rms_dp > 0 ? 0.5 / r->rms_dp * mse_se : 0;
-    r->same_top = count ? (double)same / (double)count : 0;
-    r->same_top_err = count > 1 ? sqrt(r->same_top * (1 - r->same_top) / (double)(count - 1)) : 0;
-    qsort(klds, count, sizeof *klds, cmp_float);
-    for (int q = 0; q < EL_KLD_NQ; q++)
-        r->kld_q[q] = quantile(klds, count, el_kld_quantiles[q]);
+    kld_finish(&t, klds, n_ctx, b.have_file ? 1 : 2, r);
 done:
     if (b.save)
         el_out_abort(b.save);

@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 /* The tokens of spec (a dataset spec: plain, .gz or ARCHIVE:MEMBER) with special tokens added; with
  * need > 0, at most its first need tokens (fewer only when the whole text has fewer). */

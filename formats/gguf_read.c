@@ -325,150 +325,177 @@ static int read_tensor_info(cursor *c, gguf_file *f, gguf_tensor *t, uint64_t i)
     return EL_OK;
 }
 
-static int parse(gguf_file *f, const uint8_t *data, uint64_t size, el_error *err)
+/* The header: magic, version (2 or 3, little-endian), tensor and metadata counts. */
+static int read_header(cursor *c, gguf_file *f)
 {
-    cursor c = {data, size, 0, f->path, err};
-    f->file_size = size;
-    int rc = need(&c, 4, "the magic");
+    int rc = need(c, 4, "the magic");
     if (rc)
         return rc;
-    if (memcmp(data, "GGUF", 4) != 0)
-        return EL_FAIL(err, EL_EFORMAT, f->path, 0, "not a GGUF file (magic is not \"GGUF\")");
-    c.pos = 4;
-    if ((rc = rd_u32(&c, &f->version, "the version")))
+    if (memcmp(c->p, "GGUF", 4) != 0)
+        return EL_FAIL(c->err, EL_EFORMAT, f->path, 0, "not a GGUF file (magic is not \"GGUF\")");
+    c->pos = 4;
+    if ((rc = rd_u32(c, &f->version, "the version")))
         return rc;
     if (f->version == 1)
-        return EL_FAIL(err, EL_EVERSION, f->path, 4, "GGUF version 1 is not supported (only 2 and 3)");
+        return EL_FAIL(c->err, EL_EVERSION, f->path, 4, "GGUF version 1 is not supported (only 2 and 3)");
     if (f->version != 2 && f->version != 3) {
         /* A byte-swapped small number means a big-endian file. */
         if ((f->version & 0xffff) == 0 && f->version != 0)
-            return EL_FAIL(err, EL_EVERSION, f->path, 4, "big-endian GGUF files are not supported");
-        return EL_FAIL(err, EL_EVERSION, f->path, 4, "GGUF version %u is not supported (only 2 and 3)",
+            return EL_FAIL(c->err, EL_EVERSION, f->path, 4, "big-endian GGUF files are not supported");
+        return EL_FAIL(c->err, EL_EVERSION, f->path, 4, "GGUF version %u is not supported (only 2 and 3)",
                        f->version);
     }
-    if ((rc = rd_u64(&c, &f->n_tensors, "the tensor count")) || (rc = rd_u64(&c, &f->n_kv, "the metadata count")))
+    if ((rc = rd_u64(c, &f->n_tensors, "the tensor count")) || (rc = rd_u64(c, &f->n_kv, "the metadata count")))
         return rc;
+    return EL_OK;
+}
+
+/* The metadata: n_kv keys (non-empty, no NUL) with their typed values. On failure f->n_kv is cut to
+ * the entries whose values may own memory, so gguf_close frees only what was read. */
+static int read_kvs(cursor *c, gguf_file *f)
+{
     /* Each key-value needs >= 13 bytes (8 key length + 4 type + 1 value). */
-    if (f->n_kv > (size - c.pos) / 13)
-        return EL_FAIL(err, EL_ETRUNC, f->path, 16, "header claims %llu metadata entries, more than the file can hold",
-                       (unsigned long long)f->n_kv);
+    if (f->n_kv > (c->size - c->pos) / 13)
+        return EL_FAIL(c->err, EL_ETRUNC, f->path, 16,
+                       "header claims %llu metadata entries, more than the file can hold", (unsigned long long)f->n_kv);
     f->kv = calloc((size_t)EL_MAX(f->n_kv, 1), sizeof *f->kv);
     if (!f->kv)
-        return EL_NOMEM(err);
+        return EL_NOMEM(c->err);
     uint64_t n_read = 0;
-    for (uint64_t i = 0; i < f->n_kv; i++) {
+    int rc = EL_OK;
+    for (uint64_t i = 0; i < f->n_kv && !rc; i++) {
         gguf_kv *kv = &f->kv[i];
-        kv->offset = c.pos;
+        kv->offset = c->pos;
         uint32_t type;
-        if ((rc = rd_str(&c, &kv->key, "a metadata key")))
-            goto fail_kv;
+        if ((rc = rd_str(c, &kv->key, "a metadata key")))
+            break;
         if (kv->key.len == 0 || memchr(kv->key.ptr, 0, (size_t)kv->key.len)) {
-            rc = EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)kv->offset, "metadata key %llu is empty or contains NUL",
-                         (unsigned long long)i);
-            goto fail_kv;
+            rc = EL_FAIL(c->err, EL_EFORMAT, f->path, (int64_t)kv->offset,
+                         "metadata key %llu is empty or contains NUL", (unsigned long long)i);
+            break;
         }
-        if ((rc = rd_u32(&c, &type, "a metadata value type")))
-            goto fail_kv;
+        if ((rc = rd_u32(c, &type, "a metadata value type")))
+            break;
         if (type >= GGUF_TYPE_COUNT) {
-            rc = EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)(c.pos - 4), "metadata key '%.*s' has unknown value type %u",
-                         (int)EL_MIN(kv->key.len, 200), kv->key.ptr, type);
-            goto fail_kv;
+            rc = EL_FAIL(c->err, EL_EFORMAT, f->path, (int64_t)(c->pos - 4),
+                         "metadata key '%.*s' has unknown value type %u", (int)EL_MIN(kv->key.len, 200), kv->key.ptr,
+                         type);
+            break;
         }
         n_read = i + 1; /* from here on kv[i].v may own memory */
-        if ((rc = read_value(&c, type, &kv->v, 0)))
-            goto fail_kv;
+        rc = read_value(c, type, &kv->v, 0);
     }
-    if ((rc = check_unique_keys(f, err)))
-        return rc;
+    if (rc)
+        f->n_kv = n_read; /* free only what was read */
+    return rc;
+}
 
+/* general.alignment: a u32 power of two, GGUF_DEFAULT_ALIGNMENT when absent. */
+static int read_alignment(gguf_file *f, el_error *err)
+{
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
     const gguf_kv *al = gguf_find_kv(f, "general.alignment");
-    if (al) {
-        if (al->v.type != GGUF_TYPE_UINT32)
-            return EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)al->offset, "general.alignment is %s, must be u32",
-                           gguf_vtype_name(al->v.type));
-        if (!el_is_pow2(al->v.u64))
-            return EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)al->offset,
-                           "general.alignment %llu is not a power of two", (unsigned long long)al->v.u64);
-        f->alignment = (uint32_t)al->v.u64;
-    }
+    if (!al)
+        return EL_OK;
+    if (al->v.type != GGUF_TYPE_UINT32)
+        return EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)al->offset, "general.alignment is %s, must be u32",
+                       gguf_vtype_name(al->v.type));
+    if (!el_is_pow2(al->v.u64))
+        return EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)al->offset, "general.alignment %llu is not a power of two",
+                       (unsigned long long)al->v.u64);
+    f->alignment = (uint32_t)al->v.u64;
+    return EL_OK;
+}
 
+/* The tensor infos (read_tensor_info each), then where the data section starts. */
+static int read_tensor_infos(cursor *c, gguf_file *f)
+{
     /* Each tensor info needs >= 24 bytes (name length, n_dims, type, offset). */
-    if (f->n_tensors > (size - c.pos) / 24)
-        return EL_FAIL(err, EL_ETRUNC, f->path, 8, "header claims %llu tensors, more than the file can hold",
+    if (f->n_tensors > (c->size - c->pos) / 24)
+        return EL_FAIL(c->err, EL_ETRUNC, f->path, 8, "header claims %llu tensors, more than the file can hold",
                        (unsigned long long)f->n_tensors);
     f->tensors = calloc((size_t)EL_MAX(f->n_tensors, 1), sizeof *f->tensors);
     if (!f->tensors)
-        return EL_NOMEM(err);
+        return EL_NOMEM(c->err);
+    int rc;
     for (uint64_t i = 0; i < f->n_tensors; i++)
-        if ((rc = read_tensor_info(&c, f, &f->tensors[i], i)))
+        if ((rc = read_tensor_info(c, f, &f->tensors[i], i)))
             return rc;
+    if (!el_align_up(c->pos, f->alignment, &f->data_offset))
+        return EL_FAIL(c->err, EL_ERANGE, f->path, (int64_t)c->pos, "data section offset overflows");
+    if (f->n_tensors > 0 && f->data_offset > c->size)
+        return EL_FAIL(c->err, EL_ETRUNC, f->path, (int64_t)c->pos, "file ends before the tensor data section");
+    return EL_OK;
+}
 
-    if (!el_align_up(c.pos, f->alignment, &f->data_offset))
-        return EL_FAIL(err, EL_ERANGE, f->path, (int64_t)c.pos, "data section offset overflows");
-    if (f->n_tensors > 0 && f->data_offset > size)
-        return EL_FAIL(err, EL_ETRUNC, f->path, (int64_t)c.pos, "file ends before the tensor data section");
-
-    /* Every tensor inside the file, none overlapping; note llama.cpp's packed layout. */
-    const gguf_tensor **idx = malloc((size_t)EL_MAX(f->n_tensors, 1) * sizeof *idx);
-    if (!idx)
-        return EL_NOMEM(err);
+/* Every tensor with a name of its own, its data inside the file at the alignment its type needs, none
+ * overlapping; each tensor's data pointer set. idx: room for n_tensors pointers, reordered here. */
+static int check_tensors(gguf_file *f, const uint8_t *data, uint64_t size, const gguf_tensor **idx, el_error *err)
+{
     for (uint64_t i = 0; i < f->n_tensors; i++)
         idx[i] = &f->tensors[i];
     qsort(idx, (size_t)f->n_tensors, sizeof *idx, cmp_tensor_name);
     for (uint64_t i = 1; i < f->n_tensors; i++)
-        if (strcmp(idx[i - 1]->name, idx[i]->name) == 0) {
-            rc = EL_FAIL(err, EL_EDUP, f->path, -1, "duplicate tensor name '%s'", idx[i]->name);
-            free(idx);
-            return rc;
-        }
+        if (strcmp(idx[i - 1]->name, idx[i]->name) == 0)
+            return EL_FAIL(err, EL_EDUP, f->path, -1, "duplicate tensor name '%s'", idx[i]->name);
     uint64_t data_size = size > f->data_offset ? size - f->data_offset : 0;
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         gguf_tensor *t = &f->tensors[i];
         uint64_t end;
-        if (!el_add64(t->offset, t->size, &end) || end > data_size) {
-            rc = EL_FAIL(err, EL_ETRUNC, f->path, -1,
-                         "tensor '%s' data (offset %llu, %llu bytes) runs past the end of the file", t->name,
-                         (unsigned long long)t->offset, (unsigned long long)t->size);
-            free(idx);
-            return rc;
-        }
+        if (!el_add64(t->offset, t->size, &end) || end > data_size)
+            return EL_FAIL(err, EL_ETRUNC, f->path, -1,
+                           "tensor '%s' data (offset %llu, %llu bytes) runs past the end of the file", t->name,
+                           (unsigned long long)t->offset, (unsigned long long)t->size);
         t->data = data + f->data_offset + t->offset;
         /* the kernels read a type's numbers in place: its halves, floats and blocks at their natural
          * alignment (general.alignment 1 could put an F16 tensor at an odd address) */
         const el_type_info *ti = el_type_get(t->type);
         const uint32_t need = ti ? EL_MIN(ti->type_size & (0u - ti->type_size), 8u) : 1;
-        if (need > 1 && (uintptr_t)t->data % need != 0) {
-            rc = EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)(f->data_offset + t->offset),
-                         "tensor '%s' data is not aligned to %u bytes, which its type %s needs (general.alignment %u)",
-                         t->name, need, ti->name, f->alignment);
-            free(idx);
-            return rc;
-        }
+        if (need > 1 && (uintptr_t)t->data % need != 0)
+            return EL_FAIL(err, EL_EFORMAT, f->path, (int64_t)(f->data_offset + t->offset),
+                           "tensor '%s' data is not aligned to %u bytes, which its type %s needs (general.alignment %u)",
+                           t->name, need, ti->name, f->alignment);
     }
     qsort(idx, (size_t)f->n_tensors, sizeof *idx, cmp_tensor_off);
     for (uint64_t i = 1; i < f->n_tensors; i++)
-        if (idx[i - 1]->offset + idx[i - 1]->size > idx[i]->offset && idx[i - 1]->size && idx[i]->size) {
-            rc = EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensors '%s' and '%s' overlap", idx[i - 1]->name,
-                         idx[i]->name);
-            free(idx);
-            return rc;
-        }
-    free(idx);
-    f->llama_cpp_layout = true;
+        if (idx[i - 1]->offset + idx[i - 1]->size > idx[i]->offset && idx[i - 1]->size && idx[i]->size)
+            return EL_FAIL(err, EL_EFORMAT, f->path, -1, "tensors '%s' and '%s' overlap", idx[i - 1]->name,
+                           idx[i]->name);
+    return EL_OK;
+}
+
+/* llama.cpp's packed layout: each tensor right after the one before, padded to the alignment. */
+static bool is_llama_cpp_layout(const gguf_file *f)
+{
+    bool packed = true;
     uint64_t expect = 0;
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         if (f->tensors[i].offset != expect)
-            f->llama_cpp_layout = false;
+            packed = false;
         uint64_t padded;
         if (!el_align_up(f->tensors[i].size, f->alignment, &padded) || !el_add64(expect, padded, &expect))
-            f->llama_cpp_layout = false;
+            packed = false;
     }
-    return EL_OK;
+    return packed;
+}
 
-fail_kv:
-    f->n_kv = n_read; /* free only what was read */
-    return rc;
+static int parse(gguf_file *f, const uint8_t *data, uint64_t size, el_error *err)
+{
+    cursor c = {data, size, 0, f->path, err};
+    f->file_size = size;
+    int rc;
+    if ((rc = read_header(&c, f)) || (rc = read_kvs(&c, f)) || (rc = check_unique_keys(f, err)) ||
+        (rc = read_alignment(f, err)) || (rc = read_tensor_infos(&c, f)))
+        return rc;
+    const gguf_tensor **idx = malloc((size_t)EL_MAX(f->n_tensors, 1) * sizeof *idx);
+    if (!idx)
+        return EL_NOMEM(err);
+    rc = check_tensors(f, data, size, idx, err);
+    free(idx);
+    if (rc)
+        return rc;
+    f->llama_cpp_layout = is_llama_cpp_layout(f);
+    return EL_OK;
 }
 
 int gguf_parse(gguf_file **out, const uint8_t *data, uint64_t size, const char *name, el_error *err)

@@ -342,6 +342,150 @@ static int copy_tokenizer(const char *src, const char *out_dir, int64_t vocab_si
 
 const char *el_synth_presets(void) { return "tiny"; }
 
+/* Step 1: the config as JSON: the preset's or the file's, with --set's overrides; for the preset
+ * without --tokenizer, the generated tokenizer too, whose size becomes vocab_size (it is made with
+ * the vocab_size --set gave, if any). On failure the caller frees what *root and *tok hold. */
+static int load_config(const el_synth_opts *o, json_t **root, json_t **tok, el_error *err)
+{
+    *root = *tok = NULL;
+    if (o->preset) {
+        if (strcmp(o->preset, "tiny") != 0)
+            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "unknown preset '%s' (known: %s)", o->preset, el_synth_presets());
+        if (!(*root = tiny_config()))
+            return EL_NOMEM(err);
+    } else if (o->config_path) {
+        int rc = el_json_load(o->config_path, 16u << 20, root, err);
+        if (rc)
+            return rc;
+        if (!json_is_object(*root))
+            return EL_FAIL(err, EL_EJSON, o->config_path, -1, "not a JSON object");
+    } else {
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "need --config or --preset");
+    }
+    if (o->overrides && json_object_update(*root, o->overrides) != 0)
+        return EL_NOMEM(err);
+    if (o->preset && !o->tokenizer_path) {
+        json_t *vs = json_object_get(*root, "vocab_size");
+        *tok = el_tiny_tokenizer(json_is_integer(vs) ? (int)json_integer_value(vs) : 512);
+        if (!*tok)
+            return EL_NOMEM(err);
+        int64_t tn = 0;
+        tokenizer_vocab_size(*tok, true, &tn);
+        json_object_set_new(*root, "vocab_size", json_integer(tn));
+    }
+    return EL_OK;
+}
+
+/* The dtype of the weights: --dtype, else the config's torch_dtype (bf16 unless it says float32 or
+ * float16); the config is then made to name it. */
+static int pick_dtype(const el_synth_opts *o, json_t *root, int *dtype, el_error *err)
+{
+    *dtype = o->dtype;
+    if (*dtype < 0) {
+        const char *td = el_json_get_str(root, "torch_dtype");
+        *dtype = td && strcmp(td, "float32") == 0 ? ST_F32 : td && strcmp(td, "float16") == 0 ? ST_F16 : ST_BF16;
+    }
+    if (*dtype != ST_F32 && *dtype != ST_F16 && *dtype != ST_BF16)
+        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "synth writes bf16, f16 or f32 only");
+    json_object_set_new(root, "torch_dtype", json_string(dtype_torch_name(*dtype)));
+    return EL_OK;
+}
+
+/* Step 2: the tensors and their shards (no more shards than tensors), counted into r. */
+static int plan_weights(const el_arch *arch, const hf_config *cfg, int dtype, int *shards, plan_tensor **plan,
+                        uint64_t *n, el_synth_result *r, el_error *err)
+{
+    int rc = make_plan(arch, cfg, plan, n, err);
+    if (rc)
+        return rc;
+    const uint32_t esize = st_dtype_size(dtype);
+    if ((uint64_t)*shards > *n)
+        *shards = (int)*n;
+    assign_shards(*plan, *n, *shards, esize);
+    for (uint64_t i = 0; i < *n; i++) {
+        r->n_params += (*plan)[i].n;
+        r->bytes += (*plan)[i].n * esize;
+    }
+    r->n_tensors = *n;
+    r->n_shards = *shards;
+    return EL_OK;
+}
+
+/* Step 3: the tokenizer, before any weights so that a too-small vocab_size is found first: the files
+ * beside --tokenizer copied, or the preset's generated tokenizer.json with its tokenizer_config.json
+ * and the text it learnt from (sample.txt, a built-in text for `edgelm eval` in the demo). */
+static int write_tokenizer(const el_synth_opts *o, json_t *tok, int64_t vocab_size, el_synth_result *r, el_error *err)
+{
+    if (o->tokenizer_path)
+        return copy_tokenizer(o->tokenizer_path, o->out_dir, vocab_size, &r->tokenizer_files, err);
+    if (!tok)
+        return EL_OK;
+    int rc = EL_OK;
+    char *p = el_path_join(o->out_dir, "tokenizer.json");
+    char *pc = el_path_join(o->out_dir, "tokenizer_config.json");
+    json_t *tc = json_pack("{s:b, s:b, s:s, s:s, s:s, s:i, s:s, s:s}", "add_bos_token", 0, "add_eos_token", 0,
+                           "bos_token", "<|endoftext|>", "eos_token", "<|endoftext|>", "unk_token", "<|endoftext|>",
+                           "model_max_length", 2048, "tokenizer_class", "GPT2Tokenizer", "chat_template",
+                           tiny_chat_template);
+    if (!p || !pc || !tc)
+        rc = EL_NOMEM(err);
+    if (!rc)
+        rc = el_json_write_file(p, tok, JSON_FLAGS, err);
+    if (!rc)
+        rc = el_json_write_file(pc, tc, JSON_FLAGS, err);
+    char *pt = rc ? NULL : el_path_join(o->out_dir, "sample.txt");
+    if (pt)
+        rc = el_write_file(pt, el_builtin_text(), strlen(el_builtin_text()), err);
+    free(pt);
+    r->tokenizer_files = rc ? 0 : 2;
+    free(p);
+    free(pc);
+    json_decref(tc);
+    return rc;
+}
+
+/* Step 4: the weights, shard by shard: model.safetensors, or model-NNNNN-of-NNNNN.safetensors and
+ * their index, after removing the other layout's file an earlier run may have left (it would shadow
+ * what is written). */
+static int write_weights(const el_synth_opts *o, const plan_tensor *plan, uint64_t n, int shards, int dtype,
+                         double init_range, uint64_t bytes, el_error *err)
+{
+    char *stale = el_path_join(o->out_dir, shards > 1 ? "model.safetensors" : "model.safetensors.index.json");
+    if (stale)
+        unlink(stale);
+    free(stale);
+    int rc = EL_OK;
+    el_progress_begin(o->progress, "synth", "B", bytes);
+    json_t *wmap = shards > 1 ? json_object() : NULL;
+    for (int s = 0; s < shards && !rc; s++) {
+        char name[64];
+        if (shards == 1)
+            snprintf(name, sizeof name, "model.safetensors");
+        else
+            snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, shards);
+        char *path = el_path_join(o->out_dir, name);
+        if (!path) {
+            rc = EL_NOMEM(err);
+            break;
+        }
+        rc = write_shard(path, plan, n, s, dtype, o->seed, init_range, o->progress, err);
+        free(path);
+        for (uint64_t i = 0; i < n && wmap; i++)
+            if (plan[i].shard == s)
+                json_object_set_new(wmap, plan[i].name, json_string(name));
+    }
+    el_progress_end(o->progress);
+    if (!rc && wmap) {
+        json_t *idx = json_pack("{s:{s:I}, s:O}", "metadata", "total_size", (json_int_t)bytes, "weight_map", wmap);
+        char *p = el_path_join(o->out_dir, "model.safetensors.index.json");
+        rc = idx && p ? el_json_write_file(p, idx, JSON_FLAGS, err) : EL_NOMEM(err);
+        json_decref(idx);
+        free(p);
+    }
+    json_decref(wmap);
+    return rc;
+}
+
 int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -349,53 +493,14 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
     hf_config cfg = {0};
     plan_tensor *plan = NULL;
     uint64_t n = 0;
-    int rc = EL_OK;
+    int dtype;
     const char *cfg_name = o->config_path ? o->config_path : "preset";
-
-    if (o->preset) {
-        if (strcmp(o->preset, "tiny") != 0)
-            return EL_FAIL(err, EL_EUSAGE, NULL, -1, "unknown preset '%s' (known: %s)", o->preset, el_synth_presets());
-        root = tiny_config();
-        if (!root)
-            return EL_NOMEM(err);
-    } else if (o->config_path) {
-        rc = el_json_load(o->config_path, 16u << 20, &root, err);
-        if (rc)
-            return rc;
-        if (!json_is_object(root)) {
-            json_decref(root);
-            return EL_FAIL(err, EL_EJSON, o->config_path, -1, "not a JSON object");
-        }
-    } else {
-        return EL_FAIL(err, EL_EUSAGE, NULL, -1, "need --config or --preset");
-    }
-    if (o->overrides && json_object_update(root, o->overrides) != 0) {
-        rc = EL_NOMEM(err);
-        goto out;
-    }
-    if (o->preset && !o->tokenizer_path) {
-        /* The generated tokenizer sets the vocabulary size unless --set gave one. */
-        json_t *vs = json_object_get(root, "vocab_size");
-        tok = el_tiny_tokenizer(json_is_integer(vs) ? (int)json_integer_value(vs) : 512);
-        if (!tok) {
-            rc = EL_NOMEM(err);
-            goto out;
-        }
-        int64_t tn = 0;
-        tokenizer_vocab_size(tok, true, &tn);
-        json_object_set_new(root, "vocab_size", json_integer(tn));
-    }
-    int dtype = o->dtype;
-    if (dtype < 0) {
-        const char *td = el_json_get_str(root, "torch_dtype");
-        dtype = td && strcmp(td, "float32") == 0 ? ST_F32 : td && strcmp(td, "float16") == 0 ? ST_F16 : ST_BF16;
-    }
-    if (dtype != ST_F32 && dtype != ST_F16 && dtype != ST_BF16) {
-        rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "synth writes bf16, f16 or f32 only");
-        goto out;
-    }
-    json_object_set_new(root, "torch_dtype", json_string(dtype_torch_name(dtype)));
-    if ((rc = hf_config_from_json(&cfg, root, cfg_name, err)))
+    int rc = load_config(o, &root, &tok, err);
+    if (!rc)
+        rc = pick_dtype(o, root, &dtype, err);
+    if (!rc)
+        rc = hf_config_from_json(&cfg, root, cfg_name, err);
+    if (rc)
         goto out;
     const el_arch *arch = el_arch_from_hf(cfg.arch);
     if (!arch) {
@@ -410,91 +515,13 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
         rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "too many shards");
         goto out;
     }
-    if ((rc = el_mkdir_p(o->out_dir, err)))
+    if ((rc = el_mkdir_p(o->out_dir, err)) || (rc = plan_weights(arch, &cfg, dtype, &shards, &plan, &n, r, err)) ||
+        (rc = write_tokenizer(o, tok, cfg.vocab_size, r, err)) ||
+        (rc = write_weights(o, plan, n, shards, dtype, cfg.init_range, r->bytes, err)))
         goto out;
-    if ((rc = make_plan(arch, &cfg, &plan, &n, err)))
-        goto out;
-    uint32_t esize = st_dtype_size(dtype);
-    if ((uint64_t)shards > n)
-        shards = (int)n;
-    assign_shards(plan, n, shards, esize);
-    for (uint64_t i = 0; i < n; i++) {
-        r->n_params += plan[i].n;
-        r->bytes += plan[i].n * esize;
-    }
-    r->n_tensors = n;
-    r->n_shards = shards;
-
-    /* Tokenizer first: a too-small vocab_size is found before any weights are written. */
-    if (o->tokenizer_path) {
-        if ((rc = copy_tokenizer(o->tokenizer_path, o->out_dir, cfg.vocab_size, &r->tokenizer_files, err)))
-            goto out;
-    } else if (tok) {
-        char *p = el_path_join(o->out_dir, "tokenizer.json");
-        char *pc = el_path_join(o->out_dir, "tokenizer_config.json");
-        json_t *tc = json_pack("{s:b, s:b, s:s, s:s, s:s, s:i, s:s, s:s}", "add_bos_token", 0, "add_eos_token", 0,
-                               "bos_token", "<|endoftext|>", "eos_token", "<|endoftext|>", "unk_token",
-                               "<|endoftext|>", "model_max_length", 2048, "tokenizer_class", "GPT2Tokenizer",
-                               "chat_template", tiny_chat_template);
-        if (!p || !pc || !tc)
-            rc = EL_NOMEM(err);
-        if (!rc)
-            rc = el_json_write_file(p, tok, JSON_FLAGS, err);
-        if (!rc)
-            rc = el_json_write_file(pc, tc, JSON_FLAGS, err);
-        /* the text the tokenizer learnt from: a built-in text for `edgelm eval` in the demo */
-        char *pt = rc ? NULL : el_path_join(o->out_dir, "sample.txt");
-        if (pt)
-            rc = el_write_file(pt, el_builtin_text(), strlen(el_builtin_text()), err);
-        free(pt);
-        r->tokenizer_files = rc ? 0 : 2;
-        free(p);
-        free(pc);
-        json_decref(tc);
-        if (rc)
-            goto out;
-    }
-
-    /* A stale index (or single file) from an earlier run would shadow what we write. */
-    {
-        char *stale = el_path_join(o->out_dir, shards > 1 ? "model.safetensors" : "model.safetensors.index.json");
-        if (stale)
-            unlink(stale);
-        free(stale);
-    }
-    el_progress_begin(o->progress, "synth", "B", r->bytes);
-    json_t *wmap = shards > 1 ? json_object() : NULL;
-    for (int s = 0; s < shards && !rc; s++) {
-        char name[64];
-        if (shards == 1)
-            snprintf(name, sizeof name, "model.safetensors");
-        else
-            snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, shards);
-        char *path = el_path_join(o->out_dir, name);
-        if (!path) {
-            rc = EL_NOMEM(err);
-            break;
-        }
-        rc = write_shard(path, plan, n, s, dtype, o->seed, cfg.init_range, o->progress, err);
-        free(path);
-        for (uint64_t i = 0; i < n && wmap; i++)
-            if (plan[i].shard == s)
-                json_object_set_new(wmap, plan[i].name, json_string(name));
-    }
-    el_progress_end(o->progress);
-    if (!rc && wmap) {
-        json_t *idx = json_pack("{s:{s:I}, s:O}", "metadata", "total_size", (json_int_t)r->bytes, "weight_map", wmap);
-        char *p = el_path_join(o->out_dir, "model.safetensors.index.json");
-        rc = idx && p ? el_json_write_file(p, idx, JSON_FLAGS, err) : EL_NOMEM(err);
-        json_decref(idx);
-        free(p);
-    }
-    json_decref(wmap);
-    if (!rc) {
-        char *p = el_path_join(o->out_dir, "config.json");
-        rc = p ? el_json_write_file(p, root, JSON_FLAGS, err) : EL_NOMEM(err);
-        free(p);
-    }
+    char *p = el_path_join(o->out_dir, "config.json");
+    rc = p ? el_json_write_file(p, root, JSON_FLAGS, err) : EL_NOMEM(err);
+    free(p);
 out:
     free(plan);
     hf_config_free(&cfg);

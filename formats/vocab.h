@@ -92,7 +92,7 @@ int el_vocab_alloc(el_vocab *v, uint32_t n_tokens, bool with_scores, el_error *e
 char *el_vocab_strdup(el_vocab *v, const char *s, uint64_t len);
 
 /* The split regexes of the "llama-bpe", "qwen2" and "gpt-4o" pre-tokenizers, as tokenizer.json spells them:
- * formats/pretok.c recognises them there, engine/tok_pre.c runs them. */
+ * formats/pretok.c recognises them there, engine/tokenizer/tok_pre.c runs them. */
 #define EL_RE_LLAMA3                                                                                            \
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|" \
     "\\s+(?!\\S)|\\s+"

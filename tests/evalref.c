@@ -10,7 +10,7 @@
 
 #include "engine/context.h"
 #include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/testutil.h"
 
 /* log(sum(exp(l))) in double */

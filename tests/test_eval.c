@@ -25,7 +25,7 @@
 
 #include "core/file.h"
 #include "datasets/tasks.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "eval/device.h"
 #include "eval/mc.h"
 #include "eval/text.h"

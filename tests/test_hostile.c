@@ -21,7 +21,7 @@
 #include "core/half.h"
 #include "datasets/tasks.h"
 #include "distill/shard.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "engine/model.h"
 #include "eval/gate.h"
 #include "eval/logits_file.h"

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "core/half.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "formats/ggml_type.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"

@@ -25,7 +25,7 @@
 
 #include <utf8proc.h>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/testutil.h"
 
 static el_tokenizer *load(const char *path)

@@ -12,7 +12,7 @@
  *    protobuf by hand with Debian's python3); padding as llama.cpp's converter pads; damaged files
  *    keep the error contract; hand-built malformed protobuf is refused naming the byte, the field
  *    number, the wire type and the enclosing message;
- *  - engine/tok_pre.c: the pieces of the gpt-2, llama-bpe, qwen2 and smollm pre-tokenizers, worked by
+ *  - engine/tokenizer/tok_pre.c: the pieces of the gpt-2, llama-bpe, qwen2 and smollm pre-tokenizers, worked by
  *    hand from their regexes (Hugging Face's "Isolated" split);
  *  - eval/gate.c: every operator against a hand-worked truth table, parsing, records, dotted keys,
  *    messages, the usage errors of eval/gate.h;
@@ -41,8 +41,8 @@
 
 #include "core/sha256.h"
 #include "distill/merge.h"
-#include "engine/tok_internal.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tok_internal.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "eval/gate.h"
 #include "formats/ggml_type.h"
 #include "formats/gguf.h"
@@ -362,7 +362,7 @@ Test(spm_model, malformed_protobuf_names_offset_field_and_wire_type)
     tu_release();
 }
 
-/* ---- engine/tok_pre.c ------------------------------------------------------------------------------- */
+/* ---- engine/tokenizer/tok_pre.c ------------------------------------------------------------------------------- */
 
 typedef struct pieces {
     const char *text;

@@ -28,7 +28,7 @@
 # without packed integer kernels (cortex-a53) 4.141637: a spread of 1.6e-3, so quantized PPL is held
 # to 2.5e-3 and F32 PPL to 1e-4.
 #
-# Prefill is stricter: the packed matrix kernels (engine/gemm*.c) scale and sum each row's groups in
+# Prefill is stricter: the packed matrix kernels (engine/kernels/gemm*.c) scale and sum each row's groups in
 # the same order on x86-64 (AVX2, AVX-512) and aarch64 (NEON floats; SDOT and SMMLA for the integer
 # types), so a prompt's logits are bit-identical: eval ppl's saved logits file is a "sha" line. The
 # baseline NEON table packs float types only, so DET_NO_INT_GEMM=1 (a CPU without SDOT, cortex-a53)

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 
 #include "engine/context.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "formats/ggml_type.h"
 #include "quant/quant.h"
 #include "tests/fuzz/fuzz_tok.h"

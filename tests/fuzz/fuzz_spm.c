@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "formats/vocab.h"
 #include "tests/fuzz/fuzz_tok.h"
 #include "tests/fuzz/fuzz_util.h"

@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_util.h"
 
 static const char fz_sample_text[] = "Hello world! It's 2024, naïve café... <|endoftext|><s>\n\tdone  \xff";

@@ -1,5 +1,5 @@
 /*
- * engine/gemm_neon.c - matrix x matrix on aarch64 (see gemm.h), built three times:
+ * engine/kernels/gemm_neon.c - matrix x matrix on aarch64 (see gemm.h), built three times:
  *
  *  - "neon" (armv8-a baseline, this file alone): float types only (F32/F16/BF16 panels of f32,
  *    16 rows x up to 4 tokens of FMLA); integer types answer panel_bytes 0, so the caller runs
@@ -21,7 +21,7 @@
  * the batch, and equals what gemm_avx2.c / gemm_avx512.c compute for the same panel
  * (tests/cross/determinism.sh compares the whole pipeline across the two architectures).
  */
-#include "engine/gemm.h"
+#include "engine/kernels/gemm.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>

@@ -1,5 +1,5 @@
 /*
- * engine/tok_spm.c - SentencePiece BPE ("llama" vocabularies), as llama.cpp's
+ * engine/tokenizer/tok_spm.c - SentencePiece BPE ("llama" vocabularies), as llama.cpp's
  * llm_tokenizer_spm does it: the text (spaces already "▁") is split into UTF-8
  * characters; adjacent pairs whose concatenation is a piece are merged, the
  * highest-scoring first (ties: leftmost), until none is left; a symbol that is
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 
 /* the highest score first: prio = -score */
 static int try_bigram(const el_tokenizer *t, const char *text, el_tok_sym *s, el_tok_pairq *q, int a, int b)

@@ -1,5 +1,5 @@
 /*
- * engine/tok_bpe.c - byte-level BPE ("gpt2" vocabularies).
+ * engine/tokenizer/tok_bpe.c - byte-level BPE ("gpt2" vocabularies).
  *
  * text -> (valid UTF-8 runs) pre-tokenizer pieces -> each piece's bytes spelled
  * with the GPT-2 byte map -> symbols = characters -> merge the adjacent pair
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 
 typedef struct word_state {
     const el_tokenizer *t;

@@ -1,5 +1,5 @@
 /*
- * engine/kernels_ref.c - scalar reference kernels: the oracle for the SIMD
+ * engine/kernels/kernels_ref.c - scalar reference kernels: the oracle for the SIMD
  * tables and the fallback on CPUs without them.
  *
  * Quantized dot products follow the block definitions (quant/blocks.h): the
@@ -13,7 +13,7 @@
 
 #include "core/fp_rows.h"
 #include "core/half.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "quant/blocks.h"
 #include "quant/quant_ref.h"
 

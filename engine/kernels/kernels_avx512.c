@@ -1,5 +1,5 @@
 /*
- * engine/kernels_avx512.c - the x86 kernels (kernels_x86.inc) built for
+ * engine/kernels/kernels_avx512.c - the x86 kernels (kernels_x86.inc) built for
  * AVX-512 F/BW/DQ/VL with VNNI and VBMI (Ice Lake, Sapphire Rapids, Zen 4 and
  * later), plus decode kernels written for 512-bit registers. The Makefile
  * compiles this file alone with those flags; kernels.c calls it only on a CPU
@@ -13,7 +13,7 @@
  * sums that undo the quants' offsets (q - 8 for Q4_0: u8 x s8 products on
  * q, then - 8 x sum(a)). Integer parts stay exact; see docs/engine.md.
  */
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX512VNNI__) && defined(__AVX512VBMI__)
 /* the decode kernels below replace the 256-bit ones in the table (kernels_x86.inc reads these names) */
@@ -42,7 +42,7 @@ static void prep_f16(int64_t n, const void *a, void *out);
 #define PREP_Q5_K prep_k4
 #define GEMV_Q6_K avx512_gemv_q6_K
 #define X86_GEMM (&el_gemm_avx512_ops)
-#include "engine/kernels_x86.inc"
+#include "engine/kernels/kernels_x86.inc"
 
 #include "core/half.h"
 

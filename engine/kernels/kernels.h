@@ -1,5 +1,5 @@
 /*
- * engine/kernels.h - the compute kernels, one table per instruction set.
+ * engine/kernels/kernels.h - the compute kernels, one table per instruction set.
  *
  * Every weight type has a dot product of one weight row with one activation
  * row in the type's vec_dot_type (quant/quant.h): Q8_0/Q8_1/Q8_K blocks for the
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/gemm.h"
+#include "engine/kernels/gemm.h"
 #include "formats/ggml_type.h"
 
 /* n elements of a weight row `w` (in its type) against an activation row `a` (in vec_dot_type). */
@@ -66,7 +66,7 @@ typedef struct el_kernels {
     /* y[i] += a * x[i]: attention's weighted sum of V rows (x from an f32 or f16 cache) */
     void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
     void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y);
-    const el_gemm *gemm;                     /* matrix x matrix (engine/gemm.h); NULL: gemv per token */
+    const el_gemm *gemm;                     /* matrix x matrix (engine/kernels/gemm.h); NULL: gemv per token */
 } el_kernels;
 
 const el_kernels *el_kernels_ref(void);

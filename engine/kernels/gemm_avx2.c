@@ -1,5 +1,5 @@
 /*
- * engine/gemm_avx2.c - matrix x matrix with AVX2 (see gemm.h): the panels of
+ * engine/kernels/gemm_avx2.c - matrix x matrix with AVX2 (see gemm.h): the panels of
  * gemm_avx512.c read as two 256-bit halves (rows 0-7, rows 8-15).
  *
  * Without VNNI the u8 x s8 products go through vpmaddubsw, whose int16 pair
@@ -8,7 +8,7 @@
  * multiplied as |q| x (a with q's sign), the sign trick of the decode
  * kernels. A tile is 16 rows x up to 4 (integer) or 6 (float) tokens.
  */
-#include "engine/gemm.h"
+#include "engine/kernels/gemm.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
 #include <immintrin.h>

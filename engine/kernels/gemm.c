@@ -1,5 +1,5 @@
 /*
- * engine/gemm.c - packing weights and activations for the matrix x matrix
+ * engine/kernels/gemm.c - packing weights and activations for the matrix x matrix
  * kernels (layouts in gemm.h and gemm_avx512.c), in portable C: the kernels
  * of every instruction set read the same panels.
  *
@@ -8,7 +8,7 @@
  * sign trick instead of vpdpbusd) and a scale and minimum per group; the
  * quants of the 16 rows are interleaved 4 bytes at a time.
  */
-#include "engine/gemm.h"
+#include "engine/kernels/gemm.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * engine/tokenizer.c - loading, special tokens, the encode/decode drivers.
+ * engine/tokenizer/tokenizer.c - loading, special tokens, the encode/decode drivers.
  *
  * Layout of this file:
  *   1. contexts and token lists
@@ -8,7 +8,7 @@
  *   4. encode: special tokens split out first, then each raw fragment
  *   5. decode
  */
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 
 #include "core/file.h"
 #include "core/util.h"
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 #include "formats/gguf.h"
 #include "formats/hf_config.h"
 

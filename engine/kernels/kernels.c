@@ -1,5 +1,5 @@
 /*
- * engine/kernels.c - choosing a kernel table from what this CPU runs.
+ * engine/kernels/kernels.c - choosing a kernel table from what this CPU runs.
  *
  * The SIMD tables are compiled with their instruction sets enabled
  * (kernels_avx2.c, kernels_avx512.c; see the Makefile), so nothing of theirs
@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>

@@ -1,5 +1,5 @@
 /*
- * engine/gemm_avx512.c - matrix x matrix with AVX-512 VNNI (see gemm.h).
+ * engine/kernels/gemm_avx512.c - matrix x matrix with AVX-512 VNNI (see gemm.h).
  *
  * Integer types. A panel holds, for each group of G quants (32; 16 for
  * Q6_K, whose scales cover 16), G/4 vectors of 64 bytes - vector v holds
@@ -21,7 +21,7 @@
  * registers; the loops over tokens and over a group's vectors have constant
  * bounds and are unrolled.
  */
-#include "engine/gemm.h"
+#include "engine/kernels/gemm.h"
 
 #if defined(__x86_64__) && defined(__AVX512VNNI__)
 #include <immintrin.h>

@@ -1,5 +1,5 @@
 /*
- * engine/tok_pre.c - byte-level BPE pre-tokenizers: the regexes per
+ * engine/tokenizer/tok_pre.c - byte-level BPE pre-tokenizers: the regexes per
  * tokenizer.ggml.pre, compiled with PCRE2 (UTF, UCP, JIT), and the split.
  *
  * The lists follow llama.cpp's llm_tokenizer_bpe (llama-vocab.cpp), except
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 /* an English contraction after a word, either case, ASCII only */

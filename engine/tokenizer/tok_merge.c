@@ -1,5 +1,5 @@
 /*
- * engine/tok_merge.c - what byte-level BPE (tok_bpe.c) and SentencePiece
+ * engine/tokenizer/tok_merge.c - what byte-level BPE (tok_bpe.c) and SentencePiece
  * (tok_spm.c) merging share: a word split into symbols (one per UTF-8
  * character) in a linked list, and the queue of candidate merges of adjacent
  * symbols, best first. The two differ only in what makes a pair better (merge
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "core/utf8.h"
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 
 int el_tok_syms_split(const char *text, size_t len, el_tok_sym *s)
 {

@@ -1,5 +1,5 @@
 /*
- * engine/tokenizer.h - text <-> token ids for both vocabulary families.
+ * engine/tokenizer/tokenizer.h - text <-> token ids for both vocabulary families.
  *
  *   byte-level BPE ("gpt2"): special tokens split out, pre-tokenizer regexes
  *     (PCRE2, UTF + UCP, JIT) per tokenizer.ggml.pre, bytes spelled with GPT-2's

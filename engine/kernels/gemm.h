@@ -1,5 +1,5 @@
 /*
- * engine/gemm.h - matrix x matrix for prefill and batches (many tokens, one
+ * engine/kernels/gemm.h - matrix x matrix for prefill and batches (many tokens, one
  * weight matrix), where the decode kernels' one-row-at-a-time dot products
  * leave most of the arithmetic units idle.
  *
@@ -39,7 +39,7 @@ typedef struct el_gemm {
                 float *y, size_t ldy);
 } el_gemm;
 
-/* ---- the packing all implementations share (engine/gemm.c) ---------------------------------------------- */
+/* ---- the packing all implementations share (engine/kernels/gemm.c) --------------------------------------------- */
 
 #include <stdbool.h>
 

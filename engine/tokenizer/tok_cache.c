@@ -1,5 +1,5 @@
 /*
- * engine/tok_cache.c - a per-context cache of word -> token ids.
+ * engine/tokenizer/tok_cache.c - a per-context cache of word -> token ids.
  *
  * Natural text repeats its words: the encoders (byte-level BPE per
  * pre-tokenizer piece, SentencePiece per "▁"-word where that is exact) look a
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 
 #define CACHE_MAX 200000
 

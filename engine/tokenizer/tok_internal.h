@@ -1,5 +1,5 @@
 /*
- * engine/tok_internal.h - the tokenizer's insides, shared by engine/tok_*.c.
+ * engine/tokenizer/tok_internal.h - the tokenizer's insides, shared by engine/tokenizer/tok_*.c.
  */
 #ifndef EL_ENGINE_TOK_INTERNAL_H
 #define EL_ENGINE_TOK_INTERNAL_H
@@ -11,7 +11,7 @@
 
 #include "core/strmap.h"
 #include "core/utf8.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #define EL_TOK_MAX_RE 8
 

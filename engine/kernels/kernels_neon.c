@@ -1,5 +1,5 @@
 /*
- * engine/kernels_neon.c - the aarch64 kernels (Advanced SIMD, which every
+ * engine/kernels/kernels_neon.c - the aarch64 kernels (Advanced SIMD, which every
  * aarch64 CPU has; the int8 dot product instruction when the compiler is told
  * the CPU has it, -march=armv8.2-a+dotprod or later).
  *
@@ -17,10 +17,10 @@
  *
  * Built three times: as "neon" for the armv8-a baseline, through kernels_neon_dotprod.c
  * (EL_NEON_DOTPROD, -march=armv8.2-a+dotprod) as "neon_dotprod", and through kernels_neon_i8mm.c
- * (the same decode kernels, SMMLA matrix kernels) as "neon_i8mm"; engine/kernels.c runs the
+ * (the same decode kernels, SMMLA matrix kernels) as "neon_i8mm"; engine/kernels/kernels.c runs the
  * latter two only when the CPU says it has the instructions (HWCAP_ASIMDDP, HWCAP2_I8MM).
  */
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>

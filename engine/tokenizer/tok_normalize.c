@@ -1,5 +1,5 @@
 /*
- * engine/tok_normalize.c - Hugging Face tokenizer.json normalizers, applied as
+ * engine/tokenizer/tok_normalize.c - Hugging Face tokenizer.json normalizers, applied as
  * the tokenizers library does: NFC/NFD/NFKC/NFKD (utf8proc), Lowercase,
  * Prepend (only to non-empty text), Replace (a literal string or a regex, every
  * occurrence) and Sequence. Regexes follow Oniguruma's Ruby syntax, where '^'
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "engine/tok_internal.h"
+#include "engine/tokenizer/tok_internal.h"
 
 enum { NORM_NFC, NORM_NFD, NORM_NFKC, NORM_NFKD, NORM_LOWER, NORM_PREPEND, NORM_REPLACE_STR, NORM_REPLACE_RE };
 
