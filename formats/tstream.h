@@ -9,8 +9,8 @@
  * quant/) that also reports the row's squared and largest error.
  *
  * el_tstream_write() owns the loop the three writers (convert, quantize, convert-and-quantize) used to
- * have each: chunks of rows encoded by an OpenMP team into pool buffers while core/writeq's thread
- * writes the previous chunk, so memory stays a few chunks whatever the model's size; the input's pages
+ * have each: chunks of rows encoded by an OpenMP team while the previous chunk is written (by
+ * core/writeq's thread, or with team_writes by the first thread of the team free), so memory stays a few chunks whatever the model's size; the input's pages
  * dropped once their rows are written; per-row errors summed in row order, so the statistics, like the
  * bytes, are the same for any thread count; progress in bytes written.
  */
@@ -56,6 +56,8 @@ typedef struct el_tstream_tensor {
 typedef struct el_tstream_opts {
     int threads;             /* encoding threads (> 0) */
     bool dynamic;            /* rows of uneven cost (searching quantizers): hand them out dynamically */
+    bool team_writes;        /* the encoding team writes (one thread the previous chunk, then rows), no writer thread:
+                              * for costly rows on every core; else core/writeq's thread writes */
     el_progress *progress;   /* NULL: none */
     const char *label;       /* the progress line's */
 } el_tstream_opts;

@@ -325,7 +325,8 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     }
     if (rc || (rc = gguf_writer_open(&w, o->out_path, err)) || (rc = write_header(o, in, r->tensors, w, err)))
         goto done;
-    const el_tstream_opts so = {.threads = threads_of(o), .dynamic = true, .progress = o->progress, .label = "quantize"};
+    const el_tstream_opts so = {.threads = threads_of(o), .dynamic = true, .team_writes = true,
+                                .progress = o->progress, .label = "quantize"};
     if ((rc = el_tstream_write(w, st, in->n_tensors, &so, err)))
         goto done;
     for (uint64_t i = 0; i < in->n_tensors; i++)
