@@ -450,14 +450,8 @@ int el_out_commit(el_out *o, el_error *err)
         }
         free(dir);
     }
-    if (o->lock_fd >= 0)
-        close(o->lock_fd);
-    unregister_live(o->slot);
-    free(o->tmp);
-    free(o->path);
-    free(o->real);
-    free(o->buf);
-    free(o);
+    /* closed and renamed (fd -1, no temporary file): what abort has left to do is release the writer */
+    el_out_abort(o);
     return EL_OK;
 }
 

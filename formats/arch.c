@@ -16,116 +16,111 @@
 #define LAY EL_T_LAYER
 #define POST EL_T_POST
 
+/*
+ * The rows the families share, named by the slot they fill (a family's list below gives its order,
+ * which is the GGUF's tensor order). A row that differs between families takes what differs: the
+ * norms their init (Gemma stores w for 1 + w: EL_INIT_NORM0), the q/k/v biases their condition
+ * (Qwen2 always has them).
+ */
+#define TOK_EMBD {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD}
+#define ATTN_NORM(init) {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, init, 0, EL_S_ATTN_NORM}
+#define WQ {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ}
+#define BQ(cond) {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, cond, EL_S_BQ}
+#define WK {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK}
+#define BK(cond) {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, cond, EL_S_BK}
+#define WV {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV}
+#define BV(cond) {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, cond, EL_S_BV}
+#define WO {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO}
+#define Q_NORM(init) {LAY, "model.layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", EL_DIM_HEAD, EL_DIM_1, init, 0, EL_S_Q_NORM}
+#define K_NORM(init) {LAY, "model.layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", EL_DIM_HEAD, EL_DIM_1, init, 0, EL_S_K_NORM}
+/* the norm before the MLP: Llama's post_attention_layernorm (Gemma has one of that name after attention, and a pre_feedforward one) */
+#define FFN_NORM {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM}
+#define FFN_GATE {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE}
+#define FFN_UP {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP}
+#define FFN_DOWN {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN}
+#define OUTPUT_NORM(init) {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, init, 0, EL_S_OUTPUT_NORM}
+#define OUTPUT {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT}
+/* Gemma's norms around each sub-block */
+#define GEMMA_POST_ATTN_NORM {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.post_attention_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_ATTN_NORM}
+#define GEMMA_FFN_NORM {LAY, "model.layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_FFN_NORM}
+#define GEMMA_POST_FFW_NORM {LAY, "model.layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_FFW_NORM}
+
 /* Llama (SmolLM, TinyLlama, Llama 2/3, Mistral): optional q/k/v/o and MLP biases. */
 static const el_tensor_tmpl llama_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
-    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BQ},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
-    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BK},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
-    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BV},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
+    TOK_EMBD,
+    ATTN_NORM(EL_INIT_NORM),
+    WQ, BQ(EL_IF_ATTN_BIAS), WK, BK(EL_IF_ATTN_BIAS), WV, BV(EL_IF_ATTN_BIAS), WO,
     {LAY, "model.layers.%d.self_attn.o_proj.bias", "blk.%d.attn_output.bias", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BO},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
+    FFN_NORM,
+    FFN_GATE,
     {LAY, "model.layers.%d.mlp.gate_proj.bias", "blk.%d.ffn_gate.bias", EL_DIM_FF, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS, EL_S_B_GATE},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
+    FFN_UP,
     {LAY, "model.layers.%d.mlp.up_proj.bias", "blk.%d.ffn_up.bias", EL_DIM_FF, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS, EL_S_B_UP},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
+    FFN_DOWN,
     {LAY, "model.layers.%d.mlp.down_proj.bias", "blk.%d.ffn_down.bias", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_BIAS, EL_IF_MLP_BIAS, EL_S_B_DOWN},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
+    OUTPUT_NORM(EL_INIT_NORM),
+    OUTPUT,
 };
 
 /* Qwen2: q/k/v always carry biases, o_proj never. */
 static const el_tensor_tmpl qwen2_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
-    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, 0, EL_S_BQ},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
-    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, 0, EL_S_BK},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
-    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, 0, EL_S_BV},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
+    TOK_EMBD,
+    ATTN_NORM(EL_INIT_NORM),
+    WQ, BQ(EL_IF_ALWAYS), WK, BK(EL_IF_ALWAYS), WV, BV(EL_IF_ALWAYS), WO,
+    FFN_NORM,
+    FFN_GATE, FFN_UP, FFN_DOWN,
+    OUTPUT_NORM(EL_INIT_NORM),
+    OUTPUT,
 };
 
 /* Qwen3: no biases by default, RMSNorm over each head of q and k. */
 static const el_tensor_tmpl qwen3_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
-    {LAY, "model.layers.%d.self_attn.q_proj.bias", "blk.%d.attn_q.bias", EL_DIM_Q, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BQ},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
-    {LAY, "model.layers.%d.self_attn.k_proj.bias", "blk.%d.attn_k.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BK},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
-    {LAY, "model.layers.%d.self_attn.v_proj.bias", "blk.%d.attn_v.bias", EL_DIM_KV, EL_DIM_1, EL_INIT_BIAS, EL_IF_ATTN_BIAS, EL_S_BV},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
-    {LAY, "model.layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM, 0, EL_S_Q_NORM},
-    {LAY, "model.layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM, 0, EL_S_K_NORM},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
+    TOK_EMBD,
+    ATTN_NORM(EL_INIT_NORM),
+    WQ, BQ(EL_IF_ATTN_BIAS), WK, BK(EL_IF_ATTN_BIAS), WV, BV(EL_IF_ATTN_BIAS), WO,
+    Q_NORM(EL_INIT_NORM), K_NORM(EL_INIT_NORM),
+    FFN_NORM,
+    FFN_GATE, FFN_UP, FFN_DOWN,
+    OUTPUT_NORM(EL_INIT_NORM),
+    OUTPUT,
 };
 
 /* Phi-3 / Phi-3.5 / Phi-4-mini: fused qkv_proj and gate_up_proj. */
 static const el_tensor_tmpl phi3_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_ATTN_NORM},
+    TOK_EMBD,
+    ATTN_NORM(EL_INIT_NORM),
     {LAY, "model.layers.%d.self_attn.qkv_proj.weight", "blk.%d.attn_qkv.weight", EL_DIM_QKV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQKV},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_FFN_NORM},
+    WO,
+    FFN_NORM,
     {LAY, "model.layers.%d.mlp.gate_up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF2, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM, 0, EL_S_OUTPUT_NORM},
-    {POST, "lm_head.weight", "output.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_LINEAR, EL_IF_UNTIED, EL_S_OUTPUT},
+    FFN_DOWN,
+    OUTPUT_NORM(EL_INIT_NORM),
+    OUTPUT,
 };
 
 /* Gemma 2: norms around each sub-block (pre and post), weights stored as w for 1 + w, output tied. */
 static const el_tensor_tmpl gemma2_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_ATTN_NORM},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.post_attention_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_ATTN_NORM},
-    {LAY, "model.layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_FFN_NORM},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
-    {LAY, "model.layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_FFW_NORM},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_OUTPUT_NORM},
+    TOK_EMBD,
+    ATTN_NORM(EL_INIT_NORM0),
+    WQ, WK, WV, WO,
+    GEMMA_POST_ATTN_NORM,
+    GEMMA_FFN_NORM,
+    FFN_GATE, FFN_UP, FFN_DOWN,
+    GEMMA_POST_FFW_NORM,
+    OUTPUT_NORM(EL_INIT_NORM0),
 };
 
 /* Gemma 3 (text): Gemma 2's tensors and RMSNorm over each head of q and k (stored as w for 1 + w). */
 static const el_tensor_tmpl gemma3_tensors[] = {
-    {PRE, "model.embed_tokens.weight", "token_embd.weight", EL_DIM_VOCAB, EL_DIM_HIDDEN, EL_INIT_EMBED, 0, EL_S_TOK_EMBD},
-    {LAY, "model.layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_ATTN_NORM},
-    {LAY, "model.layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", EL_DIM_Q, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WQ},
-    {LAY, "model.layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WK},
-    {LAY, "model.layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", EL_DIM_KV, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_WV},
-    {LAY, "model.layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", EL_DIM_HIDDEN, EL_DIM_Q, EL_INIT_LINEAR, 0, EL_S_WO},
-    {LAY, "model.layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_Q_NORM},
-    {LAY, "model.layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", EL_DIM_HEAD, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_K_NORM},
-    {LAY, "model.layers.%d.post_attention_layernorm.weight", "blk.%d.post_attention_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_ATTN_NORM},
-    {LAY, "model.layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_FFN_NORM},
-    {LAY, "model.layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_GATE},
-    {LAY, "model.layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", EL_DIM_FF, EL_DIM_HIDDEN, EL_INIT_LINEAR, 0, EL_S_FFN_UP},
-    {LAY, "model.layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", EL_DIM_HIDDEN, EL_DIM_FF, EL_INIT_LINEAR, 0, EL_S_FFN_DOWN},
-    {LAY, "model.layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_POST_FFW_NORM},
-    {POST, "model.norm.weight", "output_norm.weight", EL_DIM_HIDDEN, EL_DIM_1, EL_INIT_NORM0, 0, EL_S_OUTPUT_NORM},
+    TOK_EMBD,
+    ATTN_NORM(EL_INIT_NORM0),
+    WQ, WK, WV, WO,
+    Q_NORM(EL_INIT_NORM0), K_NORM(EL_INIT_NORM0),
+    GEMMA_POST_ATTN_NORM,
+    GEMMA_FFN_NORM,
+    FFN_GATE, FFN_UP, FFN_DOWN,
+    GEMMA_POST_FFW_NORM,
+    OUTPUT_NORM(EL_INIT_NORM0),
 };
 
 static const char *const llama_classes[] = {"LlamaForCausalLM", "MistralForCausalLM", NULL};

@@ -24,6 +24,7 @@
 #include "formats/arch.h"
 #include "formats/hf_config.h"
 #include "formats/safetensors.h"
+#include "formats/vocab.h"
 
 /* ---- 1. random numbers ---------------------------------------------------------- */
 
@@ -251,26 +252,10 @@ static const char tiny_chat_template[] =
 /* Largest token id + 1 in a tokenizer.json (model vocab, and added tokens when with_added). */
 static int tokenizer_vocab_size(const json_t *tok, bool with_added, int64_t *out)
 {
-    int64_t max = -1;
-    json_t *vocab = json_object_get(json_object_get(tok, "model"), "vocab");
-    if (json_is_object(vocab)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)vocab, k, v) {
-            if (json_is_integer(v) && json_integer_value(v) > max)
-                max = json_integer_value(v);
-        }
-    } else if (json_is_array(vocab)) {
-        max = (int64_t)json_array_size(vocab) - 1; /* Unigram: [[piece, score], ...] */
-    }
-    size_t i;
-    json_t *a;
-    if (with_added)
-        json_array_foreach(json_object_get(tok, "added_tokens"), i, a) {
-            json_t *id = json_object_get(a, "id");
-            if (json_is_integer(id) && json_integer_value(id) > max)
-                max = json_integer_value(id);
-        }
+    int64_t max = el_tokenizer_json_max_id(tok, with_added);
+    const json_t *vocab = json_object_get(json_object_get(tok, "model"), "vocab");
+    if (json_is_array(vocab)) /* Unigram: [[piece, score], ...], the ids are the indices */
+        max = EL_MAX(max, (int64_t)json_array_size(vocab) - 1);
     *out = max + 1;
     return max >= 0;
 }

@@ -115,6 +115,12 @@ int el_pretok_classify(const void *pre_tokenizer_json, bool deepseek_bos, const 
                        el_error *err);
 
 /*
+ * The largest token id in a tokenizer.json (a jansson object): model.vocab's (token -> id), and
+ * added_tokens' when with_added; -1 when there is none.
+ */
+int64_t el_tokenizer_json_max_id(const void *tokenizer_json, bool with_added);
+
+/*
  * Parse a SentencePiece tokenizer.model (protobuf ModelProto) into v as an
  * SPM vocabulary of at least `vocab_size` tokens.
  */

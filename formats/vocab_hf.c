@@ -124,9 +124,9 @@ static int load_merges(el_vocab *v, const json_t *merges, const char *path, el_e
     return EL_OK;
 }
 
-/* Largest id in model.vocab (and added_tokens when with_added); -1 when none. */
-static int64_t max_token_id(const json_t *tok, bool with_added)
+int64_t el_tokenizer_json_max_id(const void *tokenizer_json, bool with_added)
 {
+    const json_t *tok = tokenizer_json;
     int64_t max = -1;
     const char *k;
     json_t *val;
@@ -191,7 +191,7 @@ static int pad_missing(el_vocab *v, float score, el_error *err)
  */
 static uint32_t vocab_count(const json_t *tok, int64_t vocab_size, const char *path, el_error *err, int *rc)
 {
-    int64_t max = max_token_id(tok, vocab_size <= 0), base = max_token_id(tok, false);
+    int64_t max = el_tokenizer_json_max_id(tok, vocab_size <= 0), base = el_tokenizer_json_max_id(tok, false);
     *rc = EL_OK;
     if (max < 0) {
         *rc = EL_FAIL(err, EL_EJSON, path, -1, "tokenizer has no tokens");
