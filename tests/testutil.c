@@ -358,6 +358,20 @@ void tu_assert_error(int rc, const el_error *e, const char *path, uint64_t size,
               e->msg);
 }
 
+int tu_parse_copy(tu_parse_fn parse, const uint8_t *data, size_t n, const char *name, char *msg, size_t cap)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    cr_assert(copy);
+    memcpy(copy, data, n);
+    el_error e;
+    el_error_clear(&e);
+    const int rc = parse(copy, n, name, &e);
+    if (msg)
+        snprintf(msg, cap, "%s", e.msg);
+    free(copy);
+    return rc;
+}
+
 int tu_byte_flips(const uint8_t *b, size_t n, size_t n_off, const uint8_t *vals, size_t n_vals, const char *name,
                   const char *disk_path, tu_parse_fn parse)
 {

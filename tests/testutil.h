@@ -88,6 +88,9 @@ void tu_assert_cli_error(const tu_run *r, const char *path, const char *what);
 /* A parser under test: parse the n bytes at b (read as `name`), read the last byte of every tensor it
  * accepted, close; the parser's return code. */
 typedef int (*tu_parse_fn)(const uint8_t *b, size_t n, const char *name, el_error *e);
+/* parse on a malloc'd copy of exactly n bytes of data (a read past the end is ASan's to catch); the
+ * error message into msg (when not NULL); the parser's return code */
+int tu_parse_copy(tu_parse_fn parse, const uint8_t *data, size_t n, const char *name, char *msg, size_t cap);
 /*
  * Every single-byte corruption of b's first n_off bytes by each of vals: the parser either accepts
  * (with no error recorded) or refuses keeping tu_assert_error's contract. One flip per offset (the
