@@ -662,28 +662,22 @@ Test(hostile, tensor_data_misaligned_for_its_type) { model_refused("f16-misalign
  * fuzzer's reproducer (fuzz_model: "broken promise: loaded with n_vocab 0"). */
 Test(hostile, token_embd_of_no_rows_is_refused) { model_refused("vocab-0-rows.gguf", "token_embd.weight", "0 rows", NULL); }
 
-/* A GGUF whose tokenizer holds one token fewer than its output layer has rows: the model and the
- * tokenizer each load alone, and before engine/lm.c run and eval used them together (ids and logits
- * no longer agree on what a token is; only distill checked). llama.cpp refuses such a file when it
- * creates token_embd as {n_embd, n_vocab}. The file is tiny's GGUF rewritten with the three token
- * arrays cut short. */
-Test(hostile, tokenizer_smaller_than_output_layer, .timeout = 120)
+/* Rewrite the GGUF src as dst: each key/value through edit (false: the key is left out), the tensors as
+ * they are */
+static void rewrite_gguf(const char *src, const char *dst, bool (*edit)(const char *key, gguf_value *v, void *ctx),
+                         void *ctx)
 {
-    const char *hf, *g = tiny(&hf);
-    char *bad = KF("%s.short.gguf", g);
     gguf_file *f;
     el_error e;
     el_error_clear(&e);
-    cr_assert_eq(gguf_open(&f, g, &e), 0, "%s", e.msg);
+    cr_assert_eq(gguf_open(&f, src, &e), 0, "%s", e.msg);
     gguf_writer *w;
-    cr_assert_eq(gguf_writer_open(&w, bad, &e), 0, "%s", e.msg);
+    cr_assert_eq(gguf_writer_open(&w, dst, &e), 0, "%s", e.msg);
     for (uint64_t i = 0; i < f->n_kv; i++) {
         char *key = strndup(f->kv[i].key.ptr, (size_t)f->kv[i].key.len);
         gguf_value v = f->kv[i].v;
-        if (!strcmp(key, "tokenizer.ggml.tokens") || !strcmp(key, "tokenizer.ggml.scores") ||
-            !strcmp(key, "tokenizer.ggml.token_type"))
-            v.arr.n--;
-        cr_assert_eq(gguf_add(w, key, &v, &e), 0, "%s: %s", key, e.msg);
+        if (edit(key, &v, ctx))
+            cr_assert_eq(gguf_add(w, key, &v, &e), 0, "%s: %s", key, e.msg);
         free(key);
     }
     for (uint64_t i = 0; i < f->n_tensors; i++)
@@ -694,6 +688,36 @@ Test(hostile, tokenizer_smaller_than_output_layer, .timeout = 120)
         cr_assert_eq(gguf_writer_write(w, f->tensors[i].data, f->tensors[i].size, &e), 0);
     cr_assert_eq(gguf_writer_finish(w, &e), 0, "%s", e.msg);
     gguf_close(f);
+}
+
+/* rewrite_gguf's edits: the three token arrays one short; gemma3.attention.sliding_window left out */
+static bool shorten_token_arrays(const char *key, gguf_value *v, void *ctx)
+{
+    (void)ctx;
+    if (!strcmp(key, "tokenizer.ggml.tokens") || !strcmp(key, "tokenizer.ggml.scores") ||
+        !strcmp(key, "tokenizer.ggml.token_type"))
+        v->arr.n--;
+    return true;
+}
+
+static bool drop_sliding_window(const char *key, gguf_value *v, void *ctx)
+{
+    (void)v;
+    const bool drop = !strcmp(key, "gemma3.attention.sliding_window");
+    *(int *)ctx += drop;
+    return !drop;
+}
+
+/* A GGUF whose tokenizer holds one token fewer than its output layer has rows: the model and the
+ * tokenizer each load alone, and before engine/lm.c run and eval used them together (ids and logits
+ * no longer agree on what a token is; only distill checked). llama.cpp refuses such a file when it
+ * creates token_embd as {n_embd, n_vocab}. The file is tiny's GGUF rewritten with the three token
+ * arrays cut short. */
+Test(hostile, tokenizer_smaller_than_output_layer, .timeout = 120)
+{
+    const char *hf, *g = tiny(&hf);
+    char *bad = KF("%s.short.gguf", g);
+    rewrite_gguf(g, bad, shorten_token_arrays, NULL);
     const char *txt = KF("%s.txt", g);
     tu_write(txt, "Once upon a time there was a cat. It sat on a mat and looked at the sun all day long.\n", 87);
     fails(tu_edgelm("run", bad, "-p", "Once", "-n", "4", NULL), 1, "short.gguf", "511 tokens but its output layer 512 rows");
@@ -713,30 +737,10 @@ Test(hostile, gemma3_without_sliding_window_is_refused, .timeout = 120)
     tu_ok("synth", "--preset", "tiny", "-o", tok, NULL);
     tu_ok("synth", "--config", "tests/data/engine/gemma3.json", "--tokenizer", tok, "-o", hf, "--dtype", "f32", NULL);
     tu_ok("convert", hf, "-o", g, "--outtype", "f32", NULL);
-    gguf_file *f;
-    el_error e;
-    el_error_clear(&e);
-    cr_assert_eq(gguf_open(&f, g, &e), 0, "%s", e.msg);
-    gguf_writer *w;
-    cr_assert_eq(gguf_writer_open(&w, bad, &e), 0, "%s", e.msg);
     int dropped = 0;
-    for (uint64_t i = 0; i < f->n_kv; i++) {
-        char *key = strndup(f->kv[i].key.ptr, (size_t)f->kv[i].key.len);
-        if (!strcmp(key, "gemma3.attention.sliding_window"))
-            dropped++;
-        else
-            cr_assert_eq(gguf_add(w, key, &f->kv[i].v, &e), 0, "%s: %s", key, e.msg);
-        free(key);
-    }
+    rewrite_gguf(g, bad, drop_sliding_window, &dropped);
     cr_assert_eq(dropped, 1, "convert wrote no gemma3.attention.sliding_window");
-    for (uint64_t i = 0; i < f->n_tensors; i++)
-        cr_assert_eq(gguf_add_tensor(w, f->tensors[i].name, f->tensors[i].type, f->tensors[i].n_dims,
-                                     f->tensors[i].ne, &e), 0);
-    cr_assert_eq(gguf_writer_begin_data(w, &e), 0);
-    for (uint64_t i = 0; i < f->n_tensors; i++)
-        cr_assert_eq(gguf_writer_write(w, f->tensors[i].data, f->tensors[i].size, &e), 0);
-    cr_assert_eq(gguf_writer_finish(w, &e), 0, "%s", e.msg);
-    gguf_close(f);
+    el_error e;
     /* the library: refused, the error naming the file and the key */
     el_model *m = NULL;
     el_error_clear(&e);

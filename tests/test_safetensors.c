@@ -271,30 +271,38 @@ Test(safetensors, hostile_headers)
     cr_assert(parse_copy(c, n, msg, sizeof msg) != 0 && strstr(msg, "past the end"), "%s", msg);
     free(c);
     free(b);
-    expect_header_fails("[1,2]", 0, "start with '{'");
-    expect_header_fails("{\"w\":", 0, "invalid JSON");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                        "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "duplicate");
-    expect_header_fails("{\"w\":{\"dtype\":\"F4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "unknown dtype");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "span");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,8]}}", 8, "non-negative");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4, "buffer");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, "invalid");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":2,\"data_offsets\":[0,8]}}", 8, "shape");
-    expect_header_fails("{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype");
-    expect_header_fails("{\"w\":[1]}", 8, "not an object");
-    expect_header_fails("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                        "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap");
-    expect_header_fails("{\"__metadata__\":{\"k\":1}}", 0, "not a string");
-    expect_header_fails("{\"__metadata__\":[]}", 0, "not an object");
-    /* element count overflow: 2^40 * 2^40 elements */
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776,1099511627776],"
-                        "\"data_offsets\":[0,8]}}", 8, "overflow");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", 8,
-                        "shape[0] is not a non-negative integer");
-    expect_header_fails("{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4,
-                        "dimensions");
+    /* header, data bytes after it, a phrase the error must hold */
+    static const struct {
+        const char *header;
+        size_t buf;
+        const char *needle;
+    } bad[] = {
+        {"[1,2]", 0, "start with '{'"},
+        {"{\"w\":", 0, "invalid JSON"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "duplicate"},
+        {"{\"w\":{\"dtype\":\"F4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "unknown dtype"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "span"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,8]}}", 8, "non-negative"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4, "buffer"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8, "invalid"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":2,\"data_offsets\":[0,8]}}", 8, "shape"},
+        {"{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype"},
+        {"{\"w\":[1]}", 8, "not an object"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap"},
+        {"{\"__metadata__\":{\"k\":1}}", 0, "not a string"},
+        {"{\"__metadata__\":[]}", 0, "not an object"},
+        /* element count overflow: 2^40 * 2^40 elements */
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776,1099511627776],"
+         "\"data_offsets\":[0,8]}}", 8, "overflow"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", 8,
+         "shape[0] is not a non-negative integer"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4, "dimensions"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_header_fails(bad[i].header, bad[i].buf, bad[i].needle);
     /* a file shorter than the 8-byte length */
     uint8_t tiny[4] = {1, 0, 0, 0};
     cr_assert(parse_copy(tiny, 4, msg, sizeof msg) != 0 && strstr(msg, "too short"), "%s", msg);

@@ -185,24 +185,29 @@ static void edgelm_argv(const char **argv, int cap, const char *first, va_list a
     argv[n] = NULL;
 }
 
-tu_run tu_edgelm(const char *first, ...)
+/* the binary run with first and the rest of a NULL-terminated list */
+static tu_run edgelm_va(const char *first, va_list ap)
 {
     const char *argv[64];
+    edgelm_argv(argv, 64, first, ap);
+    return tu_exec(argv, NULL, NULL);
+}
+
+tu_run tu_edgelm(const char *first, ...)
+{
     va_list ap;
     va_start(ap, first);
-    edgelm_argv(argv, 64, first, ap);
+    tu_run r = edgelm_va(first, ap);
     va_end(ap);
-    return tu_exec(argv, NULL, NULL);
+    return r;
 }
 
 void tu_ok(const char *first, ...)
 {
-    const char *argv[64];
     va_list ap;
     va_start(ap, first);
-    edgelm_argv(argv, 64, first, ap);
+    tu_run r = edgelm_va(first, ap);
     va_end(ap);
-    tu_run r = tu_exec(argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "edgelm %s failed: %s", first, r.err);
     tu_run_free(&r);
 }
