@@ -496,80 +496,90 @@ static void expect_shape(const json_t *names, const char *name, long long d0, lo
         cr_assert_eq(json_array_size(s), 1, "%s should be 1-D", name);
 }
 
+#define ARCH_CFG(arch, rest)                                                                                   \
+    "{\"architectures\":[\"" arch "\"],\"hidden_size\":64,\"intermediate_size\":96,\"num_hidden_layers\":" rest "}"
+
+/* Each family's tensors as synth writes them: a shape per name (d1 -1: 1-D; d0 0: must be absent) */
 Test(cli, synth_architectures)
 {
+    static const struct {
+        const char *what, *config;
+        struct {
+            const char *name;
+            long long d0, d1;
+        } t[4];
+        size_t n_tensors; /* 0: not checked */
+    } archs[] = {
+        {"Qwen2: q/k/v biases, untied lm_head",
+         ARCH_CFG("Qwen2ForCausalLM", "2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":100,"
+                                      "\"tie_word_embeddings\":false"),
+         {{"model.layers.1.self_attn.k_proj.bias", 32, -1},
+          {"model.layers.1.self_attn.k_proj.weight", 32, 64},
+          {"lm_head.weight", 100, 64},
+          {"model.layers.0.self_attn.o_proj.bias", 0, 0}},
+         2 + 2 * 12 + 1},
+        {"Qwen3: q_norm/k_norm over head_dim, explicit head_dim != hidden/heads",
+         ARCH_CFG("Qwen3ForCausalLM", "1,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"head_dim\":32,"
+                                      "\"vocab_size\":100,\"tie_word_embeddings\":true"),
+         {{"model.layers.0.self_attn.q_norm.weight", 32, -1},
+          {"model.layers.0.self_attn.q_proj.weight", 128, 64},
+          {"model.layers.0.self_attn.o_proj.weight", 64, 128},
+          {"lm_head.weight", 0, 0}},
+         0},
+        {"Phi-3: fused qkv and gate_up, not tied by default",
+         ARCH_CFG("Phi3ForCausalLM", "1,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":100"),
+         {{"model.layers.0.self_attn.qkv_proj.weight", 64 + 2 * 32, 64},
+          {"model.layers.0.mlp.gate_up_proj.weight", 192, 64},
+          {"lm_head.weight", 100, 64}},
+         0},
+        {"Gemma 2: four norms per layer, tied by default",
+         ARCH_CFG("Gemma2ForCausalLM", "1,\"num_attention_heads\":2,\"num_key_value_heads\":1,\"head_dim\":48,"
+                                       "\"vocab_size\":100"),
+         {{"model.layers.0.pre_feedforward_layernorm.weight", 64, -1},
+          {"model.layers.0.post_feedforward_layernorm.weight", 64, -1},
+          {"model.layers.0.self_attn.q_proj.weight", 96, 64},
+          {"lm_head.weight", 0, 0}},
+         0},
+        {"Llama with attention_bias and mlp_bias",
+         ARCH_CFG("LlamaForCausalLM", "1,\"num_attention_heads\":4,\"vocab_size\":100,\"attention_bias\":true,"
+                                      "\"mlp_bias\":true"),
+         {{"model.layers.0.self_attn.o_proj.bias", 64, -1}, {"model.layers.0.mlp.down_proj.bias", 64, -1}},
+         0},
+    };
+    /* unsupported architecture and bad configs: exit 1, the message holds both phrases */
+    static const struct {
+        const char *config, *needle, *needle2;
+    } bad[] = {
+        {ARCH_CFG("GPTNeoXForCausalLM", "1,\"num_attention_heads\":4,\"vocab_size\":100"), "GPTNeoXForCausalLM",
+         "Qwen2ForCausalLM"},
+        {"{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,"
+         "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100}",
+         "intermediate_size", ""},
+        {ARCH_CFG("LlamaForCausalLM", "1,\"num_attention_heads\":3,\"vocab_size\":100"), "divisible", ""},
+        {"{\"architectures\": [", "in-config.json", "invalid JSON"},
+    };
     char *dir = tu_tmpdir("cli");
     int st;
-    json_t *n;
-    /* Qwen2: q/k/v biases, untied lm_head */
-    n = synth_and_list(dir, "{\"architectures\":[\"Qwen2ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                            "\"vocab_size\":100,\"tie_word_embeddings\":false}", &st, NULL);
-    cr_assert_eq(st, 0);
-    expect_shape(n, "model.layers.1.self_attn.k_proj.bias", 32, -1);
-    expect_shape(n, "model.layers.1.self_attn.k_proj.weight", 32, 64);
-    expect_shape(n, "lm_head.weight", 100, 64);
-    cr_assert(json_object_get(n, "model.layers.0.self_attn.o_proj.bias") == NULL);
-    cr_assert_eq(json_object_size(n), 2 + 2 * 12 + 1);
-    json_decref(n);
-    /* Qwen3: q_norm/k_norm over head_dim, explicit head_dim != hidden/heads */
-    n = synth_and_list(dir, "{\"architectures\":[\"Qwen3ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                            "\"head_dim\":32,\"vocab_size\":100,\"tie_word_embeddings\":true}", &st, NULL);
-    cr_assert_eq(st, 0);
-    expect_shape(n, "model.layers.0.self_attn.q_norm.weight", 32, -1);
-    expect_shape(n, "model.layers.0.self_attn.q_proj.weight", 128, 64);
-    expect_shape(n, "model.layers.0.self_attn.o_proj.weight", 64, 128);
-    cr_assert(json_object_get(n, "lm_head.weight") == NULL);
-    json_decref(n);
-    /* Phi-3: fused qkv and gate_up */
-    n = synth_and_list(dir, "{\"architectures\":[\"Phi3ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                            "\"vocab_size\":100}", &st, NULL);
-    cr_assert_eq(st, 0);
-    expect_shape(n, "model.layers.0.self_attn.qkv_proj.weight", 64 + 2 * 32, 64);
-    expect_shape(n, "model.layers.0.mlp.gate_up_proj.weight", 192, 64);
-    expect_shape(n, "lm_head.weight", 100, 64); /* Phi3 does not tie by default */
-    json_decref(n);
-    /* Gemma 2: four norms per layer, tied by default */
-    n = synth_and_list(dir, "{\"architectures\":[\"Gemma2ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"num_key_value_heads\":1,"
-                            "\"head_dim\":48,\"vocab_size\":100}", &st, NULL);
-    cr_assert_eq(st, 0);
-    expect_shape(n, "model.layers.0.pre_feedforward_layernorm.weight", 64, -1);
-    expect_shape(n, "model.layers.0.post_feedforward_layernorm.weight", 64, -1);
-    expect_shape(n, "model.layers.0.self_attn.q_proj.weight", 96, 64);
-    cr_assert(json_object_get(n, "lm_head.weight") == NULL);
-    json_decref(n);
-    /* Llama with attention_bias and mlp_bias */
-    n = synth_and_list(dir, "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100,"
-                            "\"attention_bias\":true,\"mlp_bias\":true}", &st, NULL);
-    cr_assert_eq(st, 0);
-    expect_shape(n, "model.layers.0.self_attn.o_proj.bias", 64, -1);
-    expect_shape(n, "model.layers.0.mlp.down_proj.bias", 64, -1);
-    json_decref(n);
-    /* unsupported architecture and bad configs */
-    char *msg = NULL;
-    n = synth_and_list(dir, "{\"architectures\":[\"GPTNeoXForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100}", &st, &msg);
-    cr_assert_eq(st, 1);
-    cr_assert(strstr(msg, "GPTNeoXForCausalLM") && strstr(msg, "Qwen2ForCausalLM"), "%s", msg);
-    free(msg);
-    n = synth_and_list(dir, "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":100}", &st, &msg);
-    cr_assert_eq(st, 1);
-    cr_assert(strstr(msg, "intermediate_size"), "%s", msg);
-    free(msg);
-    n = synth_and_list(dir, "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
-                            "\"num_hidden_layers\":1,\"num_attention_heads\":3,\"vocab_size\":100}", &st, &msg);
-    cr_assert_eq(st, 1);
-    cr_assert(strstr(msg, "divisible"), "%s", msg);
-    free(msg);
-    n = synth_and_list(dir, "{\"architectures\": [", &st, &msg);
-    cr_assert_eq(st, 1);
-    cr_assert(strstr(msg, "in-config.json") && strstr(msg, "invalid JSON"), "%s", msg);
-    free(msg);
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        json_t *n = synth_and_list(dir, archs[a].config, &st, NULL);
+        cr_assert_eq(st, 0, "%s", archs[a].what);
+        for (size_t i = 0; i < 4 && archs[a].t[i].name; i++) {
+            if (archs[a].t[i].d0)
+                expect_shape(n, archs[a].t[i].name, archs[a].t[i].d0, archs[a].t[i].d1);
+            else
+                cr_assert(json_object_get(n, archs[a].t[i].name) == NULL, "%s: %s", archs[a].what, archs[a].t[i].name);
+        }
+        if (archs[a].n_tensors)
+            cr_assert_eq(json_object_size(n), archs[a].n_tensors, "%s", archs[a].what);
+        json_decref(n);
+    }
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        char *msg = NULL;
+        synth_and_list(dir, bad[b].config, &st, &msg);
+        cr_assert_eq(st, 1, "%s", bad[b].config);
+        cr_assert(strstr(msg, bad[b].needle) && strstr(msg, bad[b].needle2), "%s", msg);
+        free(msg);
+    }
     tu_rmtree(dir);
     free(dir);
 }

