@@ -514,24 +514,19 @@ int gguf_parse(gguf_file **out, const uint8_t *data, uint64_t size, const char *
     return EL_OK;
 }
 
+/* gguf_parse on the mapped file, which the gguf_file then owns (the path in errors is the map's copy) */
 int gguf_open(gguf_file **out, const char *path, el_error *err)
 {
     *out = NULL;
-    gguf_file *f = calloc(1, sizeof *f);
-    if (!f)
-        return EL_NOMEM(err);
-    int rc = el_map_open(&f->map, path, err);
+    el_map map;
+    int rc = el_map_open(&map, path, err);
+    if (!rc)
+        rc = gguf_parse(out, map.data, map.size, map.path, err);
     if (rc) {
-        free(f);
+        el_map_close(&map);
         return rc;
     }
-    f->path = f->map.path;
-    rc = parse(f, f->map.data, f->map.size, err);
-    if (rc) {
-        gguf_close(f);
-        return rc;
-    }
-    *out = f;
+    (*out)->map = map;
     return EL_OK;
 }
 

@@ -232,35 +232,19 @@ int gguf_add(gguf_writer *w, const char *key, const gguf_value *v, el_error *err
     return EL_OK;
 }
 
-int gguf_add_u32(gguf_writer *w, const char *key, uint32_t v, el_error *err)
-{
-    gguf_value x = {.type = GGUF_TYPE_UINT32, .u64 = v};
-    return gguf_add(w, key, &x, err);
-}
-
-int gguf_add_i32(gguf_writer *w, const char *key, int32_t v, el_error *err)
-{
-    gguf_value x = {.type = GGUF_TYPE_INT32, .i64 = v};
-    return gguf_add(w, key, &x, err);
-}
-
-int gguf_add_u64(gguf_writer *w, const char *key, uint64_t v, el_error *err)
-{
-    gguf_value x = {.type = GGUF_TYPE_UINT64, .u64 = v};
-    return gguf_add(w, key, &x, err);
-}
-
-int gguf_add_f32(gguf_writer *w, const char *key, float v, el_error *err)
-{
-    gguf_value x = {.type = GGUF_TYPE_FLOAT32, .f64 = v};
-    return gguf_add(w, key, &x, err);
-}
-
-int gguf_add_bool(gguf_writer *w, const char *key, bool v, el_error *err)
-{
-    gguf_value x = {.type = GGUF_TYPE_BOOL, .b = v};
-    return gguf_add(w, key, &x, err);
-}
+/* the typed scalar adders: one gguf_value of the type, through gguf_add */
+#define GGUF_ADD_SCALAR(name, ctype, vtype, field)                                                                   \
+    int gguf_add_##name(gguf_writer *w, const char *key, ctype v, el_error *err)                                   \
+    {                                                                                                              \
+        gguf_value x = {.type = vtype, .field = v};                                                                \
+        return gguf_add(w, key, &x, err);                                                                          \
+    }
+GGUF_ADD_SCALAR(u32, uint32_t, GGUF_TYPE_UINT32, u64)
+GGUF_ADD_SCALAR(i32, int32_t, GGUF_TYPE_INT32, i64)
+GGUF_ADD_SCALAR(u64, uint64_t, GGUF_TYPE_UINT64, u64)
+GGUF_ADD_SCALAR(f32, float, GGUF_TYPE_FLOAT32, f64)
+GGUF_ADD_SCALAR(bool, bool, GGUF_TYPE_BOOL, b)
+#undef GGUF_ADD_SCALAR
 
 int gguf_add_str(gguf_writer *w, const char *key, const char *v, el_error *err)
 {

@@ -219,24 +219,19 @@ int st_parse(st_file **out, const uint8_t *data, uint64_t size, const char *name
     return EL_OK;
 }
 
+/* st_parse on the mapped file, which the st_file then owns (the path in errors is the map's copy) */
 int st_open(st_file **out, const char *path, el_error *err)
 {
     *out = NULL;
-    st_file *f = calloc(1, sizeof *f);
-    if (!f)
-        return EL_NOMEM(err);
-    int rc = el_map_open(&f->map, path, err);
+    el_map map;
+    int rc = el_map_open(&map, path, err);
+    if (!rc)
+        rc = st_parse(out, map.data, map.size, map.path, err);
     if (rc) {
-        free(f);
+        el_map_close(&map);
         return rc;
     }
-    f->path = f->map.path;
-    rc = parse(f, f->map.data, f->map.size, err);
-    if (rc) {
-        st_close(f);
-        return rc;
-    }
-    *out = f;
+    (*out)->map = map;
     return EL_OK;
 }
 
