@@ -62,15 +62,33 @@ void el_pack_fifth_bits(uint8_t *qh, const uint8_t *L)
     memcpy(qh, &h, 4);
 }
 
-/* Scale from the signed extreme: the largest magnitude maps to -nmax, the full [-nmax, nmax-1] range is used. */
+/* The inverse: the 32 levels from qs (and qh for the 5-bit types, NULL for the 4-bit ones). */
+static void unpack_levels(const uint8_t *qs, const uint8_t *qh, uint8_t *L)
+{
+    uint32_t h = 0;
+    if (qh)
+        memcpy(&h, qh, 4);
+    for (int j = 0; j < 16; j++) {
+        L[j] = (uint8_t)((qs[j] & 0xF) | (((h >> j) & 1) << 4));
+        L[j + 16] = (uint8_t)((qs[j] >> 4) | (((h >> (j + 16)) & 1) << 4));
+    }
+}
+
+/* Scale from the signed extreme: the largest magnitude maps to -nmax, the full [-nmax, nmax-1] range is used.
+ * The 32 levels into L (offset by nmax, so 0..2*nmax-1); the scale. */
+static float symmetric_levels(const float *x, int nmax, uint8_t *L)
+{
+    const float d = signed_extreme(x, 32) / -(float)nmax, id = d ? 1.0f / d : 0.0f;
+    for (int j = 0; j < 32; j++)
+        L[j] = (uint8_t)clampi((int)round_away(x[j] * id) + nmax, 0, 2 * nmax - 1);
+    return d;
+}
+
 void quantize_row_q4_0_ref(const float *x, block_q4_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_0; i++, x += QK4_0) {
-        const float d = signed_extreme(x, QK4_0) / -8.0f, id = d ? 1.0f / d : 0.0f;
-        y[i].d = el_f32_to_f16(d);
         uint8_t L[QK4_0];
-        for (int j = 0; j < QK4_0; j++)
-            L[j] = (uint8_t)clampi((int)round_away(x[j] * id) + 8, 0, 15);
+        y[i].d = el_f32_to_f16(symmetric_levels(x, 8, L));
         el_pack_nibbles(y[i].qs, L);
     }
 }
@@ -79,10 +97,10 @@ void dequantize_row_q4_0(const block_q4_0 *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_0; i++, y += QK4_0) {
         const float d = el_f16_to_f32(x[i].d);
-        for (int j = 0; j < 16; j++) {
-            y[j] = d * ((x[i].qs[j] & 0xF) - 8);
-            y[j + 16] = d * ((x[i].qs[j] >> 4) - 8);
-        }
+        uint8_t L[QK4_0];
+        unpack_levels(x[i].qs, NULL, L);
+        for (int j = 0; j < QK4_0; j++)
+            y[j] = d * (L[j] - 8);
     }
 }
 
@@ -99,17 +117,24 @@ static void min_max(const float *x, int n, float *mn, float *mx)
     }
 }
 
+/* The 32 levels 0..top of the affine range [min, max] into L; the scale, and the minimum in *mn. */
+static float affine_levels(const float *x, int top, uint8_t *L, float *mn)
+{
+    float mx;
+    min_max(x, 32, mn, &mx);
+    const float d = (mx - *mn) / (float)top, id = d ? 1.0f / d : 0.0f;
+    for (int j = 0; j < 32; j++)
+        L[j] = (uint8_t)clampi((int)round_away((x[j] - *mn) * id), 0, top);
+    return d;
+}
+
 void quantize_row_q4_1_ref(const float *x, block_q4_1 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_1; i++, x += QK4_1) {
-        float mn, mx;
-        min_max(x, QK4_1, &mn, &mx);
-        const float d = (mx - mn) / 15.0f, id = d ? 1.0f / d : 0.0f;
-        y[i].d = el_f32_to_f16(d);
-        y[i].m = el_f32_to_f16(mn);
         uint8_t L[QK4_1];
-        for (int j = 0; j < QK4_1; j++)
-            L[j] = (uint8_t)clampi((int)round_away((x[j] - mn) * id), 0, 15);
+        float mn;
+        y[i].d = el_f32_to_f16(affine_levels(x, 15, L, &mn));
+        y[i].m = el_f32_to_f16(mn);
         el_pack_nibbles(y[i].qs, L);
     }
 }
@@ -118,21 +143,18 @@ void dequantize_row_q4_1(const block_q4_1 *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK4_1; i++, y += QK4_1) {
         const float d = el_f16_to_f32(x[i].d), m = el_f16_to_f32(x[i].m);
-        for (int j = 0; j < 16; j++) {
-            y[j] = d * (x[i].qs[j] & 0xF) + m;
-            y[j + 16] = d * (x[i].qs[j] >> 4) + m;
-        }
+        uint8_t L[QK4_1];
+        unpack_levels(x[i].qs, NULL, L);
+        for (int j = 0; j < QK4_1; j++)
+            y[j] = d * L[j] + m;
     }
 }
 
 void quantize_row_q5_0_ref(const float *x, block_q5_0 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_0; i++, x += QK5_0) {
-        const float d = signed_extreme(x, QK5_0) / -16.0f, id = d ? 1.0f / d : 0.0f;
-        y[i].d = el_f32_to_f16(d);
         uint8_t L[QK5_0];
-        for (int j = 0; j < QK5_0; j++)
-            L[j] = (uint8_t)clampi((int)round_away(x[j] * id) + 16, 0, 31);
+        y[i].d = el_f32_to_f16(symmetric_levels(x, 16, L));
         el_pack_nibbles(y[i].qs, L);
         el_pack_fifth_bits(y[i].qh, L);
     }
@@ -142,27 +164,20 @@ void dequantize_row_q5_0(const block_q5_0 *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_0; i++, y += QK5_0) {
         const float d = el_f16_to_f32(x[i].d);
-        uint32_t qh;
-        memcpy(&qh, x[i].qh, 4);
-        for (int j = 0; j < 16; j++) {
-            int a = (x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4), b = (x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
-            y[j] = d * (a - 16);
-            y[j + 16] = d * (b - 16);
-        }
+        uint8_t L[QK5_0];
+        unpack_levels(x[i].qs, x[i].qh, L);
+        for (int j = 0; j < QK5_0; j++)
+            y[j] = d * (L[j] - 16);
     }
 }
 
 void quantize_row_q5_1_ref(const float *x, block_q5_1 *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_1; i++, x += QK5_1) {
-        float mn, mx;
-        min_max(x, QK5_1, &mn, &mx);
-        const float d = (mx - mn) / 31.0f, id = d ? 1.0f / d : 0.0f;
-        y[i].d = el_f32_to_f16(d);
-        y[i].m = el_f32_to_f16(mn);
         uint8_t L[QK5_1];
-        for (int j = 0; j < QK5_1; j++)
-            L[j] = (uint8_t)clampi((int)round_away((x[j] - mn) * id), 0, 31);
+        float mn;
+        y[i].d = el_f32_to_f16(affine_levels(x, 31, L, &mn));
+        y[i].m = el_f32_to_f16(mn);
         el_pack_nibbles(y[i].qs, L);
         el_pack_fifth_bits(y[i].qh, L);
     }
@@ -172,13 +187,10 @@ void dequantize_row_q5_1(const block_q5_1 *x, float *y, int64_t n)
 {
     for (int64_t i = 0; i < n / QK5_1; i++, y += QK5_1) {
         const float d = el_f16_to_f32(x[i].d), m = el_f16_to_f32(x[i].m);
-        uint32_t qh;
-        memcpy(&qh, x[i].qh, 4);
-        for (int j = 0; j < 16; j++) {
-            int a = (x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4), b = (x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
-            y[j] = d * a + m;
-            y[j + 16] = d * b + m;
-        }
+        uint8_t L[QK5_1];
+        unpack_levels(x[i].qs, x[i].qh, L);
+        for (int j = 0; j < QK5_1; j++)
+            y[j] = d * L[j] + m;
     }
 }
 
