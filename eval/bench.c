@@ -265,26 +265,20 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
             break;
         bm->kv_bytes = el_context_kv_bytes(c);
         bm->kv_bytes_per_pos = bm->kv_bytes / (uint64_t)len;
-        for (int i = 0; i < n_np && !rc; i++) {
-            if (n_prompt[i] <= 0)
+        /* the prompt sizes (prefill), then the generation lengths (decode) */
+        for (int i = 0; i < n_np + n_ng && !rc; i++) {
+            const bool gen = i >= n_np;
+            const int len_i = gen ? n_gen[i - n_np] : n_prompt[i];
+            if (len_i <= 0)
                 continue;
             el_bench_test *t = &tests[(*n_tests)++];
-            *t = (el_bench_test){.n_prompt = n_prompt[i], .n_threads = threads[ti], .reps = reps};
+            *t = (el_bench_test){.n_prompt = gen ? 0 : len_i, .n_gen = gen ? len_i : 0, .n_threads = threads[ti],
+                                 .reps = reps};
             probe pr;
             probe_begin(t, &pr);
-            rc = run_pp(c, tok, pos, m->hp.n_vocab, t, err);
+            rc = gen ? run_tg(c, tok, pos, t, err) : run_pp(c, tok, pos, m->hp.n_vocab, t, err);
             probe_end(t, &pr, reps + 1);
-        }
-        for (int i = 0; i < n_ng && !rc; i++) {
-            if (n_gen[i] <= 0)
-                continue;
-            el_bench_test *t = &tests[(*n_tests)++];
-            *t = (el_bench_test){.n_gen = n_gen[i], .n_threads = threads[ti], .reps = reps};
-            probe pr;
-            probe_begin(t, &pr);
-            rc = run_tg(c, tok, pos, t, err);
-            probe_end(t, &pr, reps + 1);
-            if (!rc && bw && bw[ti] > 0 && bm->bytes_per_token)
+            if (gen && !rc && bw && bw[ti] > 0 && bm->bytes_per_token)
                 t->roofline_pct = 100.0 * t->avg_ts / (bw[ti] / (double)bm->bytes_per_token);
         }
         el_context_free(c);
