@@ -4,7 +4,7 @@
 # Synthesises SmolLM2-135M (bf16, 269 MB, real config and tokenizer from
 # ../shared/models/smollm2-135m) once into bench/out/, then converts it to f16
 # RUNS times (default 5) with a fresh output each time, reporting wall time and
-# peak RSS from /usr/bin/time. Reference (the issue, same machine class):
+# peak RSS from /usr/bin/time. Reference (reported, not measured here; same machine class):
 # llama.cpp's convert_hf_to_gguf.py takes 2.2 s and 522 MB on the same input.
 #   usage: sh bench/convert.sh [RUNS]
 set -eu

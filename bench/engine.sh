@@ -6,7 +6,7 @@
 #
 # Models (built once in bench/out/engine/ by bench/smollm2.sh): `edgelm synth` with ../shared/models/smollm2-135m
 # (random weights, the real shapes and tokenizer), converted to F16 by edgelm; Q8_0, Q4_0 and
-# Q4_K_M made from that F16 file by llama.cpp's llama-quantize (edgelm's own quantizer is issue 6).
+# Q4_K_M made from that F16 file by llama.cpp's llama-quantize (so both programs read the same quantized bytes).
 # llama.cpp is not part of edgelm: build it anywhere and point LLAMA_BIN at its bin folder
 # (default ../peer/llama.cpp/build/bin); without it only the F16 and Q8_0 rows of edgelm run.
 #
@@ -73,7 +73,7 @@ maxof() { sort -n | tail -1; }
 DRAM=$(awk '$1 == "dram" { print $3 }' "$OUT/rounds.txt" | maxof)
 printf "%s threads, %s rounds (medians); DRAM read bandwidth %.1f GB/s (1 GiB buffer, best round)\n" "$THREADS" "$ROUNDS" \
     "$(echo "$DRAM" | awk '{ print $1 / 1e9 }')"
-printf "roofline: bytes/s / weight bytes per token; DRAM = the 1 GiB figure (the issue's definition), ws = a\n"
+printf "roofline: bytes/s / weight bytes per token; DRAM = the 1 GiB figure (the usual STREAM-style read), ws = a\n"
 printf "buffer the size of the model (the working set this VM's 260 MiB L3 partly holds: the stricter bound)\n\n"
 printf "%-7s %8s | %7s %9s %6s | %7s %9s | %9s %7s %7s | %8s %7s\n" type MB/token pp512 llama.cpp ratio tg128 llama.cpp "DRAM roof" edgelm llama "ws GB/s" edgelm
 for m in $MODELS; do

@@ -1,5 +1,5 @@
 /*
- * eval/device.h - the machine a benchmark ran on, as the system describes it (issue 17): a figure
+ * eval/device.h - the machine a benchmark ran on, as the system describes it: a figure
  * without its device is worthless, so every bench record carries this.
  *
  * Everything is read from files under a root folder: "" for this machine, or a recorded tree of
