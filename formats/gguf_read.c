@@ -37,24 +37,26 @@ static int need(cursor *c, uint64_t n, const char *what)
     return EL_OK;
 }
 
-static int rd_u32(cursor *c, uint32_t *v, const char *what)
+/* An unsigned little-endian integer of n bytes (4 or 8) at the cursor, which moves past it. */
+static int rd_uint(cursor *c, unsigned n, uint64_t *v, const char *what)
 {
-    int rc = need(c, 4, what);
+    int rc = need(c, n, what);
     if (rc)
         return rc;
-    *v = el_rd32(c->p + c->pos);
-    c->pos += 4;
+    *v = n == 4 ? el_rd32(c->p + c->pos) : el_rd64(c->p + c->pos);
+    c->pos += n;
     return EL_OK;
 }
 
-static int rd_u64(cursor *c, uint64_t *v, const char *what)
+static int rd_u64(cursor *c, uint64_t *v, const char *what) { return rd_uint(c, 8, v, what); }
+
+static int rd_u32(cursor *c, uint32_t *v, const char *what)
 {
-    int rc = need(c, 8, what);
-    if (rc)
-        return rc;
-    *v = el_rd64(c->p + c->pos);
-    c->pos += 8;
-    return EL_OK;
+    uint64_t x;
+    const int rc = rd_uint(c, 4, &x, what);
+    if (!rc)
+        *v = (uint32_t)x;
+    return rc;
 }
 
 static int rd_str(cursor *c, gguf_str *s, const char *what)
@@ -577,17 +579,17 @@ int gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out)
 int gguf_get_i64(const gguf_file *f, const char *key, int64_t *out)
 {
     const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv)
-        return 0;
-    if (is_signed(kv->v.type)) {
+    if (kv && is_signed(kv->v.type)) {
         *out = kv->v.i64;
         return 1;
     }
-    if (is_unsigned(kv->v.type) && kv->v.u64 <= (uint64_t)INT64_MAX) {
-        *out = (int64_t)kv->v.u64;
-        return 1;
-    }
-    return -1;
+    uint64_t u; /* absent, not an integer, or unsigned: as gguf_get_u64 says, up to INT64_MAX */
+    int r = gguf_get_u64(f, key, &u);
+    if (r == 1 && u > (uint64_t)INT64_MAX)
+        r = -1;
+    if (r == 1)
+        *out = (int64_t)u;
+    return r;
 }
 
 int gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out)
@@ -614,38 +616,28 @@ int gguf_get_f64(const gguf_file *f, const char *key, double *out)
     return -1;
 }
 
-int gguf_get_bool(const gguf_file *f, const char *key, bool *out)
+/* 0 when key is absent, -1 when its value is not of type t, else 1 with *v its value */
+static int typed(const gguf_file *f, const char *key, uint32_t t, const gguf_value **v)
 {
     const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv)
-        return 0;
-    if (kv->v.type != GGUF_TYPE_BOOL)
-        return -1;
-    *out = kv->v.b;
-    return 1;
+    *v = kv ? &kv->v : NULL;
+    return !kv ? 0 : kv->v.type == t ? 1 : -1;
 }
 
-int gguf_get_str(const gguf_file *f, const char *key, gguf_str *out)
-{
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv)
-        return 0;
-    if (kv->v.type != GGUF_TYPE_STRING)
-        return -1;
-    *out = kv->v.str;
-    return 1;
-}
-
-int gguf_get_arr(const gguf_file *f, const char *key, const gguf_array **out)
-{
-    const gguf_kv *kv = gguf_find_kv(f, key);
-    if (!kv)
-        return 0;
-    if (kv->v.type != GGUF_TYPE_ARRAY)
-        return -1;
-    *out = &kv->v.arr;
-    return 1;
-}
+/* the getters of one GGUF type: typed(), then the value as the caller's type */
+#define GGUF_GET_TYPED(name, ctype, vtype, value)                                                                    \
+    int gguf_get_##name(const gguf_file *f, const char *key, ctype *out)                                           \
+    {                                                                                                              \
+        const gguf_value *v;                                                                                       \
+        const int r = typed(f, key, vtype, &v);                                                                    \
+        if (r == 1)                                                                                                \
+            *out = value;                                                                                          \
+        return r;                                                                                                  \
+    }
+GGUF_GET_TYPED(bool, bool, GGUF_TYPE_BOOL, v->b)
+GGUF_GET_TYPED(str, gguf_str, GGUF_TYPE_STRING, v->str)
+GGUF_GET_TYPED(arr, const gguf_array *, GGUF_TYPE_ARRAY, &v->arr)
+#undef GGUF_GET_TYPED
 
 /* A float converted to an integer without undefined behaviour (NaN -> 0, clamped). */
 static int64_t f2i(double d)
