@@ -14,6 +14,7 @@
 #define EL_CMD_CMD_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +98,14 @@ typedef struct el_opt {
 bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int min_pos, int max_pos,
               int argc, char **argv, char ***pos, int *npos, int *exit_code);
 
+/* el_parse for a command of exactly n positional arguments: they come back in args[0..n) (pointers
+ * into argv, nothing to free). */
+bool el_parse_args(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int n, int argc, char **argv,
+                   const char **args, int *exit_code);
+
+/* The -t/--threads row most commands' tables share (dst: an int, 0 = all cores). */
+#define EL_OPT_THREADS(dst) {'t', "threads", EL_OPT_INT, (dst), "N", "threads (default: all cores)"}
+
 /*
  * For commands made of subcommands (eval, distill): which of names[0..n) argv[1] is, into *which.
  * False when the command must end now with *exit_code: its help was asked for, or argv[1] is
@@ -113,6 +122,10 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
  * {"error": {...}} object of code EL_EUSAGE on stdout) and return EL_EXIT_USAGE.
  */
 int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same from a va_list, for edgelm's own usage errors too: usage NULL prints no usage line; hint, when
+ * not NULL, prints more help to stderr after the message. */
+int el_usage_verror(const el_cli *cli, const char *usage, void (*hint)(FILE *), const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* The {"error": {"code", "name", "message", "file", "offset"}} object of e on stdout, when cli->json or
  * cli->json_errors ("file" and "offset" only where they apply). */

@@ -27,15 +27,13 @@ int cmd_convert(int argc, char **argv, el_cli *cli)
         {0, "outtype", EL_OPT_STR, &outtype, "TYPE", "f32, f16, bf16, q8_0 or auto (default auto)"},
         {0, "name", EL_OPT_STR, &name, "NAME", "general.name (default: the folder's name)"},
         {0, "vocab-only", EL_OPT_FLAG, &vocab_only, NULL, "write metadata and tokenizer only, no tensors"},
-        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&threads),
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+    const char *dir;
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &dir, &code))
         return code;
-    const char *dir = pos[0];
-    free(pos);
     if (!out)
         return el_usage_error(cli, usage, "missing -o OUT.gguf");
     int ot;

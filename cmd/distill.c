@@ -270,7 +270,7 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
         {0, "shard", EL_OPT_STR, &f.shard, "I/N", "this machine's share: records with number % N == I"},
         {0, "shard-tokens", EL_OPT_I64, &f.shard_tokens, "N", "tokens per logits file (default 1048576)"},
         {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR (starts it when there is none)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&f.threads),
         EL_OPTS_END,
     };
     const el_opt opts_logits[] = {
@@ -283,14 +283,14 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
         {0, "shard", EL_OPT_STR, &f.shard, "I/N", "this machine's share: records with number % N == I"},
         {0, "shard-tokens", EL_OPT_I64, &f.shard_tokens, "N", "tokens per logits file (default 1048576)"},
         {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR (starts it when there is none)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&f.threads),
         EL_OPTS_END,
     };
     const el_opt opts_score[] = {
         {0, "student", EL_OPT_STR, &f.student, "S.gguf", "the student model"},
         {0, "data", EL_OPT_STR, &f.data, "OUTDIR", "a folder written by distill gen or logits"},
         {0, "records", EL_OPT_STR, &f.records, "FILE", "write per-record figures (jsonl)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&f.threads),
         {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'kl_mean>0.05,top1<0.9' holds"},
         EL_OPTS_END,
     };

@@ -190,7 +190,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "tokens per chunk (default 512)"},
         {'b', "batch-size", EL_OPT_INT, &f.n_batch, "N", "tokens per forward pass: -b/-c chunks at once (default 2048)"},
         {0, "chunks", EL_OPT_INT, &f.chunks, "N", "at most N chunks (default: all)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&f.threads),
         {0, "save-logits", EL_OPT_STR, &f.save, "FILE", "write llama.cpp's logits file (kld: the base's)"},
         {0, "base", EL_OPT_STR, &f.base, "BASE.gguf", "kld: the base model"},
         {0, "base-logits", EL_OPT_STR, &f.base_logits, "FILE", "kld: a llama.cpp logits file"},
@@ -202,17 +202,14 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
         {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
         {0, "confidence", EL_OPT_DOUBLE, &f.confidence, "T", "threshold of the confidence view (default 0.7)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&f.threads),
         {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'acc<0.5' holds"},
         EL_OPTS_END,
     };
     const el_opt *opts = which == 2 ? opts_mc : opts_ppl;
-    char **pos;
-    int npos;
-    if (!el_parse(cli, subs[which].usage, subs[which].summary, opts, 1, 1, argc - 1, argv + 1, &pos, &npos, &code))
+    const char *model;
+    if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, 1, argc - 1, argv + 1, &model, &code))
         return code;
-    const char *model = pos[0];
-    free(pos);
     if (f.n_ctx < 0 || (f.n_ctx && f.n_ctx < 8) || f.n_batch < 1 || f.chunks < 0 || f.threads < 0 || f.limit < 0)
         return el_usage_error(cli, subs[which].usage, "-c must be >= 8; -b, --chunks, --limit and -t >= 0");
     if (which == 0 && (f.base || f.base_logits))

@@ -34,13 +34,11 @@ int cmd_synth(int argc, char **argv, el_cli *cli)
         {0, "set", EL_OPT_LIST, &sets, "KEY=VALUE", "override a config.json key (repeatable)"},
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 0, 0, argc, argv, &pos, &npos, &code)) {
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 0, argc, argv, NULL, &code)) {
         free(sets.v);
         return code;
     }
-    free(pos);
     int rc = EL_EXIT_OK;
     json_t *over = NULL;
     if (!out)
