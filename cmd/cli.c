@@ -369,6 +369,37 @@ int el_cli_json(const el_cli *cli, json_t *j)
     return rc ? EL_EXIT_FAIL : EL_EXIT_OK;
 }
 
+int el_cli_result(const el_cli *cli, json_t *j)
+{
+    if (cli->json)
+        return el_cli_json(cli, j);
+    json_decref(j);
+    return EL_EXIT_OK;
+}
+
+int el_cli_gated(const el_cli *cli, json_t *j, const el_gates *g)
+{
+    if (!j)
+        return el_cli_json(cli, NULL);
+    int rc = EL_EXIT_OK;
+    if (cli->json && el_json_print(stdout, j))
+        rc = EL_EXIT_FAIL;
+    if (!rc)
+        rc = el_cli_gate(cli, g, j, NULL);
+    json_decref(j);
+    return rc;
+}
+
+bool el_name_lookup(const el_name_int *t, const char *s, int *value)
+{
+    for (; t->name; t++)
+        if (strcmp(t->name, s) == 0) {
+            *value = t->value;
+            return true;
+        }
+    return false;
+}
+
 const char *el_fmt_bytes(uint64_t n, char *buf, size_t cap)
 {
     static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -105,6 +105,16 @@ bool el_parse_args(el_cli *cli, const char *usage, const char *summary, const el
 
 /* The -t/--threads row most commands' tables share (dst: an int, 0 = all cores). */
 #define EL_OPT_THREADS(dst) {'t', "threads", EL_OPT_INT, (dst), "N", "threads (default: all cores)"}
+/* The --fail-if row of the commands with CI gates (dst: a const char *; example: a condition, in quotes). */
+#define EL_OPT_FAIL_IF(dst, example) {0, "fail-if", EL_OPT_STR, (dst), "EXPR", "exit 3 when e.g. '" example "' holds"}
+
+/* A word of the command line and the value it stands for; tables end with a NULL name. */
+typedef struct el_name_int {
+    const char *name;
+    int value;
+} el_name_int;
+/* The value of the row of t named s into *value; false when no row is. */
+bool el_name_lookup(const el_name_int *t, const char *s, int *value);
 
 /*
  * For commands made of subcommands (eval, distill): which of names[0..n) argv[1] is, into *which.
@@ -147,6 +157,10 @@ int el_print_version(const el_cli *cli);
 
 /* Print a JSON result to stdout (takes ownership of j). EL_EXIT_FAIL on write error. */
 int el_cli_json(const el_cli *cli, json_t *j);
+/* The result j (owned) printed under --json, else dropped: for commands whose text output came first. */
+int el_cli_result(const el_cli *cli, json_t *j);
+/* The same, then the --fail-if gates g checked against it (el_cli_gate); j NULL is out of memory. */
+int el_cli_gated(const el_cli *cli, json_t *j, const el_gates *g);
 
 /*
  * Check --fail-if conditions against a result (not consumed): each condition met is reported on

@@ -1,7 +1,6 @@
 /*
  * cmd/convert.c - `edgelm convert MODEL_DIR -o OUT.gguf`.
  */
-#include <string.h>
 
 #include "cmd/cmd.h"
 #include "formats/convert.h"
@@ -36,18 +35,10 @@ int cmd_convert(int argc, char **argv, el_cli *cli)
         return code;
     if (!out)
         return el_usage_error(cli, usage, "missing -o OUT.gguf");
+    static const el_name_int outtypes[] = {{"auto", EL_OUTTYPE_AUTO}, {"f32", EL_TYPE_F32}, {"f16", EL_TYPE_F16},
+                                           {"bf16", EL_TYPE_BF16}, {"q8_0", EL_TYPE_Q8_0}, {NULL, 0}};
     int ot;
-    if (strcmp(outtype, "auto") == 0)
-        ot = EL_OUTTYPE_AUTO;
-    else if (strcmp(outtype, "f32") == 0)
-        ot = EL_TYPE_F32;
-    else if (strcmp(outtype, "f16") == 0)
-        ot = EL_TYPE_F16;
-    else if (strcmp(outtype, "bf16") == 0)
-        ot = EL_TYPE_BF16;
-    else if (strcmp(outtype, "q8_0") == 0)
-        ot = EL_TYPE_Q8_0;
-    else
+    if (!el_name_lookup(outtypes, outtype, &ot))
         return el_usage_error(cli, usage, "--outtype must be f32, f16, bf16, q8_0 or auto, not '%s'", outtype);
     if (threads < 0)
         return el_usage_error(cli, usage, "--threads must be >= 0");
