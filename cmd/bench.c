@@ -236,7 +236,7 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
         {0, "sustain", EL_OPT_DOUBLE, &sustain, "S", "also decode again and again for S seconds: tokens/s first vs last 10%"},
         {0, "cpu-mask", EL_OPT_STR, &mask_s, "LIST", "run on these CPUs only (0-3, 4,5,6,7)"},
         {0, "big-cores", EL_OPT_FLAG, &big, NULL, "run on the fastest cluster only (big.LITTLE; from cpufreq)"},
-        {0, "fail-if", EL_OPT_STR, &fail_if, "EXPR", "exit 3 when e.g. 'avg_ts<50,peak_rss_bytes>1e9' holds"},
+        EL_OPT_FAIL_IF(&fail_if, "avg_ts<50,peak_rss_bytes>1e9"),
         EL_OPTS_END,
     };
     char **pos;

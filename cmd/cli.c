@@ -55,18 +55,28 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
     fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 a --fail-if gate was met\n");
 }
 
-int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
+int el_usage_verror(const el_cli *cli, const char *usage, void (*hint)(FILE *), const char *fmt, va_list ap)
 {
     el_error e;
     el_error_clear(&e);
     e.code = EL_EUSAGE;
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(e.msg, sizeof e.msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%s: %s\nusage: edgelm %s\n(see 'edgelm %s --help')\n", cli->prog, e.msg, usage, cli->cmd);
+    fprintf(stderr, "%s: %s\n", cli->prog, e.msg);
+    if (usage)
+        fprintf(stderr, "usage: edgelm %s\n(see 'edgelm %s --help')\n", usage, cli->cmd);
+    if (hint)
+        hint(stderr);
     el_cli_json_error(cli, &e);
     return EL_EXIT_USAGE;
+}
+
+int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int rc = el_usage_verror(cli, usage, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char *const *names, int n, const char *noun,
@@ -306,6 +316,19 @@ bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt 
     return true;
 }
 
+bool el_parse_args(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int n, int argc, char **argv,
+                   const char **args, int *exit_code)
+{
+    char **pos;
+    int npos;
+    if (!el_parse(cli, usage, summary, opts, n, n, argc, argv, &pos, &npos, exit_code))
+        return false;
+    for (int i = 0; i < n; i++)
+        args[i] = pos[i];
+    free(pos);
+    return true;
+}
+
 int el_cli_fail(const el_cli *cli, const el_error *e)
 {
     char line[2600];
@@ -344,6 +367,37 @@ int el_cli_json(const el_cli *cli, json_t *j)
     int rc = el_json_print(stdout, j);
     json_decref(j);
     return rc ? EL_EXIT_FAIL : EL_EXIT_OK;
+}
+
+int el_cli_result(const el_cli *cli, json_t *j)
+{
+    if (cli->json)
+        return el_cli_json(cli, j);
+    json_decref(j);
+    return EL_EXIT_OK;
+}
+
+int el_cli_gated(const el_cli *cli, json_t *j, const el_gates *g)
+{
+    if (!j)
+        return el_cli_json(cli, NULL);
+    int rc = EL_EXIT_OK;
+    if (cli->json && el_json_print(stdout, j))
+        rc = EL_EXIT_FAIL;
+    if (!rc)
+        rc = el_cli_gate(cli, g, j, NULL);
+    json_decref(j);
+    return rc;
+}
+
+bool el_name_lookup(const el_name_int *t, const char *s, int *value)
+{
+    for (; t->name; t++)
+        if (strcmp(t->name, s) == 0) {
+            *value = t->value;
+            return true;
+        }
+    return false;
 }
 
 const char *el_fmt_bytes(uint64_t n, char *buf, size_t cap)

@@ -14,6 +14,7 @@
 #define EL_CMD_CMD_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +98,24 @@ typedef struct el_opt {
 bool el_parse(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int min_pos, int max_pos,
               int argc, char **argv, char ***pos, int *npos, int *exit_code);
 
+/* el_parse for a command of exactly n positional arguments: they come back in args[0..n) (pointers
+ * into argv, nothing to free). */
+bool el_parse_args(el_cli *cli, const char *usage, const char *summary, const el_opt *opts, int n, int argc, char **argv,
+                   const char **args, int *exit_code);
+
+/* The -t/--threads row most commands' tables share (dst: an int, 0 = all cores). */
+#define EL_OPT_THREADS(dst) {'t', "threads", EL_OPT_INT, (dst), "N", "threads (default: all cores)"}
+/* The --fail-if row of the commands with CI gates (dst: a const char *; example: a condition, in quotes). */
+#define EL_OPT_FAIL_IF(dst, example) {0, "fail-if", EL_OPT_STR, (dst), "EXPR", "exit 3 when e.g. '" example "' holds"}
+
+/* A word of the command line and the value it stands for; tables end with a NULL name. */
+typedef struct el_name_int {
+    const char *name;
+    int value;
+} el_name_int;
+/* The value of the row of t named s into *value; false when no row is. */
+bool el_name_lookup(const el_name_int *t, const char *s, int *value);
+
 /*
  * For commands made of subcommands (eval, distill): which of names[0..n) argv[1] is, into *which.
  * False when the command must end now with *exit_code: its help was asked for, or argv[1] is
@@ -113,6 +132,10 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
  * {"error": {...}} object of code EL_EUSAGE on stdout) and return EL_EXIT_USAGE.
  */
 int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same from a va_list, for edgelm's own usage errors too: usage NULL prints no usage line; hint, when
+ * not NULL, prints more help to stderr after the message. */
+int el_usage_verror(const el_cli *cli, const char *usage, void (*hint)(FILE *), const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* The {"error": {"code", "name", "message", "file", "offset"}} object of e on stdout, when cli->json or
  * cli->json_errors ("file" and "offset" only where they apply). */
@@ -134,6 +157,10 @@ int el_print_version(const el_cli *cli);
 
 /* Print a JSON result to stdout (takes ownership of j). EL_EXIT_FAIL on write error. */
 int el_cli_json(const el_cli *cli, json_t *j);
+/* The result j (owned) printed under --json, else dropped: for commands whose text output came first. */
+int el_cli_result(const el_cli *cli, json_t *j);
+/* The same, then the --fail-if gates g checked against it (el_cli_gate); j NULL is out of memory. */
+int el_cli_gated(const el_cli *cli, json_t *j, const el_gates *g);
 
 /*
  * Check --fail-if conditions against a result (not consumed): each condition met is reported on

@@ -1,7 +1,6 @@
 /*
  * cmd/convert.c - `edgelm convert MODEL_DIR -o OUT.gguf`.
  */
-#include <string.h>
 
 #include "cmd/cmd.h"
 #include "formats/convert.h"
@@ -27,29 +26,19 @@ int cmd_convert(int argc, char **argv, el_cli *cli)
         {0, "outtype", EL_OPT_STR, &outtype, "TYPE", "f32, f16, bf16, q8_0 or auto (default auto)"},
         {0, "name", EL_OPT_STR, &name, "NAME", "general.name (default: the folder's name)"},
         {0, "vocab-only", EL_OPT_FLAG, &vocab_only, NULL, "write metadata and tokenizer only, no tensors"},
-        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&threads),
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+    const char *dir;
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &dir, &code))
         return code;
-    const char *dir = pos[0];
-    free(pos);
     if (!out)
         return el_usage_error(cli, usage, "missing -o OUT.gguf");
+    static const el_name_int outtypes[] = {{"auto", EL_OUTTYPE_AUTO}, {"f32", EL_TYPE_F32}, {"f16", EL_TYPE_F16},
+                                           {"bf16", EL_TYPE_BF16}, {"q8_0", EL_TYPE_Q8_0}, {NULL, 0}};
     int ot;
-    if (strcmp(outtype, "auto") == 0)
-        ot = EL_OUTTYPE_AUTO;
-    else if (strcmp(outtype, "f32") == 0)
-        ot = EL_TYPE_F32;
-    else if (strcmp(outtype, "f16") == 0)
-        ot = EL_TYPE_F16;
-    else if (strcmp(outtype, "bf16") == 0)
-        ot = EL_TYPE_BF16;
-    else if (strcmp(outtype, "q8_0") == 0)
-        ot = EL_TYPE_Q8_0;
-    else
+    if (!el_name_lookup(outtypes, outtype, &ot))
         return el_usage_error(cli, usage, "--outtype must be f32, f16, bf16, q8_0 or auto, not '%s'", outtype);
     if (threads < 0)
         return el_usage_error(cli, usage, "--threads must be >= 0");

@@ -65,6 +65,16 @@ typedef struct distill_flags {
     int64_t shard_tokens;
 } distill_flags;
 
+/* Rows that gen's and logits' tables share (F: the distill_flags they fill): the teacher, the output
+ * folder, and how a run is split, resumed and threaded. */
+#define OPT_TEACHER(F) {0, "teacher", EL_OPT_STR, &(F).teacher, "T.gguf", "the teacher model"}
+#define OPT_OUTDIR(F) {'o', "output", EL_OPT_STR, &(F).out, "OUTDIR", "output folder (created)"}
+#define OPTS_RUN(F)                                                                                        \
+    {0, "shard", EL_OPT_STR, &(F).shard, "I/N", "this machine's share: records with number % N == I"},     \
+    {0, "shard-tokens", EL_OPT_I64, &(F).shard_tokens, "N", "tokens per logits file (default 1048576)"},   \
+    {0, "resume", EL_OPT_FLAG, &(F).resume, NULL, "continue the run in OUTDIR (starts it when there is none)"}, \
+    EL_OPT_THREADS(&(F).threads)
+
 static bool parse_shard(const char *s, int *i, int *n)
 {
     *i = 0;
@@ -137,7 +147,7 @@ static int run_gen(el_cli *cli, const distill_flags *f)
                           "units_done", (json_int_t)st.units_done, "generated_tokens", (json_int_t)st.tokens, "seconds",
                           st.seconds, "wall_seconds", st.wall_seconds, "tokens_per_s", tps, "manifest", st.manifest);
     json_decref(st.manifest);
-    return cli->json ? el_cli_json(cli, j) : (json_decref(j), EL_EXIT_OK);
+    return el_cli_result(cli, j);
 }
 
 static int run_logits(el_cli *cli, const distill_flags *f)
@@ -176,7 +186,7 @@ static int run_logits(el_cli *cli, const distill_flags *f)
                           (json_int_t)st.units_done, "scored_tokens", (json_int_t)scored, "seconds", st.seconds,
                           "tokens_per_s", tps, "manifest", st.manifest);
     json_decref(st.manifest);
-    return cli->json ? el_cli_json(cli, j) : (json_decref(j), EL_EXIT_OK);
+    return el_cli_result(cli, j);
 }
 
 static int run_score(el_cli *cli, const distill_flags *f)
@@ -206,14 +216,7 @@ static int run_score(el_cli *cli, const distill_flags *f)
                           f->data, "kl_mean", r.kl_mean, "kl_err", r.kl_err, "kl_max", r.kl_max, "ce_mean", r.ce_mean, "ppl",
                           r.ppl, "top1", r.top1, "n_tokens", (json_int_t)r.n_tokens, "n_records", (json_int_t)r.n_records,
                           "seconds", r.seconds, "teacher", r.teacher, "vocab_sha256", r.vocab_sha256);
-    int rc = EL_EXIT_OK;
-    if (!j)
-        rc = el_cli_json(cli, NULL);
-    else if (cli->json && el_json_print(stdout, j))
-        rc = EL_EXIT_FAIL;
-    if (j && !rc)
-        rc = el_cli_gate(cli, &g, j, NULL);
-    json_decref(j);
+    const int rc = el_cli_gated(cli, j, &g);
     el_gates_free(&g);
     return rc;
 }
@@ -230,7 +233,7 @@ static int run_merge(el_cli *cli, const distill_flags *f, char **dirs, int n)
     if (!cli->json && cli->verbosity >= 0)
         printf("%s: %d shards merged\n", f->out, n);
     json_t *j = json_pack("{s:s, s:i, s:o}", "out_dir", f->out, "merged", n, "manifest", man);
-    return cli->json ? el_cli_json(cli, j) : (json_decref(j), EL_EXIT_OK);
+    return el_cli_result(cli, j);
 }
 
 int cmd_distill(int argc, char **argv, el_cli *cli)
@@ -250,9 +253,9 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
     distill_flags f = {.samples = 1, .max_new = 256, .top_k = 40, .topk = 32, .batch = 8, .temp = 0.8, .top_p = 0.95,
                        .min_p = 0.05, .seed = 42};
     const el_opt opts_gen[] = {
-        {0, "teacher", EL_OPT_STR, &f.teacher, "T.gguf", "the teacher model"},
+        OPT_TEACHER(f),
         {0, "prompts", EL_OPT_STR, &f.prompts, "FILE", "prompts (jsonl, json, txt; .gz, ARCHIVE:MEMBER)"},
-        {'o', "output", EL_OPT_STR, &f.out, "OUTDIR", "output folder (created)"},
+        OPT_OUTDIR(f),
         {0, "field", EL_OPT_STR, &f.field, "NAME", "the record field holding the prompt or messages"},
         {0, "chat", EL_OPT_FLAG, &f.chat, NULL, "apply the teacher's chat template"},
         {0, "chat-template", EL_OPT_STR, &f.chat_template, "NAME", "this template instead (chatml, llama3, gemma, ...)"},
@@ -267,31 +270,25 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
         {0, "batch", EL_OPT_INT, &f.batch, "N", "sequences decoded together (default 8)"},
         {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "context per sequence (default: the teacher's, at most 4096)"},
         {0, "too-long", EL_OPT_STR, &f.too_long, "skip|truncate", "prompts that fill the context (default skip)"},
-        {0, "shard", EL_OPT_STR, &f.shard, "I/N", "this machine's share: records with number % N == I"},
-        {0, "shard-tokens", EL_OPT_I64, &f.shard_tokens, "N", "tokens per logits file (default 1048576)"},
-        {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR (starts it when there is none)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        OPTS_RUN(f),
         EL_OPTS_END,
     };
     const el_opt opts_logits[] = {
-        {0, "teacher", EL_OPT_STR, &f.teacher, "T.gguf", "the teacher model"},
+        OPT_TEACHER(f),
         {0, "data", EL_OPT_STR, &f.data, "FILE", "text (txt lines, jsonl, json; .gz, ARCHIVE:MEMBER)"},
-        {'o', "output", EL_OPT_STR, &f.out, "OUTDIR", "output folder (created)"},
+        OPT_OUTDIR(f),
         {0, "field", EL_OPT_STR, &f.field, "NAME", "the record field holding the text (default \"text\")"},
         {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "tokens per chunk (default 512)"},
         {0, "topk-logits", EL_OPT_INT, &f.topk, "K", "teacher's top-K per token (default 32)"},
-        {0, "shard", EL_OPT_STR, &f.shard, "I/N", "this machine's share: records with number % N == I"},
-        {0, "shard-tokens", EL_OPT_I64, &f.shard_tokens, "N", "tokens per logits file (default 1048576)"},
-        {0, "resume", EL_OPT_FLAG, &f.resume, NULL, "continue the run in OUTDIR (starts it when there is none)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        OPTS_RUN(f),
         EL_OPTS_END,
     };
     const el_opt opts_score[] = {
         {0, "student", EL_OPT_STR, &f.student, "S.gguf", "the student model"},
         {0, "data", EL_OPT_STR, &f.data, "OUTDIR", "a folder written by distill gen or logits"},
         {0, "records", EL_OPT_STR, &f.records, "FILE", "write per-record figures (jsonl)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
-        {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'kl_mean>0.05,top1<0.9' holds"},
+        EL_OPT_THREADS(&f.threads),
+        EL_OPT_FAIL_IF(&f.fail_if, "kl_mean>0.05,top1<0.9"),
         EL_OPTS_END,
     };
     const el_opt opts_merge[] = {

@@ -58,29 +58,21 @@ typedef struct eval_flags {
 
 static int finish(const el_cli *cli, const char *model, const el_model_info *info, json_t *j, const el_gates *g)
 {
-    if (!j || el_model_info_json(info, model, j)) {
+    if (j && el_model_info_json(info, model, j)) {
         json_decref(j);
-        return el_cli_json(cli, NULL);
+        j = NULL;
     }
-    int rc = EL_EXIT_OK;
-    if (cli->json && el_json_print(stdout, j))
-        rc = EL_EXIT_FAIL;
-    if (!rc)
-        rc = el_cli_gate(cli, g, j, NULL);
-    json_decref(j);
-    return rc;
+    return el_cli_gated(cli, j, g);
 }
 
-static int run_ppl(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
+static int run_ppl(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g, el_error *err)
 {
     if (!f->text)
         return el_usage_error(cli, usage_ppl, "missing -f TEXT");
     el_ppl_opts o = {model, f->text, f->n_ctx, f->n_batch, f->chunks, f->threads, f->save, NULL, NULL, &cli->progress};
     el_ppl_result r;
-    el_error err;
-    el_error_clear(&err);
-    if (el_eval_ppl(&o, &r, &err))
-        return el_cli_fail(cli, &err);
+    if (el_eval_ppl(&o, &r, err))
+        return el_cli_fail(cli, err);
     if (!cli->json && cli->verbosity >= 0) {
         printf("PPL = %.4f +/- %.5f\n", r.ppl, r.ppl_err);
         printf("%d chunks of %d tokens, %llu scored; %.2f s, %.1f tokens/s\n", r.n_chunks, r.n_ctx,
@@ -94,7 +86,7 @@ static int run_ppl(el_cli *cli, const char *model, const eval_flags *f, const el
     return finish(cli, model, &r.model, j, g);
 }
 
-static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
+static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g, el_error *err)
 {
     if (!f->base == !f->base_logits)
         return el_usage_error(cli, usage_kld, "give one of --base BASE.gguf and --base-logits FILE");
@@ -103,10 +95,8 @@ static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el
     el_ppl_opts o = {model, f->text, f->n_ctx, f->n_batch, f->chunks, f->threads, f->save, f->base, f->base_logits,
                      &cli->progress};
     el_kld_result r;
-    el_error err;
-    el_error_clear(&err);
-    if (el_eval_kld(&o, &r, &err))
-        return el_cli_fail(cli, &err);
+    if (el_eval_kld(&o, &r, err))
+        return el_cli_fail(cli, err);
     if (!cli->json && cli->verbosity >= 0) {
         printf("Mean KLD: %10.6f +/- %10.6f\n", r.kld_mean, r.kld_err);
         for (int q = 0; q < EL_KLD_NQ; q++)
@@ -137,7 +127,7 @@ static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el
     return finish(cli, model, &r.q.model, j, g);
 }
 
-static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g)
+static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g, el_error *err)
 {
     if (!f->task || !f->data)
         return el_usage_error(cli, usage_mc, "missing --task or --data");
@@ -148,10 +138,8 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
         return el_usage_error(cli, usage_mc, "--confidence must be in (0, 1]");
     el_mc_opts o = {model, task, f->data, f->limit, f->threads, f->confidence, &cli->progress};
     el_mc_result r;
-    el_error err;
-    el_error_clear(&err);
-    if (el_eval_mc(&o, &r, &err))
-        return el_cli_fail(cli, &err);
+    if (el_eval_mc(&o, &r, err))
+        return el_cli_fail(cli, err);
     if (!cli->json && cli->verbosity >= 0) {
         printf("%s: %d questions\n", f->task, r.n);
         printf("acc      = %.4f +/- %.4f  (95%%: %.4f .. %.4f)\n", r.acc, r.acc_stderr, r.acc_ci[0], r.acc_ci[1]);
@@ -175,7 +163,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     static const char *const names[] = {"ppl", "kld", "mc"}; /* and their usage, summary and run, in this order */
     static const struct {
         const char *usage, *summary;
-        int (*run)(el_cli *, const char *, const eval_flags *, const el_gates *);
+        int (*run)(el_cli *, const char *, const eval_flags *, const el_gates *, el_error *);
     } subs[] = {
         {usage_ppl, summary_ppl, run_ppl},
         {usage_kld, summary_kld, run_kld},
@@ -190,11 +178,11 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "tokens per chunk (default 512)"},
         {'b', "batch-size", EL_OPT_INT, &f.n_batch, "N", "tokens per forward pass: -b/-c chunks at once (default 2048)"},
         {0, "chunks", EL_OPT_INT, &f.chunks, "N", "at most N chunks (default: all)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&f.threads),
         {0, "save-logits", EL_OPT_STR, &f.save, "FILE", "write llama.cpp's logits file (kld: the base's)"},
         {0, "base", EL_OPT_STR, &f.base, "BASE.gguf", "kld: the base model"},
         {0, "base-logits", EL_OPT_STR, &f.base_logits, "FILE", "kld: a llama.cpp logits file"},
-        {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'ppl>12,kld_mean>0.01' holds"},
+        EL_OPT_FAIL_IF(&f.fail_if, "ppl>12,kld_mean>0.01"),
         EL_OPTS_END,
     };
     const el_opt opts_mc[] = {
@@ -202,17 +190,14 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
         {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
         {0, "confidence", EL_OPT_DOUBLE, &f.confidence, "T", "threshold of the confidence view (default 0.7)"},
-        {'t', "threads", EL_OPT_INT, &f.threads, "N", "threads (default: all cores)"},
-        {0, "fail-if", EL_OPT_STR, &f.fail_if, "EXPR", "exit 3 when e.g. 'acc<0.5' holds"},
+        EL_OPT_THREADS(&f.threads),
+        EL_OPT_FAIL_IF(&f.fail_if, "acc<0.5"),
         EL_OPTS_END,
     };
     const el_opt *opts = which == 2 ? opts_mc : opts_ppl;
-    char **pos;
-    int npos;
-    if (!el_parse(cli, subs[which].usage, subs[which].summary, opts, 1, 1, argc - 1, argv + 1, &pos, &npos, &code))
+    const char *model;
+    if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, 1, argc - 1, argv + 1, &model, &code))
         return code;
-    const char *model = pos[0];
-    free(pos);
     if (f.n_ctx < 0 || (f.n_ctx && f.n_ctx < 8) || f.n_batch < 1 || f.chunks < 0 || f.threads < 0 || f.limit < 0)
         return el_usage_error(cli, subs[which].usage, "-c must be >= 8; -b, --chunks, --limit and -t >= 0");
     if (which == 0 && (f.base || f.base_logits))
@@ -222,7 +207,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     el_error_clear(&err);
     if (el_gates_parse(f.fail_if, &g, &err))
         return el_cli_fail(cli, &err);
-    const int rc = subs[which].run(cli, model, &f, &g);
+    const int rc = subs[which].run(cli, model, &f, &g, &err);
     el_gates_free(&g);
     return rc;
 }

@@ -22,15 +22,13 @@ int cmd_imatrix(int argc, char **argv, el_cli *cli)
         {'o', "output", EL_OPT_STR, &out, "FILE", "output (.gguf, or .dat for llama.cpp's legacy format)"},
         {'c', "ctx-size", EL_OPT_INT, &n_ctx, "N", "tokens per chunk (default 512)"},
         {0, "chunks", EL_OPT_INT, &chunks, "N", "at most N chunks (default: all the text holds)"},
-        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&threads),
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+    const char *model;
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &model, &code))
         return code;
-    const char *model = pos[0];
-    free(pos);
     if (!text)
         return el_usage_error(cli, usage, "missing -f CALIB.txt");
     if (!out)

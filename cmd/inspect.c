@@ -117,19 +117,18 @@ int cmd_inspect(int argc, char **argv, el_cli *cli)
         {0, "ctx", EL_OPT_INT, &n_ctx, "N", "the memory needed to run at a context of N positions"},
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+    const char *path;
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &path, &code))
         return code;
     el_error err;
     el_error_clear(&err);
     json_t *j = NULL;
     el_memfit fit;
     /* the memory first: el_inspect's JSON of every key would count as this process's own memory */
-    int rc = n_ctx ? el_memfit_of(pos[0], n_ctx, &fit, &err) : EL_OK;
+    int rc = n_ctx ? el_memfit_of(path, n_ctx, &fit, &err) : EL_OK;
     if (!rc)
-        rc = el_inspect(pos[0], tensors, &j, &err);
-    free(pos);
+        rc = el_inspect(path, tensors, &j, &err);
     if (rc) {
         json_decref(j);
         return el_cli_fail(cli, &err);

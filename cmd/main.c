@@ -99,18 +99,13 @@ static int check_stdout(const el_cli *cli, int rc)
 static int main_usage_error(const el_cli *cli, bool usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int main_usage_error(const el_cli *cli, bool usage, const char *fmt, ...)
 {
-    el_error e;
-    el_error_clear(&e);
-    e.code = EL_EUSAGE;
+    el_cli top = *cli; /* "edgelm: ..." also under `edgelm help` */
+    snprintf(top.prog, sizeof top.prog, "edgelm");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    const int rc = el_usage_verror(&top, NULL, usage ? print_usage : NULL, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "edgelm: %s\n", e.msg);
-    if (usage)
-        print_usage(stderr);
-    el_cli_json_error(cli, &e);
-    return EL_EXIT_USAGE;
+    return rc;
 }
 
 static int cmd_help(int argc, char **argv, el_cli *cli)

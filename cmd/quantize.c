@@ -184,18 +184,17 @@ int cmd_quantize(int argc, char **argv, el_cli *cli)
         {0, "override", EL_OPT_LIST, &overrides, "REGEX=T", "type T for tensors whose name matches REGEX (first match wins)"},
         {0, "strict", EL_OPT_FLAG, &strict, NULL, "refuse tensors whose rows don't fit the type (no fallback)"},
         {0, "allow-requantize", EL_OPT_FLAG, &allow_rq, NULL, "allow an already quantized input"},
-        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&threads),
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 3, 3, argc, argv, &pos, &npos, &code)) {
+    const char *args[3];
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 3, argc, argv, args, &code)) {
         free(overrides.v);
         return code;
     }
-    int rc = quantize_parsed(cli, pos[0], pos[1], pos[2], imatrix, output_type, embd_type, pure, strict, allow_rq, overrides,
+    int rc = quantize_parsed(cli, args[0], args[1], args[2], imatrix, output_type, embd_type, pure, strict, allow_rq, overrides,
                              threads);
-    free(pos);
     free(overrides.v);
     return rc;
 }

@@ -48,18 +48,16 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         {0, "repeat-penalty", EL_OPT_DOUBLE, &rep, "R", "penalise the last 64 tokens (default 1.0 = off)"},
         {0, "seed", EL_OPT_U64, &seed, "S", "random seed (default 42)"},
         {'c', "ctx-size", EL_OPT_INT, &n_ctx, "N", "context positions (default: prompt + N, at most the model's)"},
-        {'t', "threads", EL_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        EL_OPT_THREADS(&threads),
         {0, "special", EL_OPT_FLAG, &special, NULL, "parse special-token texts in the prompt"},
         {0, "kv-f32", EL_OPT_FLAG, &kv_f32, NULL, "keep the KV cache in f32 (default f16)"},
         {0, "kernels", EL_OPT_STR, &kernels, "NAME", "ref, avx2, avx512, neon, neon_dotprod or neon_i8mm (default: the best this CPU runs)"},
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+    const char *path;
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &path, &code))
         return code;
-    const char *path = pos[0];
-    free(pos);
     if (!prompt)
         return el_usage_error(cli, usage, "missing -p PROMPT");
     if (n_predict < 0 || n_ctx < 0 || threads < 0 || top_k < 0)

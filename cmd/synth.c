@@ -34,13 +34,11 @@ int cmd_synth(int argc, char **argv, el_cli *cli)
         {0, "set", EL_OPT_LIST, &sets, "KEY=VALUE", "override a config.json key (repeatable)"},
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 0, 0, argc, argv, &pos, &npos, &code)) {
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 0, argc, argv, NULL, &code)) {
         free(sets.v);
         return code;
     }
-    free(pos);
     int rc = EL_EXIT_OK;
     json_t *over = NULL;
     if (!out)
@@ -49,17 +47,10 @@ int cmd_synth(int argc, char **argv, el_cli *cli)
         rc = el_usage_error(cli, usage, "give exactly one of --config and --preset");
     else if (shards < 1)
         rc = el_usage_error(cli, usage, "--shards must be >= 1");
+    static const el_name_int dtypes[] = {{"bf16", ST_BF16}, {"f16", ST_F16}, {"f32", ST_F32}, {NULL, 0}};
     int dt = -1;
-    if (!rc && dtype) {
-        if (strcmp(dtype, "bf16") == 0)
-            dt = ST_BF16;
-        else if (strcmp(dtype, "f16") == 0)
-            dt = ST_F16;
-        else if (strcmp(dtype, "f32") == 0)
-            dt = ST_F32;
-        else
-            rc = el_usage_error(cli, usage, "--dtype must be bf16, f16 or f32, not '%s'", dtype);
-    }
+    if (!rc && dtype && !el_name_lookup(dtypes, dtype, &dt))
+        rc = el_usage_error(cli, usage, "--dtype must be bf16, f16 or f32, not '%s'", dtype);
     if (!rc && sets.n) {
         over = json_object();
         for (int i = 0; i < sets.n && !rc; i++) {

@@ -31,12 +31,10 @@ int cmd_tokenize(int argc, char **argv, el_cli *cli)
         {0, "special", EL_OPT_FLAG, &special, NULL, "parse special-token texts in the input"},
         EL_OPTS_END,
     };
-    char **pos;
-    int npos, code;
-    if (!el_parse(cli, usage, summary, opts, 1, 1, argc, argv, &pos, &npos, &code))
+    const char *model;
+    int code;
+    if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &model, &code))
         return code;
-    const char *model = pos[0];
-    free(pos);
     if (!prompt == !file)
         return el_usage_error(cli, usage, "give exactly one of -p TEXT and -f FILE");
     el_error err;
