@@ -20,10 +20,7 @@ enum { MAX_MSGS = 16 };
 static void apply(el_chat_tmpl t, const el_chat_msg *m, int n, bool gen)
 {
     char *out = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_chat_apply(t, m, n, gen, &out, &e);
-    fz_said_why(rc, &e);
+    const int rc = fz_rc(el_chat_apply(t, m, n, gen, &out, fz_err()));
     if (rc == 0 && !out)
         FZ_BUG("el_chat_apply(%s) succeeded without a text", el_chat_name(t));
     if (rc != 0 && out)
@@ -36,11 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     const bool gen = data[0] & 1;
-    char *buf = malloc(size); /* the strings, each NUL-terminated */
-    if (!buf)
-        FZ_DIE("out of memory");
-    memcpy(buf, data + 1, size - 1);
-    buf[size - 1] = '\0';
+    char *buf = fz_str((fz_part){data + 1, size - 1}); /* the strings, each NUL-terminated */
     const char *strs[1 + 2 * MAX_MSGS];
     int n_str = 0;
     for (size_t i = 0; n_str < (int)(sizeof strs / sizeof *strs);) {

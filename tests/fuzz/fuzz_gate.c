@@ -25,10 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int n = fz_split(data, size, parts, 3);
     char *spec = fz_str(parts[0]);
     el_gates g;
-    el_error e;
-    el_error_clear(&e);
-    const int parsed = el_gates_parse(spec, &g, &e);
-    fz_said_why(parsed, &e);
+    const int parsed = fz_rc(el_gates_parse(spec, &g, fz_err()));
     if (parsed == 0 && n > 1) {
         for (int i = 0; i < g.n; i++)
             if (!g.g[i].key[0] || g.g[i].op < EL_GATE_LT || g.g[i].op > EL_GATE_NE)
@@ -38,10 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (result) {
             int met = -1;
             char *msgs = NULL;
-            el_error_clear(&e);
-            int rc = el_gates_check(&g, result, label, &met, &msgs, &e);
-            fz_said_why(rc, &e);
-            if (rc == 0 && (met < 0 || (met > 0) != (msgs != NULL)))
+            if (fz_rc(el_gates_check(&g, result, label, &met, &msgs, fz_err())) == 0 &&
+                (met < 0 || (met > 0) != (msgs != NULL)))
                 FZ_BUG("%d conditions met, messages %s", met, msgs ? "given" : "absent");
             free(msgs);
         }

@@ -26,11 +26,7 @@ static char dir[600], cfg_path[700], out_path[700];
 static void copy_in(const char *src_dir, const char *name)
 {
     char src[1024], dst[1024];
-    snprintf(src, sizeof src, "%s/%s", src_dir, name);
-    size_t n;
-    uint8_t *d = fz_slurp(src, &n);
-    fz_write(fz_path(dst, sizeof dst, dir, name), d, n);
-    free(d);
+    fz_copy_file(fz_path(src, sizeof src, src_dir, name), fz_path(dst, sizeof dst, dir, name));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -55,11 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_write(cfg_path, data, size);
     hf_config c;
-    el_error e;
-    el_error_clear(&e);
-    int rc = hf_config_load(&c, cfg_path, &e);
-    fz_said_why(rc, &e);
-    if (rc)
+    if (fz_rc(hf_config_load(&c, cfg_path, fz_err())))
         return 0;
     if (!c.root || c.hidden_size <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 || c.vocab_size <= 0)
         FZ_BUG("an accepted config.json lacks a required size");
@@ -83,9 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         el_convert_opts o = {.model_dir = dir, .out_path = out_path, .outtype = EL_OUTTYPE_AUTO, .vocab_only = true,
                              .threads = 1};
         el_convert_result r;
-        el_error_clear(&e);
-        rc = el_convert(&o, &r, &e);
-        fz_said_why(rc, &e);
+        fz_rc(el_convert(&o, &r, fz_err()));
         remove(out_path);
     }
     return 0;

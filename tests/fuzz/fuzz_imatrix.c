@@ -18,34 +18,17 @@
 #include "quant/imatrix.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char in_path[700], dat_path[700], gguf_path[700];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* Save m to the scratch file name (its extension picks the format) and read it back: the same entries
+ * (a refusal to save must say why). */
+static void round_trip(const el_imatrix *m, const char *name)
 {
-    (void)argc;
-    (void)argv;
-    const char *root = fz_tmpdir("imatrix");
-    fz_path(in_path, sizeof in_path, root, "in.imatrix");
-    fz_path(dat_path, sizeof dat_path, root, "out.dat");
-    fz_path(gguf_path, sizeof gguf_path, root, "out.gguf");
-    return 0;
-}
-
-/* Save m to path and read it back: the same entries (a refusal to save must say why). */
-static void round_trip(const el_imatrix *m, const char *path)
-{
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_imatrix_save(m, path, &e);
-    fz_said_why(rc, &e);
-    if (rc)
+    char path[1024];
+    fz_path(path, sizeof path, fz_tmpdir("imatrix"), name);
+    if (fz_rc(el_imatrix_save(m, path, fz_err())))
         return;
     el_imatrix b;
-    el_error_clear(&e);
-    rc = el_imatrix_load(&b, path, &e);
-    fz_said_why(rc, &e);
-    if (rc)
-        FZ_BUG("%s, written from an accepted imatrix, does not load: %s", path, e.msg);
+    if (fz_rc(el_imatrix_load(&b, path, fz_err())))
+        FZ_BUG("%s, written from an accepted imatrix, does not load: %s", path, fz_e.msg);
     if (b.n != m->n)
         FZ_BUG("%s: %d entries written, %d read back", path, m->n, b.n);
     for (int i = 0; i < m->n; i++) {
@@ -59,13 +42,8 @@ static void round_trip(const el_imatrix *m, const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_write(in_path, data, size);
     el_imatrix m;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_imatrix_load(&m, in_path, &e);
-    fz_said_why(rc, &e);
-    if (rc)
+    if (fz_rc(el_imatrix_load(&m, fz_input("imatrix", "in.imatrix", data, size), fz_err())))
         return 0;
     if (m.n < 1)
         FZ_BUG("an imatrix with no entries was accepted");
@@ -78,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sink += x->mean[0] + x->mean[x->n - 1];
     }
     (void)sink;
-    round_trip(&m, dat_path);
-    round_trip(&m, gguf_path);
+    round_trip(&m, "out.dat");
+    round_trip(&m, "out.gguf");
     el_imatrix_free(&m);
     return 0;
 }

@@ -13,25 +13,10 @@
 #include "eval/logits_file.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char path[700];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fz_path(path, sizeof path, fz_tmpdir("kld"), "base.kld");
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_write(path, data, size);
     el_kld_file f;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_kld_file_open(&f, path, &e);
-    fz_said_why(rc, &e);
-    if (rc)
+    if (fz_rc(el_kld_file_open(&f, fz_input("kld", "base.kld", data, size), fz_err())))
         return 0;
     if (f.n_ctx < 4 || f.n_vocab < 2 || f.n_chunk < 1)
         FZ_BUG("accepted n_ctx %d, n_vocab %d, n_chunk %d", f.n_ctx, f.n_vocab, f.n_chunk);

@@ -29,16 +29,6 @@
 #include "distill/shard.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char root[600];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    snprintf(root, sizeof root, "%s", fz_tmpdir("manifest"));
-    return 0;
-}
-
 static json_t *parse(fz_part p) { return json_loadb((const char *)p.p, p.n, 0, NULL); }
 
 static int64_t clamp_key(const json_t *obj, const char *key, int64_t lo, int64_t hi, int64_t def)
@@ -76,7 +66,7 @@ static void resume(const fz_part *parts, int n)
     const char *cmd = json_string_value(json_object_get(man, "command"));
     const bool gen = cmd && strcmp(cmd, "gen") == 0;
     char dir[1024];
-    fz_path(dir, sizeof dir, root, "run");
+    fz_path(dir, sizeof dir, fz_tmpdir("manifest"), "run");
     write_folder(dir, parts, n, false, gen);
 
     /* the run's identity: what the manifest says, without what a finished run adds */
@@ -93,11 +83,7 @@ static void resume(const fz_part *parts, int n)
                          clamp_key(params, "shard_tokens", 1, 1 << 20, 16), true, head};
     el_dout *o = NULL;
     int64_t first = -1;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_dout_open(&o, &dp, &first, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0) {
+    if (fz_rc(el_dout_open(&o, &dp, &first, fz_err())) == 0) {
         if (first < 0)
             FZ_BUG("resume point %lld", (long long)first);
         int32_t tokens[2] = {0, 0}, ids[64];
@@ -109,13 +95,11 @@ static void resume(const fz_part *parts, int n)
         el_dshard_rec r = {first, 0, tokens, 2, 1, ids, lp, &tail};
         char line[64];
         snprintf(line, sizeof line, "{\"id\": %lld}", (long long)first);
-        rc = el_dout_add(o, line, k > 0 ? &r : NULL, 2, &e);
-        fz_said_why(rc, &e);
         json_t *counts = json_object();
-        if (!rc) {
-            rc = el_dout_finish(o, counts, NULL, &e);
-            fz_said_why(rc, &e);
-        }
+        if (!counts)
+            FZ_DIE("out of memory");
+        if (!fz_rc(el_dout_add(o, line, k > 0 ? &r : NULL, 2, fz_err())))
+            fz_rc(el_dout_finish(o, counts, NULL, fz_err()));
         json_decref(counts);
         el_dout_free(o);
     }
@@ -126,6 +110,7 @@ static void resume(const fz_part *parts, int n)
 
 static void merge(const fz_part *parts, int n, int n_dirs)
 {
+    const char *root = fz_tmpdir("manifest");
     char a[1024], b[1024], out[1024];
     fz_path(a, sizeof a, root, "a");
     fz_path(b, sizeof b, root, "b");
@@ -134,11 +119,7 @@ static void merge(const fz_part *parts, int n, int n_dirs)
     write_folder(b, parts + (n > 4 ? 4 : n), n > 4 ? n - 4 : 0, true, false);
     const char *dirs[2] = {a, b};
     json_t *manifest = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_distill_merge(dirs, n_dirs, out, NULL, &manifest, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0 && !json_is_object(manifest))
+    if (fz_rc(el_distill_merge(dirs, n_dirs, out, NULL, &manifest, fz_err())) == 0 && !json_is_object(manifest))
         FZ_BUG("a merge succeeded without a manifest");
     json_decref(manifest);
     fz_rmtree(a);

@@ -33,14 +33,11 @@
 
 enum { N_CTX = 8, N_PREFILL = 3, N_STEPS = 2 };
 
-static char path[700];
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     setenv("OMP_NUM_THREADS", "1", 1);
-    fz_path(path, sizeof path, fz_tmpdir("model"), "model.gguf");
     return 0;
 }
 
@@ -65,11 +62,7 @@ static void decode(const el_model *m)
     p.n_threads = 1;
     p.kernels = el_kernels_ref();
     el_context *c = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_context_new(&c, m, &p, &e);
-    fz_said_why(rc, &e);
-    if (rc)
+    if (fz_rc(el_context_new(&c, m, &p, fz_err())))
         return;
     int32_t tok[N_PREFILL], pos[N_PREFILL];
     for (int i = 0; i < N_PREFILL; i++) {
@@ -77,8 +70,7 @@ static void decode(const el_model *m)
         pos[i] = i;
     }
     el_batch b = {N_PREFILL, tok, pos, NULL, NULL};
-    rc = el_decode(c, &b, &e);
-    fz_said_why(rc, &e);
+    int rc = fz_rc(el_decode(c, &b, fz_err()));
     el_sampler_params sp = el_sampler_default_params();
     el_sampler *s = el_sampler_new(&sp, hp->n_vocab);
     if (!s)
@@ -100,8 +92,7 @@ static void decode(const el_model *m)
         el_sampler_accept(s, next);
         int32_t at = N_PREFILL + step;
         el_batch one = {1, &next, &at, NULL, NULL};
-        rc = el_decode(c, &one, &e);
-        fz_said_why(rc, &e);
+        rc = fz_rc(el_decode(c, &one, fz_err()));
     }
     el_sampler_free(s);
     el_context_free(c);
@@ -109,13 +100,9 @@ static void decode(const el_model *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_write(path, data, size);
+    const char *path = fz_input("model", "model.gguf", data, size);
     el_model *m = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_model_load(&m, path, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0) {
+    if (fz_rc(el_model_load(&m, path, fz_err())) == 0) {
         const el_hparams *hp = &m->hp;
         if (hp->n_vocab <= 0 || hp->n_embd <= 0 || hp->n_layer <= 0 || hp->n_rot > hp->head_dim || hp->n_rot < 0)
             FZ_BUG("loaded with n_vocab %d, n_embd %d, n_layer %d, n_rot %d, head_dim %d", hp->n_vocab, hp->n_embd,
@@ -125,12 +112,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         el_model_free(m);
     }
     el_tokenizer *t = NULL;
-    el_error_clear(&e);
-    rc = el_tok_load(&t, path, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0) {
-        fz_tok_check(t, fz_sample_text, sizeof fz_sample_text - 1);
-        el_tok_free(t);
-    }
+    fz_tok_loaded(el_tok_load(&t, path, fz_err()), &t, NULL, 0);
     return 0;
 }

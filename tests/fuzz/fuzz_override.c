@@ -29,10 +29,7 @@ static char model[700], imatrix[700], out[700];
 static void copy(const char *env, const char *def, char *dst, size_t cap, const char *name)
 {
     const char *src = getenv(env);
-    size_t n;
-    uint8_t *d = fz_slurp(src && *src ? src : def, &n);
-    fz_write(fz_path(dst, cap, fz_tmpdir("override"), name), d, n);
-    free(d);
+    fz_copy_file(src && *src ? src : def, fz_path(dst, cap, fz_tmpdir("override"), name));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -50,11 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    char *buf = malloc(size);
-    if (!buf)
-        FZ_DIE("out of memory");
-    memcpy(buf, data + 1, size - 1);
-    buf[size - 1] = '\0';
+    char *buf = fz_str((fz_part){data + 1, size - 1}); /* the strings, each NUL-terminated */
     char *argv[16 + 2 * MAX_OVERRIDES];
     int argc = 0;
     argv[argc++] = "quantize";

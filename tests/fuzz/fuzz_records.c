@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "datasets/records.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -14,15 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     static const el_ds_format fmts[] = {EL_DS_JSONL, EL_DS_JSON, EL_DS_CSV, EL_DS_TSV, EL_DS_TXT};
     el_ds_records r;
-    el_error e;
-    el_error_clear(&e);
-    if (el_ds_records_parse("fuzz", (const char *)data + 1, size - 1, fmts[data[0] % 5], &r, &e) == 0) {
-        for (size_t i = 0; i < r.n; i++)
-            if (!r.rec[i] || (i && r.line[i] < r.line[i - 1]))
-                abort();
-        el_ds_records_free(&r);
-    } else if (e.msg[0] == '\0') {
-        abort();
-    }
+    if (fz_rc(el_ds_records_parse("fuzz", (const char *)data + 1, size - 1, fmts[data[0] % 5], &r, fz_err())))
+        return 0;
+    for (size_t i = 0; i < r.n; i++)
+        if (!r.rec[i] || (i && r.line[i] < r.line[i - 1]))
+            FZ_BUG("record %zu: no text, or its line %lld before the previous one", i, (long long)r.line[i]);
+    el_ds_records_free(&r);
     return 0;
 }

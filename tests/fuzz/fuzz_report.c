@@ -12,20 +12,11 @@
 #include "eval/report.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char root[600];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    snprintf(root, sizeof root, "%s", fz_tmpdir("report"));
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_part parts[FZ_MAX_PARTS];
     const int n = fz_split(data, size, parts, 3);
+    const char *root = fz_tmpdir("report");
     char paths[3][1024], out[1024];
     const char *inputs[3];
     for (int i = 0; i < n; i++) {
@@ -36,11 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fz_path(out, sizeof out, root, "report");
     el_report_summary s;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_report_write(inputs, n, out, NULL, &s, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0 && (s.n_variants < 1 || s.n_records < s.n_variants || s.n_pareto < 0 || s.n_pareto > s.n_variants))
+    if (fz_rc(el_report_write(inputs, n, out, NULL, &s, fz_err())) == 0 &&
+        (s.n_variants < 1 || s.n_records < s.n_variants || s.n_pareto < 0 || s.n_pareto > s.n_variants))
         FZ_BUG("a report of %d variants, %d records, %d on the front", s.n_variants, s.n_records, s.n_pareto);
     fz_rmtree(out);
     for (int i = 0; i < n; i++)

@@ -19,18 +19,6 @@
 #include "distill/shard.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char in_path[700], out_path[700];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    const char *root = fz_tmpdir("shard");
-    fz_path(in_path, sizeof in_path, root, "logits-00000.safetensors");
-    fz_path(out_path, sizeof out_path, root, "logits-00001.safetensors");
-    return 0;
-}
-
 static bool same_f(const float *a, const float *b, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
@@ -67,30 +55,27 @@ static void check_records(const el_dshard *s)
 
 static void rewrite(const el_dshard *s)
 {
+    char out_path[1024];
+    fz_path(out_path, sizeof out_path, fz_tmpdir("shard"), "logits-00001.safetensors");
     el_dshard_writer *w = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_dshard_writer_new(&w, el_dshard_k(s), el_dshard_vocab(s), &e);
+    int rc = el_dshard_writer_new(&w, el_dshard_k(s), el_dshard_vocab(s), fz_err());
     if (rc)
-        FZ_BUG("a shard's own k %d and n_vocab %d refused by the writer: %s", el_dshard_k(s), el_dshard_vocab(s), e.msg);
+        FZ_BUG("a shard's own k %d and n_vocab %d refused by the writer: %s", el_dshard_k(s), el_dshard_vocab(s),
+               fz_e.msg);
     const int64_t n = el_dshard_records(s);
     for (int64_t i = 0; i < n && !rc; i++) {
         el_dshard_rec r;
         el_dshard_get(s, i, &r);
-        rc = el_dshard_add(w, &r, &e);
-        fz_said_why(rc, &e);
+        rc = fz_rc(el_dshard_add(w, &r, fz_err()));
     }
-    if (!rc) {
-        rc = el_dshard_write(w, out_path, &e);
-        fz_said_why(rc, &e);
-    }
+    if (!rc)
+        rc = fz_rc(el_dshard_write(w, out_path, fz_err()));
     el_dshard_writer_free(w);
     if (rc)
         return;
     el_dshard *b = NULL;
-    el_error_clear(&e);
-    if (el_dshard_open(&b, out_path, &e))
-        FZ_BUG("a rewritten shard does not open: %s", e.msg);
+    if (el_dshard_open(&b, out_path, fz_err()))
+        FZ_BUG("a rewritten shard does not open: %s", fz_e.msg);
     if (el_dshard_records(b) != n || el_dshard_k(b) != el_dshard_k(s) || el_dshard_vocab(b) != el_dshard_vocab(s))
         FZ_BUG("a rewritten shard differs in its counts");
     const int64_t k = el_dshard_k(s);
@@ -110,17 +95,11 @@ static void rewrite(const el_dshard *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_write(in_path, data, size);
-    el_error e;
-    el_error_clear(&e);
+    const char *in_path = fz_input("shard", "logits-00000.safetensors", data, size);
     int64_t n_count = -1;
-    int rc_count = el_dshard_count(in_path, &n_count, &e);
-    fz_said_why(rc_count, &e);
+    const int rc_count = fz_rc(el_dshard_count(in_path, &n_count, fz_err()));
     el_dshard *s = NULL;
-    el_error_clear(&e);
-    int rc = el_dshard_open(&s, in_path, &e);
-    fz_said_why(rc, &e);
-    if (rc)
+    if (fz_rc(el_dshard_open(&s, in_path, fz_err())))
         return 0;
     if (rc_count || n_count != el_dshard_records(s))
         FZ_BUG("el_dshard_count says %lld (rc %d), the opened shard holds %lld records", (long long)n_count, rc_count,

@@ -19,16 +19,6 @@
 #include "datasets/source.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char root[600];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    snprintf(root, sizeof root, "%s", fz_tmpdir("source"));
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -38,26 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const el_ds_format fmts[] = {EL_DS_TXT, EL_DS_JSONL, EL_DS_CSV, EL_DS_AUTO};
     const int kind = data[0] & 3;
     const uint64_t cap = data[0] & 4 ? 4096 : 0;
-    char path[1024], spec[1200];
-    fz_path(path, sizeof path, root, files[kind]);
-    fz_write(path, data + 1, size - 1);
+    const char *path = fz_input("source", files[kind], data + 1, size - 1);
+    char spec[1200];
     snprintf(spec, sizeof spec, "%s%s%s", path, members[kind] ? ":" : "", members[kind] ? members[kind] : "");
-    el_error e;
-    el_error_clear(&e);
     if (kind == 3) {
         el_ds_records r;
-        int rc = el_ds_records_load(spec, EL_DS_AUTO, &r, &e);
-        fz_said_why(rc, &e);
-        if (rc == 0)
+        if (fz_rc(el_ds_records_load(spec, EL_DS_AUTO, &r, fz_err())) == 0)
             el_ds_records_free(&r);
         remove(path);
         return 0;
     }
     char *out = NULL;
     uint64_t n = 0;
-    int rc = el_ds_read(spec, cap, &out, &n, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0) {
+    if (fz_rc(el_ds_read(spec, cap, &out, &n, fz_err())) == 0) {
         if (!out || out[n] != '\0')
             FZ_BUG("el_ds_read: the contents are not NUL-terminated");
         if (cap && n > cap)
@@ -66,19 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (n != size - 1 || memcmp(out, data + 1, n) != 0))
             FZ_BUG("a plain file read back different");
         el_ds_records r;
-        el_error_clear(&e);
-        rc = el_ds_records_parse(spec, out, (size_t)n, fmts[kind], &r, &e);
-        fz_said_why(rc, &e);
-        if (rc == 0)
+        if (fz_rc(el_ds_records_parse(spec, out, (size_t)n, fmts[kind], &r, fz_err())) == 0)
             el_ds_records_free(&r);
         free(out);
     }
     char *file = NULL;
     const char *member = NULL;
-    el_error_clear(&e);
-    rc = el_ds_spec_file(spec, &file, &member, &e);
-    fz_said_why(rc, &e);
-    if (rc || strcmp(file, path) != 0 || (members[kind] ? !member || strcmp(member, members[kind]) : member != NULL))
+    if (fz_rc(el_ds_spec_file(spec, &file, &member, fz_err())) || strcmp(file, path) != 0 ||
+        (members[kind] ? !member || strcmp(member, members[kind]) : member != NULL))
         FZ_BUG("el_ds_spec_file(%s) gave %s and member %s", spec, file ? file : "(none)", member ? member : "(none)");
     free(file);
     remove(path);

@@ -20,16 +20,6 @@
 #include "datasets/tasks.h"
 #include "tests/fuzz/fuzz_util.h"
 
-static char root[600];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    snprintf(root, sizeof root, "%s", fz_tmpdir("tasks"));
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -39,15 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                            {"piqa.jsonl", "piqa.json"},           {"winogrande.jsonl", "winogrande.json"},
                                            {"abstract_algebra_test.csv", "college_physics_dev.tsv"}};
     const int t = (data[0] & 0x7f) % 5, limit = ((data[0] & 0x7f) / 5) % 3, alt = data[0] >> 7;
-    char path[1024];
-    fz_path(path, sizeof path, root, names[t][alt]);
-    fz_write(path, data + 1, size - 1);
+    const char *path = fz_input("tasks", names[t][alt], data + 1, size - 1);
     el_mc_set s;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_mc_load(tasks[t], path, limit, &s, &e);
-    fz_said_why(rc, &e);
-    if (rc == 0) {
+    if (fz_rc(el_mc_load(tasks[t], path, limit, &s, fz_err())) == 0) {
         if (s.n < 1 || (limit && s.n > limit))
             FZ_BUG("%d items loaded with limit %d", s.n, limit);
         for (int i = 0; i < s.n; i++) {

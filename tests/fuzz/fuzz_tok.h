@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/fuzz_tok.h - the check the tokenizer-loading targets run on what loads: encode a text
- * with each flag combination, every id inside the vocabulary, decode sized and written alike.
+ * with each flag combination, every id inside the vocabulary, decode sized and written alike
+ * (fz_tok_check), and the steps around it after a load (fz_tok_loaded).
  */
 #ifndef EL_TESTS_FUZZ_TOK_H
 #define EL_TESTS_FUZZ_TOK_H
@@ -16,14 +17,10 @@ static inline void fz_tok_check(const el_tokenizer *t, const char *text, size_t 
 {
     const el_vocab *v = el_tok_vocab(t);
     el_tokens ids = {0};
-    el_error e;
     static const int flag_sets[] = {0, EL_TOK_PARSE_SPECIAL, EL_TOK_ADD_SPECIAL | EL_TOK_PARSE_SPECIAL};
     for (size_t f = 0; f < sizeof flag_sets / sizeof *flag_sets; f++) {
         ids.n = 0;
-        el_error_clear(&e);
-        int rc = el_tok_encode(t, NULL, text, len, flag_sets[f], &ids, &e);
-        fz_said_why(rc, &e);
-        if (rc)
+        if (fz_rc(el_tok_encode(t, NULL, text, len, flag_sets[f], &ids, fz_err())))
             continue;
         for (size_t i = 0; i < ids.n; i++)
             if (ids.ids[i] < 0 || (uint32_t)ids.ids[i] >= v->n_tokens)
@@ -43,6 +40,20 @@ static inline void fz_tok_check(const el_tokenizer *t, const char *text, size_t 
                 FZ_BUG("no piece for token %d", ids.ids[i]);
     }
     el_tokens_free(&ids);
+}
+
+/* After a call given fz_err() that returned rc and, on success, a tokenizer in *t: a failure must say
+ * why; what loads is checked on text (NULL: fz_sample_text), then freed. */
+static inline void fz_tok_loaded(int rc, el_tokenizer **t, const char *text, size_t len)
+{
+    if (fz_rc(rc))
+        return;
+    if (text)
+        fz_tok_check(*t, text, len);
+    else
+        fz_tok_check(*t, fz_sample_text, sizeof fz_sample_text - 1);
+    el_tok_free(*t);
+    *t = NULL;
 }
 
 #endif

@@ -16,15 +16,14 @@
 
 static el_tokenizer *bpe, *spm;
 
+/* The tokenizer in $env, else rel under the shared data; one that does not load stops the harness. */
 static el_tokenizer *load(const char *env, const char *rel)
 {
     const char *p = getenv(env);
-    const char *def = p && *p ? p : fz_shared("tokenize", rel);
+    const char *path = p && *p ? p : fz_shared("tokenize", rel);
     el_tokenizer *t = NULL;
-    el_error e;
-    el_error_clear(&e);
-    if (el_tok_load(&t, p && *p ? p : def, &e) != 0)
-        abort();
+    if (el_tok_load(&t, path, fz_err()) != 0)
+        FZ_DIE("cannot load %s: %s", path, fz_e.msg);
     return t;
 }
 
@@ -39,25 +38,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        return 0;
-    memcpy(text, data, size);
-    el_error e;
-    el_error_clear(&e);
+    char *text = (char *)fz_dup(data, size); /* exactly size bytes, not NUL-terminated: encode takes a length */
     el_tokens ids = {0};
     for (int flags = 0; flags <= EL_TOK_PARSE_SPECIAL; flags += EL_TOK_PARSE_SPECIAL) {
         ids.n = 0;
-        if (el_tok_encode(bpe, NULL, text, size, flags, &ids, &e) == 0) {
+        if (el_tok_encode(bpe, NULL, text, size, flags, &ids, fz_err()) == 0) {
             size_t need = el_tok_decode(bpe, ids.ids, ids.n, true, NULL, 0);
             char *out = malloc(need + 1);
+            if (!out)
+                FZ_DIE("out of memory");
             size_t got = el_tok_decode(bpe, ids.ids, ids.n, true, out, need + 1);
             if (got != size || memcmp(out, text, size) != 0)
-                abort(); /* byte-level BPE is lossless */
+                FZ_BUG("the byte-level BPE round trip changed the input (%zu bytes back of %zu)", got, size);
             free(out);
         }
         ids.n = 0;
-        if (el_tok_encode(spm, NULL, text, size, flags, &ids, &e) == 0) {
+        if (el_tok_encode(spm, NULL, text, size, flags, &ids, fz_err()) == 0) {
             char out[64];
             (void)el_tok_decode(spm, ids.ids, ids.n, flags != 0, out, sizeof out);
         }

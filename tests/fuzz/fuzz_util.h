@@ -4,9 +4,10 @@
  *
  * Most readers take a path, not a buffer, so a target writes its input to a file in its own
  * folder (FZ_TMP or TMPDIR, else /dev/shm, else /tmp: "edgelm-fuzz-NAME-PID", removed at exit)
- * and calls the real reader on it. An input that stands for several files is cut at each
- * FZ_SEP line ("\n--8<--\n"): part 0 is the first file, part 1 the second, and so on; the seeds
- * in tests/fuzz/corpus/ are written that way.
+ * and calls the real reader on it (fz_input). A library call takes fz_err() for its error record
+ * and is wrapped in fz_rc(), which checks that a failure says why: `if (fz_rc(f(..., fz_err())))`.
+ * An input that stands for several files is cut at each FZ_SEP line ("\n--8<--\n"): part 0 is the
+ * first file, part 1 the second, and so on; the seeds in tests/fuzz/corpus/ are written that way.
  *
  * Header-only (static functions): each target is one .c file plus the library.
  */
@@ -28,21 +29,19 @@
 #define FZ_SEP "\n--8<--\n"
 #define FZ_MAX_PARTS 16
 
-/* A harness bug, not a finding: stop loudly. */
-#define FZ_DIE(...)                                                                                 \
+/* Print "prefix" + the message on stderr, then abort (libFuzzer keeps the input that did it). */
+#define FZ_STOP(prefix, ...)                                                                        \
     do {                                                                                            \
-        fprintf(stderr, "fuzz harness: " __VA_ARGS__);                                              \
+        fprintf(stderr, prefix __VA_ARGS__);                                                        \
         fprintf(stderr, "\n");                                                                      \
         abort();                                                                                    \
     } while (0)
 
+/* A harness bug, not a finding: stop loudly. */
+#define FZ_DIE(...) FZ_STOP("fuzz harness: ", __VA_ARGS__)
+
 /* A promise of the library broken (a finding): say which, then abort so libFuzzer keeps the input. */
-#define FZ_BUG(...)                                                                                 \
-    do {                                                                                            \
-        fprintf(stderr, "fuzz: broken promise: " __VA_ARGS__);                                      \
-        fprintf(stderr, "\n");                                                                      \
-        abort();                                                                                    \
-    } while (0)
+#define FZ_BUG(...) FZ_STOP("fuzz: broken promise: ", __VA_ARGS__)
 
 /* Every failure must say why: a failing call that left the error record empty aborts.
  * With FZ_VERBOSE=1 in the environment each failure's message is printed (to see what a seed does). */
@@ -58,6 +57,35 @@ static inline void fz_said_why(int rc, const el_error *e)
                 e->where ? e->where : "?");
         abort();
     }
+}
+
+/* The error record fz_err hands to a library call and fz_rc checks after it: one for the process,
+ * as a target runs one input at a time, so that a call and its check take one line. */
+static el_error fz_e;
+
+/* fz_e, cleared, for the next call. */
+static inline el_error *fz_err(void)
+{
+    el_error_clear(&fz_e);
+    return &fz_e;
+}
+
+/* rc of a call given fz_err(), after fz_said_why: a failure must say why. */
+static inline int fz_rc(int rc)
+{
+    fz_said_why(rc, &fz_e);
+    return rc;
+}
+
+/* n bytes of p in a malloc'd block of exactly that size (1 when empty), so that ASan sees a read
+ * past the input; for readers that take a buffer they may keep or that the caller owns. */
+static inline uint8_t *fz_dup(const uint8_t *p, size_t n)
+{
+    uint8_t *d = malloc(n ? n : 1);
+    if (!d)
+        FZ_DIE("out of memory");
+    memcpy(d, p, n);
+    return d;
 }
 
 static char fz_root[512];
@@ -133,6 +161,15 @@ static inline void fz_write(const char *path, const void *data, size_t n)
     close(fd);
 }
 
+/* The input written to file name in target's scratch folder; returns its path (one buffer, rewritten by
+ * the next call). Most readers take a path, so this is a target's first line. */
+static inline const char *fz_input(const char *target, const char *name, const uint8_t *data, size_t size)
+{
+    static char path[1024];
+    fz_write(fz_path(path, sizeof path, fz_tmpdir(target), name), data, size);
+    return path;
+}
+
 /* A path under the shared reference data: $EDGELM_SHARED or ../shared, as the Criterion suite finds
  * it. When it is absent the target says so and exits 0 (CI without ../shared skips, as the suite does). */
 static inline const char *fz_shared(const char *target, const char *rel)
@@ -162,6 +199,15 @@ static inline uint8_t *fz_slurp(const char *path, size_t *n)
     fclose(f);
     *n = (size_t)len;
     return d;
+}
+
+/* Copy the file src to dst (a fixed model or tokenizer into the scratch folder). */
+static inline void fz_copy_file(const char *src, const char *dst)
+{
+    size_t n;
+    uint8_t *d = fz_slurp(src, &n);
+    fz_write(dst, d, n);
+    free(d);
 }
 
 /* One file of a multi-file input. */

@@ -58,16 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             remove(path);
     }
     el_tokenizer *t = NULL;
-    el_error e;
-    el_error_clear(&e);
-    int rc = el_tok_load(&t, dir, &e);
-    fz_said_why(rc, &e);
-    if (rc)
-        return 0;
-    if (n > 4)
-        fz_tok_check(t, (const char *)parts[4].p, parts[4].n);
-    else
-        fz_tok_check(t, fz_sample_text, sizeof fz_sample_text - 1);
-    el_tok_free(t);
+    fz_tok_loaded(el_tok_load(&t, dir, fz_err()), &t, n > 4 ? (const char *)parts[4].p : NULL, n > 4 ? parts[4].n : 0);
     return 0;
 }
