@@ -230,7 +230,7 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
         {'p', "n-prompt", EL_OPT_STR, &p_s, "N[,N..]", "prompt tokens of the pp tests (default 512; 0: none)"},
         {'n', "n-gen", EL_OPT_STR, &n_s, "N[,N..]", "generated tokens of the tg tests (default 128; 0: none)"},
         {'r', "repetitions", EL_OPT_INT, &reps, "N", "runs of each test after the warm-up (default 5)"},
-        {'t', "threads", EL_OPT_STR, &t_s, "N[,N..]", "thread counts (default: all cores)"},
+        {'t', "threads", EL_OPT_STR, &t_s, "N[,N..]", "thread counts (default and 0: all cores)"},
         {'o', "output", EL_OPT_STR, &fmt, "FMT", "md (default), csv, json or jsonl"},
         {0, "bw-mib", EL_OPT_INT, &bw_mib, "MIB", "buffer for the bandwidth measurement (default 512; 0: no roofline)"},
         {0, "sustain", EL_OPT_DOUBLE, &sustain, "S", "also decode again and again for S seconds: tokens/s first vs last 10%"},
@@ -255,14 +255,29 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
     }
     if (!(sustain >= 0 && sustain <= 86400)) {
         free(pos);
-        return el_usage_error(cli, usage, "--sustain: seconds 0..86400");
+        return el_usage_error(cli, usage, "--sustain: %g is out of range (0..86400 seconds)", sustain);
     }
     snprintf(cores, sizeof cores, "%d", n_pinned ? n_pinned : omp_get_num_procs());
-    if (!int_list(p_s, ps, 16, &np, 0) || !int_list(n_s, ns, 16, &nn, 0) || !int_list(t_s ? t_s : cores, ths, 16, &nt, 1) ||
-        reps < 1 || reps > EL_BENCH_MAX_REPS || bw_mib < 0) {
+    const char *bad = !int_list(p_s, ps, 16, &np, 0)                    ? "-p/--n-prompt"
+                      : !int_list(n_s, ns, 16, &nn, 0)                    ? "-n/--n-gen"
+                      : !int_list(t_s ? t_s : cores, ths, 16, &nt, 0)     ? "-t/--threads"
+                                                                          : NULL;
+    if (bad) {
         free(pos);
-        return el_usage_error(cli, usage, "-p, -n: lists of counts >= 0; -t: of counts >= 1; -r 1..%d; --bw-mib >= 0",
-                              EL_BENCH_MAX_REPS);
+        return el_usage_error(cli, usage, "%s: '%s' is not a list of up to 16 counts >= 0, e.g. 1,2,4",
+                              bad, bad[1] == 'p' ? p_s : bad[1] == 'n' ? n_s : t_s);
+    }
+    for (int i = 0; i < nt; i++) /* -t 0: all cores (the pinned ones), as for every command */
+        if (ths[i] == 0)
+            ths[i] = atoi(cores);
+        else if (ths[i] > EL_MAX_THREADS) {
+            free(pos);
+            return el_usage_error(cli, usage, "-t/--threads: %d is out of range (0..%d)", ths[i], EL_MAX_THREADS);
+        }
+    const el_range ranges[] = {{&reps, 1, EL_BENCH_MAX_REPS}, {&bw_mib, 0, 1 << 20}, {NULL, 0, 0}};
+    if (!el_check_ranges(cli, usage, opts, ranges, &code)) {
+        free(pos);
+        return code;
     }
     if (!fmt)
         fmt = cli->json ? "json" : "md";

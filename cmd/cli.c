@@ -5,8 +5,10 @@
  * two cannot drift apart. Numbers are parsed strictly: "12x", "" and
  * out-of-range values are usage errors (exit 2), never silently 0.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -52,7 +54,12 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
         fprintf(f, "  %-30s %s\n", left, global_opts[i].help);
     }
     (void)cli;
-    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 a --fail-if gate was met\n");
+    /* exit 3 exists only where a gate does: a --fail-if row, or the overview of a command made of
+       subcommands (it has no rows of its own; some of its subcommands gate) */
+    bool gated = !opts || opts->kind == EL_OPT_END;
+    for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++)
+        gated = gated || !strcmp(o->long_name, "fail-if");
+    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error%s\n", gated ? ", 3 a --fail-if gate was met" : "");
 }
 
 int el_usage_verror(const el_cli *cli, const char *usage, void (*hint)(FILE *), const char *fmt, va_list ap)
@@ -77,6 +84,45 @@ int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
     const int rc = el_usage_verror(cli, usage, NULL, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* "12", "0.05", "1e+09" for range ends; hi at a type's limit reads as no upper end */
+static void range_text(char *buf, size_t cap, double lo, double hi)
+{
+    if (hi >= (double)INT_MAX)
+        snprintf(buf, cap, ">= %.10g", lo);
+    else
+        snprintf(buf, cap, "%.10g..%.10g", lo, hi);
+}
+
+bool el_check_ranges(const el_cli *cli, const char *usage, const el_opt *opts, const el_range *ranges, int *exit_code)
+{
+    for (const el_range *r = ranges; r->dst; r++) {
+        const el_opt *o = opts;
+        while (o->kind != EL_OPT_END && o->dst != r->dst)
+            o++;
+        assert(o->kind != EL_OPT_END);
+        double v;
+        char val[32];
+        switch (o->kind) {
+        case EL_OPT_INT: v = *(const int *)o->dst; snprintf(val, sizeof val, "%d", *(const int *)o->dst); break;
+        case EL_OPT_I64: v = (double)*(const int64_t *)o->dst; snprintf(val, sizeof val, "%" PRId64, *(const int64_t *)o->dst); break;
+        case EL_OPT_U64: v = (double)*(const uint64_t *)o->dst; snprintf(val, sizeof val, "%" PRIu64, *(const uint64_t *)o->dst); break;
+        case EL_OPT_DOUBLE: v = *(const double *)o->dst; snprintf(val, sizeof val, "%.10g", v); break;
+        default: assert(!"el_check_ranges: not a number option"); v = 0; val[0] = 0; break;
+        }
+        if (v >= r->lo && v <= r->hi) /* false for NaN */
+            continue;
+        char name[48], range[64];
+        if (o->short_name)
+            snprintf(name, sizeof name, "-%c/--%s", o->short_name, o->long_name);
+        else
+            snprintf(name, sizeof name, "--%s", o->long_name);
+        range_text(range, sizeof range, r->lo, r->hi);
+        *exit_code = el_usage_error(cli, usage, "%s: %s is out of range (%s)", name, val, range);
+        return false;
+    }
+    return true;
 }
 
 bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char *const *names, int n, const char *noun,

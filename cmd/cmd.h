@@ -104,9 +104,24 @@ bool el_parse_args(el_cli *cli, const char *usage, const char *summary, const el
                    const char **args, int *exit_code);
 
 /* The -t/--threads row most commands' tables share (dst: an int, 0 = all cores). */
-#define EL_OPT_THREADS(dst) {'t', "threads", EL_OPT_INT, (dst), "N", "threads (default: all cores)"}
+#define EL_OPT_THREADS(dst) {'t', "threads", EL_OPT_INT, (dst), "N", "threads (default and 0: all cores)"}
 /* The --fail-if row of the commands with CI gates (dst: a const char *; example: a condition, in quotes). */
 #define EL_OPT_FAIL_IF(dst, example) {0, "fail-if", EL_OPT_STR, (dst), "EXPR", "exit 3 when e.g. '" example "' holds"}
+
+/* The range an option's value must lie in: dst is the option's field (as in its el_opt row), lo..hi inclusive. */
+typedef struct el_range {
+    const void *dst;
+    double lo, hi;
+} el_range;
+/* The largest thread count -t takes; 0 means all cores, for every command. */
+#define EL_MAX_THREADS 4096
+#define EL_RANGE_THREADS(dst) {(dst), 0, EL_MAX_THREADS}
+/*
+ * After el_parse: each option of ranges[0..) (ended by a NULL dst) whose value lies outside its range is a
+ * usage error naming that option ("-c/--ctx-size: 4 is out of range (8..1048576)"). True when all are in
+ * range; else false with *exit_code set. An option not in opts is a bug (asserted).
+ */
+bool el_check_ranges(const el_cli *cli, const char *usage, const el_opt *opts, const el_range *ranges, int *exit_code);
 
 /* A word of the command line and the value it stands for; tables end with a NULL name. */
 typedef struct el_name_int {

@@ -40,8 +40,9 @@ int cmd_convert(int argc, char **argv, el_cli *cli)
     int ot;
     if (!el_name_lookup(outtypes, outtype, &ot))
         return el_usage_error(cli, usage, "--outtype must be f32, f16, bf16, q8_0 or auto, not '%s'", outtype);
-    if (threads < 0)
-        return el_usage_error(cli, usage, "--threads must be >= 0");
+    const el_range ranges[] = {EL_RANGE_THREADS(&threads), {NULL, 0, 0}};
+    if (!el_check_ranges(cli, usage, opts, ranges, &code))
+        return code;
     el_convert_opts o = {
         .model_dir = dir, .out_path = out, .outtype = ot, .name = name, .vocab_only = vocab_only,
         .threads = threads, .progress = &cli->progress, .log = &cli->log,

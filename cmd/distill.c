@@ -1,6 +1,7 @@
 /*
  * cmd/distill.c - `edgelm distill gen|logits|score|merge`: teacher-student distillation data.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,10 +102,10 @@ static int run_gen(el_cli *cli, const distill_flags *f)
     el_distill_gen_params p = {0};
     if (!parse_shard(f->shard, &p.shard_i, &p.shard_n))
         return el_usage_error(cli, usage_gen, "--shard takes I/N with 0 <= I < N");
-    if (f->samples < 1 || f->max_new < 1 || f->batch < 1 || f->batch > 4096 || f->topk < 0 || f->threads < 0 || f->n_ctx < 0 ||
-        f->temp < 0 || f->top_p <= 0 || f->top_p > 1 || f->min_p < 0 || f->min_p >= 1 || f->shard_tokens < 0)
-        return el_usage_error(cli, usage_gen, "--samples, --max-new and --batch (<= 4096) must be >= 1; --temp >= 0; "
-                                              "--top-p in (0, 1]; --min-p in [0, 1)");
+    if (f->top_p <= 0)
+        return el_usage_error(cli, usage_gen, "--top-p: %g is out of range (0 < P <= 1)", f->top_p);
+    if (f->min_p >= 1)
+        return el_usage_error(cli, usage_gen, "--min-p: %g is out of range (0 <= P < 1)", f->min_p);
     if (f->too_long && strcmp(f->too_long, "skip") && strcmp(f->too_long, "truncate"))
         return el_usage_error(cli, usage_gen, "--too-long takes skip or truncate");
     p.teacher = f->teacher;
@@ -157,8 +158,8 @@ static int run_logits(el_cli *cli, const distill_flags *f)
     el_distill_logits_params p = {0};
     if (!parse_shard(f->shard, &p.shard_i, &p.shard_n))
         return el_usage_error(cli, usage_logits, "--shard takes I/N with 0 <= I < N");
-    if (f->topk < 1 || f->threads < 0 || f->n_ctx < 0 || (f->n_ctx && f->n_ctx < 2) || f->shard_tokens < 0)
-        return el_usage_error(cli, usage_logits, "--topk-logits must be >= 1, -c >= 2, -t >= 0");
+    if (f->n_ctx == 1)
+        return el_usage_error(cli, usage_logits, "-c/--ctx-size: 1 is out of range (>= 2)");
     p.teacher = f->teacher;
     p.data = f->data;
     p.out_dir = f->out;
@@ -193,8 +194,6 @@ static int run_score(el_cli *cli, const distill_flags *f)
 {
     if (!f->student || !f->data)
         return el_usage_error(cli, usage_score, "missing --student or --data");
-    if (f->threads < 0)
-        return el_usage_error(cli, usage_score, "-t must be >= 0");
     el_gates g;
     el_error err;
     el_error_clear(&err);
@@ -302,6 +301,20 @@ int cmd_distill(int argc, char **argv, el_cli *cli)
     if (!el_parse(cli, subs[which].usage, subs[which].summary, opts[which], min_pos, max_pos, argc - 1, argv + 1, &pos,
                   &npos, &code))
         return code;
+    const el_range ranges_gen[] = {
+        {&f.samples, 1, 1 << 20}, {&f.max_new, 1, 1 << 20}, {&f.temp, 0, 1e6}, {&f.top_p, 0, 1}, {&f.top_k, 0, INT_MAX},
+        {&f.min_p, 0, 1}, {&f.topk, 0, INT_MAX}, {&f.batch, 1, 4096}, {&f.n_ctx, 0, INT_MAX}, {&f.shard_tokens, 0, 1e18},
+        EL_RANGE_THREADS(&f.threads), {NULL, 0, 0},
+    };
+    const el_range ranges_logits[] = {
+        {&f.n_ctx, 0, INT_MAX}, {&f.topk, 1, INT_MAX}, {&f.shard_tokens, 0, 1e18}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0},
+    };
+    const el_range ranges_score[] = {EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}}, ranges_merge[] = {{NULL, 0, 0}};
+    const el_range *ranges[] = {ranges_gen, ranges_logits, ranges_score, ranges_merge};
+    if (!el_check_ranges(cli, subs[which].usage, opts[which], ranges[which], &code)) {
+        free(pos);
+        return code;
+    }
     int rc;
     switch (which) {
     case 0: rc = run_gen(cli, &f); break;

@@ -2,6 +2,7 @@
  * cmd/eval.c - `edgelm eval ppl|kld|mc`: what a model variant loses, in the figures llama.cpp and
  * lm-evaluation-harness report.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,8 +135,8 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
     el_mc_task task;
     if (!el_mc_task_from_name(f->task, &task))
         return el_usage_error(cli, usage_mc, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
-    if (!(f->confidence > 0 && f->confidence <= 1))
-        return el_usage_error(cli, usage_mc, "--confidence must be in (0, 1]");
+    if (!(f->confidence > 0))
+        return el_usage_error(cli, usage_mc, "--confidence: %g is out of range (0 < T <= 1)", f->confidence);
     el_mc_opts o = {model, task, f->data, f->limit, f->threads, f->confidence, &cli->progress};
     el_mc_result r;
     if (el_eval_mc(&o, &r, err))
@@ -198,8 +199,14 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     const char *model;
     if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, 1, argc - 1, argv + 1, &model, &code))
         return code;
-    if (f.n_ctx < 0 || (f.n_ctx && f.n_ctx < 8) || f.n_batch < 1 || f.chunks < 0 || f.threads < 0 || f.limit < 0)
-        return el_usage_error(cli, subs[which].usage, "-c must be >= 8; -b, --chunks, --limit and -t >= 0");
+    /* -c 0 is the default (512); a chunk needs some tokens to score */
+    if (f.n_ctx > 0 && f.n_ctx < 8)
+        return el_usage_error(cli, subs[which].usage, "-c/--ctx-size: %d is out of range (>= 8)", f.n_ctx);
+    const el_range ranges_ppl[] = {{&f.n_ctx, 0, INT_MAX}, {&f.n_batch, 1, INT_MAX}, {&f.chunks, 0, INT_MAX},
+                                   EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
+    const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
+    if (!el_check_ranges(cli, subs[which].usage, opts, which == 2 ? ranges_mc : ranges_ppl, &code))
+        return code;
     if (which == 0 && (f.base || f.base_logits))
         return el_usage_error(cli, usage_ppl, "--base and --base-logits belong to `eval kld`");
     el_gates g;

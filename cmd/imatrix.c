@@ -1,6 +1,7 @@
 /*
  * cmd/imatrix.c - `edgelm imatrix MODEL.gguf -f CALIB.txt -o IMATRIX.gguf`.
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
@@ -33,8 +34,9 @@ int cmd_imatrix(int argc, char **argv, el_cli *cli)
         return el_usage_error(cli, usage, "missing -f CALIB.txt");
     if (!out)
         return el_usage_error(cli, usage, "missing -o IMATRIX.gguf");
-    if (n_ctx < 8 || chunks < 0 || threads < 0)
-        return el_usage_error(cli, usage, "-c must be >= 8, --chunks and --threads >= 0");
+    const el_range ranges[] = {{&n_ctx, 8, INT_MAX}, {&chunks, 0, INT_MAX}, EL_RANGE_THREADS(&threads), {NULL, 0, 0}};
+    if (!el_check_ranges(cli, usage, opts, ranges, &code))
+        return code;
     el_imatrix_opts o = {model, text, n_ctx, chunks, threads, &cli->progress};
     el_imatrix m;
     el_imatrix_result r;

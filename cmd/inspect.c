@@ -1,6 +1,7 @@
 /*
  * cmd/inspect.c - `edgelm inspect FILE|DIR [--tensors] [--json]`.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -120,6 +121,9 @@ int cmd_inspect(int argc, char **argv, el_cli *cli)
     const char *path;
     int code;
     if (!el_parse_args(cli, usage, summary, opts, 1, argc, argv, &path, &code))
+        return code;
+    const el_range ranges[] = {{&n_ctx, 0, 1 << 24}, {NULL, 0, 0}};
+    if (!el_check_ranges(cli, usage, opts, ranges, &code))
         return code;
     el_error err;
     el_error_clear(&err);

@@ -122,10 +122,17 @@ static int cmd_help(int argc, char **argv, el_cli *cli)
         print_usage(stdout);
         return EL_EXIT_OK;
     }
-    char *args[] = {(char *)c->name, "--help", NULL};
+    /* `edgelm help eval ppl`: the words after the command name its subcommand, whose help is shown */
+    char *args[4] = {(char *)c->name, "--help", NULL, NULL};
+    int n = 2;
+    if (argc >= 3 && argv[2][0] != '-') {
+        args[1] = argv[2];
+        args[2] = "--help";
+        n = 3;
+    }
     el_cli sub = *cli;
     enter_cmd(c, &sub);
-    return c->fn(2, args, &sub);
+    return c->fn(n, args, &sub);
 }
 
 static int run(int argc, char **argv, el_cli *cli)

@@ -66,8 +66,6 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
             return el_usage_error(cli, usage, "--embd-type: '%s' is not a type edgelm writes", embd_type);
         o.embd_type = (int)t;
     }
-    if (threads < 0)
-        return el_usage_error(cli, usage, "--threads must be >= 0");
     if (overrides.n > EL_QUANT_MAX_OVERRIDES)
         return el_usage_error(cli, usage, "at most %d --override", EL_QUANT_MAX_OVERRIDES);
     char *ov_copy[EL_QUANT_MAX_OVERRIDES] = {0};
@@ -190,6 +188,11 @@ int cmd_quantize(int argc, char **argv, el_cli *cli)
     const char *args[3];
     int code;
     if (!el_parse_args(cli, usage, summary, opts, 3, argc, argv, args, &code)) {
+        free(overrides.v);
+        return code;
+    }
+    const el_range ranges[] = {EL_RANGE_THREADS(&threads), {NULL, 0, 0}};
+    if (!el_check_ranges(cli, usage, opts, ranges, &code)) {
         free(overrides.v);
         return code;
     }

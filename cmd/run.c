@@ -1,6 +1,7 @@
 /*
  * cmd/run.c - `edgelm run MODEL.gguf -p PROMPT`: generate text.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,8 +61,11 @@ int cmd_run(int argc, char **argv, el_cli *cli)
         return code;
     if (!prompt)
         return el_usage_error(cli, usage, "missing -p PROMPT");
-    if (n_predict < 0 || n_ctx < 0 || threads < 0 || top_k < 0)
-        return el_usage_error(cli, usage, "counts must be >= 0");
+    const el_range ranges[] = {{&n_predict, 0, INT_MAX}, {&temp, 0, 1e6}, {&top_k, 0, INT_MAX}, {&top_p, 0, 1},
+                               {&min_p, 0, 1}, {&rep, 0, 1e6}, {&n_ctx, 0, INT_MAX}, EL_RANGE_THREADS(&threads),
+                               {NULL, 0, 0}};
+    if (!el_check_ranges(cli, usage, opts, ranges, &code))
+        return code;
     const el_kernels *k = NULL;
     if (kernels && !(k = el_kernels_by_name(kernels)))
         return el_usage_error(cli, usage, "--kernels '%s' is unknown or not supported by this CPU", kernels);

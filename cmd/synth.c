@@ -45,8 +45,8 @@ int cmd_synth(int argc, char **argv, el_cli *cli)
         rc = el_usage_error(cli, usage, "missing -o DIR");
     else if (!config == !preset)
         rc = el_usage_error(cli, usage, "give exactly one of --config and --preset");
-    else if (shards < 1)
-        rc = el_usage_error(cli, usage, "--shards must be >= 1");
+    else if (shards < 1 || shards > 4096)
+        rc = el_usage_error(cli, usage, "--shards: %d is out of range (1..4096)", shards);
     static const el_name_int dtypes[] = {{"bf16", ST_BF16}, {"f16", ST_F16}, {"f32", ST_F32}, {NULL, 0}};
     int dt = -1;
     if (!rc && dtype && !el_name_lookup(dtypes, dtype, &dt))

@@ -76,6 +76,93 @@ Test(cli, usage_errors_exit_2)
     tu_run_free(&r);
 }
 
+/* A value outside its option's range is a usage error whose first line names that option (not a
+ * sentence listing four of them) and the range it must lie in. */
+Test(cli, out_of_range_values_name_their_flag)
+{
+    static const char *const cases[][12] = {
+        /* expected start of stderr's first line after "edgelm CMD: ", then argv */
+        {"-t/--threads: -1 is out of range (0..4096)", "quantize", "a.gguf", "b.gguf", "Q4_0", "-t", "-1", NULL},
+        {"-t/--threads: 5000 is out of range (0..4096)", "run", "m.gguf", "-p", "x", "-t", "5000", NULL},
+        {"--top-p: 1.5 is out of range (0..1)", "run", "m.gguf", "-p", "x", "--top-p", "1.5", NULL},
+        {"-c/--ctx-size: 4 is out of range (>= 8)", "eval", "ppl", "m.gguf", "-f", "t.txt", "-c", "4", NULL},
+        {"-b/--batch-size: 0 is out of range (>= 1)", "eval", "ppl", "m.gguf", "-f", "t.txt", "-b", "0", NULL},
+        {"--confidence: 2 is out of range (0..1)", "eval", "mc", "m.gguf", "--confidence", "2", NULL},
+        {"-c/--ctx-size: 2 is out of range (>= 8)", "imatrix", "m.gguf", "-f", "a", "-o", "b", "-c", "2", NULL},
+        {"--batch: 5000 is out of range (1..4096)", "distill", "gen", "--teacher", "a", "--prompts", "b", "-o", "c", "--batch",
+         "5000", NULL},
+        {"-r/--repetitions: 0 is out of range (1..100)", "bench", "m.gguf", "-r", "0", NULL},
+        {"-t/--threads: '1,,2' is not a list", "bench", "m.gguf", "-t", "1,,2", NULL},
+        {"--bw-mib: -1 is out of range", "bench", "m.gguf", "--bw-mib", "-1", NULL},
+        {"--ctx: -3 is out of range (0..16777216)", "inspect", "m.gguf", "--ctx", "-3", NULL},
+        {"--shards: 0 is out of range (1..4096)", "synth", "--preset", "tiny", "-o", "x", "--shards", "0", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[14] = {tu_bin()};
+        int n = 1;
+        for (int k = 1; k < 12 && cases[i][k]; k++)
+            argv[n++] = cases[i][k];
+        argv[n] = NULL;
+        tu_run r = tu_exec(argv, NULL, NULL);
+        cr_assert_eq(r.status, 2, "case %zu exited %d: %s", i, r.status, r.err);
+        const char *colon = strstr(r.err, ": ");
+        cr_assert(colon && strncmp(colon + 2, cases[i][0], strlen(cases[i][0])) == 0, "case %zu: expected '%s', got: %s", i,
+                  cases[i][0], r.err);
+        tu_run_free(&r);
+    }
+}
+
+/* -t 0 means all cores everywhere, bench included (it used to refuse it): the record's n_threads is
+ * the machine's core count, as for -t left out. */
+Test(cli, threads_zero_is_all_cores_in_bench, .timeout = 60)
+{
+    char *dir = tu_tmpdir("t0");
+    char *src = tu_fmt("%s/hf", dir), *gguf = tu_fmt("%s/m.gguf", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", src, NULL);
+    tu_ok("convert", src, "-o", gguf, NULL);
+    json_t *a = tu_edgelm_json(0, "bench", gguf, "-p", "8", "-n", "0", "-r", "1", "-t", "0", "--bw-mib", "0", "--json", NULL);
+    json_t *b = tu_edgelm_json(0, "bench", gguf, "-p", "8", "-n", "0", "-r", "1", "--bw-mib", "0", "--json", NULL);
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(a, 0), "n_threads")), cores);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(b, 0), "n_threads")), cores);
+    json_decref(a);
+    json_decref(b);
+    tu_rmtree(dir);
+    free(src);
+    free(gguf);
+    free(dir);
+}
+
+/* `edgelm help CMD SUB` shows the subcommand's help (it showed the command's); exit 3 is listed only by
+ * the commands that have a --fail-if gate (and by the overviews of eval and distill). */
+Test(cli, help_of_a_subcommand_and_exit_3_only_where_gated)
+{
+    tu_run r = tu_edgelm("help", "eval", "ppl", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert(strncmp(r.out, "usage: edgelm eval ppl MODEL.gguf", 33) == 0, "%s", r.out);
+    tu_run_free(&r);
+    r = tu_edgelm("help", "distill", "merge", NULL);
+    cr_assert(r.status == 0 && strncmp(r.out, "usage: edgelm distill merge", 27) == 0, "%s", r.out);
+    tu_run_free(&r);
+    r = tu_edgelm("help", "eval", "nope", NULL);
+    cr_assert_eq(r.status, 2);
+    tu_run_free(&r);
+    static const char *const gated[][2] = {{"bench", NULL}, {"eval", "ppl"}, {"eval", "mc"}, {"distill", "score"}, {"eval", NULL}};
+    static const char *const plain[][2] = {{"quantize", NULL}, {"convert", NULL}, {"run", NULL}, {"distill", "gen"},
+                                           {"imatrix", NULL}, {"synth", NULL}};
+    for (size_t i = 0; i < 5; i++) {
+        tu_run h = gated[i][1] ? tu_edgelm(gated[i][0], gated[i][1], "--help", NULL) : tu_edgelm(gated[i][0], "--help", NULL);
+        cr_assert(strstr(h.out, "3 a --fail-if gate was met"), "%s %s: %s", gated[i][0], gated[i][1] ? gated[i][1] : "", h.out);
+        tu_run_free(&h);
+    }
+    for (size_t i = 0; i < 6; i++) {
+        tu_run h = plain[i][1] ? tu_edgelm(plain[i][0], plain[i][1], "--help", NULL) : tu_edgelm(plain[i][0], "--help", NULL);
+        cr_assert(strstr(h.out, "exit status: 0 ok, 1 failure, 2 usage error\n"), "%s: %s", plain[i][0], h.out);
+        cr_assert(!strstr(h.out, "fail-if"), "%s", plain[i][0]);
+        tu_run_free(&h);
+    }
+}
+
 /* Under --json (before or after the command) a usage error also prints the error object on stdout,
  * as every other failure does: exit 2, code 60 (EUSAGE), the message stderr gives, no file. */
 Test(cli, json_usage_errors_print_the_error_object)
