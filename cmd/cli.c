@@ -16,6 +16,7 @@
 
 #include "cmd/cmd.h"
 #include "core/json.h"
+#include "core/util.h"
 
 /* Global flags every command accepts, appended to its own table. */
 enum { G_JSON = 1000, G_QUIET, G_VERBOSE, G_HELP };
@@ -84,6 +85,46 @@ int el_usage_error(const el_cli *cli, const char *usage, const char *fmt, ...)
     const int rc = el_usage_verror(cli, usage, NULL, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* s upper-cased without '_' and '-' into buf (cut at cap) */
+static size_t fold_name(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < cap; s++)
+        if (*s != '_' && *s != '-')
+            buf[n++] = (char)(*s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
+    buf[n] = 0;
+    return n;
+}
+
+const char *el_closest_name(const char *s, const char *const *names, int n)
+{
+    char a[64], b[64];
+    const size_t la = fold_name(s, a, sizeof a);
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (int i = 0; i < n; i++) {
+        const size_t lb = fold_name(names[i], b, sizeof b);
+        size_t row[64]; /* Levenshtein distance a -> b, one row at a time */
+        for (size_t j = 0; j <= lb; j++)
+            row[j] = j;
+        for (size_t k = 1; k <= la; k++) {
+            size_t diag = row[0];
+            row[0] = k;
+            for (size_t j = 1; j <= lb; j++) {
+                const size_t up = row[j];
+                const size_t sub_cost = diag + (a[k - 1] != b[j - 1]);
+                row[j] = EL_MIN(EL_MIN(row[j - 1] + 1, up + 1), sub_cost);
+                diag = up;
+            }
+        }
+        if (row[lb] < best_d && 3 * row[lb] <= lb) {
+            best_d = row[lb];
+            best = names[i];
+        }
+    }
+    return best;
 }
 
 /* "12", "0.05", "1e+09" for range ends; hi at a type's limit reads as no upper end */

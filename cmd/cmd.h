@@ -123,6 +123,13 @@ typedef struct el_range {
  */
 bool el_check_ranges(const el_cli *cli, const char *usage, const el_opt *opts, const el_range *ranges, int *exit_code);
 
+/*
+ * The name of names[0..n) closest to s, for "did you mean" hints: case, '_' and '-' ignored, then the
+ * fewest single-character edits; NULL when even the closest needs more than a third of its letters
+ * changed (no hint beats a wrong one).
+ */
+const char *el_closest_name(const char *s, const char *const *names, int n);
+
 /* A word of the command line and the value it stands for; tables end with a NULL name. */
 typedef struct el_name_int {
     const char *name;

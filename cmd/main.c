@@ -163,8 +163,15 @@ static int run(int argc, char **argv, el_cli *cli)
     if (i >= argc)
         return main_usage_error(cli, true, "missing the command");
     const struct el_cmd *c = find_cmd(argv[i]);
-    if (!c)
+    if (!c) {
+        const char *names[N_COMMANDS];
+        for (size_t k = 0; k < N_COMMANDS; k++)
+            names[k] = commands[k].name;
+        const char *near = el_closest_name(argv[i], names, (int)N_COMMANDS);
+        if (near)
+            return main_usage_error(cli, false, "unknown command '%s'; did you mean '%s'? (see 'edgelm help')", argv[i], near);
         return main_usage_error(cli, false, "unknown command '%s' (see 'edgelm help')", argv[i]);
+    }
     enter_cmd(c, cli);
     return c->fn(argc - i, argv + i, cli);
 }

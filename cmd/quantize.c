@@ -2,11 +2,13 @@
  * cmd/quantize.c - `edgelm quantize IN.gguf|MODEL_DIR OUT.gguf TYPE`.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
 #include "core/file.h"
+#include "core/util.h"
 #include "formats/ggml_type.h"
 #include "quant/imatrix.h"
 #include "quant/quantize.h"
@@ -23,6 +25,47 @@ static const char summary[] =
     "or llama-imatrix). Rows that don't fit a type's blocks get the closest type that does (listed;\n"
     "--strict refuses). A Hugging Face folder is converted and quantized in one pass. Prints\n"
     "each tensor's type, RMSE, max error and bits per weight.";
+
+/* After an unknown TYPE: every type and mix with the bits per weight of the type most of its matrices get. */
+static void list_types(FILE *f)
+{
+    int n;
+    const el_qmix *m = el_qmix_all(&n);
+    fprintf(f, "types (bits per weight of the main type; mixes give some tensors more):\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "  %-7s %5.2f  %s\n", m[i].name, el_type_bpw(m[i].base), m[i].about);
+}
+
+static int usage_with(const el_cli *cli, void (*hint)(FILE *), const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int usage_with(const el_cli *cli, void (*hint)(FILE *), const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int rc = el_usage_verror(cli, NULL, hint, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The usage error of an unknown type name (of TYPE, --output-type, ...): the closest name, then the list. */
+static int unknown_type(const el_cli *cli, const char *what, const char *tname)
+{
+    int n;
+    const el_qmix *m = el_qmix_all(&n);
+    const char *names[64];
+    n = EL_MIN(n, 64);
+    int k = 0; /* TYPE takes the mixes' names; --output-type and --embd-type the types they are made of */
+    for (int i = 0; i < n; i++) {
+        const char *name = what[0] == '-' ? el_type_name(m[i].base) : m[i].name;
+        int j = 0;
+        while (j < k && strcmp(names[j], name))
+            j++;
+        if (j == k)
+            names[k++] = name;
+    }
+    const char *near = el_closest_name(tname, names, k);
+    return usage_with(cli, list_types, "%s '%s' is not a type edgelm writes%s%s%s", what, tname, near ? " (did you mean " : "",
+                      near ? near : "", near ? "?)" : "");
+}
 
 static int parse_type(const char *s, uint32_t *out)
 {
@@ -54,16 +97,16 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
                           .allow_requantize = allow_rq, .threads = threads, .progress = &cli->progress};
     o.mix = el_qmix_find(tname);
     if (!o.mix)
-        return el_usage_error(cli, usage, "unknown TYPE '%s' (see --help)", tname);
+        return unknown_type(cli, "TYPE", tname);
     uint32_t t;
     if (output_type) {
         if (parse_type(output_type, &t))
-            return el_usage_error(cli, usage, "--output-type: '%s' is not a type edgelm writes", output_type);
+            return unknown_type(cli, "--output-type", output_type);
         o.output_type = (int)t;
     }
     if (embd_type) {
         if (parse_type(embd_type, &t))
-            return el_usage_error(cli, usage, "--embd-type: '%s' is not a type edgelm writes", embd_type);
+            return unknown_type(cli, "--embd-type", embd_type);
         o.embd_type = (int)t;
     }
     if (overrides.n > EL_QUANT_MAX_OVERRIDES)

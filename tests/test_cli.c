@@ -112,6 +112,28 @@ Test(cli, out_of_range_values_name_their_flag)
     }
 }
 
+/* An unknown quant type names the closest one and lists every type with its bits per weight; an unknown
+ * command names the closest command. */
+Test(cli, unknown_type_and_command_suggest_the_closest)
+{
+    tu_run r = tu_edgelm("quantize", "a.gguf", "b.gguf", "q4km", NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "TYPE 'q4km' is not a type edgelm writes (did you mean Q4_K_M?)"), "%s", r.err);
+    /* bits per weight from the block layouts: Q4_0 is 18 bytes per 32 weights, Q6_K 210 per 256 */
+    cr_assert(strstr(r.err, "  Q4_0     4.50  ") && strstr(r.err, "  Q6_K     6.56  ") && strstr(r.err, "  Q2_K_S   2.62  "), "%s",
+              r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("quantize", "a.gguf", "b.gguf", "Q4_0", "--output-type", "Q8", NULL);
+    cr_assert(r.status == 2 && strstr(r.err, "--output-type 'Q8' is not a type edgelm writes (did you mean q8_0?)"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("quantize", "a.gguf", "b.gguf", "IQ1_M", NULL);
+    cr_assert(r.status == 2 && strstr(r.err, "writes\n") && !strstr(r.err, "did you mean"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("qunatize", NULL);
+    cr_assert(r.status == 2 && strstr(r.err, "did you mean 'quantize'?"), "%s", r.err);
+    tu_run_free(&r);
+}
+
 /* -t 0 means all cores everywhere, bench included (it used to refuse it): the record's n_threads is
  * the machine's core count, as for -t left out. */
 Test(cli, threads_zero_is_all_cores_in_bench, .timeout = 60)
