@@ -55,7 +55,10 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     if (o->max_chunks > 0 && n_chunks > o->max_chunks)
         n_chunks = o->max_chunks;
     if (n_chunks < 1) {
-        rc = EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens, fewer than one chunk of %d (-c)", toks.n, n_ctx);
+        rc = toks.n >= 8 ? EL_FAIL(err, EL_ERANGE, o->text_path, -1,
+                                   "the text has %zu tokens, fewer than one chunk of %d: pass -c %zu or less, or a longer text",
+                                   toks.n, n_ctx, toks.n)
+                         : EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens: it needs 8 at least", toks.n);
         goto done;
     }
     /* an entry for every matrix the model multiplies by */

@@ -129,8 +129,11 @@ static int count_chunks(const el_ppl_opts *o, size_t n_tokens, int n_ctx, int *n
     if (o->max_chunks > 0 && *n_chunk > o->max_chunks)
         *n_chunk = o->max_chunks;
     if (*n_chunk < 1)
-        return EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens, fewer than one chunk of %d (-c)",
-                       n_tokens, n_ctx);
+        return n_tokens >= 8 ? EL_FAIL(err, EL_ERANGE, o->text_path, -1,
+                                       "the text has %zu tokens, fewer than one chunk of %d: pass -c %zu or less, or a longer text",
+                                       n_tokens, n_ctx, n_tokens)
+                             : EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens: it needs 8 at least",
+                                       n_tokens);
     return 0;
 }
 

@@ -180,7 +180,17 @@ Test(eval, errors_and_fail_if_gates, .timeout = 120)
     /* too little text, a missing one, no text */
     r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", "2048", NULL);
     cr_assert_eq(r.status, 1);
-    cr_assert(strstr(r.err, "tinystories-sample.txt") && strstr(r.err, "fewer than one chunk"), "%s", r.err);
+    cr_assert(strstr(r.err, "tinystories-sample.txt") && strstr(r.err, "fewer than one chunk of 2048: pass -c "), "%s", r.err);
+    /* the -c it names is the text's token count: with it the run works and scores one chunk */
+    long n_tok = atol(strstr(r.err, "pass -c ") + 8);
+    cr_assert(n_tok >= 8 && n_tok < 2048, "%s", r.err);
+    tu_run_free(&r);
+    char *c_ok = KF("%ld", n_tok), *c_over = KF("%ld", n_tok + 1);
+    r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", c_ok, "--json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("eval", "ppl", f32, "-f", text, "-c", c_over, NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
     tu_run_free(&r);
     char *missing = KF("%s/missing.txt", dir);
     r = tu_edgelm("eval", "ppl", f32, "-f", missing, NULL);

@@ -223,7 +223,7 @@ Test(quantize, same_bytes_for_any_thread_count_and_clean_failures)
         int status;
         const char *msg;
     } cases[] = {
-        {{"quantize", f32, bad, "q9_9", NULL}, 2, "unknown TYPE"},
+        {{"quantize", f32, bad, "q9_9", NULL}, 2, "TYPE 'q9_9' is not a type edgelm writes"},
         {{"quantize", f32, bad, "q4_0", "--override", "([=q4_0", NULL}, 2, "--override"},
         {{"quantize", f32, bad, "q4_0", "--override", "x=q7", NULL}, 2, "REGEX=TYPE"},
         {{"quantize", none, bad, "q4_0", NULL}, 1, "none.gguf"},
