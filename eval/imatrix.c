@@ -58,7 +58,7 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
         rc = toks.n >= 8 ? EL_FAIL(err, EL_ERANGE, o->text_path, -1,
                                    "the text has %zu tokens, fewer than one chunk of %d: pass -c %zu or less, or a longer text",
                                    toks.n, n_ctx, toks.n)
-                         : EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens: it needs 8 at least", toks.n);
+                         : EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens, fewer than one chunk of %d: a chunk needs 8 at least", toks.n, n_ctx);
         goto done;
     }
     /* an entry for every matrix the model multiplies by */

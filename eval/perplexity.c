@@ -132,8 +132,8 @@ static int count_chunks(const el_ppl_opts *o, size_t n_tokens, int n_ctx, int *n
         return n_tokens >= 8 ? EL_FAIL(err, EL_ERANGE, o->text_path, -1,
                                        "the text has %zu tokens, fewer than one chunk of %d: pass -c %zu or less, or a longer text",
                                        n_tokens, n_ctx, n_tokens)
-                             : EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens: it needs 8 at least",
-                                       n_tokens);
+                             : EL_FAIL(err, EL_ERANGE, o->text_path, -1, "the text has %zu tokens, fewer than one chunk of %d: a chunk needs 8 at least",
+                                       n_tokens, n_ctx);
     return 0;
 }
 
