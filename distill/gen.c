@@ -572,10 +572,12 @@ int el_distill_gen(const el_distill_gen_params *p, el_distill_stats *st, el_erro
     if (p->chat) {
         const char *tt = p->chat_template ? p->chat_template : el_tok_vocab(g.t.tok)->chat_template;
         g.tmpl = tt ? el_chat_detect(tt) : EL_CHAT_UNKNOWN;
-        if (g.tmpl == EL_CHAT_UNKNOWN)
-            rc = EL_FAIL(err, EL_EUNSUPPORTED, p->chat_template ? NULL : p->teacher, -1,
-                         "%s chat template is not one edgelm knows (known: %s); pass --chat-template NAME",
-                         p->chat_template ? "the --chat-template" : tt ? "its" : "it has no", el_chat_known());
+        if (g.tmpl == EL_CHAT_UNKNOWN && p->chat_template)
+            rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "--chat-template '%s' is not one edgelm knows (known: %s)",
+                         p->chat_template, el_chat_known());
+        else if (g.tmpl == EL_CHAT_UNKNOWN)
+            rc = EL_FAIL(err, EL_EUNSUPPORTED, p->teacher, -1, "%s; pass --chat-template NAME (known: %s)",
+                         tt ? "its chat template is not one edgelm knows" : "it has no chat template", el_chat_known());
     }
     el_context_params cp = el_context_default_params();
     cp.n_ctx = p->n_ctx;

