@@ -198,6 +198,40 @@ static bool unstarted_run(const el_dout *o)
     return running;
 }
 
+/* Whether name is one of the files an edgelm distill folder holds: its lock, manifest, lines file (of
+ * either kind), logits shards and the atomic writer's temporary files (".NAME.edgelm-PID-N.tmp"). */
+static bool edgelm_file(const char *name)
+{
+    static const char *const fixed[] = {".", "..", ".lock", "manifest.json", "completions.jsonl", "records.jsonl"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!strcmp(name, fixed[i]))
+            return true;
+    const size_t n = strlen(name);
+    if (!strncmp(name, "logits-", 7) && n >= 7 + 5 + 12 && !strcmp(name + n - 12, ".safetensors") &&
+        strspn(name + 7, "0123456789") == n - 7 - 12)
+        return true; /* el_dout_shard_name's: 5 digits or more */
+    return name[0] == '.' && strstr(name, ".edgelm-") && n > 4 && !strcmp(name + n - 4, ".tmp");
+}
+
+/*
+ * A folder that exists must be empty or an edgelm output: anything else (a source folder, a home
+ * directory, `-o .` by mistake) is refused before a file is written there, naming one file it holds.
+ */
+static int check_foreign(const char *dir, el_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return EL_OK; /* absent; or unreadable, which mkdir / lock report */
+    int rc = EL_OK;
+    const struct dirent *e;
+    while (!rc && (e = readdir(d)))
+        if (!edgelm_file(e->d_name))
+            rc = EL_FAIL(err, EL_EUSAGE, dir, -1,
+                         "holds files that are not an edgelm output (e.g. '%.80s'); choose an empty or new folder", e->d_name);
+    closedir(d);
+    return rc;
+}
+
 int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el_error *err)
 {
     *out = NULL;
@@ -217,6 +251,8 @@ int el_dout_open(el_dout **out, const el_dout_params *p, int64_t *first_unit, el
     /* --resume where no run has started yet starts one: what a preempted, requeued job array needs */
     const bool resume = p->resume && el_path_exists(o->manifest_path);
     o->made_dir = !el_path_exists(p->dir);
+    if (!rc && !o->made_dir)
+        rc = check_foreign(p->dir, err);
     if (!rc)
         rc = el_mkdir_p(p->dir, err);
     if (!rc)

@@ -704,6 +704,41 @@ Test(distill, gen_chat_error_names_the_prompts_file_and_line, .timeout = 120)
  * a NUL byte in a txt prompt is refused by line (gen used to write \u0000 and then refuse its own
  * completions.jsonl on --resume). Each failed before: the folder stayed with "status": "running".
  */
+/* An existing output folder must be empty or an edgelm output: a folder holding other files (a source
+ * folder, `-o .`) is refused before anything is written into it, naming one of its files; an empty
+ * folder, and one that holds only a killed run's temporary file, are taken. */
+Test(distill, output_folder_with_other_files_is_refused, .timeout = 120)
+{
+    char *dir = KT("foreign"), *t = stories(dir);
+    char *p = KF("%s/p.jsonl", dir);
+    const char *one = "{\"prompt\": \"Once\"}\n";
+    tu_write(p, one, strlen(one));
+    char *src = KF("%s/src", dir);
+    cr_assert_eq(mkdir(src, 0755), 0);
+    tu_write(KF("%s/notes.c", src), "int x;\n", 7);
+    static const char *const subs[][2] = {{"gen", "--prompts"}, {"logits", "--data"}};
+    for (int i = 0; i < 2; i++) {
+        tu_run r = tu_edgelm("distill", subs[i][0], "--teacher", t, subs[i][1], p, "-o", src, "--max-new", "2", NULL);
+        if (i == 1) { /* logits has no --max-new */
+            tu_run_free(&r);
+            r = tu_edgelm("distill", subs[i][0], "--teacher", t, subs[i][1], p, "-o", src, "-c", "8", NULL);
+        }
+        cr_assert_eq(r.status, 2, "%s: %s", subs[i][0], r.err);
+        cr_assert(strstr(r.err, "src: holds files that are not an edgelm output (e.g. 'notes.c')"), "%s", r.err);
+        tu_run_free(&r);
+    }
+    size_t n;
+    char *kept = (char *)tu_read(KF("%s/notes.c", src), &n);
+    cr_assert(kept && n == 7 && !memcmp(kept, "int x;\n", 7));
+    free(kept);
+    cr_assert(access(KF("%s/manifest.json", src), F_OK) != 0 && access(KF("%s/.lock", src), F_OK) != 0);
+    char *empty = KF("%s/empty", dir);
+    cr_assert_eq(mkdir(empty, 0755), 0);
+    tu_write(KF("%s/.completions.jsonl.edgelm-123-0.tmp", empty), "x", 1);
+    tu_ok("distill", "gen", "--teacher", t, "--prompts", p, "-o", empty, "--max-new", "2", "-q", NULL);
+    cr_assert(access(KF("%s/completions.jsonl", empty), F_OK) == 0);
+}
+
 Test(distill, gen_failed_first_run_leaves_nothing, .timeout = 120)
 {
     char *dir = KT("unstarted"), *t = stories(dir);
