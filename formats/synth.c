@@ -9,6 +9,7 @@
  */
 #include "formats/synth.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -526,6 +527,39 @@ static int write_weights(const el_synth_opts *o, const plan_tensor *plan, uint64
     return rc;
 }
 
+/*
+ * The folder synth writes into: new, empty, or one synth wrote before (it holds SYNTH_MARK). Any other
+ * folder with files, a real checkpoint above all, is refused: its model.safetensors and config.json
+ * would be replaced by random weights.
+ */
+#define SYNTH_MARK ".edgelm-synth"
+static int check_out_dir(const char *dir, el_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return EL_OK; /* absent (made next), or not a folder, which el_mkdir_p reports */
+    char *mark = el_path_join(dir, SYNTH_MARK);
+    const bool ours = mark && el_path_exists(mark);
+    free(mark);
+    const struct dirent *e;
+    int rc = EL_OK;
+    while (!ours && !rc && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            rc = EL_FAIL(err, EL_EUSAGE, dir, -1,
+                         "holds files (e.g. '%.80s') and was not written by synth; choose an empty or new folder", e->d_name);
+    closedir(d);
+    return rc;
+}
+
+static int write_mark(const char *dir, el_error *err)
+{
+    static const char text[] = "a random-weight checkpoint written by edgelm synth: synth may replace this folder\n";
+    char *p = el_path_join(dir, SYNTH_MARK);
+    const int rc = p ? el_write_file(p, text, sizeof text - 1, err) : EL_NOMEM(err);
+    free(p);
+    return rc;
+}
+
 int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -555,7 +589,8 @@ int el_synth(const el_synth_opts *o, el_synth_result *r, el_error *err)
         rc = EL_FAIL(err, EL_EUSAGE, NULL, -1, "too many shards");
         goto out;
     }
-    if ((rc = el_mkdir_p(o->out_dir, err)) || (rc = plan_weights(arch, &cfg, dtype, &shards, &plan, &n, r, err)) ||
+    if ((rc = check_out_dir(o->out_dir, err)) || (rc = el_mkdir_p(o->out_dir, err)) || (rc = write_mark(o->out_dir, err)) ||
+        (rc = plan_weights(arch, &cfg, dtype, &shards, &plan, &n, r, err)) ||
         (rc = write_tokenizer(o, tok, cfg.vocab_size, r, err)) ||
         (rc = write_weights(o, plan, n, shards, dtype, cfg.init_range, r->bytes, err)))
         goto out;

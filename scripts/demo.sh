@@ -46,6 +46,7 @@ pipeline() { # NAME BASE.gguf TEXT CTX
 }
 
 echo "== synth: the built-in tiny model -> $OUT/tiny-hf"
+rm -rf "$OUT/tiny-hf" # the demo's own folder (synth refuses a folder it did not write, e.g. an older demo's)
 "$BIN" synth -q --preset tiny -o "$OUT/tiny-hf" --seed 1
 echo "== convert to GGUF (F32 base)"
 "$BIN" convert -q "$OUT/tiny-hf" -o "$OUT/tiny-F32.gguf" --outtype f32

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -798,6 +799,35 @@ Test(cli, synth_gives_a_copied_tokenizer_its_familys_chat_template, .timeout = 1
     free(l3);
     free(cfg);
     free(tok);
+}
+
+/* synth replaces only what it wrote: a folder holding other files (a real checkpoint: its config.json and
+ * model.safetensors) is refused and left as it was; its own output folder is written again. */
+Test(cli, synth_refuses_a_folder_it_did_not_write)
+{
+    char *dir = tu_tmpdir("synthdir");
+    char *real = tu_fmt("%s/real", dir), *cfg = tu_fmt("%s/real/config.json", dir);
+    cr_assert_eq(mkdir(real, 0755), 0);
+    cr_assert(tu_write(cfg, "{\"real\": 1}", 11));
+    tu_run r = tu_edgelm("synth", "--preset", "tiny", "-o", real, NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "real: holds files (e.g. 'config.json') and was not written by synth"), "%s", r.err);
+    tu_run_free(&r);
+    size_t n;
+    char *kept = (char *)tu_read(cfg, &n);
+    cr_assert(kept && n == 11 && !memcmp(kept, "{\"real\": 1}", 11), "config.json was changed");
+    free(kept);
+    char *st = tu_fmt("%s/model.safetensors", real);
+    cr_assert(access(st, F_OK) != 0);
+    char *mine = tu_fmt("%s/mine", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", mine, "-q", NULL);
+    tu_ok("synth", "--preset", "tiny", "-o", mine, "-q", "--seed", "2", NULL);
+    tu_rmtree(dir);
+    free(st);
+    free(mine);
+    free(real);
+    free(cfg);
+    free(dir);
 }
 
 Test(cli, inspect_gguf_json)

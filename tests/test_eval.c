@@ -405,7 +405,7 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
     o = tu_edgelm("bench", q8, "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--fail-if", "avg_ts<0,peak_rss_bytes>1e15", NULL);
     cr_assert_eq(o.status, 0, "%s", o.err);
     tu_run_free(&o);
-    static const char *const bad[][2] = {{"-o", "xml"}, {"-t", "1,,2"}, {"-t", "0"}, {"-p", "x"}, {"-r", "0"}};
+    static const char *const bad[][2] = {{"-o", "xml"}, {"-t", "1,,2"}, {"-t", "-1"}, {"-p", "x"}, {"-r", "0"}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         o = tu_edgelm("bench", q8, bad[k][0], bad[k][1], NULL);
         cr_assert_eq(o.status, 2, "%s %s: exit %d", bad[k][0], bad[k][1], o.status);
