@@ -38,3 +38,47 @@ Test(docs, the_check_names_what_is_missing)
     free(md);
     free(dir);
 }
+
+/* Every ```sh block of README.md runs as written (tests/readme_examples.sh: small stand-ins for the files
+ * the examples name, in a scratch folder), exiting 0 or 3. */
+Test(docs, readme_examples_run_as_written, .timeout = 300)
+{
+    if (!tu_shared())
+        cr_skip_test("../shared is absent: README's examples use its models and texts");
+    const char *argv[] = {"sh", "tests/readme_examples.sh", tu_bin(), tu_shared(), NULL};
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "README examples that fail:\n%s%s", r.out, r.err);
+    int ok = 0;
+    for (const char *p = r.out; (p = strstr(p, ": ok (exit ")); p++)
+        ok++;
+    /* the examples README has today: a block that stops being found would pass by running nothing */
+    cr_assert_geq(ok, 14, "only %d README commands ran:\n%s", ok, r.out);
+    cr_assert(strstr(r.out, "README.md:15: block 1: skip: "), "%s", r.out);
+    tu_run_free(&r);
+}
+
+/* The check fails on an example that fails, naming its line and exit status, and honours a skip mark. */
+Test(docs, readme_check_names_the_failing_example, .timeout = 120)
+{
+    if (!tu_shared())
+        cr_skip_test("../shared is absent");
+    char *dir = tu_tmpdir("readme");
+    char *md = tu_fmt("%s/ex.md", dir);
+    const char *text = "# x\n\n```sh\n./edgelm quantize model.gguf out.gguf Q9_9\n./edgelm \\\n  --version\n"
+                       "./edgelm eval kld model-q4_k_m.gguf --base model-f16.gguf -f wiki.test.raw --fail-if 'kld_mean<1e9'\n```\n\n"
+                       "<!-- readme-test: skip: needs a board -->\n```sh\n./edgelm nope\n```\n";
+    cr_assert(tu_write(md, text, strlen(text)));
+    char *env = tu_fmt("README=%s", md);
+    const char *argv[] = {"env", env, "sh", "tests/readme_examples.sh", tu_bin(), tu_shared(), NULL};
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "ex.md:4: ./edgelm quantize model.gguf out.gguf Q9_9: exit 2\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "ex.md:5: ok (exit 0): ./edgelm --version"), "%s", r.out);
+    cr_assert(strstr(r.out, "ex.md:7: ok (exit 3): "), "a gate met is not a failure: %s", r.out);
+    cr_assert(strstr(r.out, "ex.md:11: block 2: skip: needs a board") && !strstr(r.out, "nope"), "%s", r.out);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    free(env);
+    free(md);
+    free(dir);
+}
