@@ -174,18 +174,27 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     if (!el_pick_sub(cli, usage, summary, names, 3, "evaluation", argc, argv, &which, &code))
         return code;
     eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7};
+    /* ppl and kld read a text in chunks alike; kld also takes its base */
+#define OPTS_TEXT                                                                                                        \
+    {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},                     \
+        {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "tokens per chunk (default 512)"},                                 \
+        {'b', "batch-size", EL_OPT_INT, &f.n_batch, "N", "tokens per forward pass: -b/-c chunks at once (default 2048)"}, \
+        {0, "chunks", EL_OPT_INT, &f.chunks, "N", "at most N chunks (default: all)"}, EL_OPT_THREADS(&f.threads)
     const el_opt opts_ppl[] = {
-        {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},
-        {'c', "ctx-size", EL_OPT_INT, &f.n_ctx, "N", "tokens per chunk (default 512)"},
-        {'b', "batch-size", EL_OPT_INT, &f.n_batch, "N", "tokens per forward pass: -b/-c chunks at once (default 2048)"},
-        {0, "chunks", EL_OPT_INT, &f.chunks, "N", "at most N chunks (default: all)"},
-        EL_OPT_THREADS(&f.threads),
-        {0, "save-logits", EL_OPT_STR, &f.save, "FILE", "write llama.cpp's logits file (kld: the base's)"},
-        {0, "base", EL_OPT_STR, &f.base, "BASE.gguf", "kld: the base model"},
-        {0, "base-logits", EL_OPT_STR, &f.base_logits, "FILE", "kld: a llama.cpp logits file"},
-        EL_OPT_FAIL_IF(&f.fail_if, "ppl>12,kld_mean>0.01"),
+        OPTS_TEXT,
+        {0, "save-logits", EL_OPT_STR, &f.save, "FILE", "write llama.cpp's logits file (for kld --base-logits)"},
+        EL_OPT_FAIL_IF(&f.fail_if, "ppl>12"),
         EL_OPTS_END,
     };
+    const el_opt opts_kld[] = {
+        OPTS_TEXT,
+        {0, "base", EL_OPT_STR, &f.base, "BASE.gguf", "the base model"},
+        {0, "base-logits", EL_OPT_STR, &f.base_logits, "FILE", "a llama.cpp logits file (--kl-divergence-base)"},
+        {0, "save-logits", EL_OPT_STR, &f.save, "FILE", "write the base's logits as llama.cpp's file"},
+        EL_OPT_FAIL_IF(&f.fail_if, "kld_mean>0.01"),
+        EL_OPTS_END,
+    };
+#undef OPTS_TEXT
     const el_opt opts_mc[] = {
         {0, "task", EL_OPT_STR, &f.task, "NAME", "hellaswag, arc, piqa, winogrande or mmlu"},
         {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
@@ -195,7 +204,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         EL_OPT_FAIL_IF(&f.fail_if, "acc<0.5"),
         EL_OPTS_END,
     };
-    const el_opt *opts = which == 2 ? opts_mc : opts_ppl;
+    const el_opt *opts = which == 2 ? opts_mc : which == 1 ? opts_kld : opts_ppl;
     const char *model;
     if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, 1, argc - 1, argv + 1, &model, &code))
         return code;
@@ -207,8 +216,6 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     if (!el_check_ranges(cli, subs[which].usage, opts, which == 2 ? ranges_mc : ranges_ppl, &code))
         return code;
-    if (which == 0 && (f.base || f.base_logits))
-        return el_usage_error(cli, usage_ppl, "--base and --base-logits belong to `eval kld`");
     el_gates g;
     el_error err;
     el_error_clear(&err);

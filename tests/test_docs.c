@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/chat.h"
 #include "testutil.h"
 
 Test(docs, cited_source_paths_exist)
@@ -79,6 +80,46 @@ Test(docs, readme_check_names_the_failing_example, .timeout = 120)
     tu_run_free(&r);
     tu_rmtree(dir);
     free(env);
+    free(md);
+    free(dir);
+}
+
+/* README's command table and --help name the same options (tests/readme_help.sh), every command has a
+ * row, and README's list of chat templates is the one distill/chat.c knows. */
+Test(docs, readme_table_and_help_agree)
+{
+    const char *argv[] = {"sh", "tests/readme_help.sh", tu_bin(), NULL};
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "README and --help disagree:\n%s%s", r.out, r.err);
+    tu_run_free(&r);
+    size_t n;
+    char *md = (char *)tu_read("README.md", &n);
+    cr_assert(md);
+    char *want = tu_fmt("chat templates %s (", el_chat_known());
+    cr_assert(strstr(md, want), "README's distill gen row does not list the chat templates as '%s'", want);
+    free(want);
+    free(md);
+}
+
+/* The check names an option README lacks, one it shows that --help has not, and a command with no row. */
+Test(docs, readme_help_check_names_the_differences)
+{
+    char *dir = tu_tmpdir("rh");
+    char *md = tu_fmt("%s/r.md", dir);
+    const char *text = "| command | what | status |\n|---|---|---|\n"
+                       "| `edgelm imatrix MODEL.gguf -f CALIB.txt -o F [-c 512] [--bogus N]` | x | done |\n";
+    cr_assert(tu_write(md, text, strlen(text)));
+    const char *argv[] = {"sh", "tests/readme_help.sh", tu_bin(), md, NULL};
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 1, "exit %d: %s%s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "r.md:3: imatrix: --chunks in --help, not in README\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "r.md:3: imatrix: --threads in --help, not in README\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "r.md:3: imatrix: --bogus in README, not in --help\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "r.md: quantize: no row in the command table\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "r.md: eval ppl: no row in the command table\n"), "%s", r.out);
+    cr_assert(!strstr(r.out, "--file") && !strstr(r.out, "--output") && !strstr(r.out, "ctx-size"), "-f/-o/-c map to their long names: %s", r.out);
+    tu_run_free(&r);
+    tu_rmtree(dir);
     free(md);
     free(dir);
 }
