@@ -54,7 +54,7 @@ static void print_usage(FILE *f)
 {
     fprintf(f,
             "usage: edgelm [--json] [-q | -v] COMMAND [ARGS]\n"
-            "       edgelm --version | --list-commands | help [COMMAND]\n\n"
+            "       edgelm --version | --list-commands | help [COMMAND [SUB]]\n\n"
             "edgelm prepares small language models for edge devices: convert, quantize,\n"
             "distill, evaluate and benchmark, with no Python.\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
