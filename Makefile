@@ -5,6 +5,7 @@
 #   make asan       the suite under AddressSanitizer + UBSan
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (clang; FUZZ_TARGETS=NAME for one)
 #   make demo       run the pipeline on the embedded default model
+#   make man        the man pages in build/man/ (from the binary's --help)
 #   make install    PREFIX=/usr/local
 #   make clean
 
@@ -35,7 +36,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man install clean FORCE
 all: edgelm
 
 deps:
@@ -276,6 +277,15 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIBS)
 
 demo: edgelm
 	sh scripts/demo.sh
+
+# The man pages, from the binary's own help (scripts/man.sh): edgelm.1, edgelm-CMD.1 for each command,
+# edgelm-eval-ppl.1 style for the subcommands of eval and distill. edgelm.1 is written last.
+MAN_DIR := $(BUILD)/man
+man: $(MAN_DIR)/edgelm.1
+$(MAN_DIR)/edgelm.1: edgelm scripts/man.sh
+	@echo "  MAN     $(MAN_DIR)/"
+	@rm -rf $(MAN_DIR)
+	@sh scripts/man.sh ./edgelm $(MAN_DIR)
 
 install: edgelm
 	install -d $(DESTDIR)$(PREFIX)/bin
