@@ -6,6 +6,7 @@
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (clang; FUZZ_TARGETS=NAME for one)
 #   make demo       run the pipeline on the embedded default model
 #   make man        the man pages in build/man/ (from the binary's --help)
+#   make completion bash, zsh and fish completions in build/completion/ (from the option tables)
 #   make install    PREFIX=/usr/local
 #   make clean
 
@@ -36,7 +37,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man completion install clean FORCE
 all: edgelm
 
 deps:
@@ -286,6 +287,14 @@ $(MAN_DIR)/edgelm.1: edgelm scripts/man.sh
 	@echo "  MAN     $(MAN_DIR)/"
 	@rm -rf $(MAN_DIR)
 	@sh scripts/man.sh ./edgelm $(MAN_DIR)
+
+# Shell completions from the option tables (scripts/completion.sh): edgelm.bash, _edgelm (zsh), edgelm.fish.
+COMP_DIR := $(BUILD)/completion
+COMP_FILES := $(COMP_DIR)/edgelm.bash $(COMP_DIR)/_edgelm $(COMP_DIR)/edgelm.fish
+completion: $(COMP_FILES)
+$(COMP_FILES) &: edgelm scripts/completion.sh
+	@echo "  COMPL   $(COMP_DIR)/"
+	@sh scripts/completion.sh ./edgelm $(COMP_DIR)
 
 install: edgelm
 	install -d $(DESTDIR)$(PREFIX)/bin
