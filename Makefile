@@ -7,7 +7,7 @@
 #   make demo       run the pipeline on the embedded default model
 #   make man        the man pages in build/man/ (from the binary's --help)
 #   make completion bash, zsh and fish completions in build/completion/ (from the option tables)
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local DESTDIR=; make uninstall (the same PREFIX, DESTDIR) removes it
 #   make clean
 
 ifeq ($(origin CC),default)
@@ -37,7 +37,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man completion install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man completion install uninstall clean FORCE
 all: edgelm
 
 deps:
@@ -296,9 +296,13 @@ $(COMP_FILES) &: edgelm scripts/completion.sh
 	@echo "  COMPL   $(COMP_DIR)/"
 	@sh scripts/completion.sh ./edgelm $(COMP_DIR)
 
-install: edgelm
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
+# The binary, the man pages, the completions and the docs under $(DESTDIR)$(PREFIX), with a manifest
+# ($(PREFIX)/share/edgelm/install-manifest) that `make uninstall` removes exactly that by (scripts/install.sh).
+install: edgelm man completion
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' sh scripts/install.sh install ./edgelm $(MAN_DIR) $(COMP_DIR)
+
+uninstall:
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' sh scripts/install.sh uninstall
 
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 build-static edgelm edgelm-asan edgelm-fault demo-out
