@@ -8,6 +8,7 @@
 #   make man        the man pages in build/man/ (from the binary's --help)
 #   make completion bash, zsh and fish completions in build/completion/ (from the option tables)
 #   make install    PREFIX=/usr/local DESTDIR=; make uninstall (the same PREFIX, DESTDIR) removes it
+#   make deb        a Debian package of what make install installs, in build/deb/
 #   make clean
 
 ifeq ($(origin CC),default)
@@ -37,7 +38,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man completion install uninstall clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man completion install uninstall deb clean FORCE
 all: edgelm
 
 deps:
@@ -303,6 +304,12 @@ install: edgelm man completion
 
 uninstall:
 	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' sh scripts/install.sh uninstall
+
+# The Debian package, $(BUILD)/deb/edgelm_VERSION_ARCH.deb (scripts/deb.sh): a staged make install with
+# PREFIX=/usr, Depends from dpkg-shlibdeps (dpkg-dev, through scripts/deps.sh deb).
+deb: edgelm man completion
+	@sh scripts/deps.sh deb
+	@sh scripts/deb.sh ./edgelm $(MAN_DIR) $(COMP_DIR) $(BUILD)/deb
 
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 build-static edgelm edgelm-asan edgelm-fault demo-out

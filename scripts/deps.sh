@@ -11,6 +11,7 @@
 #                               `make test-aarch64`: adds the arm64 architecture to dpkg)
 #   sh scripts/deps.sh static   the static archives (.a) of what libarchive pulls in (`make static`)
 #   sh scripts/deps.sh fuzz     also clang with libFuzzer and its sanitizer runtimes (`make fuzz`)
+#   sh scripts/deps.sh deb      also dpkg-dev, whose dpkg-shlibdeps computes the package's Depends (`make deb`)
 set -eu
 
 # python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
@@ -32,6 +33,9 @@ if [ "${1:-}" = cross ]; then
     for p in zlib1g-dev libarchive-dev libpcre2-dev libutf8proc-dev libjansson-dev $STATIC; do
         PKGS="$PKGS $p:arm64"
     done
+fi
+if [ "${1:-}" = deb ]; then
+    PKGS="$PKGS dpkg-dev"
 fi
 if [ "${1:-}" = fuzz ]; then
     # libFuzzer and the ASan/UBSan runtimes come with libclang-rt; the library's OpenMP pragmas need libomp
