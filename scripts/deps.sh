@@ -71,12 +71,17 @@ else
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Another apt-get, or unattended-upgrades on a fresh machine, may hold the dpkg lock: wait for it (up to
+# 10 minutes, apt prints who holds it) instead of failing at once.
+LOCK_WAIT=600
+APT="$SUDO apt-get -o DPkg::Lock::Timeout=$LOCK_WAIT"
+echo "deps.sh: installing with apt-get (waiting up to $((LOCK_WAIT / 60)) minutes for the dpkg lock if another apt-get or unattended-upgrades holds it)" >&2
 case "$missing" in
 *:arm64*)
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         echo "deps.sh: adding the arm64 architecture to dpkg (multiarch), for the aarch64 build's libraries" >&2
         $SUDO dpkg --add-architecture arm64
-        $SUDO apt-get update >&2
+        $APT update >&2
     fi
     ;;
 esac
@@ -88,9 +93,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 # Refresh the package lists only when an install from the cached ones fails.
 rc=0
-if ! $SUDO apt-get install -y --no-install-recommends $missing >&2; then
-    $SUDO apt-get update >&2
-    $SUDO apt-get install -y --no-install-recommends $missing >&2 || rc=$?
+if ! $APT install -y --no-install-recommends $missing >&2; then
+    $APT update >&2
+    $APT install -y --no-install-recommends $missing >&2 || rc=$?
 fi
 [ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 exit $rc
