@@ -90,15 +90,20 @@ edgelm: $(CMD_OBJ) $(LIB)
 	@$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(LIB)
-	$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CRIT_LIBS) $(LDLIBS_)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CRIT_LIBS) $(LDLIBS_)
 
 # The suite runs from the top folder; tests find the binary at ./edgelm (or $EDGELM_BIN)
 # and the shared reference data at ../shared (or $EDGELM_SHARED), skipping when absent.
 # Two tests at a time, each running edgelm with up to 2 threads, oversubscribe 2 cores: OpenMP threads
 # that sleep at a barrier instead of spinning make the suite about twice as fast there (TEST_ENV).
 TEST_ENV := OMP_WAIT_POLICY=PASSIVE
+# The interop tests' npm packages are installed first (tests/interop/setup.sh says what, once; exit 77:
+# no node, those tests skip), so that the suite's summary is the last thing make test prints.
 test: edgelm $(BUILD)/unit-tests
-	$(TEST_ENV) ./$(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
+	@sh tests/interop/setup.sh || [ $$? -eq 77 ]
+	@echo "  TEST    $(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)"
+	@$(TEST_ENV) ./$(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
 
 asan:
 	$(MAKE) $(ASAN_VARS) build-asan/unit-tests edgelm-asan
