@@ -57,6 +57,14 @@ out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$root/share/man/man
 [ ! -s "$dest/man.err" ] || bad "man -l edgelm-quantize.1 warned: $(cat "$dest/man.err")"
 case "$out" in *"--imatrix FILE"*) ;; *) bad "edgelm-quantize.1 has no --imatrix FILE" ;; esac
 "$root/bin/edgelm" --version | grep -q '^edgelm ' || bad "the installed edgelm --version"
+# every page: groff's warnings all on, none given; its NAME line is what whatis/apropos read
+for p in "$root"/share/man/man1/edgelm*.1; do
+    w=$(groff -man -Tutf8 -ww -z "$p" 2>&1) || bad "groff failed on $(basename "$p")"
+    [ -z "$w" ] || bad "groff -ww on $(basename "$p"): $w"
+    name=$(basename "$p" .1)
+    grep -A1 '^\.SH NAME' "$p" | tail -1 | grep -q "^$(echo "$name" | sed 's/-/\\\\-/g') \\\\- [A-Za-z]" ||
+        bad "$(basename "$p") has no 'NAME \\- description' line"
+done
 
 # the installed bash completion
 got=$(bash -c '. "$1"; COMP_WORDS=(edgelm qu); COMP_CWORD=1; _edgelm; echo "${COMPREPLY[*]}"
