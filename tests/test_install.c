@@ -84,3 +84,59 @@ Test(install, bash_completion_from_the_option_tables, .timeout = 60)
     tu_rmtree(dir);
     free(dir);
 }
+
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* `EDGELM_HELP_FORMAT=F edgelm ARGS...`: its stdout (exit 0 asserted). */
+static char *help_as(const char *format, const char *a1, const char *a2)
+{
+    char *env = tu_fmt("EDGELM_HELP_FORMAT=%s", format);
+    const char *argv[] = {"env", env, "./edgelm", a1, a2, a2 ? "--help" : NULL, NULL};
+    if (!a2)
+        argv[4] = "--help";
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s ./edgelm %s %s --help: exit %d: %s", env, a1, a2 ? a2 : "", r.status, r.err);
+    char *out = strdup(r.out);
+    cr_assert_not_null(out);
+    tu_run_free(&r);
+    free(env);
+    return out;
+}
+
+Test(install, help_formats_come_from_the_option_tables, .timeout = 60)
+{
+    if (access("./edgelm", X_OK) != 0)
+        cr_skip_test("./edgelm is not built");
+    /* the option listing: quantize's rows as its table has them, then the global flags */
+    char *q = help_as("opts", "quantize", NULL);
+    cr_expect(starts(q, "command\tedgelm quantize\noption\t\t--imatrix\tFILE\timportance matrix (edgelm imatrix .gguf, "
+                         "or llama-imatrix .dat)\noption\t\t--pure\t\tTYPE for every matrix (no mix)\n"),
+              "quantize's listing starts: %.200s", q);
+    cr_expect(strstr(q, "\noption\t-t\t--threads\tN\tthreads (default: all cores)\n") != NULL, "%s", q);
+    const char *tail = "option\t-h\t--help\t\tshow this help\n";
+    cr_expect(strlen(q) > strlen(tail) && strcmp(q + strlen(q) - strlen(tail), tail) == 0, "listing ends: %s", q);
+    free(q);
+    /* a command of subcommands lists them; a subcommand has its own rows and name */
+    char *e = help_as("opts", "eval", NULL);
+    cr_expect(starts(e, "command\tedgelm eval\nsubcommand\tppl\nsubcommand\tkld\nsubcommand\tmc\noption\t\t--json\t"),
+              "eval's listing: %s", e);
+    free(e);
+    char *mc = help_as("opts", "eval", "mc");
+    cr_expect(starts(mc, "command\tedgelm eval mc\noption\t\t--task\t"), "eval mc's listing: %s", mc);
+    free(mc);
+    /* the man page: the usage as SYNOPSIS, each option a .TP with its help */
+    char *m = help_as("man", "distill", "merge");
+    cr_expect(strstr(m, "\n.TH EDGELM\\-DISTILL\\-MERGE 1 ") != NULL, "%s", m);
+    cr_expect(strstr(m, "\n.SH SYNOPSIS\n\\fBedgelm\\fR distill merge OUTDIR... \\-o OUTDIR\n") != NULL, "%s", m);
+    cr_expect(strstr(m, "\n.TP\n\\fB\\-o\\fR, \\fB\\-\\-output\\fR \\fIOUTDIR\\fR\nthe merged folder (created)\n") != NULL,
+              "%s", m);
+    cr_expect(strstr(m, "\n.SH SEE ALSO\n\\fBedgelm\\fR(1), \\fBedgelm\\-distill\\fR(1)\n") != NULL, "%s", m);
+    free(m);
+    /* any other value: the text help, unchanged */
+    char *t = help_as("text", "distill", "merge");
+    cr_expect(starts(t, "usage: edgelm distill merge OUTDIR... -o OUTDIR\n\n"), "%s", t);
+    free(t);
+}
