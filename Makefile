@@ -257,7 +257,7 @@ $(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): SAN :=
 $(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): CFLAGS :=
 $(BUILD)/quant/search.o: CFLAGS += -DEL_QUANT_SCALAR
 # the command-line parsers fuzz_override goes through
-$(BUILD)/libcmd.a: $(BUILD)/cmd/cli.o $(BUILD)/cmd/quantize.o
+$(BUILD)/libcmd.a: $(BUILD)/cmd/cli.o $(BUILD)/cmd/helpfmt.o $(BUILD)/cmd/quantize.o
 	@rm -f $@
 	@ar rcs $@ $^
 endif
