@@ -5,7 +5,10 @@
 #   make asan       the suite under AddressSanitizer + UBSan
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (clang; FUZZ_TARGETS=NAME for one)
 #   make demo       run the pipeline on the embedded default model
-#   make install    PREFIX=/usr/local
+#   make man        the man pages in build/man/ (from the binary's --help)
+#   make completion bash, zsh and fish completions in build/completion/ (from the option tables)
+#   make install    PREFIX=/usr/local DESTDIR=; make uninstall (the same PREFIX, DESTDIR) removes it
+#   make deb        a Debian package of what make install installs, in build/deb/
 #   make clean
 
 ifeq ($(origin CC),default)
@@ -35,7 +38,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libedgelm.a
 
-.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo install clean FORCE
+.PHONY: all deps test unit asan fault fuzz fuzz-build check-neon static test-aarch64 demo man completion install uninstall deb clean FORCE
 all: edgelm
 
 deps:
@@ -87,15 +90,20 @@ edgelm: $(CMD_OBJ) $(LIB)
 	@$(CC) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS_)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(LIB)
-	$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CRIT_LIBS) $(LDLIBS_)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $(TEST_OBJ) $(LIB) $(CRIT_LIBS) $(LDLIBS_)
 
 # The suite runs from the top folder; tests find the binary at ./edgelm (or $EDGELM_BIN)
 # and the shared reference data at ../shared (or $EDGELM_SHARED), skipping when absent.
 # Two tests at a time, each running edgelm with up to 2 threads, oversubscribe 2 cores: OpenMP threads
 # that sleep at a barrier instead of spinning make the suite about twice as fast there (TEST_ENV).
 TEST_ENV := OMP_WAIT_POLICY=PASSIVE
+# The interop tests' npm packages are installed first (tests/interop/setup.sh says what, once; exit 77:
+# no node, those tests skip), so that the suite's summary is the last thing make test prints.
 test: edgelm $(BUILD)/unit-tests
-	$(TEST_ENV) ./$(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
+	@sh tests/interop/setup.sh || [ $$? -eq 77 ]
+	@echo "  TEST    $(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)"
+	@$(TEST_ENV) ./$(BUILD)/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
 
 asan:
 	$(MAKE) $(ASAN_VARS) build-asan/unit-tests edgelm-asan
@@ -249,7 +257,7 @@ $(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): SAN :=
 $(FUZZ_GCC_SRC:%.c=$(BUILD)/%.o): CFLAGS :=
 $(BUILD)/quant/search.o: CFLAGS += -DEL_QUANT_SCALAR
 # the command-line parsers fuzz_override goes through
-$(BUILD)/libcmd.a: $(BUILD)/cmd/cli.o $(BUILD)/cmd/quantize.o
+$(BUILD)/libcmd.a: $(BUILD)/cmd/cli.o $(BUILD)/cmd/helpfmt.o $(BUILD)/cmd/quantize.o
 	@rm -f $@
 	@ar rcs $@ $^
 endif
@@ -277,9 +285,36 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIBS)
 demo: edgelm
 	sh scripts/demo.sh
 
-install: edgelm
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 edgelm $(DESTDIR)$(PREFIX)/bin/edgelm
+# The man pages, from the binary's own help (scripts/man.sh): edgelm.1, edgelm-CMD.1 for each command,
+# edgelm-eval-ppl.1 style for the subcommands of eval and distill. edgelm.1 is written last.
+MAN_DIR := $(BUILD)/man
+man: $(MAN_DIR)/edgelm.1
+$(MAN_DIR)/edgelm.1: edgelm scripts/man.sh
+	@echo "  MAN     $(MAN_DIR)/"
+	@rm -rf $(MAN_DIR)
+	@sh scripts/man.sh ./edgelm $(MAN_DIR)
+
+# Shell completions from the option tables (scripts/completion.sh): edgelm.bash, _edgelm (zsh), edgelm.fish.
+COMP_DIR := $(BUILD)/completion
+COMP_FILES := $(COMP_DIR)/edgelm.bash $(COMP_DIR)/_edgelm $(COMP_DIR)/edgelm.fish
+completion: $(COMP_FILES)
+$(COMP_FILES) &: edgelm scripts/completion.sh
+	@echo "  COMPL   $(COMP_DIR)/"
+	@sh scripts/completion.sh ./edgelm $(COMP_DIR)
+
+# The binary, the man pages, the completions and the docs under $(DESTDIR)$(PREFIX), with a manifest
+# ($(PREFIX)/share/edgelm/install-manifest) that `make uninstall` removes exactly that by (scripts/install.sh).
+install: edgelm man completion
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' sh scripts/install.sh install ./edgelm $(MAN_DIR) $(COMP_DIR)
+
+uninstall:
+	@DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' sh scripts/install.sh uninstall
+
+# The Debian package, $(BUILD)/deb/edgelm_VERSION_ARCH.deb (scripts/deb.sh): a staged make install with
+# PREFIX=/usr, Depends from dpkg-shlibdeps (dpkg-dev, through scripts/deps.sh deb).
+deb: edgelm man completion
+	@sh scripts/deps.sh deb
+	@sh scripts/deb.sh ./edgelm $(MAN_DIR) $(COMP_DIR) $(BUILD)/deb
 
 clean:
 	rm -rf build build-asan build-fuzz build-aarch64 build-static edgelm edgelm-asan edgelm-fault demo-out

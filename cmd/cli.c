@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/helpfmt.h"
 #include "core/json.h"
 #include "core/util.h"
 
@@ -33,8 +34,25 @@ static const struct {
     {'h', "help", G_HELP, "show this help"},
 };
 
+/* The help as a man page or an option listing (cmd/helpfmt.c) when EDGELM_HELP_FORMAT asks for one. */
+static bool help_in_format(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts,
+                           const char *const *subs, int n_subs)
+{
+    const char *format = getenv(EL_HELP_FORMAT_ENV);
+    if (!format)
+        return false;
+    enum { N_GLOB = sizeof global_opts / sizeof global_opts[0] };
+    el_opt g[N_GLOB + 1];
+    for (size_t i = 0; i < N_GLOB; i++)
+        g[i] = (el_opt){global_opts[i].short_name, global_opts[i].long_name, EL_OPT_FLAG, NULL, NULL, global_opts[i].help};
+    g[N_GLOB] = (el_opt)EL_OPTS_END;
+    return el_help_format(f, format, cli->prog, usage, summary, opts, g, subs, n_subs);
+}
+
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts)
 {
+    if (help_in_format(f, cli, usage, summary, opts, NULL, 0))
+        return;
     fprintf(f, "usage: edgelm %s\n\n%s\n\noptions:\n", usage, summary);
     for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++) {
         char left[80];
@@ -187,6 +205,13 @@ bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char
         *exit_code = el_usage_error(cli, usage, "unknown %s '%s' (%s)", noun, argv[1], list);
         return false;
     }
+    /* the man page and the option listing of the command itself name its subcommands too */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) &&
+            help_in_format(stdout, cli, usage, summary, NULL, names, n)) {
+            *exit_code = EL_EXIT_OK;
+            return false;
+        }
     const el_opt none[] = {EL_OPTS_END};
     char **pos;
     int npos;

