@@ -16,8 +16,9 @@ set -eu
 
 # python3-numpy: test oracles and golden-file generators under tests/ (never at run time)
 # openssh-server/-client: the test of scripts/device-bench.sh runs a throwaway sshd on 127.0.0.1 (never as a service)
+# jq: README's examples pipe --json into it, and tests/readme_examples.sh runs them as written
 # man-db, groff-base: `make man` pages are checked with man -l / groff -ww, installed ones too (tests/install.sh)
-PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy openssh-client openssh-server man-db groff-base"
+PKGS="gcc make pkg-config zlib1g-dev libarchive-dev libcriterion-dev libpcre2-dev libutf8proc-dev libjansson-dev python3-numpy openssh-client openssh-server man-db groff-base jq"
 if [ "${1:-}" = cross ]; then
     # the NEON kernels, built for aarch64 and run under qemu's user-mode emulation
     PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
