@@ -26,6 +26,7 @@
 #include "core/file.h"
 #include "datasets/tasks.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "eval/bench.h"
 #include "eval/device.h"
 #include "eval/mc.h"
 #include "eval/text.h"
@@ -360,9 +361,20 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
         cr_assert_eq(tu_jnum(r, "kv_bytes"), 2 * 5 * 25 * 4 * 8 * 2);
         cr_assert_gt(tu_jnum(r, "peak_rss_bytes"), tu_jnum(r, "model_size"));
         cr_assert_eq(tu_jnum(r, "model_n_params"), 260032);
+        cr_assert(json_is_boolean(json_object_get(r, "noisy")), "record %zu: noisy", i);
         if (!pp) {
             cr_assert_gt(tu_jnum(r, "mem_bw"), 1e8);
-            cr_assert_gt(tu_jnum(r, "roofline_pct"), 0);
+            cr_assert_float_eq(tu_jnum(r, "roofline_bw_gbs") * 1e9, tu_jnum(r, "mem_bw"), 1e-6 * tu_jnum(r, "mem_bw"));
+            /* stories260K's bytes per token (1 MB F32, 0.3 MB Q8_0) sit in most last-level caches */
+            const json_t *rf = json_object_get(r, "roofline_pct");
+            const char *why = json_string_value(json_object_get(r, "roofline_why"));
+            if ((uint64_t)tu_jnum(r, "bytes_per_token") <= el_llc_bytes()) {
+                cr_assert(json_is_null(rf) && why && !strcmp(why, "fits_llc"), "record %zu: %s", i, why ? why : "-");
+            } else if (json_is_null(rf)) {
+                cr_assert(why && !strcmp(why, "above_roofline"), "record %zu", i);
+            } else {
+                cr_assert(json_number_value(rf) > 0 && json_number_value(rf) <= 100 && !why, "record %zu", i);
+            }
         } else {
             cr_assert_null(json_object_get(r, "roofline_pct"));
         }
@@ -407,6 +419,43 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
     tu_run_free(&o);
     tu_rmtree(dir);
     tu_release();
+}
+
+/* The roofline by hand: 100 t/s x 50 MB per token over 10 GB/s is 50%; a model in cache, or a figure
+ * past 100%, has none, and says why. */
+Test(bench, roofline_and_noise_by_hand)
+{
+    const char *why = "x";
+    cr_assert_float_eq(el_bench_roofline(100, 10e9, 50000000, 32 << 20, &why), 50.0, 1e-9);
+    cr_assert_null(why);
+    cr_assert_float_eq(el_bench_roofline(200, 10e9, 50000000, 32 << 20, &why), 100.0, 1e-9);
+    cr_assert_null(why);
+    cr_assert(isnan(el_bench_roofline(300, 10e9, 50000000, 32 << 20, &why)));
+    cr_assert_str_eq(why, "above_roofline");
+    /* stories260K F32 (1037568 bytes a token) at 21713 t/s against 11.2 GB/s was 201%: it fits a 2 MiB cache */
+    cr_assert(isnan(el_bench_roofline(21713, 11.2e9, 1037568, 2 << 20, &why)));
+    cr_assert_str_eq(why, "fits_llc");
+    cr_assert(isnan(el_bench_roofline(21713, 11.2e9, 1037568, 1037568, &why)));
+    cr_assert_str_eq(why, "fits_llc");
+    /* the cache unknown (0): the figure stands when at most 100% */
+    cr_assert_float_eq(el_bench_roofline(5, 11.2e9, 1037568 * 1000ull, 0, &why), 100.0 * 5 * 1037568e3 / 11.2e9, 1e-9);
+    cr_assert_null(why);
+    cr_assert(isnan(el_bench_roofline(100, 0, 50000000, 0, &why)));
+    cr_assert_str_eq(why, "no_bandwidth");
+    cr_assert(isnan(el_bench_roofline(100, 10e9, 0, 0, &why)));
+    cr_assert_str_eq(why, "no_bandwidth");
+    /* the bandwidth buffer: twice the last-level cache at least, 4 GiB at most, 0 stays 0 */
+    cr_assert_eq(el_bw_buffer_mib(256, 480ull << 20), 960);
+    cr_assert_eq(el_bw_buffer_mib(512, 32ull << 20), 512);
+    cr_assert_eq(el_bw_buffer_mib(16, 0), 16);
+    cr_assert_eq(el_bw_buffer_mib(1, (1 << 20) + 1), 3);
+    cr_assert_eq(el_bw_buffer_mib(256, 8ull << 30), 4096);
+    cr_assert_eq(el_bw_buffer_mib(0, 32ull << 20), 0);
+    /* noisy: stddev above 10% of the mean */
+    cr_assert(!el_bench_noisy(100, 10));
+    cr_assert(el_bench_noisy(100, 10.01));
+    cr_assert(el_bench_noisy(22503.4, 3692.1));
+    cr_assert(!el_bench_noisy(0, 5));
 }
 
 /* ---- report --------------------------------------------------------------------------------------------- */
