@@ -26,11 +26,12 @@ static const char summary[] =
     "peak RSS with the model loaded (peak_rss_bytes), KV cache bytes for a context of P+N (kv_bytes),\n"
     "and decode as a percentage of the memory roofline (roofline_pct: DRAM bandwidth / weight bytes per\n"
     "token, the bandwidth measured over a --bw-mib buffer, at least twice the last-level cache; 0 skips\n"
-    "it; null with roofline_why fits_llc or above_roofline where the roofline does not bound decode).\n"
+    "it; never above 100: null past it, roofline_why fits_llc or above_roofline; fits_llc: bytes per\n"
+    "token within the last-level cache).\n"
     "A test whose stddev passes 10% of its mean is flagged (noisy: true, and a warning).\n"
     "JSON fields: model_filename, model_type, model_size, model_n_params, n_threads, n_batch, n_prompt,\n"
     "n_gen, test, avg_ns, stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts (llama-bench's), and\n"
-    "ttft_ms, peak_rss_bytes, kv_bytes, kv_bytes_per_pos, bytes_per_token, mem_bw, roofline_bw_gbs, roofline_pct, roofline_why, noisy; the device: cpu_info\n"
+    "ttft_ms, peak_rss_bytes, kv_bytes, kv_bytes_per_pos, bytes_per_token, mem_bw, roofline_bw_gbs, roofline_pct, roofline_why, fits_llc, noisy; the device: cpu_info\n"
     "(llama-bench's), device (cores, clusters, governor, memory, OS, kernel, board or phone model),\n"
     "thermal (hottest zone before/after, C), energy (source, joules, joules_per_token; null without\n"
     "a sensor), cpu_mask, build. --sustain S repeats decode for S seconds (test \"sustain\": tokens/s\n"
@@ -96,6 +97,7 @@ static json_t *record(const char *path, const el_bench_model *m, const el_bench_
             why = "no_bandwidth";
         if (json_object_set_new(j, "mem_bw", json_real(bw)) ||
             json_object_set_new(j, "roofline_bw_gbs", json_real(bw / 1e9)) ||
+            json_object_set_new(j, "fits_llc", json_boolean(t->fits_llc)) ||
             json_object_set_new(j, "roofline_pct", why ? json_null() : json_real(t->roofline_pct)) ||
             (why && json_object_set_new(j, "roofline_why", json_string(why)))) {
             json_decref(j);
@@ -337,6 +339,7 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
                 break;
             }
             st.roofline_pct = el_bench_roofline(st.avg_ts, bw[ti], bm.bytes_per_token, llc, &st.roofline_why);
+            st.fits_llc = bm.bytes_per_token <= llc;
             json_t *j = record(pos[mi], &bm, &st, bw[ti], 0);
             if (!j || add_device(j, &st, &dev, mask[0] ? mask : NULL) || json_array_append_new(recs, j)) {
                 json_decref(j);

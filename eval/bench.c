@@ -126,13 +126,9 @@ double el_bench_roofline(double avg_ts, double bw, uint64_t bytes_per_token, uin
         *why = "no_bandwidth";
         return NAN;
     }
-    if (bytes_per_token <= llc) {
-        *why = "fits_llc";
-        return NAN;
-    }
     const double pct = 100.0 * avg_ts * (double)bytes_per_token / bw;
     if (!(pct <= 100.0)) {
-        *why = "above_roofline";
+        *why = bytes_per_token <= llc ? "fits_llc" : "above_roofline";
         return NAN;
     }
     return pct;
@@ -352,6 +348,7 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
             if (gen && !rc && bw && bw[ti] > 0) {
                 t->roofline_bw = bw[ti];
                 t->roofline_pct = el_bench_roofline(t->avg_ts, bw[ti], bm->bytes_per_token, llc, &t->roofline_why);
+                t->fits_llc = bm->bytes_per_token <= llc;
             }
         }
         el_context_free(c);

@@ -13,8 +13,8 @@
  * roofline. The bandwidth is measured here, every thread summing its share of a buffer (best of 5)
  * at least twice the last-level cache, so that it comes from DRAM, and roofline_pct = decode
  * tokens/s / roofline tokens/s * 100 (el_bench_roofline). It has no value (NAN and a reason) where
- * the roofline does not bound decode: the bytes a token reads fit the last-level cache, or the
- * figure would pass 100% (the weights came from a cache after all).
+ * it would pass 100%: decode then read faster than DRAM, from a cache (the bytes a token reads fit the
+ * last-level cache) or because the bandwidth measured is short of the machine's.
  *
  * Peak RSS is the process's high-water mark while this model was loaded and run: reset before
  * loading it (/proc/self/clear_refs on Linux) and read after (VmHWM). The model's mapped pages
@@ -40,6 +40,7 @@ typedef struct el_bench_test {
     double ttft_ms;           /* pp tests: mean time to first token */
     double roofline_pct;      /* tg tests: avg_ts against bandwidth / bytes per token (0: not measured; NAN: see roofline_why) */
     const char *roofline_why; /* why roofline_pct is NAN: "fits_llc" or "above_roofline" */
+    bool fits_llc;            /* bytes_per_token at most the last-level cache */
     double roofline_bw;       /* the bandwidth it used, bytes/s */
     bool noisy;               /* stddev_ts above 10% of avg_ts */
     /* the device during the test (warm-up included): the hottest thermal zone before and after (NAN:
@@ -73,10 +74,11 @@ uint64_t el_llc_bytes(void);
 uint64_t el_bw_buffer_mib(uint64_t want, uint64_t llc);
 
 /*
- * Decode tokens/s as a percentage of the DRAM roofline, bw / bytes_per_token tokens/s. NAN with *why
- * set where it does not apply: "no_bandwidth" (bw or bytes_per_token 0), "fits_llc" (bytes_per_token
- * at most llc: the weights stay in cache between tokens), "above_roofline" (the figure would pass
- * 100%: the bandwidth measured is not what decode saw). *why is NULL when the figure is valid.
+ * Decode tokens/s as a percentage of the DRAM roofline, bw / bytes_per_token tokens/s; never above 100.
+ * NAN with *why set where it does not apply: "no_bandwidth" (bw or bytes_per_token 0), and where the
+ * figure would pass 100%, "fits_llc" when bytes_per_token is at most llc (the weights stayed in cache
+ * between tokens), else "above_roofline" (the bandwidth measured is not what decode saw). *why is
+ * NULL when the figure is valid.
  */
 double el_bench_roofline(double avg_ts, double bw, uint64_t bytes_per_token, uint64_t llc, const char **why);
 
