@@ -512,8 +512,8 @@ static bool free_at(const el_report_axes *a, const el_report_pt *p, int n, const
 {
     if (x < a->L + 2 || x + w > a->R - 2 || y < a->T + 2 || y + h > a->B - 2)
         return false;
-    for (int b = 0; b < placed; b++)
-        if (boxes_meet(&box[b], x, y, w, h))
+    for (int b = 0; b < placed; b++) /* with a gap, so that two labels never read as one */
+        if (boxes_meet(&box[b], x - 4, y - 1, w + 8, h + 2))
             return false;
     for (int i = 0; circles && i < n; i++) {
         const el_report_box c = {el_report_px(a, p[i].mib) - 7, el_report_py(a, p[i].kld) - 7, 14, 14};
@@ -563,6 +563,17 @@ int el_report_place_labels(const el_report_axes *a, const el_report_pt *p, int n
     return lost;
 }
 
+/* A point's name in size_kld.svg: its type, or its file name where another variant elsewhere has that type. */
+static const char *point_name(const report *r, int i)
+{
+    const variant *v = &r->v[i];
+    for (int j = 0; j < r->n; j++)
+        if (j != i && r->v[j].has_kld && !(r->v[j].size == v->size && r->v[j].kld == v->kld) &&
+            !strcmp(short_type(&r->v[j]), short_type(v)))
+            return v->name;
+    return short_type(v);
+}
+
 static char *chart_size_kld(const report *r, size_t *len)
 {
     char *buf = NULL;
@@ -598,7 +609,7 @@ static char *chart_size_kld(const report *r, size_t *len)
         labs[np][0] = 0;
         for (int j = i; first && j < r->n && n < sizeof labs[0] - 80; j++)
             if (r->v[j].has_kld && r->v[j].size == v->size && r->v[j].kld == v->kld)
-                n += (size_t)snprintf(labs[np] + n, sizeof labs[0] - n, "%s%s%s", n ? ", " : "", short_type(&r->v[j]),
+                n += (size_t)snprintf(labs[np] + n, sizeof labs[0] - n, "%s%s%s", n ? ", " : "", point_name(r, j),
                                       r->v[j].fell_back ? "*" : "");
         pt[np] = (el_report_pt){v->size / 1048576.0, v->kld, first ? labs[np] : NULL};
         idx[np++] = i;
