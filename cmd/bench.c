@@ -24,11 +24,14 @@ static const char summary[] =
     "pass from an empty cache, tg = N tokens decoded one at a time; a warm-up run, then -r runs;\n"
     "-p, -n and -t take comma-separated lists. Also: time to first token (ttft_ms), the process's\n"
     "peak RSS with the model loaded (peak_rss_bytes), KV cache bytes for a context of P+N (kv_bytes),\n"
-    "and decode as a percentage of the memory roofline (roofline_pct: bandwidth / weight bytes per\n"
-    "token, the bandwidth measured over a --bw-mib buffer; 0 skips it).\n"
+    "and decode as a percentage of the memory roofline (roofline_pct: DRAM bandwidth / weight bytes per\n"
+    "token, the bandwidth measured over a --bw-mib buffer, at least twice the last-level cache; 0 skips\n"
+    "it; never above 100: null past it, roofline_why fits_llc or above_roofline; fits_llc: bytes per\n"
+    "token within the last-level cache).\n"
+    "A test whose stddev passes 10% of its mean is flagged (noisy: true, and a warning).\n"
     "JSON fields: model_filename, model_type, model_size, model_n_params, n_threads, n_batch, n_prompt,\n"
     "n_gen, test, avg_ns, stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts (llama-bench's), and\n"
-    "ttft_ms, peak_rss_bytes, kv_bytes, kv_bytes_per_pos, bytes_per_token, mem_bw, roofline_pct; the device: cpu_info\n"
+    "ttft_ms, peak_rss_bytes, kv_bytes, kv_bytes_per_pos, bytes_per_token, mem_bw, roofline_bw_gbs, roofline_pct, roofline_why, fits_llc, noisy; the device: cpu_info\n"
     "(llama-bench's), device (cores, clusters, governor, memory, OS, kernel, board or phone model),\n"
     "thermal (hottest zone before/after, C), energy (source, joules, joules_per_token; null without\n"
     "a sensor), cpu_mask, build. --sustain S repeats decode for S seconds (test \"sustain\": tokens/s\n"
@@ -88,8 +91,22 @@ static json_t *record(const char *path, const el_bench_model *m, const el_bench_
     if (ttft > 0)
         json_object_set_new(j, "ttft_ms", json_real(ttft));
     if (t->n_gen && bw > 0) {
-        json_object_set_new(j, "mem_bw", json_real(bw));
-        json_object_set_new(j, "roofline_pct", json_real(t->roofline_pct));
+        /* roofline_pct null where the DRAM roofline does not bound decode, roofline_why says why */
+        const char *why = t->roofline_why;
+        if (!why && !(t->roofline_pct > 0))
+            why = "no_bandwidth";
+        if (json_object_set_new(j, "mem_bw", json_real(bw)) ||
+            json_object_set_new(j, "roofline_bw_gbs", json_real(bw / 1e9)) ||
+            json_object_set_new(j, "fits_llc", json_boolean(t->fits_llc)) ||
+            json_object_set_new(j, "roofline_pct", why ? json_null() : json_real(t->roofline_pct)) ||
+            (why && json_object_set_new(j, "roofline_why", json_string(why)))) {
+            json_decref(j);
+            return NULL;
+        }
+    }
+    if (json_object_set_new(j, "noisy", json_boolean(t->noisy))) {
+        json_decref(j);
+        return NULL;
     }
     return j;
 }
@@ -170,8 +187,10 @@ static void print_md(const json_t *recs)
         char ttft[32] = "", roof[32] = "";
         if (tt && json_integer_value(json_object_get(r, "n_prompt")))
             snprintf(ttft, sizeof ttft, "%.2f", json_number_value(tt));
-        if (rf)
+        if (json_is_number(rf))
             snprintf(roof, sizeof roof, "%.0f%%", json_number_value(rf));
+        else if (rf)
+            snprintf(roof, sizeof roof, "– (%s)", json_string_value(json_object_get(r, "roofline_why")));
         printf("| %s | %s | %s | %s | %lld | %s | %.2f ± %.2f | %s | %s | %s | %s |\n",
                json_string_value(json_object_get(r, "model_name")), json_string_value(json_object_get(r, "model_type")), sz,
                par, (long long)json_integer_value(json_object_get(r, "n_threads")),
@@ -293,8 +312,10 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
         return el_cli_fail(cli, &err);
     }
     double bw[16] = {0};
-    for (int i = 0; i < nt && bw_mib > 0; i++)
-        bw[i] = el_read_bandwidth((uint64_t)bw_mib, ths[i]);
+    const uint64_t llc = el_llc_bytes();
+    const uint64_t bw_buf = el_bw_buffer_mib((uint64_t)bw_mib, llc); /* DRAM, not the cache */
+    for (int i = 0; i < nt && bw_buf > 0; i++)
+        bw[i] = el_read_bandwidth(bw_buf, ths[i]);
     json_t *recs = json_array();
     int rc = recs ? EL_EXIT_OK : EL_EXIT_FAIL;
     el_bench_test tests[16 * 32];
@@ -303,11 +324,15 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
         int n_tests;
         if (cli->verbosity > 0)
             el_logf(&cli->log, 1, "%s", pos[mi]);
-        if (el_bench_run(pos[mi], ps, np, ns, nn, ths, nt, reps, bw, &bm, tests, &n_tests, &err)) {
+        if (el_bench_run(pos[mi], ps, np, ns, nn, ths, nt, reps, bw, &cli->progress, &bm, tests, &n_tests, &err)) {
             rc = el_cli_fail(cli, &err);
             break;
         }
         for (int i = 0; i < n_tests; i++) {
+            if (tests[i].noisy)
+                el_warn(&cli->log, "%s %s%d, %d threads: noisy, stddev %.0f%% of the mean (%.1f ± %.1f t/s); more -r or a quieter machine",
+                        bm.info.name, tests[i].n_prompt ? "pp" : "tg", tests[i].n_prompt ? tests[i].n_prompt : tests[i].n_gen,
+                        tests[i].n_threads, 100.0 * tests[i].stddev_ts / tests[i].avg_ts, tests[i].avg_ts, tests[i].stddev_ts);
             int ti = 0;
             while (ti < nt - 1 && ths[ti] != tests[i].n_threads)
                 ti++;
@@ -328,6 +353,8 @@ int cmd_bench(int argc, char **argv, el_cli *cli)
                 rc = el_cli_fail(cli, &err);
                 break;
             }
+            st.roofline_pct = el_bench_roofline(st.avg_ts, bw[ti], bm.bytes_per_token, llc, &st.roofline_why);
+            st.fits_llc = bm.bytes_per_token <= llc;
             json_t *j = record(pos[mi], &bm, &st, bw[ti], 0);
             if (!j || add_device(j, &st, &dev, mask[0] ? mask : NULL) || json_array_append_new(recs, j)) {
                 json_decref(j);

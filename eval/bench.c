@@ -79,6 +79,63 @@ double el_read_bandwidth(uint64_t mib, int threads)
     return sink == 42 ? best + 1 : best; /* keep the sums alive */
 }
 
+uint64_t el_llc_bytes(void)
+{
+    uint64_t best = 0;
+    int best_level = 0;
+    for (int i = 0; i < 16; i++) {
+        char path[96];
+        int level = 0;
+        unsigned long long v = 0;
+        char unit = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        const bool ok = fscanf(f, "%d", &level) == 1;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!ok || !(f = fopen(path, "r")))
+            continue;
+        const int got = fscanf(f, "%llu%c", &v, &unit);
+        fclose(f);
+        if (got < 1 || v > (1ull << 40))
+            continue;
+        const uint64_t bytes = (uint64_t)v << (got == 2 && unit == 'K' ? 10 : got == 2 && unit == 'M' ? 20 : 0);
+        if (level > best_level || (level == best_level && bytes > best)) {
+            best_level = level;
+            best = bytes;
+        }
+    }
+    return best;
+}
+
+uint64_t el_bw_buffer_mib(uint64_t want, uint64_t llc)
+{
+    if (!want)
+        return 0;
+    const uint64_t twice = llc > (1ull << 40) ? 4096 : (2 * llc + (1 << 20) - 1) >> 20;
+    const uint64_t mib = want > twice ? want : twice;
+    return mib < 4096 ? mib : 4096;
+}
+
+double el_bench_roofline(double avg_ts, double bw, uint64_t bytes_per_token, uint64_t llc, const char **why)
+{
+    *why = NULL;
+    if (!(bw > 0) || !bytes_per_token || !(avg_ts >= 0)) {
+        *why = "no_bandwidth";
+        return NAN;
+    }
+    const double pct = 100.0 * avg_ts * (double)bytes_per_token / bw;
+    if (!(pct <= 100.0)) {
+        *why = bytes_per_token <= llc ? "fits_llc" : "above_roofline";
+        return NAN;
+    }
+    return pct;
+}
+
+bool el_bench_noisy(double avg, double stddev) { return avg > 0 && stddev > 0.1 * avg; }
+
 /* ---- peak RSS ------------------------------------------------------------------------------------- */
 
 bool el_peak_rss_reset(void)
@@ -125,6 +182,7 @@ static void finish_test(el_bench_test *t, int n_tok)
     t->avg_ts = mt;
     t->stddev_ns = t->reps > 1 ? sqrt(s / (t->reps - 1)) : 0; /* sample deviation, as llama-bench */
     t->stddev_ts = t->reps > 1 ? sqrt(st / (t->reps - 1)) : 0;
+    t->noisy = el_bench_noisy(t->avg_ts, t->stddev_ts);
 }
 
 static int argmax(const float *l, int n)
@@ -183,7 +241,8 @@ static void probe_end(el_bench_test *t, const probe *p, int runs)
     }
 }
 
-static int run_pp(el_context *c, const int32_t *tok, const int32_t *pos, int V, el_bench_test *t, el_error *err)
+static int run_pp(el_context *c, const int32_t *tok, const int32_t *pos, int V, el_bench_test *t, el_progress *prog,
+                  el_error *err)
 {
     double ttft = 0;
     for (int r = -1; r < t->reps; r++) {
@@ -201,13 +260,14 @@ static int run_pp(el_context *c, const int32_t *tok, const int32_t *pos, int V, 
             t->samples_ns[r] = (t1 - t0) * 1e9;
             ttft += (t2 - t0) * 1e3 / t->reps;
         }
+        el_progress_set(prog, (uint64_t)(r + 2));
     }
     t->ttft_ms = ttft;
     finish_test(t, t->n_prompt);
     return 0;
 }
 
-static int run_tg(el_context *c, const int32_t *tok, const int32_t *pos, el_bench_test *t, el_error *err)
+static int run_tg(el_context *c, const int32_t *tok, const int32_t *pos, el_bench_test *t, el_progress *prog, el_error *err)
 {
     for (int r = -1; r < t->reps; r++) {
         el_seq_clear(c, 0);
@@ -220,13 +280,15 @@ static int run_tg(el_context *c, const int32_t *tok, const int32_t *pos, el_benc
         }
         if (r >= 0)
             t->samples_ns[r] = (el_now() - t0) * 1e9;
+        el_progress_set(prog, (uint64_t)(r + 2));
     }
     finish_test(t, t->n_gen);
     return 0;
 }
 
 int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_gen, int n_ng, const int *threads,
-                 int n_th, int reps, const double *bw, el_bench_model *bm, el_bench_test *tests, int *n_tests, el_error *err)
+                 int n_th, int reps, const double *bw, el_progress *prog, el_bench_model *bm, el_bench_test *tests,
+                 int *n_tests, el_error *err)
 {
     memset(bm, 0, sizeof *bm);
     *n_tests = 0;
@@ -256,6 +318,8 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
         goto done;
     }
     random_tokens(tok, pos, len, m->hp.n_vocab);
+    const uint64_t llc = el_llc_bytes();
+    char label[64];
     for (int ti = 0; ti < n_th && !rc; ti++) {
         el_context_params p = el_context_default_params();
         p.n_ctx = len;
@@ -275,11 +339,17 @@ int el_bench_run(const char *path, const int *n_prompt, int n_np, const int *n_g
             *t = (el_bench_test){.n_prompt = gen ? 0 : len_i, .n_gen = gen ? len_i : 0, .n_threads = threads[ti],
                                  .reps = reps};
             probe pr;
+            snprintf(label, sizeof label, "%s%d %s", gen ? "tg" : "pp", len_i, bm->info.name);
+            el_progress_begin(prog, label, "runs", (uint64_t)reps + 1);
             probe_begin(t, &pr);
-            rc = gen ? run_tg(c, tok, pos, t, err) : run_pp(c, tok, pos, m->hp.n_vocab, t, err);
+            rc = gen ? run_tg(c, tok, pos, t, prog, err) : run_pp(c, tok, pos, m->hp.n_vocab, t, prog, err);
             probe_end(t, &pr, reps + 1);
-            if (gen && !rc && bw && bw[ti] > 0 && bm->bytes_per_token)
-                t->roofline_pct = 100.0 * t->avg_ts / (bw[ti] / (double)bm->bytes_per_token);
+            el_progress_end(prog);
+            if (gen && !rc && bw && bw[ti] > 0) {
+                t->roofline_bw = bw[ti];
+                t->roofline_pct = el_bench_roofline(t->avg_ts, bw[ti], bm->bytes_per_token, llc, &t->roofline_why);
+                t->fits_llc = bm->bytes_per_token <= llc;
+            }
         }
         el_context_free(c);
         c = NULL;

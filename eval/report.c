@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/atomic.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "core/sha256.h"
 #include "core/utf8.h"
 #include "datasets/records.h"
+#include "formats/ggml_type.h"
+#include "formats/gguf.h"
+#include "quant/recipe.h"
 
 enum { MAX_TASKS = 8 };
 
@@ -23,8 +28,16 @@ typedef struct variant {
     double size, bpw;
     double ppl, ppl_err, ppl_kld; /* ppl_kld: from a kld record, used when there is no ppl record */
     double kld, kld_err, same_top;
-    double acc[MAX_TASKS];
-    double pp_ts, tg_ts, ttft_ms, peak_rss, roofline;
+    double acc[MAX_TASKS], acc_lo[MAX_TASKS], acc_hi[MAX_TASKS];
+    int acc_n[MAX_TASKS];
+    double pp_ts, tg_ts, pp_sd, tg_sd, ttft_ms, peak_rss, roofline;
+    bool pp_noisy, tg_noisy;
+    /* from the GGUF itself: matrices whose rows do not fit the mix's blocks, and what they became */
+    bool fell_back;
+    char fallback_note[160];
+    bool has_hash;
+    uint8_t tensors_sha[32]; /* names, types, shapes and data of every tensor */
+    int same_as;             /* index of a variant with the same tensors, -1: none */
     double peak_kv, kv_per_pos; /* of the record with the peak RSS: its KV cache and per-position bytes */
     int pp_threads, tg_threads;
     bool has_ppl, has_ppl_kld, has_kld, has_acc[MAX_TASKS], has_pp, has_tg;
@@ -33,6 +46,9 @@ typedef struct variant {
 typedef struct report {
     variant *v;
     int n, cap;
+    char cpu_info[128];
+    int n_cpus, threads_lo, threads_hi;
+    bool cpu_mixed;
     char tasks[MAX_TASKS][32];
     int n_tasks;
     int n_records;
@@ -107,13 +123,10 @@ static void put_text(FILE *f, const char *s, text_kind kind)
     }
 }
 
-static variant *variant_of(report *r, const json_t *rec, const char *file, el_error *err)
+/* The variant of model path `model`, made when new (name its base name, type "?"); NULL on OOM. */
+static variant *variant_at(report *r, const char *model, bool *made, el_error *err)
 {
-    const char *model = json_string_value(json_object_get(rec, "model"));
-    if (!model) {
-        EL_FAIL(err, EL_EFORMAT, file, -1, "a record without \"model\": not an edgelm eval/bench result");
-        return NULL;
-    }
+    *made = false;
     for (int i = 0; i < r->n; i++)
         if (!strcmp(r->v[i].model, model))
             return &r->v[i];
@@ -129,6 +142,24 @@ static variant *variant_of(report *r, const json_t *rec, const char *file, el_er
     }
     variant *v = memset(&r->v[r->n++], 0, sizeof *v);
     copy_text(v->model, sizeof v->model, model);
+    copy_text(v->name, sizeof v->name, el_basename(model));
+    copy_text(v->type, sizeof v->type, "?");
+    v->same_as = -1;
+    *made = true;
+    return v;
+}
+
+static variant *variant_of(report *r, const json_t *rec, const char *file, el_error *err)
+{
+    const char *model = json_string_value(json_object_get(rec, "model"));
+    if (!model) {
+        EL_FAIL(err, EL_EFORMAT, file, -1, "a record without \"model\": not an edgelm eval/bench result");
+        return NULL;
+    }
+    bool made;
+    variant *v = variant_at(r, model, &made, err);
+    if (!v || (!made && (v->size > 0 || strcmp(v->type, "?"))))
+        return v;
     const char *name = json_string_value(json_object_get(rec, "model_name"));
     const char *type = json_string_value(json_object_get(rec, "model_type"));
     copy_text(v->name, sizeof v->name, name ? name : el_basename(model));
@@ -161,6 +192,22 @@ static int add_record(report *r, const json_t *rec, const char *file, el_error *
         v->kld_err = num(rec, "kld_err");
         v->same_top = num(rec, "same_top");
         v->ppl_kld = num(rec, "ppl");
+        /* the base's perplexity, for the base's row when no ppl record of its own says it */
+        const char *base = json_string_value(json_object_get(rec, "base"));
+        const size_t bl = base ? strlen(base) : 0;
+        bool known = false; /* a row for the base: one it has already, or a new one for a model (not a logits file) */
+        for (int i = 0; i < r->n && base && !known; i++)
+            known = !strcmp(r->v[i].model, base);
+        if (base && (known || (bl > 5 && !strcasecmp(base + bl - 5, ".gguf"))) && json_is_number(json_object_get(rec, "ppl_base"))) {
+            bool made;
+            variant *b = variant_at(r, base, &made, err);
+            if (!b)
+                return err->code;
+            if (!b->has_ppl && !b->has_ppl_kld) {
+                b->has_ppl_kld = true;
+                b->ppl_kld = num(rec, "ppl_base");
+            }
+        }
     } else if (!strcmp(test, "mc")) {
         const char *task = json_string_value(json_object_get(rec, "task"));
         int t = 0;
@@ -173,18 +220,34 @@ static int add_record(report *r, const json_t *rec, const char *file, el_error *
         }
         v->has_acc[t] = true;
         v->acc[t] = num(rec, "acc");
+        v->acc_n[t] = (int)json_integer_value(json_object_get(rec, "n"));
+        const json_t *ci = json_object_get(rec, "acc_ci95");
+        v->acc_lo[t] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 0)) : NAN;
+        v->acc_hi[t] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 1)) : NAN;
     } else if (json_object_get(rec, "avg_ts")) { /* bench: keep the highest thread count */
         const int th = (int)json_integer_value(json_object_get(rec, "n_threads"));
+        const char *cpu = json_string_value(json_object_get(rec, "cpu_info"));
+        if (cpu && !r->cpu_info[0])
+            copy_text(r->cpu_info, sizeof r->cpu_info, cpu);
+        else if (cpu && strcmp(r->cpu_info, cpu))
+            r->cpu_mixed = true;
+        const int ncpu = (int)json_integer_value(json_object_get(json_object_get(rec, "device"), "n_cpus"));
+        if (ncpu > r->n_cpus)
+            r->n_cpus = ncpu;
         const bool pp = json_integer_value(json_object_get(rec, "n_prompt")) > 0;
         if (pp && th >= v->pp_threads) {
             v->has_pp = true;
             v->pp_threads = th;
             v->pp_ts = num(rec, "avg_ts");
+            v->pp_sd = num(rec, "stddev_ts");
+            v->pp_noisy = json_is_true(json_object_get(rec, "noisy"));
             v->ttft_ms = num(rec, "ttft_ms");
         } else if (!pp && th >= v->tg_threads) {
             v->has_tg = true;
             v->tg_threads = th;
             v->tg_ts = num(rec, "avg_ts");
+            v->tg_sd = num(rec, "stddev_ts");
+            v->tg_noisy = json_is_true(json_object_get(rec, "noisy"));
             v->roofline = num(rec, "roofline_pct");
         }
         if (num(rec, "peak_rss_bytes") > v->peak_rss) {
@@ -229,6 +292,120 @@ static int load_input(report *r, const char *path, el_error *err)
     return rc;
 }
 
+/* ---- what the files really hold ---------------------------------------------------------------------- */
+
+static const char *short_type(const variant *v) { return strcmp(v->type, "?") ? v->type : v->name; }
+
+static void upper(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = src[i] >= 'a' && src[i] <= 'z' ? (char)(src[i] - 32) : src[i];
+    dst[i] = 0;
+}
+
+/*
+ * The variant's GGUF, when it is there: its type when no record said it, and the matrices whose rows
+ * do not fit the blocks of the mix's base type (quant/recipe.h's fallback), with the types they got.
+ * A file that cannot be read leaves the records' word.
+ */
+static void inspect_file(variant *v)
+{
+    gguf_file *g = NULL;
+    el_error e;
+    el_error_clear(&e);
+    if (gguf_open(&g, v->model, &e))
+        return;
+    uint32_t ft;
+    if (!strcmp(v->type, "?") && gguf_get_u32(g, "general.file_type", &ft) == 1) {
+        int n;
+        const el_qmix *all = el_qmix_all(&n);
+        for (int i = 0; i < n; i++)
+            if (all[i].ftype == ft)
+                copy_text(v->type, sizeof v->type, all[i].name);
+    }
+    if (!(v->size > 0)) {
+        double size = 0, params = 0;
+        for (uint64_t i = 0; i < g->n_tensors; i++)
+            size += (double)g->tensors[i].size, params += (double)g->tensors[i].n_elements;
+        v->size = size;
+        v->bpw = params > 0 ? size * 8 / params : 0;
+    }
+    const el_qmix *mix = el_qmix_find(v->type);
+    int n_mat = 0, n_base = 0, n_fb = 0;
+    int count[64] = {0};
+    for (uint64_t i = 0; mix && i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (!el_recipe_quantizable(t->name, t->n_dims))
+            continue;
+        n_mat++;
+        n_base += t->type == mix->base;
+        if (t->type != mix->base && el_recipe_fallback(mix->base, t->ne[0]) != mix->base) {
+            n_fb++;
+            if (t->type < 64)
+                count[t->type]++;
+        }
+    }
+    if (n_fb > 0) {
+        char list[96] = "", name[24];
+        size_t at = 0;
+        for (;;) { /* the types they got, most tensors first */
+            uint32_t k = 0;
+            for (uint32_t c = 1; c < 64; c++)
+                k = count[c] > count[k] ? c : k;
+            if (!count[k] || at + sizeof name + 2 >= sizeof list)
+                break;
+            count[k] = 0;
+            upper(name, sizeof name, el_type_name(k));
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at ? "/" : "", name);
+        }
+        v->fell_back = true;
+        if (n_base == 0)
+            snprintf(v->fallback_note, sizeof v->fallback_note, "all tensors fell back to %s", list);
+        else
+            snprintf(v->fallback_note, sizeof v->fallback_note, "%d of %d tensors fell back to %s", n_fb, n_mat, list);
+    }
+    gguf_close(g);
+}
+
+/* The fingerprint of a variant's tensors: names, types, shapes and data, in the file's order. */
+static void hash_tensors(variant *v)
+{
+    gguf_file *g = NULL;
+    el_error e;
+    el_error_clear(&e);
+    if (gguf_open(&g, v->model, &e))
+        return;
+    el_sha256 h;
+    el_sha256_init(&h);
+    bool ok = true;
+    for (uint64_t i = 0; i < g->n_tensors && ok; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        ok = t->data != NULL;
+        el_sha256_update(&h, t->name, strlen(t->name) + 1);
+        el_sha256_update(&h, &t->type, sizeof t->type);
+        el_sha256_update(&h, t->ne, sizeof t->ne);
+        if (ok)
+            el_sha256_update(&h, t->data, (size_t)t->size);
+    }
+    el_sha256_final(&h, v->tensors_sha);
+    v->has_hash = ok;
+    gguf_close(g);
+}
+
+/* Variants of the same size are fingerprinted, and those with the same tensors point at each other. */
+static void find_identical(report *r)
+{
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->n; j++)
+            if (j != i && r->v[i].size > 0 && r->v[i].size == r->v[j].size && !r->v[i].has_hash)
+                hash_tensors(&r->v[i]);
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->n && r->v[i].same_as < 0; j++)
+            if (j != i && r->v[i].has_hash && r->v[j].has_hash && !memcmp(r->v[i].tensors_sha, r->v[j].tensors_sha, 32))
+                r->v[i].same_as = j;
+}
+
 static int by_size_desc(const void *a, const void *b)
 {
     const variant *x = a, *y = b;
@@ -270,32 +447,180 @@ static const char *svg_head =
     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"440\" viewBox=\"0 0 720 440\" "
     "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"720\" height=\"440\" fill=\"white\"/>\n";
 
+/* ---- layout of size_kld.svg ------------------------------------------------------------------------ */
+
+double el_report_text_width(const char *s, double px)
+{
+    /* Helvetica's advance widths (per 1000 em) for ' ' .. '~' */
+    static const short w[95] = {278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556,
+                                556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667,
+                                667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
+                                667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500,
+                                556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278,
+                                556, 500, 722, 500, 500, 500, 334, 260, 334, 584};
+    const unsigned char *u = (const unsigned char *)s;
+    const size_t n = strlen(s);
+    double em = 0;
+    for (size_t i = 0; i < n;) {
+        const size_t l = el_utf8_len(u + i, n - i);
+        em += l == 1 && u[i] >= 32 && u[i] < 127 ? w[u[i] - 32] : 1000;
+        i += l ? l : 1;
+    }
+    /* 12% more: where neither Helvetica nor Arial is installed, renderers use wider fonts (DejaVu Sans) */
+    return em * px / 1000.0 * 1.12;
+}
+
+void el_report_axes_of(const el_report_pt *p, int n, el_report_axes *a)
+{
+    double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
+    for (int i = 0; i < n; i++) {
+        xmin = fmin(xmin, p[i].mib);
+        xmax = fmax(xmax, p[i].mib);
+        ymax = fmax(ymax, p[i].kld);
+        if (p[i].kld > 0)
+            ymin = fmin(ymin, p[i].kld);
+    }
+    a->L = 80, a->R = 690, a->T = 66, a->B = 380;
+    a->logy = isfinite(ymin) && ymax / ymin > 20;
+    a->y0 = a->logy ? floor(log10(ymin)) : 0;
+    a->y1 = a->logy ? ceil(log10(ymax)) : (ymax > 0 ? ymax * 1.1 : 1);
+    a->x0 = 0, a->x1 = xmax > 0 ? xmax * 1.08 : 1;
+    if (xmin > 0.3 * xmax && xmax > xmin) { /* the sizes sit far from 0: start the axis at a tick below the smallest */
+        const double st = tick_step(xmax - xmin > 0 ? (xmax - xmin) * 1.3 : xmax, 6);
+        a->x0 = floor((xmin - (xmax - xmin) * 0.1) / st) * st;
+        a->x1 = xmax + (xmax - a->x0) * 0.08;
+    }
+}
+
+double el_report_px(const el_report_axes *a, double x) { return a->L + (x - a->x0) / (a->x1 - a->x0) * (a->R - a->L); }
+
+double el_report_py(const el_report_axes *a, double y)
+{
+    return a->logy ? a->B - (log10(fmax(y, pow(10, a->y0))) - a->y0) / (a->y1 - a->y0) * (a->B - a->T)
+                   : a->B - y / a->y1 * (a->B - a->T);
+}
+
+static bool boxes_meet(const el_report_box *a, double x, double y, double w, double h)
+{
+    return a->w > 0 && x < a->x + a->w && a->x < x + w && y < a->y + a->h && a->y < y + h;
+}
+
+/* Whether a label box at (x, y) fits the frame and misses the boxes placed so far (and, with circles,
+ * every point's circle). */
+static bool free_at(const el_report_axes *a, const el_report_pt *p, int n, const el_report_box *box, int placed,
+                    double x, double y, double w, double h, bool circles)
+{
+    if (x < a->L + 2 || x + w > a->R - 2 || y < a->T + 2 || y + h > a->B - 2)
+        return false;
+    for (int b = 0; b < placed; b++) /* with a gap, so that two labels never read as one */
+        if (boxes_meet(&box[b], x - 4, y - 1, w + 8, h + 2))
+            return false;
+    for (int i = 0; circles && i < n; i++) {
+        const el_report_box c = {el_report_px(a, p[i].mib) - 7, el_report_py(a, p[i].kld) - 7, 14, 14};
+        if (boxes_meet(&c, x, y, w, h))
+            return false;
+    }
+    return true;
+}
+
+int el_report_place_labels(const el_report_axes *a, const el_report_pt *p, int n, el_report_box *box)
+{
+    int lost = 0;
+    for (int i = 0; i < n; i++)
+        box[i] = (el_report_box){0, 0, 0, 0};
+    for (int i = 0; i < n; i++) {
+        if (!p[i].label)
+            continue;
+        const double x = el_report_px(a, p[i].mib), y = el_report_py(a, p[i].kld);
+        const double w = el_report_text_width(p[i].label, 12) + 2, h = 14;
+        /* beside the point: right, left, then above and below each; then the free place nearest to it,
+         * first clear of every circle, then of the other labels only */
+        static const double off[6][2] = {{9, -7}, {-9, -7}, {9, -17}, {-9, -17}, {9, 3}, {-9, 3}};
+        bool done = false;
+        for (int k = 0; k < 6 && !done; k++) {
+            const double bx = off[k][0] > 0 ? x + off[k][0] : x + off[k][0] - w, by = y + off[k][1];
+            if (free_at(a, p, n, box, i, bx, by, w, h, true)) {
+                box[i] = (el_report_box){bx, by, w, h};
+                done = true;
+            }
+        }
+        for (int pass = 0; pass < 2 && !done; pass++) {
+            double best = INFINITY, bx = 0, by = 0;
+            for (double gy = a->T + 2; gy + h <= a->B - 2; gy += 3)
+                for (double gx = a->L + 2; gx + w <= a->R - 2; gx += 3) {
+                    const double dx = fmax(fmax(gx - x, x - (gx + w)), 0), dy = fmax(fmax(gy - y, y - (gy + h)), 0);
+                    const double d = dx * dx + dy * dy;
+                    if (d < best && free_at(a, p, n, box, i, gx, gy, w, h, pass == 0))
+                        best = d, bx = gx, by = gy;
+                }
+            if (isfinite(best)) {
+                box[i] = (el_report_box){bx, by, w, h};
+                done = true;
+            }
+        }
+        lost += !done;
+    }
+    return lost;
+}
+
+/* A point's name in size_kld.svg: its type, or its file name where another variant elsewhere has that type. */
+static const char *point_name(const report *r, int i)
+{
+    const variant *v = &r->v[i];
+    for (int j = 0; j < r->n; j++)
+        if (j != i && r->v[j].has_kld && !(r->v[j].size == v->size && r->v[j].kld == v->kld) &&
+            !strcmp(short_type(&r->v[j]), short_type(v)))
+            return v->name;
+    return short_type(v);
+}
+
 static char *chart_size_kld(const report *r, size_t *len)
 {
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
     if (!f)
         return NULL;
-    const double L = 80, R = 690, T = 66, B = 380;
-    double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
-    for (int i = 0; i < r->n; i++)
-        if (r->v[i].has_kld) {
-            xmin = fmin(xmin, r->v[i].size / 1048576.0);
-            xmax = fmax(xmax, r->v[i].size / 1048576.0);
-            ymax = fmax(ymax, r->v[i].kld);
-            if (r->v[i].kld > 0)
-                ymin = fmin(ymin, r->v[i].kld);
-        }
-    const bool logy = isfinite(ymin) && ymax / ymin > 20;
-    const double y0 = logy ? floor(log10(ymin)) : 0, y1 = logy ? ceil(log10(ymax)) : (ymax > 0 ? ymax * 1.1 : 1);
-    double x0 = 0, x1 = xmax > 0 ? xmax * 1.08 : 1;
-    if (xmin > 0.3 * xmax) { /* the sizes sit far from 0: start the axis at a tick below the smallest */
-        const double st = tick_step(xmax - xmin > 0 ? (xmax - xmin) * 1.3 : xmax, 6);
-        x0 = floor((xmin - (xmax - xmin) * 0.1) / st) * st;
-        x1 = xmax + (xmax - x0) * 0.08;
+    el_report_pt *pt = calloc((size_t)r->n + 1, sizeof *pt);
+    el_report_box *box = calloc((size_t)r->n + 1, sizeof *box);
+    char (*labs)[300] = calloc((size_t)r->n + 1, sizeof *labs);
+    if (!pt || !box || !labs) {
+        free(pt), free(box), free(labs);
+        fclose(f);
+        free(buf);
+        return NULL;
     }
-#define PX(x) (L + ((x) - x0) / (x1 - x0) * (R - L))
-#define PY(y) (logy ? B - (log10(fmax((y), pow(10, y0))) - y0) / (y1 - y0) * (B - T) : B - (y) / y1 * (B - T))
+    int np = 0;
+    int *idx = calloc((size_t)r->n + 1, sizeof *idx);
+    if (!idx) {
+        free(pt), free(box), free(labs);
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    for (int i = 0; i < r->n; i++) {
+        const variant *v = &r->v[i];
+        if (!v->has_kld)
+            continue;
+        /* variants at the same spot share one label ("Q8_0, Q6_K*") */
+        bool first = true;
+        for (int j = 0; j < i && first; j++)
+            first = !(r->v[j].has_kld && r->v[j].size == v->size && r->v[j].kld == v->kld);
+        size_t n = 0;
+        labs[np][0] = 0;
+        for (int j = i; first && j < r->n && n < sizeof labs[0] - 80; j++)
+            if (r->v[j].has_kld && r->v[j].size == v->size && r->v[j].kld == v->kld)
+                n += (size_t)snprintf(labs[np] + n, sizeof labs[0] - n, "%s%s%s", n ? ", " : "", point_name(r, j),
+                                      r->v[j].fell_back ? "*" : "");
+        pt[np] = (el_report_pt){v->size / 1048576.0, v->kld, first ? labs[np] : NULL};
+        idx[np++] = i;
+    }
+    el_report_axes ax;
+    el_report_axes_of(pt, np, &ax);
+    el_report_place_labels(&ax, pt, np, box);
+    const double L = ax.L, R = ax.R, T = ax.T, B = ax.B, x0 = ax.x0, x1 = ax.x1, y0 = ax.y0, y1 = ax.y1;
+    const bool logy = ax.logy;
+#define PX(x) el_report_px(&ax, (x))
+#define PY(y) el_report_py(&ax, (y))
     fputs(svg_head, f);
     svg_text(f, 360, 28, "middle", 18, "#222", "Model size vs KL divergence from the base (lower left is better)");
     fprintf(f, "<g stroke=\"#ddd\" stroke-width=\"1\">\n");
@@ -336,61 +661,59 @@ static char *chart_size_kld(const report *r, size_t *len)
         if (on_front(r, i))
             fprintf(f, "%.1f,%.1f ", PX(r->v[i].size / 1048576.0), PY(r->v[i].kld));
     fprintf(f, "\"/>\n");
-    /* points, then their labels: variants at the same spot share one label ("Q8_0, Q6_K"); a label
-     * that would overlap one already placed tries below, then left of its point */
-    double boxes[64][4];
-    int nb = 0;
-    for (int i = 0; i < r->n; i++) {
-        const variant *v = &r->v[i];
-        if (!v->has_kld)
+    /* points, each with its label (placed by el_report_place_labels), then the legend: only the classes
+     * that have a member, and the front's only when some variant is dominated */
+    int n_front = 0, n_dom = 0;
+    for (int k = 0; k < np; k++) {
+        const int i = idx[k];
+        const double x = PX(pt[k].mib), y = PY(pt[k].kld);
+        const bool front = on_front(r, i);
+        n_front += front, n_dom += !front;
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\" stroke=\"#222\"/>\n", x, y, front ? "#d62728" : "#9e9e9e");
+        const el_report_box *b = &box[k];
+        if (!(b->w > 0))
             continue;
-        const double x = PX(v->size / 1048576.0), y = PY(v->kld);
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\" stroke=\"#222\"/>\n", x, y,
-                on_front(r, i) ? "#d62728" : "#9e9e9e");
-        bool first = true;
-        for (int j = 0; j < i && first; j++)
-            first = !(r->v[j].has_kld && r->v[j].size == v->size && r->v[j].kld == v->kld);
-        if (!first)
-            continue;
-        size_t n = 0;
-        lab[0] = 0;
-        for (int j = i; j < r->n && n < sizeof lab - 40; j++)
-            if (r->v[j].has_kld && r->v[j].size == v->size && r->v[j].kld == v->kld)
-                n += (size_t)snprintf(lab + n, sizeof lab - n, "%s%s", n ? ", " : "",
-                                      strcmp(r->v[j].type, "?") ? r->v[j].type : r->v[j].name);
-        const double w = 7.0 * (double)strlen(lab), h = 14;
-        static const double off[4][2] = {{9, -8}, {-9, -8}, {9, 18}, {-9, 18}};
-        int k = 0;
-        double bx = 0, by = 0;
-        for (; k < 4; k++) {
-            bx = off[k][0] > 0 ? x + off[k][0] : x + off[k][0] - w;
-            by = y + off[k][1] - h + 3;
-            bool clash = bx + w > R + 25;
-            for (int b = 0; b < nb && !clash; b++)
-                clash = bx < boxes[b][0] + boxes[b][2] && boxes[b][0] < bx + w && by < boxes[b][1] + boxes[b][3] &&
-                        boxes[b][1] < by + h;
-            if (!clash)
-                break;
-        }
-        if (k == 4)
-            k = 0, bx = x + 9, by = y - 8 - h + 3;
-        if (nb < 64) {
-            boxes[nb][0] = bx, boxes[nb][1] = by, boxes[nb][2] = w, boxes[nb][3] = h;
-            nb++;
-        }
-        svg_text(f, off[k][0] > 0 ? x + off[k][0] : x + off[k][0], y + off[k][1], off[k][0] > 0 ? "start" : "end", 12,
-                 "#222", lab);
+        const double cx = fmax(b->x, fmin(x, b->x + b->w)), cy = fmax(b->y, fmin(y, b->y + b->h));
+        if (hypot(cx - x, cy - y) > 14) /* away from its point: a leader line */
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-width=\"1\"/>\n", x, y, cx, cy);
+        svg_text(f, b->x + 1, b->y + 11, "start", 12, "#222", pt[k].label);
     }
-    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#d62728\" stroke=\"#222\"/>\n", L + 6, T - 18);
-    svg_text(f, L + 16, T - 14, "start", 12, "#222", "on the Pareto front (no other variant is smaller and closer)");
-    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#9e9e9e\" stroke=\"#222\"/>\n", L + 386, T - 18);
-    svg_text(f, L + 396, T - 14, "start", 12, "#222", "dominated");
+    const double lx = L + 6, ly = T - 18;
+    if (n_dom > 0) {
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#d62728\" stroke=\"#222\"/>\n", lx, ly);
+        svg_text(f, lx + 10, ly + 4, "start", 12, "#222", "on the Pareto front (no other variant is smaller and closer)");
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#9e9e9e\" stroke=\"#222\"/>\n", lx + 380, ly);
+        svg_text(f, lx + 390, ly + 4, "start", 12, "#222", "dominated");
+    } else if (n_front > 0) {
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#d62728\" stroke=\"#222\"/>\n", lx, ly);
+        svg_text(f, lx + 10, ly + 4, "start", 12, "#222", "every variant is on the Pareto front: none is both larger and farther");
+    }
+    free(pt), free(box), free(labs), free(idx);
     fputs("</svg>\n", f);
 #undef PX
 #undef PY
     if (fclose(f))
         return NULL;
     return buf;
+}
+
+/* The decode chart's bar label: the type (cut to fit left of the bars), "*" when it fell back. */
+static void bar_label(const variant *v, char *lab, size_t cap, double max_w)
+{
+    snprintf(lab, cap, "%s%s", short_type(v), v->fell_back ? "*" : "");
+    if (el_report_text_width(lab, 13) <= max_w)
+        return;
+    char tmp[300];
+    for (size_t n = strlen(lab); n > 0;) {
+        n--;
+        while (n > 0 && ((unsigned char)lab[n] & 0xc0) == 0x80) /* back to a character's first byte */
+            n--;
+        lab[n] = 0;
+        snprintf(tmp, sizeof tmp, "%s…", lab);
+        if (el_report_text_width(tmp, 13) <= max_w)
+            break;
+    }
+    snprintf(lab, cap, "%s", tmp);
 }
 
 static char *chart_decode(const report *r, size_t *len)
@@ -404,17 +727,31 @@ static char *chart_decode(const report *r, size_t *len)
     for (int i = 0; i < r->n; i++)
         if (r->v[i].has_tg) {
             n++;
-            mx = fmax(mx, r->v[i].tg_ts);
+            mx = fmax(mx, r->v[i].tg_ts + fmax(r->v[i].tg_sd, 0));
         }
-    const double L = 170, R = 640, T = 56, bar = 26, gap = 12, H = T + n * (bar + gap) + 50;
+    const double L = 170, R = 640, T = 56, bar = 26, gap = 12, H = T + n * (bar + gap) + 50, W = 720;
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"%.0f\" viewBox=\"0 0 720 %.0f\" "
             "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"720\" height=\"%.0f\" fill=\"white\"/>\n",
             H, H, H);
-    svg_text(f, 360, 28, "middle", 18, "#222", "Decode speed per variant (tokens/s, higher is better)");
-    const double x1 = mx > 0 ? mx * 1.1 : 1;
-    const double st = tick_step(x1, 5);
+    svg_text(f, 360, 28, "middle", 18, "#222", "Decode speed per variant (tokens/s ± one sd, higher is better)");
     char lab[300];
+    /* the scale: every bar, its error bar and its value label inside the frame */
+    double x1 = mx > 0 ? mx * 1.1 : 1;
+    for (int it = 0; it < 200; it++) {
+        bool fits = true;
+        for (int i = 0; i < r->n && fits; i++) {
+            const variant *v = &r->v[i];
+            if (!v->has_tg)
+                continue;
+            snprintf(lab, sizeof lab, v->tg_sd > 0 ? "%.1f ± %.1f" : "%.1f", v->tg_ts, v->tg_sd);
+            fits = L + (v->tg_ts + fmax(v->tg_sd, 0)) / x1 * (R - L) + 6 + el_report_text_width(lab, 12) <= W - 4;
+        }
+        if (fits)
+            break;
+        x1 *= 1.05;
+    }
+    const double st = tick_step(x1, 5);
     for (double x = 0; x <= x1 + 1e-9; x += st) {
         const double px = L + x / x1 * (R - L);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", px, T - 6, px, H - 40);
@@ -428,12 +765,21 @@ static char *chart_decode(const report *r, size_t *len)
             continue;
         const double y = T + k++ * (bar + gap), w = v->tg_ts / x1 * (R - L);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#1f77b4\"/>\n", L, y, w, bar);
-        snprintf(lab, sizeof lab, "%s", strcmp(v->type, "?") ? v->type : v->name);
+        double end = L + w;
+        if (v->tg_sd > 0) { /* the error bar: mean ± one standard deviation, with caps */
+            const double lo = L + fmax(v->tg_ts - v->tg_sd, 0) / x1 * (R - L), hi = L + (v->tg_ts + v->tg_sd) / x1 * (R - L);
+            const double cy = y + bar / 2;
+            fprintf(f, "<g stroke=\"#222\" stroke-width=\"1.5\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
+                    lo, cy, hi, cy, lo, cy - 6, lo, cy + 6, hi, cy - 6, hi, cy + 6);
+            end = fmax(end, hi);
+        }
+        bar_label(v, lab, sizeof lab, L - 14);
         svg_text(f, L - 8, y + bar / 2 + 4, "end", 13, "#222", lab);
-        snprintf(lab, sizeof lab, "%.1f", v->tg_ts);
-        svg_text(f, L + w + 6, y + bar / 2 + 4, "start", 12, "#222", lab);
+        snprintf(lab, sizeof lab, v->tg_sd > 0 ? "%.1f ± %.1f" : "%.1f", v->tg_ts, v->tg_sd);
+        svg_text(f, end + 6, y + bar / 2 + 4, "start", 12, "#222", lab);
     }
-    snprintf(lab, sizeof lab, "tokens/s (tg, %d threads)", r->n ? r->v[0].tg_threads : 0);
+    snprintf(lab, sizeof lab, "tokens/s (tg, %d threads)", r->threads_hi);
     svg_text(f, (L + R) / 2, H - 6, "middle", 13, "#222", lab);
     fputs("</svg>\n", f);
     if (fclose(f))
@@ -468,8 +814,29 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, const el_rep
         return NULL;
     fprintf(f, "# edgelm report\n\n%d variants from %d results. Sizes are tensor bytes; PPL and KLD as llama-perplexity "
                "computes them; accuracy as lm-evaluation-harness's acc; speeds from `edgelm bench` (the highest thread count "
-               "measured).\n\n",
+               "measured, mean ± standard deviation of the runs); accuracy with its questions (n) and 95%% Wilson "
+               "interval.\n\n",
             r->n, r->n_records);
+    if (r->cpu_info[0] || r->threads_hi) {
+        fputs("Machine: ", f);
+        put_text(f, r->cpu_info[0] ? r->cpu_info : "unknown CPU", TEXT_MD);
+        if (r->cpu_mixed)
+            fputs(" (and others: the bench records come from more than one CPU)", f);
+        if (r->n_cpus > 0)
+            fprintf(f, ", %d CPUs", r->n_cpus);
+        if (r->threads_lo && r->threads_lo != r->threads_hi)
+            fprintf(f, "; bench at %d-%d threads", r->threads_lo, r->threads_hi);
+        else if (r->threads_hi)
+            fprintf(f, "; bench at %d thread%s", r->threads_hi, r->threads_hi > 1 ? "s" : "");
+        fputs(".\n\n", f);
+    }
+    bool dominated = false, any_fb = false, any_same = false, any_noisy = false;
+    for (int i = 0; i < r->n; i++) {
+        dominated |= r->v[i].has_kld && !on_front(r, i);
+        any_fb |= r->v[i].fell_back;
+        any_same |= r->v[i].same_as >= 0;
+        any_noisy |= (r->v[i].has_pp && r->v[i].pp_noisy) || (r->v[i].has_tg && r->v[i].tg_noisy);
+    }
     fprintf(f, "| variant | type | size (MiB) | bits/weight | PPL | KLD | same top");
     for (int t = 0; t < r->n_tasks; t++) {
         fputs(" | ", f);
@@ -487,8 +854,18 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, const el_rep
         const variant *v = &r->v[i];
         fputs("| ", f);
         put_text(f, v->name, TEXT_MD);
-        fputs(on_front(r, i) ? " ★ | " : " | ", f);
+        fputs(dominated && on_front(r, i) ? " ★" : "", f);
+        if (v->same_as >= 0) {
+            fputs(" ≡ ", f);
+            put_text(f, r->v[v->same_as].name, TEXT_MD);
+        }
+        fputs(" | ", f);
         put_text(f, v->type, TEXT_MD);
+        if (v->fell_back) {
+            fputs("\\* (", f);
+            put_text(f, v->fallback_note, TEXT_MD);
+            fputs(")", f);
+        }
         cell(f, v->size > 0, 2, v->size / 1048576.0, "");
         cell(f, v->bpw > 0, 2, v->bpw, "");
         if (v->has_ppl)
@@ -500,10 +877,19 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, const el_rep
         else
             cell(f, false, 0, 0, "");
         cell(f, v->has_kld, 1, 100 * v->same_top, "%");
-        for (int t = 0; t < r->n_tasks; t++)
+        for (int t = 0; t < r->n_tasks; t++) {
             cell(f, v->has_acc[t], 3, v->acc[t], "");
+            if (v->has_acc[t] && v->acc_n[t] > 0 && isfinite(v->acc_lo[t]) && isfinite(v->acc_hi[t]))
+                fprintf(f, " (n=%d, 95%% CI %.3f–%.3f)", v->acc_n[t], v->acc_lo[t], v->acc_hi[t]);
+            else if (v->has_acc[t] && v->acc_n[t] > 0)
+                fprintf(f, " (n=%d)", v->acc_n[t]);
+        }
         cell(f, v->has_pp, 1, v->pp_ts, "");
+        if (v->has_pp && v->pp_sd > 0)
+            fprintf(f, " ± %.1f%s", v->pp_sd, v->pp_noisy ? " (noisy)" : "");
         cell(f, v->has_tg, 1, v->tg_ts, "");
+        if (v->has_tg && v->tg_sd > 0)
+            fprintf(f, " ± %.1f%s", v->tg_sd, v->tg_noisy ? " (noisy)" : "");
         cell(f, v->has_pp && v->ttft_ms > 0, 1, v->ttft_ms, "");
         cell(f, v->peak_rss > 0, 1, v->peak_rss / 1048576.0, "");
         if (dev) {
@@ -515,10 +901,24 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, const el_rep
         }
         fputs(" |\n", f);
     }
-    if (have_kld) {
+    if (any_fb)
+        fprintf(f, "\n\\* Not what the type says: the rows of these matrices are not a multiple of the type's block "
+                   "(256 values for the K types, 32 for the others), so they were written in the nearest type that fits "
+                   "(quant/recipe.h), read from the GGUF itself.\n");
+    if (any_same)
+        fprintf(f, "\n≡ the same tensors as the variant named, byte for byte (names, types, shapes and data): one "
+                   "model under two names.\n");
+    if (any_noisy)
+        fprintf(f, "\n(noisy): the runs' standard deviation is above 10%% of their mean; more `-r` or a quieter "
+                   "machine.\n");
+    if (have_kld && dominated)
         fprintf(f, "\n★ on the size / KL divergence Pareto front: no other variant is both smaller and closer to the "
-                   "base.\n\n![model size vs KL divergence](size_kld.svg)\n");
-    }
+                   "base.\n");
+    else if (have_kld)
+        fprintf(f, "\nEvery variant is on the size / KL divergence Pareto front: none is both larger and farther from "
+                   "the base than another, so none is starred.\n");
+    if (have_kld)
+        fprintf(f, "\n![model size vs KL divergence](size_kld.svg)\n");
     if (have_tg)
         fprintf(f, "\n![decode tokens/s per variant](decode.svg)\n");
     if (dev)
@@ -548,7 +948,18 @@ int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir
         free(r.v);
         return rc;
     }
+    for (int i = 0; i < r.n; i++)
+        inspect_file(&r.v[i]);
     qsort(r.v, (size_t)r.n, sizeof *r.v, by_size_desc);
+    find_identical(&r);
+    for (int i = 0; i < r.n; i++) {
+        const int th[2] = {r.v[i].has_pp ? r.v[i].pp_threads : 0, r.v[i].has_tg ? r.v[i].tg_threads : 0};
+        for (int k = 0; k < 2; k++)
+            if (th[k] > 0) {
+                r.threads_lo = r.threads_lo && r.threads_lo < th[k] ? r.threads_lo : th[k];
+                r.threads_hi = r.threads_hi > th[k] ? r.threads_hi : th[k];
+            }
+    }
     bool have_kld = false, have_tg = false;
     for (int i = 0; i < r.n; i++) {
         have_kld |= r.v[i].has_kld;

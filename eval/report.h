@@ -11,6 +11,9 @@
 #ifndef EL_EVAL_REPORT_H
 #define EL_EVAL_REPORT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "core/error.h"
 
 typedef struct el_report_summary {
@@ -27,6 +30,36 @@ typedef struct el_report_device {
     uint64_t ram;
     int n_ctx;
 } el_report_device;
+
+/*
+ * The layout of size_kld.svg, exposed so that tests can check it: the axes the points map onto, and one
+ * box per label. A label sits beside its point when there is room, else at the nearest free place in the
+ * plot (with a leader line); boxes never intersect one another and stay inside the plot frame. Widths
+ * come from Helvetica's (Arial's) character widths at 12 px.
+ */
+typedef struct el_report_box {
+    double x, y, w, h; /* w 0: no label (it shares another's, or no room was left) */
+} el_report_box;
+
+typedef struct el_report_pt {
+    double mib, kld;   /* the point */
+    const char *label; /* NULL: no label of its own (it shares one at the same spot) */
+} el_report_pt;
+
+typedef struct el_report_axes {
+    double L, R, T, B;  /* the plot frame in the 720 x 440 viewBox */
+    double x0, x1, y0, y1;
+    bool logy;          /* y0, y1 are then log10 */
+} el_report_axes;
+
+void el_report_axes_of(const el_report_pt *p, int n, el_report_axes *a);
+double el_report_px(const el_report_axes *a, double mib);
+double el_report_py(const el_report_axes *a, double kld);
+/* Width in px of s at font size px (Helvetica metrics and 12% for wider fallback fonts; a non-ASCII
+ * character counts 1 em). */
+double el_report_text_width(const char *s, double px);
+/* Place the labels: box[i] for p[i]. Returns how many could not be placed (0 unless the plot is full). */
+int el_report_place_labels(const el_report_axes *a, const el_report_pt *p, int n, el_report_box *box);
 
 int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir, const el_report_device *dev,
                     el_report_summary *s, el_error *err);

@@ -26,8 +26,10 @@
 #include "core/file.h"
 #include "datasets/tasks.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "eval/bench.h"
 #include "eval/device.h"
 #include "eval/mc.h"
+#include "eval/report.h"
 #include "eval/text.h"
 #include "tests/evalref.h"
 #include "tests/testutil.h"
@@ -370,9 +372,20 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
         cr_assert_eq(tu_jnum(r, "kv_bytes"), 2 * 5 * 25 * 4 * 8 * 2);
         cr_assert_gt(tu_jnum(r, "peak_rss_bytes"), tu_jnum(r, "model_size"));
         cr_assert_eq(tu_jnum(r, "model_n_params"), 260032);
+        cr_assert(json_is_boolean(json_object_get(r, "noisy")), "record %zu: noisy", i);
         if (!pp) {
             cr_assert_gt(tu_jnum(r, "mem_bw"), 1e8);
-            cr_assert_gt(tu_jnum(r, "roofline_pct"), 0);
+            cr_assert_float_eq(tu_jnum(r, "roofline_bw_gbs") * 1e9, tu_jnum(r, "mem_bw"), 1e-6 * tu_jnum(r, "mem_bw"));
+            /* stories260K's bytes per token (1 MB F32, 0.3 MB Q8_0) sit in most last-level caches */
+            const json_t *rf = json_object_get(r, "roofline_pct");
+            const char *why = json_string_value(json_object_get(r, "roofline_why"));
+            const bool fits = (uint64_t)tu_jnum(r, "bytes_per_token") <= el_llc_bytes();
+            cr_assert(json_is_boolean(json_object_get(r, "fits_llc")) && json_is_true(json_object_get(r, "fits_llc")) == fits);
+            if (json_is_null(rf)) {
+                cr_assert(why && !strcmp(why, fits ? "fits_llc" : "above_roofline"), "record %zu: %s", i, why ? why : "-");
+            } else {
+                cr_assert(json_number_value(rf) > 0 && json_number_value(rf) <= 100 && !why, "record %zu", i);
+            }
         } else {
             cr_assert_null(json_object_get(r, "roofline_pct"));
         }
@@ -417,6 +430,49 @@ Test(bench, fields_formats_and_gates, .timeout = 120)
     tu_run_free(&o);
     tu_rmtree(dir);
     tu_release();
+}
+
+/* The roofline by hand: 100 t/s x 50 MB per token over 10 GB/s is 50%; a model in cache, or a figure
+ * past 100%, has none, and says why. */
+Test(bench, roofline_and_noise_by_hand)
+{
+    const char *why = "x";
+    cr_assert_float_eq(el_bench_roofline(100, 10e9, 50000000, 32 << 20, &why), 50.0, 1e-9);
+    cr_assert_null(why);
+    cr_assert_float_eq(el_bench_roofline(200, 10e9, 50000000, 32 << 20, &why), 100.0, 1e-9);
+    cr_assert_null(why);
+    cr_assert(isnan(el_bench_roofline(300, 10e9, 50000000, 32 << 20, &why)));
+    cr_assert_str_eq(why, "above_roofline");
+    /* stories260K F32 (1037568 bytes a token) at 21713 t/s against 11.2 GB/s was 201%: it fits a 2 MiB cache */
+    cr_assert(isnan(el_bench_roofline(21713, 11.2e9, 1037568, 2 << 20, &why)));
+    cr_assert_str_eq(why, "fits_llc");
+    cr_assert(isnan(el_bench_roofline(21713, 11.2e9, 1037568, 1037568, &why)));
+    cr_assert_str_eq(why, "fits_llc");
+    cr_assert(isnan(el_bench_roofline(21713, 11.2e9, 1037568, 1037567, &why)));
+    cr_assert_str_eq(why, "above_roofline");
+    /* within the cache and within the roofline: SmolLM2 Q8_0 (142885476 bytes a token) at 154.9 t/s over
+     * 23.7 GB/s, on a machine whose cache says 480 MiB, is 93.4%: a figure, not a guess */
+    cr_assert_float_eq(el_bench_roofline(154.9, 23.7e9, 142885476, 480u << 20, &why), 100.0 * 154.9 * 142885476 / 23.7e9, 1e-9);
+    cr_assert_null(why);
+    /* the cache unknown (0): the figure stands when at most 100% */
+    cr_assert_float_eq(el_bench_roofline(5, 11.2e9, 1037568 * 1000ull, 0, &why), 100.0 * 5 * 1037568e3 / 11.2e9, 1e-9);
+    cr_assert_null(why);
+    cr_assert(isnan(el_bench_roofline(100, 0, 50000000, 0, &why)));
+    cr_assert_str_eq(why, "no_bandwidth");
+    cr_assert(isnan(el_bench_roofline(100, 10e9, 0, 0, &why)));
+    cr_assert_str_eq(why, "no_bandwidth");
+    /* the bandwidth buffer: twice the last-level cache at least, 4 GiB at most, 0 stays 0 */
+    cr_assert_eq(el_bw_buffer_mib(256, 480ull << 20), 960);
+    cr_assert_eq(el_bw_buffer_mib(512, 32ull << 20), 512);
+    cr_assert_eq(el_bw_buffer_mib(16, 0), 16);
+    cr_assert_eq(el_bw_buffer_mib(1, (1 << 20) + 1), 3);
+    cr_assert_eq(el_bw_buffer_mib(256, 8ull << 30), 4096);
+    cr_assert_eq(el_bw_buffer_mib(0, 32ull << 20), 0);
+    /* noisy: stddev above 10% of the mean */
+    cr_assert(!el_bench_noisy(100, 10));
+    cr_assert(el_bench_noisy(100, 10.01));
+    cr_assert(el_bench_noisy(22503.4, 3692.1));
+    cr_assert(!el_bench_noisy(0, 5));
 }
 
 /* ---- report --------------------------------------------------------------------------------------------- */
@@ -586,6 +642,117 @@ Test(report, rows_pareto_front_and_charts)
     tu_release();
 }
 
+/* What the report reads from the files themselves, and the figures' spread: stories260K's rows (64 and 172
+ * values) fit no K-quant block, so its Q6_K is Q8_0 and F16 throughout, tensor for tensor the same as its
+ * Q8_0 (whose 172-value rows are F16); the base's row takes its PPL from the kld record; accuracy shows n
+ * and its interval, speeds their deviation, the header the machine; nothing is dominated, so no star. */
+Test(report, types_from_the_files_identical_variants_and_spread, .timeout = 120)
+{
+    char *dir = KT("report"), *f32 = stories_f32(dir);
+    if (!f32)
+        cr_skip_test("../shared is absent");
+    char *q8 = KF("%s/s-Q8_0.gguf", dir), *q6 = KF("%s/s-Q6_K.gguf", dir), *q4 = KF("%s/s-Q4_0.gguf", dir);
+    tu_ok("quantize", "-q", f32, q8, "Q8_0", NULL);
+    tu_ok("quantize", "-q", f32, q6, "Q6_K", NULL);
+    tu_ok("quantize", "-q", f32, q4, "Q4_0", NULL);
+    char *in = KF("%s/in.json", dir), *out = KF("%s/rep", dir);
+    char *j = KF("[{\"test\": \"kld\", \"model\": \"%s\", \"model_type\": \"Q8_0\", \"model_size\": 329952, \"base\": \"%s\", "
+                 "\"kld_mean\": 0.00064, \"kld_err\": 0.00003, \"same_top\": 0.99, \"ppl\": 4.1456, \"ppl_base\": 4.1420},"
+                 "{\"test\": \"kld\", \"model\": \"%s\", \"model_type\": \"Q6_K\", \"model_size\": 329952, \"base\": \"%s\", "
+                 "\"kld_mean\": 0.00064, \"kld_err\": 0.00003, \"same_top\": 0.99, \"ppl\": 4.1456, \"ppl_base\": 4.1420},"
+                 "{\"test\": \"kld\", \"model\": \"%s\", \"model_type\": \"Q4_0\", \"model_size\": 240000, \"base\": \"%s\", "
+                 "\"kld_mean\": 0.068, \"kld_err\": 0.004, \"same_top\": 0.89, \"ppl\": 4.4696, \"ppl_base\": 4.1420},"
+                 "{\"test\": \"mc\", \"task\": \"hellaswag\", \"model\": \"%s\", \"n\": 6, \"acc\": 0.833333333, "
+                 "\"acc_ci95\": [0.436497178, 0.96994663]},"
+                 "{\"test\": \"tg32\", \"model\": \"%s\", \"n_prompt\": 0, \"n_gen\": 32, \"n_threads\": 2, \"avg_ts\": 21712.7, "
+                 "\"stddev_ts\": 711.9, \"noisy\": false, \"cpu_info\": \"Test CPU 9000\", \"device\": {\"n_cpus\": 4}},"
+                 "{\"test\": \"tg32\", \"model\": \"%s\", \"n_prompt\": 0, \"n_gen\": 32, \"n_threads\": 2, \"avg_ts\": 8480.6, "
+                 "\"stddev_ts\": 1288.3, \"noisy\": true, \"cpu_info\": \"Test CPU 9000\", \"device\": {\"n_cpus\": 4}}]",
+                 q8, f32, q6, f32, q4, f32, q8, f32, q8);
+    cr_assert(tu_write(in, j, strlen(j)));
+    tu_ok("report", "-q", in, "-o", out, NULL);
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text);
+    cr_assert(strstr(text, "\nMachine: Test CPU 9000, 4 CPUs; bench at 2 threads.\n"), "%s", text);
+    /* the base: a row of its own, its PPL from the kld records, its type and size from its GGUF */
+    cr_assert(strstr(text, "| f32.gguf | F32 | 0.99 | 32.00 | 4.1420 |"), "%s", text);
+    cr_assert(strstr(text, "| s-Q6_K.gguf ≡ s-Q8_0.gguf | Q6_K\\* (all tensors fell back to Q8_0/F16) | 0.31 |"), "%s", text);
+    cr_assert(strstr(text, "| s-Q8_0.gguf ≡ s-Q6_K.gguf | Q8_0\\* (5 of 36 tensors fell back to F16) | 0.31 |"), "%s", text);
+    cr_assert(strstr(text, "| s-Q4_0.gguf | Q4_0\\* (5 of 36 tensors fell back to F16) |"), "Q4_0 differs from Q8_0: %s", text);
+    cr_assert(strstr(text, "| 0.833 (n=6, 95% CI 0.436–0.970) |"), "%s", text);
+    cr_assert(strstr(text, "| 21712.7 ± 711.9 |"), "%s", text);
+    cr_assert(strstr(text, "| 8480.6 ± 1288.3 (noisy) |"), "%s", text);
+    cr_assert(!strstr(text, "★"), "none is dominated: %s", text);
+    cr_assert(strstr(text, "Every variant is on the size / KL divergence Pareto front"), "%s", text);
+    free(text);
+    /* and the chart's legend has no empty class */
+    char *svg = (char *)tu_read(KF("%s/size_kld.svg", out), &(size_t){0});
+    cr_assert(svg && !strstr(svg, ">dominated<") && strstr(svg, ">every variant is on the Pareto front"), "%s", svg);
+    cr_assert(strstr(svg, ">Q8_0*, Q6_K*</text>"), "one label for the two at one spot: %s", svg);
+    free(svg);
+    svg = (char *)tu_read(KF("%s/decode.svg", out), &(size_t){0});
+    cr_assert(svg && strstr(svg, ">8480.6 ± 1288.3</text>") && strstr(svg, "<g stroke=\"#222\" stroke-width=\"1.5\"><line"), "%s", svg);
+    free(svg);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* The labels of size_kld.svg: every one placed, none meeting another, all inside the plot frame (and so
+ * the viewBox), on the demo's data and on sets where every point crowds the same spot. */
+static void check_labels(const el_report_pt *p, int n, const char *what)
+{
+    el_report_axes a;
+    el_report_box b[64];
+    cr_assert_leq(n, 64);
+    el_report_axes_of(p, n, &a);
+    cr_assert_eq(el_report_place_labels(&a, p, n, b), 0, "%s: a label found no room", what);
+    cr_assert(a.L >= 0 && a.R <= 720 && a.T >= 0 && a.B <= 440, "%s: the frame leaves the viewBox", what);
+    for (int i = 0; i < n; i++) {
+        if (!p[i].label) {
+            cr_assert_eq(b[i].w, 0, "%s: point %d shares a label and has none of its own", what, i);
+            continue;
+        }
+        cr_assert_float_eq(b[i].w, el_report_text_width(p[i].label, 12) + 2, 1e-9, "%s: label %s", what, p[i].label);
+        cr_assert_eq(b[i].h, 14);
+        cr_assert(b[i].x >= a.L && b[i].x + b[i].w <= a.R && b[i].y >= a.T && b[i].y + b[i].h <= a.B,
+                  "%s: %s at (%.1f, %.1f, %.1f x %.1f) leaves the frame", what, p[i].label, b[i].x, b[i].y, b[i].w, b[i].h);
+        for (int j = 0; j < i; j++)
+            cr_assert(!(b[j].w > 0 && b[i].x < b[j].x + b[j].w && b[j].x < b[i].x + b[i].w && b[i].y < b[j].y + b[j].h &&
+                        b[j].y < b[i].y + b[i].h),
+                      "%s: %s and %s overlap", what, p[i].label, p[j].label);
+    }
+}
+
+Test(report, chart_labels_never_overlap_or_leave_the_frame)
+{
+    /* Helvetica's widths: Q 778, 4 556, _ 556, K 667, _ 556, M 833 per 1000 em, and 12% for wider fonts */
+    cr_assert_float_eq(el_report_text_width("Q4_K_M", 12), 3946 * 12 / 1000.0 * 1.12, 1e-9);
+    cr_assert_float_eq(el_report_text_width("\xc3\xa9", 10), 10 * 1.12, 1e-9);
+    /* the demo's stories260K (Q8_0 and Q6_K at one spot share a label) and its tiny model */
+    const el_report_pt stories[] = {{0.3147, 0.000644, "Q8_0*, Q6_K*"}, {0.3147, 0.000644, NULL}, {0.2547, 0.01403, "Q4_K_M*"},
+                                    {0.2534, 0.0160, "Q5_0*"}, {0.2330, 0.06798, "Q4_0*"}};
+    check_labels(stories, 5, "stories260K");
+    const el_report_pt tiny[] = {{1.73, 0.00005, "Q8_0"}, {1.34, 0.00028, "Q6_K"}, {1.14, 0.00205, "Q5_0"},
+                                 {1.01, 0.00263, "Q4_K_M"}, {0.95, 0.00621, "Q4_0"}};
+    check_labels(tiny, 5, "tiny");
+    /* 12 variants of nearly the same size and KLD, 12 at exactly spaced sizes among them, 40 in one heap */
+    el_report_pt dense[64];
+    char names[64][32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(names[i], sizeof names[i], "Q4_K_M-variant-%02d", i);
+        dense[i] = (el_report_pt){1.0 + i * 0.001, 0.01 + i * 1e-5, names[i]};
+    }
+    check_labels(dense, 12, "12 nearly equal");
+    for (int i = 0; i < 12; i++)
+        dense[12 + i] = (el_report_pt){1.0 + i * 0.1, 0.01, names[i]};
+    check_labels(dense, 24, "24 in two rows");
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "v%02d", i);
+        dense[i] = (el_report_pt){2.0, 0.5 + i * 1e-9, names[i]};
+    }
+    check_labels(dense, 40, "40 in one heap");
+}
+
 /* Strings from result files (names, types, task names) are data, not markup: in report.md they cannot
  * open HTML tags, split a table cell or row, or start emphasis, code or links; in the SVG charts they are
  * XML text (the charts parse as XML), and a name cut to fit its field stays valid UTF-8. */
@@ -612,7 +779,7 @@ Test(report, strings_from_results_are_escaped)
     cr_assert(text);
     cr_assert(strstr(text, "| same top | arc\\|&lt;i&gt;  acc | prefill t/s |"), "%s", text);
     cr_assert(strstr(text, "\n| &lt;script&gt;alert(1)&lt;/script&gt; a\\|b c   \\`code\\` \\*em\\* \\[l\\](x) &amp; \\\\ "
-                           "\\$x\\$ \\~s\\~ \\_u\\_ Q4_K ★ | Q4_0\\|&lt;b&gt;\"'  | 1.00 |"),
+                           "\\$x\\$ \\~s\\~ \\_u\\_ Q4_K | Q4_0\\|&lt;b&gt;\"'  | 1.00 |"),
               "%s", text);
     /* 15 of the 20 characters fit in 31 bytes */
     cr_assert(strstr(text, "| y.gguf | \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
