@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
 #include "core/atomic.h"
 #include "core/file.h"
 #include "core/json.h"
@@ -703,13 +704,14 @@ static void bar_label(const variant *v, char *lab, size_t cap, double max_w)
     snprintf(lab, cap, "%s%s", short_type(v), v->fell_back ? "*" : "");
     if (el_report_text_width(lab, 13) <= max_w)
         return;
-    char tmp[300];
-    for (size_t n = strlen(lab); n > 0;) {
+    static const char ell[] = "…";
+    char tmp[300] = "";
+    for (size_t n = EL_MIN(strlen(lab), sizeof tmp - sizeof ell); n > 0;) {
         n--;
         while (n > 0 && ((unsigned char)lab[n] & 0xc0) == 0x80) /* back to a character's first byte */
             n--;
-        lab[n] = 0;
-        snprintf(tmp, sizeof tmp, "%s…", lab);
+        memcpy(tmp, lab, n); /* n + sizeof ell <= sizeof tmp: the prefix, the ellipsis and its NUL fit */
+        memcpy(tmp + n, ell, sizeof ell);
         if (el_report_text_width(tmp, 13) <= max_w)
             break;
     }
