@@ -49,6 +49,14 @@ static bool help_in_format(FILE *f, const el_cli *cli, const char *usage, const 
     return el_help_format(f, format, cli->prog, usage, summary, opts, g, subs, n_subs);
 }
 
+bool el_opts_gated(const el_opt *opts)
+{
+    bool gated = !opts || opts->kind == EL_OPT_END;
+    for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++)
+        gated = gated || !strcmp(o->long_name, "fail-if");
+    return gated;
+}
+
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts)
 {
     if (help_in_format(f, cli, usage, summary, opts, NULL, 0))
@@ -73,12 +81,7 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
         fprintf(f, "  %-30s %s\n", left, global_opts[i].help);
     }
     (void)cli;
-    /* exit 3 exists only where a gate does: a --fail-if row, or the overview of a command made of
-       subcommands (it has no rows of its own; some of its subcommands gate) */
-    bool gated = !opts || opts->kind == EL_OPT_END;
-    for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++)
-        gated = gated || !strcmp(o->long_name, "fail-if");
-    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error%s\n", gated ? ", 3 a --fail-if gate was met" : "");
+    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error%s\n", el_opts_gated(opts) ? ", 3 a --fail-if gate was met" : "");
 }
 
 int el_usage_verror(const el_cli *cli, const char *usage, void (*hint)(FILE *), const char *fmt, va_list ap)

@@ -146,6 +146,9 @@ bool el_name_lookup(const el_name_int *t, const char *s, int *value);
  */
 bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char *const *names, int n, const char *noun,
                  int argc, char **argv, int *which, int *exit_code);
+/* Whether a command with these option rows can exit 3: it has a --fail-if row, or no rows at all (the
+ * overview of a command made of subcommands, some of which gate). Its help and man page list exit 3 then. */
+bool el_opts_gated(const el_opt *opts);
 /* Print the help text of a command (usage, summary, options) to f. */
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts);
 

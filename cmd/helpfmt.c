@@ -162,16 +162,12 @@ static void man_page(FILE *f, const char *prog, const char *usage, const char *s
         man_opt(f, o);
     for (const el_opt *o = globals; o && o->kind != EL_OPT_END; o++)
         man_opt(f, o);
-    /* exit 3 only where a gate is: as the text help says it (el_print_help) */
-    bool gated = !opts || opts->kind == EL_OPT_END;
-    for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++)
-        gated = gated || !strcmp(o->long_name, "fail-if");
     fputs(".SH EXIT STATUS\n"
           ".TP\n0\nok\n"
           ".TP\n1\nfailure\n"
           ".TP\n2\nusage error\n",
           f);
-    if (gated)
+    if (el_opts_gated(opts)) /* as the text help says it */
         fputs(".TP\n3\na \\fB\\-\\-fail\\-if\\fR gate was met\n", f);
     fputs(".SH SEE ALSO\n\\fBedgelm\\fR(1)", f);
     /* a subcommand's page also names its command's */
