@@ -41,20 +41,30 @@ static const char summary_kld[] =
     "ppl, ppl_err, ppl_base, ppl_base_err, ln_ppl_ratio, ln_ppl_ratio_err, n_tokens, n_chunks, n_ctx.";
 
 static const char usage_mc[] = "eval mc MODEL.gguf --task hellaswag|arc|piqa|winogrande|mmlu --data FILE [--limit N] "
-                               "[--confidence 0.7] [-t N] [--fail-if EXPR] [--json]";
+                               "[--confidence 0.7] [--target-acc 0.9] [--calibrate FILE] [--per-question] [-t N] "
+                               "[--fail-if EXPR] [--json]";
 static const char summary_mc[] =
     "Multiple-choice accuracy by log-likelihood, as lm-evaluation-harness scores it: acc picks the\n"
     "choice with the highest log-likelihood, acc_norm divides it by the choice's length in bytes.\n"
     "Both with 95% intervals (Wilson). The confidence view: the model's probability of its answer\n"
     "(softmax over the choices); accuracy and coverage of the answers at or above --confidence T.\n"
+    "Calibration of that probability (docs/calibration.md): ECE (15 equal-width bins; equal-mass too),\n"
+    "MCE, Brier score, NLL of the right choice, the risk-coverage curve and its area (AURC), and the\n"
+    "threshold whose answers reach --target-acc with the most coverage. --calibrate FILE (the same\n"
+    "task, another split) fits a temperature T minimising the NLL there and reports the figures here\n"
+    "before and after dividing the scores by T.\n"
     "FILE: the task's standard format (jsonl; MMLU csv), also .gz or ARCHIVE:MEMBER.\n"
     "JSON: acc, acc_stderr, acc_ci95, acc_norm, acc_norm_stderr, acc_norm_ci95, n, confidence\n"
-    "{threshold, coverage, acc, n}, seconds.";
+    "{threshold, coverage, acc, n}, ece, ece_mass, mce, brier, nll, aurc, target_threshold,\n"
+    "target_coverage (acc's; null when no threshold reaches the target), calibration {acc, acc_norm}\n"
+    "(each: the figures, reliability bins, risk_coverage points, target), temperature {...} with\n"
+    "--calibrate, questions [{line, label, pred, ll, bytes}] with --per-question, seconds.";
 
 typedef struct eval_flags {
-    const char *text, *save, *base, *base_logits, *fail_if, *task, *data;
+    const char *text, *save, *base, *base_logits, *fail_if, *task, *data, *calibrate;
     int n_ctx, n_batch, chunks, threads, limit;
-    double confidence;
+    double confidence, target_acc;
+    bool per_question;
 } eval_flags;
 
 static int finish(const el_cli *cli, const char *model, const el_model_info *info, json_t *j, const el_gates *g)
@@ -128,6 +138,74 @@ static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el
     return finish(cli, model, &r.q.model, j, g);
 }
 
+/* calibration {acc, acc_norm} of a result at temperatures T (acc's) and Tn (acc_norm's), and acc's
+ * figures into *c (to free) */
+static json_t *calibration_json(const el_mc_result *r, double T, double Tn, double target, el_calib *c, el_error *err)
+{
+    el_calib cn;
+    const el_scores s = el_mc_scores(r, false), sn = el_mc_scores(r, true);
+    if (el_calib_compute(&s, T, c, err))
+        return NULL;
+    if (el_calib_compute(&sn, Tn, &cn, err)) {
+        el_calib_free(c);
+        return NULL;
+    }
+    json_t *j = json_pack("{s:o?, s:o?}", "acc", el_calib_json(c, target), "acc_norm", el_calib_json(&cn, target));
+    el_calib_free(&cn);
+    if (!j) {
+        el_calib_free(c);
+        EL_NOMEM(err);
+    }
+    return j;
+}
+
+/* questions [{line, label, pred, ll [..], bytes [..]}]: what the figures were computed from */
+static json_t *questions_json(const el_mc_result *r, const el_mc_set *set)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < r->n; i++) {
+        json_t *ll = json_array(), *bytes = json_array();
+        for (int k = 0; ll && bytes && k < r->n_choices[i]; k++) {
+            json_array_append_new(ll, json_real(r->ll[(size_t)i * EL_MC_MAX_CHOICES + (size_t)k]));
+            json_array_append_new(bytes, json_integer((json_int_t)strlen(set->items[i].cont[k])));
+        }
+        if (json_array_append_new(a, json_pack("{s:I, s:i, s:i, s:o, s:o}", "line", (json_int_t)set->items[i].line, "label",
+                                               r->label[i], "pred", r->pred[i], "ll", ll, "bytes", bytes))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* --calibrate FILE: the fitted temperatures and the figures here before and after them */
+static int temperature_json(el_cli *cli, const char *model, el_mc_task task, const eval_flags *f, const el_calib *before,
+                            const el_mc_result *r, json_t *j, el_error *err)
+{
+    el_mc_opts o = {model, task, f->calibrate, 0, f->threads, f->confidence, &cli->progress, NULL, false};
+    el_mc_result cr;
+    if (el_eval_mc(&o, &cr, err))
+        return -1;
+    const el_scores cs = el_mc_scores(&cr, false), csn = el_mc_scores(&cr, true);
+    const double T = el_calib_fit_temperature(&cs), Tn = el_calib_fit_temperature(&csn);
+    el_calib after;
+    json_t *cal = calibration_json(r, T, Tn, f->target_acc, &after, err);
+    const int n_cal = cr.n;
+    el_mc_result_free(&cr);
+    if (!cal)
+        return -1;
+    if (!cli->json && cli->verbosity >= 0)
+        printf("temperature T = %.4f fitted on %s (%d questions; acc_norm's T = %.4f): ECE %.4f -> %.4f, NLL %.4f -> %.4f\n",
+               T, f->calibrate, n_cal, Tn, before->ece, after.ece, before->nll, after.nll);
+    json_t *t = json_pack("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}", "data", f->calibrate, "n", n_cal, "T", T,
+                          "T_norm", Tn, "ece_before", before->ece, "ece_after", after.ece, "nll_before", before->nll,
+                          "nll_after", after.nll, "brier_before", before->brier, "brier_after", after.brier, "calibration", cal);
+    el_calib_free(&after);
+    if (!t || json_object_set_new(j, "temperature", t))
+        return EL_NOMEM(err), -1;
+    return 0;
+}
+
 static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_gates *g, el_error *err)
 {
     if (!f->task || !f->data)
@@ -137,10 +215,23 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
         return el_usage_error(cli, usage_mc, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
     if (!(f->confidence > 0))
         return el_usage_error(cli, usage_mc, "--confidence: %g is out of range (0 < T <= 1)", f->confidence);
-    el_mc_opts o = {model, task, f->data, f->limit, f->threads, f->confidence, &cli->progress};
-    el_mc_result r;
-    if (el_eval_mc(&o, &r, err))
+    el_mc_set set = {0};
+    if (el_mc_load(task, f->data, f->limit, &set, err))
         return el_cli_fail(cli, err);
+    el_mc_opts o = {model, task, f->data, f->limit, f->threads, f->confidence, &cli->progress, &set, false};
+    el_mc_result r;
+    if (el_eval_mc(&o, &r, err)) {
+        el_mc_set_free(&set);
+        return el_cli_fail(cli, err);
+    }
+    el_calib c;
+    json_t *cal = calibration_json(&r, 1, 1, f->target_acc, &c, err);
+    if (!cal) {
+        el_mc_result_free(&r);
+        el_mc_set_free(&set);
+        return el_cli_fail(cli, err);
+    }
+    const el_rc_point *tp = el_rc_target(c.rc, c.n_rc, f->target_acc);
     if (!cli->json && cli->verbosity >= 0) {
         printf("%s: %d questions\n", f->task, r.n);
         printf("acc      = %.4f +/- %.4f  (95%%: %.4f .. %.4f)\n", r.acc, r.acc_stderr, r.acc_ci[0], r.acc_ci[1]);
@@ -148,14 +239,43 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
                r.acc_norm_ci[1]);
         printf("confidence >= %.2f: %d answers (coverage %.1f%%), accuracy %.4f\n", f->confidence, r.conf_n,
                100 * r.coverage, r.conf_acc);
-        printf("%.2f s\n", r.seconds);
+        printf("calibration: ECE %.4f (equal mass %.4f), MCE %.4f, Brier %.4f, NLL %.4f, AURC %.4f\n", c.ece, c.ece_mass,
+               c.mce, c.brier, c.nll, c.aurc);
+        if (tp)
+            printf("accuracy >= %.2f: confidence >= %.4f answers %.1f%% (accuracy %.4f)\n", f->target_acc, tp->threshold,
+                   100 * tp->coverage, tp->acc);
+        else
+            printf("accuracy >= %.2f: no confidence threshold reaches it\n", f->target_acc);
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:[f,f], s:f, s:f, s:[f,f], s:{s:f, s:f, s:f, s:i}, s:f}", "test",
-                          "mc", "task", el_mc_task_name(task), "data", f->data, "n", r.n, "acc", r.acc, "acc_stderr",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:[f,f], s:f, s:f, s:[f,f], s:{s:f, s:f, s:f, s:i}, s:f, s:f, "
+                          "s:f, s:f, s:f, s:f, s:f, s:o, s:o, s:o}",
+                          "test", "mc", "task", el_mc_task_name(task), "data", f->data, "n", r.n, "acc", r.acc, "acc_stderr",
                           r.acc_stderr, "acc_ci95", r.acc_ci[0], r.acc_ci[1], "acc_norm", r.acc_norm, "acc_norm_stderr",
                           r.acc_norm_stderr, "acc_norm_ci95", r.acc_norm_ci[0], r.acc_norm_ci[1], "confidence", "threshold",
-                          f->confidence, "coverage", r.coverage, "acc", r.conf_acc, "n", r.conf_n, "seconds", r.seconds);
+                          f->confidence, "coverage", r.coverage, "acc", r.conf_acc, "n", r.conf_n, "ece", c.ece, "ece_mass",
+                          c.ece_mass, "mce", c.mce, "brier", c.brier, "nll", c.nll, "aurc", c.aurc, "target_acc",
+                          f->target_acc, "target_threshold", tp ? json_real(tp->threshold) : json_null(), "target_coverage",
+                          tp ? json_real(tp->coverage) : json_null(), "calibration", cal);
+    int fail = !j;
+    if (j && f->per_question) {
+        json_t *q = questions_json(&r, &set);
+        fail = !q || json_object_set_new(j, "questions", q);
+    }
+    if (fail)
+        EL_NOMEM(err);
+    if (j && !fail && f->calibrate)
+        fail = temperature_json(cli, model, task, f, &c, &r, j, err) != 0;
+    if (j && !fail)
+        fail = json_object_set_new(j, "seconds", json_real(r.seconds)) ? (EL_NOMEM(err), 1) : 0;
+    el_calib_free(&c);
     el_mc_result_free(&r);
+    el_mc_set_free(&set);
+    if (fail) {
+        json_decref(j);
+        return el_cli_fail(cli, err);
+    }
+    if (!cli->json && cli->verbosity >= 0)
+        printf("%.2f s\n", r.seconds);
     return finish(cli, model, &r.model, j, g);
 }
 
@@ -173,7 +293,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     int which, code;
     if (!el_pick_sub(cli, usage, summary, names, 3, "evaluation", argc, argv, &which, &code))
         return code;
-    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7};
+    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9};
     /* ppl and kld read a text in chunks alike; kld also takes its base */
 #define OPTS_TEXT                                                                                                        \
     {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},                     \
@@ -200,6 +320,9 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
         {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
         {0, "confidence", EL_OPT_DOUBLE, &f.confidence, "T", "threshold of the confidence view (default 0.7)"},
+        {0, "target-acc", EL_OPT_DOUBLE, &f.target_acc, "A", "the threshold whose answers reach accuracy A (default 0.9)"},
+        {0, "calibrate", EL_OPT_STR, &f.calibrate, "FILE", "fit a temperature on FILE (the same task, another split)"},
+        {0, "per-question", EL_OPT_FLAG, &f.per_question, NULL, "add each question's scores to the JSON"},
         EL_OPT_THREADS(&f.threads),
         EL_OPT_FAIL_IF(&f.fail_if, "acc<0.5"),
         EL_OPTS_END,
@@ -213,7 +336,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         return el_usage_error(cli, subs[which].usage, "-c/--ctx-size: %d is out of range (>= 8)", f.n_ctx);
     const el_range ranges_ppl[] = {{&f.n_ctx, 0, INT_MAX}, {&f.n_batch, 1, INT_MAX}, {&f.chunks, 0, INT_MAX},
                                    EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
-    const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
+    const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, {&f.target_acc, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     if (!el_check_ranges(cli, subs[which].usage, opts, which == 2 ? ranges_mc : ranges_ppl, &code))
         return code;
     el_gates g;

@@ -37,8 +37,16 @@ void el_mc_result_free(el_mc_result *r)
     free(r->pred);
     free(r->pred_norm);
     free(r->label);
-    r->ll = NULL;
-    r->pred = r->pred_norm = r->label = NULL;
+    free(r->n_choices);
+    free(r->ll_norm);
+    free(r->latency);
+    r->ll = r->ll_norm = r->latency = NULL;
+    r->pred = r->pred_norm = r->label = r->n_choices = NULL;
+}
+
+el_scores el_mc_scores(const el_mc_result *r, bool norm)
+{
+    return (el_scores){r->n, EL_MC_MAX_CHOICES, norm ? r->ll_norm : r->ll, r->n_choices, r->label};
 }
 
 /* The harness's _encode_pair: spaces ending the context move to the continuation; the continuation's
@@ -168,11 +176,13 @@ static void runner_free(mc_runner *u)
 /* The batch of one pass: the sequences from (*qi, *ki) on, while they fit n_par sequences and n_out
  * logits rows, each in a cleared cache sequence of its own; (*qi, *ki) moves past them. Returns how
  * many went in. */
-static int fill_pass(mc_runner *u, const mc_seq *seqs, const el_mc_set *set, int *qi, int *ki, int *n_tok)
+static int fill_pass(mc_runner *u, const mc_seq *seqs, const el_mc_set *set, bool one_question, int *qi, int *ki,
+                     int *n_tok)
 {
     int n_in = 0, rows = 0;
+    const int q0 = *qi;
     *n_tok = 0;
-    while (*qi < set->n && n_in < u->n_par) {
+    while (*qi < set->n && n_in < u->n_par && (!one_question || *qi == q0)) {
         const mc_seq *s = &seqs[at(*qi, *ki)];
         if (rows + (s->n - s->cont) > u->n_out)
             break;
@@ -218,19 +228,23 @@ static void score_pass(const mc_runner *u, const mc_seq *seqs, const el_mc_set *
     }
 }
 
-/* Step 2: every choice's log-likelihood into ll, walking the sequences in order a pass at a time. */
-static int score_all(mc_runner *u, const mc_seq *seqs, const el_mc_set *set, double *ll, el_progress *progress,
-                     el_error *err)
+/* Step 2: every choice's log-likelihood into ll, walking the sequences in order a pass at a time;
+ * with latency, one question per pass and its passes' wall time there. */
+static int score_all(mc_runner *u, const mc_seq *seqs, const el_mc_set *set, double *ll, double *latency,
+                     el_progress *progress, el_error *err)
 {
     int rc = 0, qi = 0, ki = 0;
     while (qi < set->n && !rc) {
         const int first_q = qi, first_k = ki;
         int n_tok;
-        const int n_in = fill_pass(u, seqs, set, &qi, &ki, &n_tok);
+        const double t0 = el_now();
+        const int n_in = fill_pass(u, seqs, set, latency != NULL, &qi, &ki, &n_tok);
         const el_batch b = {n_tok, u->ids, u->pos, u->sq, u->want};
         if ((rc = el_decode(u->c, &b, err)))
             break;
         score_pass(u, seqs, set, first_q, first_k, n_in, ll);
+        if (latency)
+            latency[first_q] += el_now() - t0;
         if (progress)
             el_progress_set(progress, (uint64_t)qi);
     }
@@ -244,7 +258,9 @@ static int mc_statistics(const el_mc_set *set, double confidence, el_mc_result *
     r->pred = malloc((size_t)set->n * sizeof *r->pred);
     r->pred_norm = malloc((size_t)set->n * sizeof *r->pred_norm);
     r->label = malloc((size_t)set->n * sizeof *r->label);
-    if (!r->pred || !r->pred_norm || !r->label)
+    r->n_choices = malloc((size_t)set->n * sizeof *r->n_choices);
+    r->ll_norm = calloc((size_t)set->n * EL_MC_MAX_CHOICES, sizeof *r->ll_norm);
+    if (!r->pred || !r->pred_norm || !r->label || !r->n_choices || !r->ll_norm)
         return EL_NOMEM(err);
     int right = 0, right_norm = 0, conf_n = 0, conf_right = 0;
     for (int i = 0; i < set->n; i++) {
@@ -261,6 +277,9 @@ static int mc_statistics(const el_mc_set *set, double confidence, el_mc_result *
         for (int k = 0; k < it->n_choices; k++)
             z += exp(l[k] - l[best]);
         const double conf = 1 / z;
+        for (int k = 0; k < it->n_choices; k++)
+            r->ll_norm[at(i, k)] = l[k] / (double)strlen(it->cont[k]);
+        r->n_choices[i] = it->n_choices;
         r->pred[i] = best;
         r->pred_norm[i] = best_norm;
         r->label[i] = it->label;
@@ -288,13 +307,16 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
     const double t0 = el_now();
-    el_mc_set set = {0};
+    el_mc_set own = {0};
+    const el_mc_set *sp = o->set ? o->set : &own;
     el_lm lm = {0};
     el_tok_ctx *tc = NULL;
     mc_seq *seqs = NULL;
     mc_runner u = {0};
-    double *ll = NULL;
-    int rc = el_mc_load(o->task, o->data, o->limit, &set, err);
+    double *ll = NULL, *latency = NULL;
+    int rc = o->set ? 0 : el_mc_load(o->task, o->data, o->limit, &own, err);
+    if (!rc && sp->n == 0)
+        rc = EL_FAIL(err, EL_EFORMAT, o->data, -1, "no questions");
     if (!rc)
         rc = el_lm_open(&lm, o->model_path, err);
     if (rc)
@@ -304,41 +326,45 @@ int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err)
     el_model_info_of(m, &r->model);
     const int max_len = m->hp.n_ctx_train > 0 && m->hp.n_ctx_train < 4096 ? m->hp.n_ctx_train : 4096;
     tc = el_tok_ctx_new();
-    seqs = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *seqs);
+    seqs = calloc((size_t)sp->n * EL_MC_MAX_CHOICES, sizeof *seqs);
     if (!tc || !seqs) {
         rc = EL_NOMEM(err);
         goto done;
     }
     int longest, longest_cont;
-    if ((rc = encode_all(lm.tok, tc, bos, &set, max_len, o->data, seqs, &longest, &longest_cont, err)) ||
+    if ((rc = encode_all(lm.tok, tc, bos, sp, max_len, o->data, seqs, &longest, &longest_cont, err)) ||
         (rc = runner_new(&u, m, longest, longest_cont, o->threads, err)))
         goto done;
-    if (!(ll = calloc((size_t)set.n * EL_MC_MAX_CHOICES, sizeof *ll))) {
+    ll = calloc((size_t)sp->n * EL_MC_MAX_CHOICES, sizeof *ll);
+    latency = o->timed ? calloc((size_t)sp->n, sizeof *latency) : NULL;
+    if (!ll || (o->timed && !latency)) {
         rc = EL_NOMEM(err);
         goto done;
     }
     if (o->progress)
-        el_progress_begin(o->progress, el_mc_task_name(o->task), "questions", (uint64_t)set.n);
-    rc = score_all(&u, seqs, &set, ll, o->progress, err);
+        el_progress_begin(o->progress, el_mc_task_name(o->task), "questions", (uint64_t)sp->n);
+    rc = score_all(&u, seqs, sp, ll, latency, o->progress, err);
     if (o->progress)
         el_progress_end(o->progress);
     if (rc)
         goto done;
-    r->n = set.n;
+    r->n = sp->n;
     r->ll = ll;
-    ll = NULL;
-    rc = mc_statistics(&set, o->confidence, r, err);
+    r->latency = latency;
+    ll = latency = NULL;
+    rc = mc_statistics(sp, o->confidence, r, err);
 done:
     r->seconds = el_now() - t0;
     if (rc)
         el_mc_result_free(r);
-    for (int i = 0; seqs && i < set.n * EL_MC_MAX_CHOICES; i++)
+    for (int i = 0; seqs && i < sp->n * EL_MC_MAX_CHOICES; i++)
         free(seqs[i].ids);
     free(seqs);
     free(ll);
+    free(latency);
     runner_free(&u);
     el_tok_ctx_free(tc);
     el_lm_close(&lm);
-    el_mc_set_free(&set);
+    el_mc_set_free(&own);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include "core/progress.h"
 #include "datasets/tasks.h"
 #include "engine/model_info.h"
+#include "eval/calib.h"
 
 typedef struct el_mc_opts {
     const char *model_path;
@@ -27,6 +28,8 @@ typedef struct el_mc_opts {
     int threads;
     double confidence;        /* threshold of the confidence view (0.7) */
     el_progress *progress;
+    const el_mc_set *set;     /* questions already loaded (task, data and limit then only name them); or NULL */
+    bool timed;               /* one question per pass, its wall time into latency[] (slower: for routing) */
 } el_mc_opts;
 
 typedef struct el_mc_result {
@@ -39,11 +42,17 @@ typedef struct el_mc_result {
     double *ll;                 /* per question, EL_MC_MAX_CHOICES log-likelihoods (malloc'd) */
     int *pred, *pred_norm;      /* per question: the choice acc and acc_norm take */
     int *label;                 /* per question: the right one */
+    int *n_choices;             /* per question */
+    double *ll_norm;            /* as ll, each divided by its continuation's length in bytes (acc_norm's scores) */
+    double *latency;            /* per question, seconds to score its choices (o->timed only; else NULL) */
     el_model_info model;        /* the model evaluated */
 } el_mc_result;
 
 int el_eval_mc(const el_mc_opts *o, el_mc_result *r, el_error *err);
 void el_mc_result_free(el_mc_result *r);
+
+/* The result's scores for eval/calib.h: acc's (the log-likelihoods) or acc_norm's. */
+el_scores el_mc_scores(const el_mc_result *r, bool norm);
 
 /* Wilson score interval at 95% for k successes in n. */
 void el_wilson95(int k, int n, double ci[2]);
