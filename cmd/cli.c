@@ -479,7 +479,7 @@ int el_cli_json(const el_cli *cli, json_t *j)
         fprintf(stderr, "%s: error: out of memory building the JSON result\n", cli->prog);
         return EL_EXIT_FAIL;
     }
-    int rc = el_json_print(stdout, j);
+    int rc = el_json_print_digits(stdout, j, cli->json_digits ? cli->json_digits : 9);
     json_decref(j);
     return rc ? EL_EXIT_FAIL : EL_EXIT_OK;
 }
@@ -497,7 +497,7 @@ int el_cli_gated(const el_cli *cli, json_t *j, const el_gates *g)
     if (!j)
         return el_cli_json(cli, NULL);
     int rc = EL_EXIT_OK;
-    if (cli->json && el_json_print(stdout, j))
+    if (cli->json && el_json_print_digits(stdout, j, cli->json_digits ? cli->json_digits : 9))
         rc = EL_EXIT_FAIL;
     if (!rc)
         rc = el_cli_gate(cli, g, j, NULL);

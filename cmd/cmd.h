@@ -41,6 +41,7 @@ typedef struct el_cli {
     int verbosity;      /* -1 quiet, 0 normal, 1+ verbose */
     el_log log;         /* stderr logger for this level */
     el_progress progress; /* enabled on a TTY unless quiet/json */
+    int json_digits;    /* significant digits of the reals in the JSON result; 0: 9 */
 } el_cli;
 
 typedef int (*el_cmd_fn)(int argc, char **argv, el_cli *cli);

@@ -3,6 +3,7 @@
  * lm-evaluation-harness report.
  */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,14 +12,18 @@
 #include "eval/mc.h"
 #include "engine/model_info.h"
 #include "eval/perplexity.h"
+#include "eval/route.h"
 
-static const char usage[] = "eval ppl|kld|mc MODEL.gguf [options]   ('edgelm eval SUB --help' for each)";
+static const char usage[] = "eval ppl|kld|mc MODEL.gguf [options] | eval route --edge S.gguf --cloud L.gguf [options]\n"
+                            "           ('edgelm eval SUB --help' for each)";
 static const char summary[] =
     "Accuracy of a model on this machine:\n"
     "  ppl  perplexity over a text, llama-perplexity's method\n"
     "  kld  KL divergence from a base model or a llama.cpp logits file (--kl-divergence-base)\n"
     "  mc   multiple-choice tasks (hellaswag, arc, piqa, winogrande, mmlu) scored as\n"
-    "       lm-evaluation-harness does, with the confidence view for routing thresholds\n"
+    "       lm-evaluation-harness does, with calibration and the confidence view for routing\n"
+    "  route  a hybrid system on a multiple-choice task: the small model answers, the large one\n"
+    "       where the small one's confidence is below a threshold; accuracy, share routed, latency\n"
     "--fail-if 'KEY>NUM,...' exits 3 when a condition on the result's numbers holds (CI gates).";
 
 static const char usage_ppl[] = "eval ppl MODEL.gguf -f TEXT [-c 512] [-b 2048] [--chunks N] [-t N] [--save-logits FILE] "
@@ -58,13 +63,33 @@ static const char summary_mc[] =
     "{threshold, coverage, acc, n}, ece, ece_mass, mce, brier, nll, aurc, target_threshold,\n"
     "target_coverage (acc's; null when no threshold reaches the target), calibration {acc, acc_norm}\n"
     "(each: the figures, reliability bins, risk_coverage points, target), temperature {...} with\n"
-    "--calibrate, questions [{line, label, pred, ll, bytes}] with --per-question, seconds.";
+    "--calibrate, questions [{line, label, pred, ll, bytes, p, p_norm}] with --per-question (then every number\n"
+    "has 17 significant digits: the doubles exactly), seconds.";
+
+static const char usage_route[] =
+    "eval route --edge S.gguf --cloud L.gguf --task hellaswag|arc|piqa|winogrande|mmlu --data FILE [--limit N]\n"
+    "           [--threshold 0.7 | --target-acc A | --sweep] [--signal prob|margin|entropy] [-t N] [--fail-if EXPR] "
+    "[--json]";
+static const char summary_route[] =
+    "A hybrid edge/cloud system measured end to end (docs/calibration.md). The edge model answers\n"
+    "every question, timed one question at a time; a question whose confidence (the signal: the\n"
+    "answer's probability among the choices, the margin over the second, or 1 - normalised entropy)\n"
+    "is below --threshold goes to the cloud model, which answers only those. --sweep has the cloud\n"
+    "answer everything and reports every threshold that changes the routing; --target-acc A (implies\n"
+    "the sweep) picks the threshold routing least whose hybrid accuracy reaches A. Reported: edge-only\n"
+    "and cloud-only accuracy, the measured mean time per question of each path, and at the\n"
+    "threshold the share routed, the hybrid accuracy and mean time, and a perfect router's accuracy\n"
+    "at the same share (when the cloud answered everything).\n"
+    "JSON: n, signal, edge, cloud, edge_acc, cloud_acc (null unless all answered), edge_latency_ms,\n"
+    "cloud_latency_ms, cloud_n, threshold, routed, n_routed, hybrid_acc, hybrid_latency_ms, oracle_acc,\n"
+    "target_acc and reached (with --target-acc), sweep [{threshold, routed, n_routed, hybrid_acc,\n"
+    "oracle_acc, hybrid_latency_ms}], edge_model and cloud_model {the models' fields}, seconds.";
 
 typedef struct eval_flags {
-    const char *text, *save, *base, *base_logits, *fail_if, *task, *data, *calibrate;
+    const char *text, *save, *base, *base_logits, *fail_if, *task, *data, *calibrate, *edge, *cloud, *signal;
     int n_ctx, n_batch, chunks, threads, limit;
-    double confidence, target_acc;
-    bool per_question;
+    double confidence, target_acc, threshold, route_target;
+    bool per_question, sweep;
 } eval_flags;
 
 static int finish(const el_cli *cli, const char *model, const el_model_info *info, json_t *j, const el_gates *g)
@@ -159,18 +184,26 @@ static json_t *calibration_json(const el_mc_result *r, double T, double Tn, doub
     return j;
 }
 
-/* questions [{line, label, pred, ll [..], bytes [..]}]: what the figures were computed from */
+/* questions [{line, label, pred, ll [..], bytes [..], p [..], p_norm [..]}]: what the figures were
+ * computed from (p, p_norm: the choices' probabilities from acc's and acc_norm's scores) */
 static json_t *questions_json(const el_mc_result *r, const el_mc_set *set)
 {
     json_t *a = json_array();
+    const el_scores s = el_mc_scores(r, false), sn = el_mc_scores(r, true);
     for (int i = 0; a && i < r->n; i++) {
-        json_t *ll = json_array(), *bytes = json_array();
-        for (int k = 0; ll && bytes && k < r->n_choices[i]; k++) {
+        json_t *ll = json_array(), *bytes = json_array(), *p = json_array(), *pn = json_array();
+        double pr[EL_MC_MAX_CHOICES], prn[EL_MC_MAX_CHOICES];
+        el_calib_probs(&s, i, 1, pr);
+        el_calib_probs(&sn, i, 1, prn);
+        for (int k = 0; ll && bytes && p && pn && k < r->n_choices[i]; k++) {
             json_array_append_new(ll, json_real(r->ll[(size_t)i * EL_MC_MAX_CHOICES + (size_t)k]));
             json_array_append_new(bytes, json_integer((json_int_t)strlen(set->items[i].cont[k])));
+            json_array_append_new(p, json_real(pr[k]));
+            json_array_append_new(pn, json_real(prn[k]));
         }
-        if (json_array_append_new(a, json_pack("{s:I, s:i, s:i, s:o, s:o}", "line", (json_int_t)set->items[i].line, "label",
-                                               r->label[i], "pred", r->pred[i], "ll", ll, "bytes", bytes))) {
+        if (json_array_append_new(a, json_pack("{s:I, s:i, s:i, s:o, s:o, s:o, s:o}", "line", (json_int_t)set->items[i].line,
+                                               "label", r->label[i], "pred", r->pred[i], "ll", ll, "bytes", bytes, "p", p,
+                                               "p_norm", pn))) {
             json_decref(a);
             return NULL;
         }
@@ -258,6 +291,7 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
                           tp ? json_real(tp->coverage) : json_null(), "calibration", cal);
     int fail = !j;
     if (j && f->per_question) {
+        cli->json_digits = 17; /* the scores exactly, so that others can recompute every figure */
         json_t *q = questions_json(&r, &set);
         fail = !q || json_object_set_new(j, "questions", q);
     }
@@ -279,9 +313,106 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
     return finish(cli, model, &r.model, j, g);
 }
 
+static json_t *jnum_or_null(double v, bool known)
+{
+    return known ? json_real(v) : json_null();
+}
+
+static json_t *route_point_json(const el_route_point *p)
+{
+    return json_pack("{s:f, s:f, s:i, s:f, s:o, s:f}", "threshold", p->threshold, "routed", p->routed, "n_routed",
+                     p->n_routed, "hybrid_acc", p->hybrid_acc, "oracle_acc", jnum_or_null(p->oracle_acc, p->oracle_acc >= 0),
+                     "hybrid_latency_ms", 1000 * p->hybrid_latency);
+}
+
+static void print_route_point(const el_route_point *p)
+{
+    printf("  %10.4f %7.1f%% %8.4f", p->threshold, 100 * p->routed, p->hybrid_acc);
+    if (p->oracle_acc >= 0)
+        printf(" %8.4f", p->oracle_acc);
+    else
+        printf(" %8s", "-");
+    printf(" %10.3f\n", 1000 * p->hybrid_latency);
+}
+
+static int run_route(el_cli *cli, const char *unused, const eval_flags *f, const el_gates *g, el_error *err)
+{
+    (void)unused;
+    if (!f->edge || !f->cloud)
+        return el_usage_error(cli, usage_route, "missing --edge or --cloud");
+    if (!f->task || !f->data)
+        return el_usage_error(cli, usage_route, "missing --task or --data");
+    el_route_opts o = {f->edge, f->cloud, 0, f->data, f->limit, f->threads, EL_CONF_PROB, f->sweep, f->threshold,
+                       f->route_target, &cli->progress};
+    if (!el_mc_task_from_name(f->task, &o.task))
+        return el_usage_error(cli, usage_route, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
+    if (f->signal && !el_conf_signal_from_name(f->signal, &o.signal))
+        return el_usage_error(cli, usage_route, "unknown --signal '%s' (prob, margin, entropy)", f->signal);
+    if (f->route_target > 0 && f->threshold != 0.7)
+        return el_usage_error(cli, usage_route, "give one of --threshold and --target-acc");
+    el_route_result r;
+    if (el_eval_route(&o, &r, err))
+        return el_cli_fail(cli, err);
+    const bool all = r.cloud_acc >= 0;
+    if (!cli->json && cli->verbosity >= 0) {
+        printf("%s: %d questions, signal %s\n", f->task, r.n, el_conf_signal_name(o.signal));
+        printf("edge  %s: acc %.4f, %.3f ms per question\n", f->edge, r.edge_acc, 1000 * r.edge_latency);
+        if (all)
+            printf("cloud %s: acc %.4f, %.3f ms per question\n", f->cloud, r.cloud_acc, 1000 * r.cloud_latency);
+        else
+            printf("cloud %s: %d questions routed, %.3f ms per question\n", f->cloud, r.cloud_n, 1000 * r.cloud_latency);
+        if (f->route_target > 0 && !r.reached)
+            printf("hybrid accuracy %.4f: no threshold reaches it\n", f->route_target);
+        printf("  %10s %8s %8s %8s %10s\n", "threshold", "routed", "hybrid", "oracle", "ms/question");
+        print_route_point(&r.at);
+        if (f->sweep) { /* the sweep at every tenth of the share routed */
+            printf("sweep:\n");
+            int last = -1;
+            for (int d = 0; d <= 10; d++) {
+                int best = 0;
+                for (int i = 1; i < r.n_sweep; i++)
+                    if (fabs(r.sweep[i].routed - d / 10.0) < fabs(r.sweep[best].routed - d / 10.0))
+                        best = i;
+                if (best != last)
+                    print_route_point(&r.sweep[best]);
+                last = best;
+            }
+        }
+        printf("%.2f s\n", r.seconds);
+    }
+    json_t *sw = all ? json_array() : json_null();
+    for (int i = 0; sw && all && i < r.n_sweep; i++)
+        if (json_array_append_new(sw, route_point_json(&r.sweep[i]))) {
+            json_decref(sw);
+            sw = NULL;
+        }
+    json_t *edge_m = json_object(), *cloud_m = json_object();
+    if (edge_m && el_model_info_json(&r.edge_model, f->edge, edge_m))
+        json_decref(edge_m), edge_m = NULL;
+    if (cloud_m && el_model_info_json(&r.cloud_model, f->cloud, cloud_m))
+        json_decref(cloud_m), cloud_m = NULL;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:f, s:o, s:f, s:f, s:i, s:f, s:f, s:i, s:f, s:f, s:o, s:o, "
+                          "s:o?, s:o?, s:f}",
+                          "test", "route", "task", el_mc_task_name(o.task), "data", f->data, "n", r.n, "signal",
+                          el_conf_signal_name(o.signal), "edge", f->edge, "cloud", f->cloud, "edge_acc", r.edge_acc,
+                          "cloud_acc", jnum_or_null(r.cloud_acc, all), "edge_latency_ms", 1000 * r.edge_latency,
+                          "cloud_latency_ms", 1000 * r.cloud_latency, "cloud_n", r.cloud_n, "threshold", r.at.threshold,
+                          "routed", r.at.routed, "n_routed", r.at.n_routed, "hybrid_acc", r.at.hybrid_acc,
+                          "hybrid_latency_ms", 1000 * r.at.hybrid_latency, "oracle_acc",
+                          jnum_or_null(r.at.oracle_acc, r.at.oracle_acc >= 0), "sweep", sw,
+                          "edge_model", edge_m, "cloud_model", cloud_m, "seconds", r.seconds);
+    if (j && f->route_target > 0 &&
+        (json_object_set_new(j, "target_acc", json_real(f->route_target)) || json_object_set_new(j, "reached", json_boolean(r.reached)))) {
+        json_decref(j);
+        j = NULL;
+    }
+    el_route_result_free(&r);
+    return el_cli_gated(cli, j, g);
+}
+
 int cmd_eval(int argc, char **argv, el_cli *cli)
 {
-    static const char *const names[] = {"ppl", "kld", "mc"}; /* and their usage, summary and run, in this order */
+    static const char *const names[] = {"ppl", "kld", "mc", "route"}; /* and their usage, summary and run, in this order */
     static const struct {
         const char *usage, *summary;
         int (*run)(el_cli *, const char *, const eval_flags *, const el_gates *, el_error *);
@@ -289,11 +420,12 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         {usage_ppl, summary_ppl, run_ppl},
         {usage_kld, summary_kld, run_kld},
         {usage_mc, summary_mc, run_mc},
+        {usage_route, summary_route, run_route},
     };
     int which, code;
-    if (!el_pick_sub(cli, usage, summary, names, 3, "evaluation", argc, argv, &which, &code))
+    if (!el_pick_sub(cli, usage, summary, names, 4, "evaluation", argc, argv, &which, &code))
         return code;
-    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9};
+    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9, .threshold = 0.7};
     /* ppl and kld read a text in chunks alike; kld also takes its base */
 #define OPTS_TEXT                                                                                                        \
     {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},                     \
@@ -327,9 +459,24 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         EL_OPT_FAIL_IF(&f.fail_if, "acc<0.5"),
         EL_OPTS_END,
     };
-    const el_opt *opts = which == 2 ? opts_mc : which == 1 ? opts_kld : opts_ppl;
-    const char *model;
-    if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, 1, argc - 1, argv + 1, &model, &code))
+    const el_opt opts_route[] = {
+        {0, "edge", EL_OPT_STR, &f.edge, "S.gguf", "the small model, answering first"},
+        {0, "cloud", EL_OPT_STR, &f.cloud, "L.gguf", "the large model, answering what is routed"},
+        {0, "task", EL_OPT_STR, &f.task, "NAME", "hellaswag, arc, piqa, winogrande or mmlu"},
+        {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
+        {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
+        {0, "threshold", EL_OPT_DOUBLE, &f.threshold, "T", "route when the edge's confidence is below T (default 0.7)"},
+        {0, "target-acc", EL_OPT_DOUBLE, &f.route_target, "A", "the threshold routing least that reaches accuracy A"},
+        {0, "sweep", EL_OPT_FLAG, &f.sweep, NULL, "the cloud answers everything: every threshold's figures"},
+        {0, "signal", EL_OPT_STR, &f.signal, "NAME", "confidence: prob (default), margin or entropy"},
+        EL_OPT_THREADS(&f.threads),
+        EL_OPT_FAIL_IF(&f.fail_if, "hybrid_acc<0.8"),
+        EL_OPTS_END,
+    };
+    const el_opt *opts = which == 3 ? opts_route : which == 2 ? opts_mc : which == 1 ? opts_kld : opts_ppl;
+    const char *model = NULL;
+    if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, which == 3 ? 0 : 1, argc - 1, argv + 1, &model,
+                       &code))
         return code;
     /* -c 0 is the default (512); a chunk needs some tokens to score */
     if (f.n_ctx > 0 && f.n_ctx < 8)
@@ -337,7 +484,9 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     const el_range ranges_ppl[] = {{&f.n_ctx, 0, INT_MAX}, {&f.n_batch, 1, INT_MAX}, {&f.chunks, 0, INT_MAX},
                                    EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, {&f.target_acc, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
-    if (!el_check_ranges(cli, subs[which].usage, opts, which == 2 ? ranges_mc : ranges_ppl, &code))
+    const el_range ranges_route[] = {{&f.limit, 0, INT_MAX}, {&f.threshold, 0, 1}, {&f.route_target, 0, 1},
+                                     EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
+    if (!el_check_ranges(cli, subs[which].usage, opts, which == 3 ? ranges_route : which == 2 ? ranges_mc : ranges_ppl, &code))
         return code;
     el_gates g;
     el_error err;

@@ -127,7 +127,12 @@ char *el_json_dumps(const json_t *j, size_t flags)
 
 int el_json_print(FILE *f, const json_t *j)
 {
-    char *s = el_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    return el_json_print_digits(f, j, 9);
+}
+
+int el_json_print_digits(FILE *f, const json_t *j, int digits)
+{
+    char *s = el_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(digits));
     if (!s)
         return EL_ENOMEM;
     int bad = fputs(s, f) == EOF || fputc('\n', f) == EOF;

@@ -30,6 +30,8 @@ char *el_json_dumps(const json_t *j, size_t flags);
 
 /* Print `j` (pretty, keys in insertion order) and a newline; EL_EIO on write error, EL_ENOMEM. */
 int el_json_print(FILE *f, const json_t *j);
+/* The same with reals to `digits` significant digits (17: every double exactly). */
+int el_json_print_digits(FILE *f, const json_t *j, int digits);
 
 /*
  * Write `j` to path atomically (core/atomic.h) as json_dumps(j, flags) and a newline: the files

@@ -201,8 +201,8 @@ Test(cli, json_usage_errors_print_the_error_object)
         {{"inspect", "--bogus", "x", "--json", NULL}, "unknown option '--bogus'"},
         {{"--json", "synth", "--preset", "tiny", "-o", "/tmp/x", "--seed", "abc", NULL}, "--seed needs a non-negative integer, got 'abc'"},
         {{"--json", "help", "nope", NULL}, "unknown command 'nope'"},
-        {{"eval", "foo", "--json", NULL}, "unknown evaluation 'foo' (ppl, kld, mc)"},
-        {{"--json", "eval", NULL}, "missing ppl, kld or mc"},
+        {{"eval", "foo", "--json", NULL}, "unknown evaluation 'foo' (ppl, kld, mc, route)"},
+        {{"--json", "eval", NULL}, "missing ppl, kld, mc or route"},
         {{"run", "m.gguf", "--json", NULL}, "missing -p PROMPT"},
         {{"distill", "gen", "--json", "--samples", NULL}, "option '--samples' needs an argument"},
     };

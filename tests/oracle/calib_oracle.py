@@ -5,8 +5,11 @@ not from edgelm's code.
   calib_oracle.py EVAL.json [CALIB.json] [TARGET]
 
 EVAL.json and CALIB.json are `edgelm eval mc --json --per-question` outputs (each question's
-log-likelihoods, label and continuation lengths in bytes). Prints JSON: for "acc" (scores = the
-log-likelihoods) and "acc_norm" (each divided by its bytes): ece, ece_mass, mce, brier, nll, aurc,
+log-likelihoods, label, continuation lengths in bytes, and the choice probabilities edgelm derived:
+p from the log-likelihoods, p_norm from them divided by the bytes). The figures at T = 1 are computed
+from those same probabilities (so that near-ties in confidence, a few ulps apart, are the same ties
+on both sides); the temperature fit and the figures after it from the scores, by numpy's softmax.
+Prints JSON: for "acc" and "acc_norm": ece, ece_mass, mce, brier, nll, aurc,
 risk_coverage [[threshold, coverage, acc], ...], target [threshold, coverage] or null; with
 CALIB.json also "T" and "T_norm", the temperatures minimising the NLL there (a golden-section search
 on ln T after a grid, numpy only), and "after": the eval figures at those temperatures.
@@ -29,7 +32,12 @@ def load(path):
         z[i, : len(ll)] = ll
         zn[i, : len(ll)] = ll / np.array(x["bytes"], dtype=np.float64)
     y = np.array([x["label"] for x in q])
-    return z, zn, y
+    p = np.zeros((len(q), k))
+    pn = np.zeros((len(q), k))
+    for i, x in enumerate(q):
+        p[i, : len(x["p"])] = x["p"]
+        pn[i, : len(x["p_norm"])] = x["p_norm"]
+    return z, zn, y, p, pn
 
 
 def probs(z, T):
@@ -46,8 +54,8 @@ def nll(z, y, T):
     return float(np.mean(lse - s[np.arange(len(y)), y]))
 
 
-def figures(z, y, T, target):
-    p = probs(z, T)
+def figures(z, y, T, target, given=None):
+    p = probs(z, T) if given is None else given
     n = len(y)
     pred = p.argmax(axis=1)  # the first on ties, as edgelm
     conf = p[np.arange(n), pred]
@@ -102,11 +110,11 @@ def fit_T(z, y):
 
 
 def main():
-    z, zn, y = load(sys.argv[1])
+    z, zn, y, p, pn = load(sys.argv[1])
     target = float(sys.argv[3]) if len(sys.argv) > 3 else 0.9
-    out = {"acc": figures(z, y, 1.0, target), "acc_norm": figures(zn, y, 1.0, target)}
+    out = {"acc": figures(z, y, 1.0, target, p), "acc_norm": figures(zn, y, 1.0, target, pn)}
     if len(sys.argv) > 2 and sys.argv[2] != "-":
-        cz, czn, cy = load(sys.argv[2])
+        cz, czn, cy, _, _ = load(sys.argv[2])
         out["T"], out["T_norm"] = fit_T(cz, cy), fit_T(czn, cy)
         out["after"] = {"acc": figures(z, y, out["T"], target), "acc_norm": figures(zn, y, out["T_norm"], target)}
     json.dump(out, sys.stdout)

@@ -27,15 +27,20 @@ def main():
     rng = random.Random(20261206)
     lines = [l.split() for l in open(text, encoding="utf-8").read().splitlines() if l.strip()]
     vocab = sorted({w for l in lines for w in l})
+    after = {}  # previous word (normalised) -> the words seen after it
+    for l in lines:
+        for a, b in zip(l, l[1:]):
+            after.setdefault(norm(a), set()).add(b)
     outs = ([], [])
     pos = 0
     for words in lines:
         for j in range(3, len(words)):
             answer = words[j]
             for _ in range(2):
-                pool = [w for w in vocab if norm(w) != norm(answer) and norm(w)]
+                near = sorted(w for w in after.get(norm(words[j - 1]), ()) if norm(w) != norm(answer) and norm(w))
+                pool = [w for w in vocab if norm(w) != norm(answer) and norm(w) and w not in near]
                 picks = []
-                for w in rng.sample(pool, len(pool)):
+                for w in rng.sample(near, len(near)) + rng.sample(pool, len(pool)):
                     if norm(w) not in {norm(p) for p in picks}:
                         picks.append(w)
                     if len(picks) == 3:
