@@ -59,6 +59,11 @@ static double signal_of(const double *p, int k, int best, el_conf_signal s)
     return 1 - h / log((double)k);
 }
 
+int el_calib_probs(const el_scores *s, int i, double T, double *p)
+{
+    return softmax(s->z + (size_t)i * (size_t)s->stride, s->k[i], T, p);
+}
+
 void el_calib_answers(const el_scores *s, double T, el_conf_signal signal, int *pred, double *conf)
 {
     for (int i = 0; i < s->n; i++) {

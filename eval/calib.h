@@ -44,6 +44,9 @@ typedef struct el_scores {
     const int *k, *y;
 } el_scores;
 
+/* Question i's probabilities over its choices at temperature T (p: k[i] of them); returns the argmax. */
+int el_calib_probs(const el_scores *s, int i, double T, double *p);
+
 /* The answer of each question (argmax) and its confidence under signal, at temperature T. */
 void el_calib_answers(const el_scores *s, double T, el_conf_signal signal, int *pred, double *conf);
 
