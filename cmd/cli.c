@@ -57,6 +57,14 @@ bool el_opts_gated(const el_opt *opts)
     return gated;
 }
 
+bool el_opts_unsure(const el_opt *opts)
+{
+    for (const el_opt *o = opts; o && o->kind != EL_OPT_END; o++)
+        if (o->long_name && !strcmp(o->long_name, "min-confidence"))
+            return true;
+    return false;
+}
+
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts)
 {
     if (help_in_format(f, cli, usage, summary, opts, NULL, 0))
@@ -81,7 +89,8 @@ void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *su
         fprintf(f, "  %-30s %s\n", left, global_opts[i].help);
     }
     (void)cli;
-    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error%s\n", el_opts_gated(opts) ? ", 3 a --fail-if gate was met" : "");
+    fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error%s%s\n", el_opts_gated(opts) ? ", 3 a --fail-if gate was met" : "",
+            el_opts_unsure(opts) ? ", 4 the answer's confidence is below --min-confidence" : "");
 }
 
 int el_usage_verror(const el_cli *cli, const char *usage, void (*hint)(FILE *), const char *fmt, va_list ap)

@@ -30,6 +30,7 @@ enum {
     EL_EXIT_FAIL = 1,   /* the command failed (bad input file, I/O error, ...) */
     EL_EXIT_USAGE = 2,  /* bad command line */
     EL_EXIT_GATE = 3,   /* ran fine, but a --fail-if condition was met */
+    EL_EXIT_UNSURE = 4, /* run: answered, but with confidence below --min-confidence */
 };
 
 typedef struct el_cli {
@@ -150,6 +151,8 @@ bool el_pick_sub(el_cli *cli, const char *usage, const char *summary, const char
 /* Whether a command with these option rows can exit 3: it has a --fail-if row, or no rows at all (the
  * overview of a command made of subcommands, some of which gate). Its help and man page list exit 3 then. */
 bool el_opts_gated(const el_opt *opts);
+/* Whether the rows have a --min-confidence row: the command can exit 4. */
+bool el_opts_unsure(const el_opt *opts);
 /* Print the help text of a command (usage, summary, options) to f. */
 void el_print_help(FILE *f, const el_cli *cli, const char *usage, const char *summary, const el_opt *opts);
 

@@ -169,6 +169,8 @@ static void man_page(FILE *f, const char *prog, const char *usage, const char *s
           f);
     if (el_opts_gated(opts)) /* as the text help says it */
         fputs(".TP\n3\na \\fB\\-\\-fail\\-if\\fR gate was met\n", f);
+    if (el_opts_unsure(opts))
+        fputs(".TP\n4\nthe answer's confidence is below \\fB\\-\\-min\\-confidence\\fR\n", f);
     fputs(".SH SEE ALSO\n\\fBedgelm\\fR(1)", f);
     /* a subcommand's page also names its command's */
     const char *sp = strchr(prog, ' ');

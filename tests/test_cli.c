@@ -4,6 +4,7 @@
  * determinism and layouts, stdout write failures.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -900,6 +901,77 @@ Test(cli, run_json_text_is_utf8_and_the_ids_keep_the_bytes, .timeout = 120)
     }
     cr_assert_gt(invalid, 0, "no seed generated invalid UTF-8: the test proves nothing");
     el_tok_free(tok);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* `run` reports the answer's confidence over the generated tokens: the mean, the minimum and the
+ * geometric mean of the chosen tokens' probabilities (the oracle: those of the probs array, which the
+ * sampler tests check against the softmax). --min-confidence C exits 4 below C, after printing the
+ * answer; nothing generated has no confidence and exits 4 too; without the option it is always 0. */
+Test(cli, run_min_confidence_exit_codes, .timeout = 120)
+{
+    char *dir = KT("runconf"), *hf = KF("%s/tiny", dir), *g = KF("%s/tiny.gguf", dir);
+    tu_ok("synth", "--preset", "tiny", "-o", hf, "-q", NULL);
+    tu_ok("convert", hf, "-o", g, "-q", NULL);
+    json_t *j = tu_edgelm_json(0, "run", g, "-p", "hi", "-n", "12", "--temp", "0", NULL);
+    const json_t *probs = json_object_get(j, "probs"), *c = json_object_get(j, "confidence");
+    const size_t n = json_array_size(probs);
+    cr_assert_gt(n, 0);
+    double sum = 0, logs = 0, mn = 1;
+    for (size_t i = 0; i < n; i++) {
+        const double p = json_number_value(json_array_get(probs, i));
+        sum += p;
+        logs += log(p);
+        mn = fmin(mn, p);
+    }
+    const double geo = exp(logs / (double)n);
+    cr_assert_float_eq(tu_jnum(c, "mean"), sum / (double)n, 1e-7);
+    cr_assert_float_eq(tu_jnum(c, "min"), mn, 1e-7);
+    cr_assert_float_eq(tu_jnum(c, "geomean"), geo, 1e-7, "geomean %g, oracle %g", tu_jnum(c, "geomean"), geo);
+    cr_assert_null(json_object_get(j, "confident"), "confident only with --min-confidence");
+    const char *text = json_string_value(json_object_get(j, "text"));
+    char *plain = tu_fmt("%s\n", text);
+
+    /* just above and just below the answer's confidence */
+    char *above = KF("%.6f", fmin(1, geo + 1e-4)), *below = KF("%.6f", fmax(0, geo - 1e-4));
+    tu_run r = tu_edgelm("run", g, "-p", "hi", "-n", "12", "--temp", "0", "--min-confidence", above, NULL);
+    cr_assert_eq(r.status, 4, "confidence %g, --min-confidence %s: exit %d", geo, above, r.status);
+    cr_assert_str_eq(r.out, plain, "the answer is printed anyway");
+    cr_assert(strstr(r.err, "below --min-confidence"), "%s", r.err);
+    tu_run_free(&r);
+    r = tu_edgelm("run", g, "-p", "hi", "-n", "12", "--temp", "0", "--min-confidence", below, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, plain);
+    tu_run_free(&r);
+    /* JSON: the same exit, and "confident" */
+    json_t *u = tu_edgelm_json(4, "run", g, "-p", "hi", "-n", "12", "--temp", "0", "--min-confidence", above, NULL);
+    cr_assert(json_is_false(json_object_get(u, "confident")));
+    cr_assert_str_eq(json_string_value(json_object_get(u, "text")), text);
+    json_decref(u);
+    /* nothing generated: no confidence, null in JSON */
+    u = tu_edgelm_json(4, "run", g, "-p", "hi", "-n", "0", "--min-confidence", "0", NULL);
+    cr_assert(json_is_null(json_object_get(json_object_get(u, "confidence"), "geomean")));
+    json_decref(u);
+    /* sampled answers that are not valid UTF-8 still print their JSON, with the exit code of their confidence */
+    for (int seed = 1; seed <= 8; seed++) {
+        const char *args[] = {tu_bin(), "--json", "run", g, "-p", "hi", "-n", "20", "--seed", KF("%d", seed), "--min-confidence",
+                              "0.5", NULL};
+        tu_run s = tu_exec(args, NULL, NULL);
+        json_t *sj = json_loads(s.out, 0, NULL);
+        cr_assert(sj, "seed %d: %s", seed, s.err);
+        const double sg = tu_jnum(json_object_get(sj, "confidence"), "geomean");
+        cr_assert_eq(s.status, sg < 0.5 ? 4 : 0, "seed %d: geomean %g, exit %d", seed, sg, s.status);
+        json_decref(sj);
+        tu_run_free(&s);
+    }
+    /* out of range */
+    r = tu_edgelm("run", g, "-p", "hi", "--min-confidence", "1.5", NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "--min-confidence: 1.5 is out of range (0..1)"), "%s", r.err);
+    tu_run_free(&r);
+    free(plain);
+    json_decref(j);
     tu_rmtree(dir);
     tu_release();
 }
