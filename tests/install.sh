@@ -30,7 +30,7 @@ share/man/man1/edgelm.1"
 for c in $(./edgelm --list-commands | grep -vx help); do
     want="$want share/man/man1/edgelm-$c.1"
 done
-for s in ppl kld mc; do want="$want share/man/man1/edgelm-eval-$s.1"; done
+for s in ppl kld mc route; do want="$want share/man/man1/edgelm-eval-$s.1"; done
 for s in gen logits score merge; do want="$want share/man/man1/edgelm-distill-$s.1"; done
 for d in docs/*.md; do want="$want share/doc/edgelm/$d"; done
 n_want=0

@@ -172,8 +172,8 @@ Test(cli, help_of_a_subcommand_and_exit_3_only_where_gated)
     cr_assert_eq(r.status, 2);
     tu_run_free(&r);
     static const char *const gated[][2] = {{"bench", NULL}, {"eval", "ppl"}, {"eval", "mc"}, {"distill", "score"}, {"eval", NULL}};
-    static const char *const plain[][2] = {{"quantize", NULL}, {"convert", NULL}, {"run", NULL}, {"distill", "gen"},
-                                           {"imatrix", NULL}, {"synth", NULL}};
+    static const char *const plain[][2] = {{"quantize", NULL}, {"convert", NULL}, {"distill", "gen"}, {"imatrix", NULL},
+                                           {"synth", NULL}, {"tokenize", NULL}};
     for (size_t i = 0; i < 5; i++) {
         tu_run h = gated[i][1] ? tu_edgelm(gated[i][0], gated[i][1], "--help", NULL) : tu_edgelm(gated[i][0], "--help", NULL);
         cr_assert(strstr(h.out, "3 a --fail-if gate was met"), "%s %s: %s", gated[i][0], gated[i][1] ? gated[i][1] : "", h.out);
@@ -185,6 +185,14 @@ Test(cli, help_of_a_subcommand_and_exit_3_only_where_gated)
         cr_assert(!strstr(h.out, "fail-if"), "%s", plain[i][0]);
         tu_run_free(&h);
     }
+    /* run has no gate but can exit 4 */
+    tu_run h = tu_edgelm("run", "--help", NULL);
+    cr_assert(strstr(h.out, "exit status: 0 ok, 1 failure, 2 usage error, 4 the answer's confidence is below --min-confidence\n"),
+              "%s", h.out);
+    tu_run_free(&h);
+    h = tu_edgelm("eval", "route", "--help", NULL);
+    cr_assert(strstr(h.out, "3 a --fail-if gate was met\n"), "%s", h.out);
+    tu_run_free(&h);
 }
 
 /* Under --json (before or after the command) a usage error also prints the error object on stdout,

@@ -54,10 +54,10 @@ Test(install, bash_completion_from_the_option_tables, .timeout = 60)
         {"edgelm quantize --im", "--imatrix\n"},
         {"edgelm --json i", "imatrix inspect\n"},
         {"edgelm help ev", "eval\n"},
-        {"edgelm eval ''", "ppl kld mc\n"},
+        {"edgelm eval ''", "ppl kld mc route\n"},
         {"edgelm distill s", "score\n"},
         {"edgelm eval ppl --save", "--save-logits\n"},
-        {"edgelm eval mc --t", "--task --threads\n"},
+        {"edgelm eval mc --t", "--task --target-acc --threads\n"},
         {"edgelm distill gen --te", "--teacher --temp\n"},
         {"edgelm distill merge -", "-o --output --json -q --quiet -v --verbose -h --help\n"},
         {"edgelm run -p hi --kv", "--kv-f32\n"},
@@ -121,7 +121,7 @@ Test(install, help_formats_come_from_the_option_tables, .timeout = 60)
     free(q);
     /* a command of subcommands lists them; a subcommand has its own rows and name */
     char *e = help_as("opts", "eval", NULL);
-    cr_expect(starts(e, "command\tedgelm eval\nsubcommand\tppl\nsubcommand\tkld\nsubcommand\tmc\noption\t\t--json\t"),
+    cr_expect(starts(e, "command\tedgelm eval\nsubcommand\tppl\nsubcommand\tkld\nsubcommand\tmc\nsubcommand\troute\noption\t\t--json\t"),
               "eval's listing: %s", e);
     free(e);
     char *mc = help_as("opts", "eval", "mc");
