@@ -45,7 +45,7 @@ cmp -s README.md "$root/share/doc/edgelm/README.md" || bad "the installed README
 n_have=$(find "$root" -type f ! -path "$root/share/man/man1/other.1" | wc -l)
 [ "$n_have" -eq "$n_want" ] || bad "$n_have files installed, want $n_want"
 [ "$(grep -c '^f ' "$root/share/edgelm/install-manifest")" -eq "$n_want" ] || bad "the manifest lists other than $n_want files"
-[ "$(find "$root/share/man/man1" -name 'edgelm*.1' | wc -l)" -eq 19 ] || bad "not 19 man pages"
+[ "$(find "$root/share/man/man1" -name 'edgelm*.1' | wc -l)" -eq 20 ] || bad "not 20 man pages"
 
 # the installed page renders without a warning, and names the command pages
 out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$root/share/man/man1/edgelm.1" 2> "$dest/man.err") ||
