@@ -357,8 +357,11 @@ static int add_calibration(report *r, const json_t *rec, const char *model, int 
         rc_pt *o = &c.rc[c.n_rc++];
         snprintf(where, sizeof where, "calibration.acc.risk_coverage[%zu].", i);
         rc = get_num(p, where, "threshold", 0, 1, false, &o->threshold, file, err);
-        if (!rc) /* coverage ascending */
-            rc = get_num(p, where, "coverage", i ? c.rc[i - 1].coverage : 0, 1, false, &o->coverage, file, err);
+        if (!rc)
+            rc = get_num(p, where, "coverage", 0, 1, false, &o->coverage, file, err);
+        if (!rc && i > 0 && o->coverage < c.rc[i - 1].coverage)
+            rc = EL_FAIL(err, EL_EFORMAT, file, -1, "%scoverage %g is below the point before's %g: coverage must ascend", where,
+                         o->coverage, c.rc[i - 1].coverage);
         if (!rc)
             rc = get_num(p, where, "acc", 0, 1, false, &o->acc, file, err);
         if (!rc)
@@ -423,8 +426,11 @@ static int add_route(report *r, const json_t *rec, const char *file, el_error *e
         route_pt *o = &q.pt[q.n_pt++];
         snprintf(where, sizeof where, "sweep[%zu].", i);
         rc = get_num(p, where, "threshold", -INFINITY, INFINITY, false, &o->threshold, file, err);
-        if (!rc) /* routed ascending */
-            rc = get_num(p, where, "routed", i ? q.pt[i - 1].routed : 0, 1, false, &o->routed, file, err);
+        if (!rc)
+            rc = get_num(p, where, "routed", 0, 1, false, &o->routed, file, err);
+        if (!rc && i > 0 && o->routed < q.pt[i - 1].routed)
+            rc = EL_FAIL(err, EL_EFORMAT, file, -1, "%srouted %g is below the point before's %g: routed must ascend", where,
+                         o->routed, q.pt[i - 1].routed);
         if (!rc)
             rc = get_num(p, where, "hybrid_acc", 0, 1, false, &o->hybrid_acc, file, err);
         if (!rc)

@@ -1107,7 +1107,7 @@ Test(report, calibration_and_route_figures_are_checked)
         {"\"acc\": 0.675}", "\"acc\": 1.5}", "calibration.acc.reliability[7].acc is not a number in 0..1"},
         {"\"n\": 17,", "\"n\": 1.5,", "calibration.acc.reliability[7].n is not a count"},
         {"\"n\": 17,", "\"n\": -3,", "calibration.acc.reliability[7].n is not a count"},
-        {"\"coverage\": 0.5,", "\"coverage\": 0.1,", "calibration.acc.risk_coverage[1].coverage is not a number in 0.25..1"},
+        {"\"coverage\": 0.5,", "\"coverage\": 0.1,", "calibration.acc.risk_coverage[1].coverage 0.1 is below the point before's 0.25: coverage must ascend"},
         {"\"ece\": 0.01, \"aurc\"", "\"ece\": \"low\", \"aurc\"", "calibration.acc.ece is not a number in 0..1"},
         {"\"brier\": 0.11", "\"brier\": 1e300", "brier is not a number in 0..2"},
         {"\"target_coverage\": 0.95", "\"target_coverage\": -0.5", "target_coverage is not a number in 0..1"},
@@ -1127,7 +1127,7 @@ Test(report, calibration_and_route_figures_are_checked)
     static const struct {
         const char *from, *to, *field;
     } route_cases[] = {
-        {"\"routed\": 0.3,", "\"routed\": 0.05,", "sweep[3].routed is not a number in 0.2..1"},
+        {"\"routed\": 0.3,", "\"routed\": 0.05,", "sweep[3].routed 0.05 is below the point before's 0.2: routed must ascend"},
         {"\"hybrid_acc\": 0.64,", "\"hybrid_acc\": \"0.64\",", "sweep[2].hybrid_acc is not a number in 0..1"},
         {"\"oracle_acc\": 0.85, \"hybrid_latency_ms\": 40.0", "\"oracle_acc\": 1.01, \"hybrid_latency_ms\": 40.0",
          "sweep[3].oracle_acc is not a number in 0..1"},
