@@ -15,6 +15,9 @@ static const char summary[] =
     "jsonl) into DIR/report.md: one row per model variant (type, size, bits/weight, PPL, KLD, accuracy\n"
     "per task, prefill, decode, time to first token, peak RSS), and the SVG charts it links: size vs\n"
     "KL divergence with the Pareto front marked (size_kld.svg), decode tokens/s (decode.svg).\n"
+    "From eval mc records with calibration: a Calibration section, a reliability diagram\n"
+    "(reliability.svg) and accuracy vs coverage (risk_coverage.svg); from eval route records with a\n"
+    "sweep: a Routing section and accuracy vs share routed, its Pareto front marked (route.svg).\n"
     "--ram 2GiB --ctx 4096 adds a column: the memory each variant needs at that context (from its\n"
     "bench records) and whether it fits a device with that much free.";
 

@@ -44,9 +44,49 @@ typedef struct variant {
     bool has_ppl, has_ppl_kld, has_kld, has_acc[MAX_TASKS], has_pp, has_tg;
 } variant;
 
+/* An `eval mc` record's calibration (of acc): its reliability bins and its risk-coverage curve. */
+typedef struct rel_bin {
+    double lo, hi, conf, acc;
+    long long n;
+} rel_bin;
+
+typedef struct rc_pt {
+    double threshold, coverage, acc;
+    long long n;
+} rc_pt;
+
+typedef struct cal_series {
+    char model[1024], task[32];
+    long long n; /* -1: not said */
+    /* the record's top-level figures, NAN when absent or null */
+    double acc, ece, brier, aurc, target_acc, target_threshold, target_coverage;
+    double chart_ece, chart_aurc; /* calibration.acc.ece and .aurc */
+    rel_bin *bin;
+    rc_pt *rc;
+    size_t n_bin, n_rc;
+    int order, task_i; /* its variant's index once sorted, its task's column */
+} cal_series;
+
+/* An `eval route` record's sweep: the hybrid's accuracy at each share routed to the cloud model. */
+typedef struct route_pt {
+    double threshold, routed, hybrid_acc, oracle_acc, latency_ms; /* oracle_acc, latency_ms NAN: null */
+    long long n_routed;
+} route_pt;
+
+typedef struct route_rec {
+    char edge[1024], cloud[1024], task[32], signal[32];
+    double edge_acc, cloud_acc, threshold, routed, hybrid_acc; /* all but edge_acc NAN when null */
+    route_pt *pt;
+    size_t n_pt;
+} route_rec;
+
 typedef struct report {
     variant *v;
     int n, cap;
+    cal_series *cal;
+    int n_cal, cap_cal;
+    route_rec *route;
+    int n_route, cap_route;
     char cpu_info[128];
     int n_cpus, threads_lo, threads_hi;
     bool cpu_mixed;
@@ -170,6 +210,246 @@ static variant *variant_of(report *r, const json_t *rec, const char *file, el_er
     return v;
 }
 
+/* ---- calibration (eval mc) and routing (eval route) records ------------------------------------------ */
+
+/*
+ * Their figures are checked as they are read: a number out of its range (an accuracy above 1, a share
+ * below 0, a count that is not a whole number) or of the wrong type is an error naming the file and
+ * the field, never a point drawn off the chart. JSON cannot hold NaN or infinities (jansson refuses
+ * them), so a value that parses is finite.
+ */
+
+/* o[k] as a number in lo..hi into *out; null_ok: absent or null gives NAN. where: the field's path so far. */
+static int get_num(const json_t *o, const char *where, const char *k, double lo, double hi, bool null_ok, double *out,
+                   const char *file, el_error *err)
+{
+    const json_t *x = json_object_get(o, k);
+    if (null_ok && (!x || json_is_null(x))) {
+        *out = NAN;
+        return 0;
+    }
+    const double v = json_number_value(x);
+    if (!json_is_number(x) || !isfinite(v) || v < lo || v > hi) {
+        if (isinf(hi))
+            return EL_FAIL(err, EL_EFORMAT, file, -1, "%s%s is not a number >= %g%s", where, k, lo, x ? "" : " (absent)");
+        return EL_FAIL(err, EL_EFORMAT, file, -1, "%s%s is not a number in %g..%g%s", where, k, lo, hi, x ? "" : " (absent)");
+    }
+    *out = v;
+    return 0;
+}
+
+/* o[k] as a count (a whole number >= 0); null_ok: absent or null gives -1. */
+static int get_count(const json_t *o, const char *where, const char *k, bool null_ok, long long *out, const char *file,
+                     el_error *err)
+{
+    const json_t *x = json_object_get(o, k);
+    if (null_ok && (!x || json_is_null(x))) {
+        *out = -1;
+        return 0;
+    }
+    if (!json_is_integer(x) || json_integer_value(x) < 0)
+        return EL_FAIL(err, EL_EFORMAT, file, -1, "%s%s is not a count (a whole number >= 0)%s", where, k, x ? "" : " (absent)");
+    *out = (long long)json_integer_value(x);
+    return 0;
+}
+
+/* rec[k], an array of objects (n of them), or an error naming it. */
+static int get_array(const json_t *o, const char *where, const char *k, const json_t **arr, size_t *n, const char *file,
+                     el_error *err)
+{
+    const json_t *a = json_object_get(o, k);
+    if (!json_is_array(a))
+        return EL_FAIL(err, EL_EFORMAT, file, -1, "%s%s is not an array", where, k);
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (!json_is_object(json_array_get(a, i)))
+            return EL_FAIL(err, EL_EFORMAT, file, -1, "%s%s[%zu] is not an object", where, k, i);
+    *arr = a;
+    *n = json_array_size(a);
+    return 0;
+}
+
+static void cal_free(cal_series *c)
+{
+    free(c->bin);
+    free(c->rc);
+}
+
+static void route_free(route_rec *q) { free(q->pt); }
+
+/* Grow an array of `size`-byte items to hold one more; false on OOM. */
+static bool grow(void **arr, int n, int *cap, size_t size)
+{
+    if (n < *cap)
+        return true;
+    const int c = *cap ? *cap * 2 : 4;
+    void *p = realloc(*arr, (size_t)c * size);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = c;
+    return true;
+}
+
+/* An mc record's "calibration", when it has one: a series for (model, task), replacing an earlier one. */
+static int add_calibration(report *r, const json_t *rec, const char *model, int task, const char *file, el_error *err)
+{
+    const json_t *cal = json_object_get(rec, "calibration");
+    if (!cal || json_is_null(cal))
+        return 0;
+    const json_t *ca = json_object_get(cal, "acc");
+    if (!json_is_object(cal) || !json_is_object(ca))
+        return EL_FAIL(err, EL_EFORMAT, file, -1, "\"calibration\" of an mc record has no \"acc\" object");
+    cal_series c;
+    memset(&c, 0, sizeof c);
+    copy_text(c.model, sizeof c.model, model);
+    copy_text(c.task, sizeof c.task, r->tasks[task]);
+    c.task_i = task;
+    const json_t *bins, *rcs;
+    size_t nb, nr;
+    int rc = get_count(rec, "", "n", true, &c.n, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "acc", 0, 1, true, &c.acc, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "ece", 0, 1, true, &c.ece, file, err);
+    if (!rc) /* over all the options: (1 - p)^2 + the others' p^2 sums to at most 2 */
+        rc = get_num(rec, "", "brier", 0, 2, true, &c.brier, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "aurc", 0, 1, true, &c.aurc, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "target_acc", 0, 1, true, &c.target_acc, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "target_threshold", 0, 1, true, &c.target_threshold, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "target_coverage", 0, 1, true, &c.target_coverage, file, err);
+    if (!rc)
+        rc = get_num(ca, "calibration.acc.", "ece", 0, 1, false, &c.chart_ece, file, err);
+    if (!rc)
+        rc = get_num(ca, "calibration.acc.", "aurc", 0, 1, false, &c.chart_aurc, file, err);
+    if (!rc)
+        rc = get_array(ca, "calibration.acc.", "reliability", &bins, &nb, file, err);
+    if (!rc)
+        rc = get_array(ca, "calibration.acc.", "risk_coverage", &rcs, &nr, file, err);
+    if (rc)
+        return rc;
+    c.bin = calloc(nb + 1, sizeof *c.bin);
+    c.rc = calloc(nr + 1, sizeof *c.rc);
+    if (!c.bin || !c.rc) {
+        cal_free(&c);
+        return EL_NOMEM(err);
+    }
+    char where[64];
+    for (size_t i = 0; i < nb && !rc; i++) {
+        const json_t *b = json_array_get(bins, i);
+        rel_bin *o = &c.bin[c.n_bin++];
+        snprintf(where, sizeof where, "calibration.acc.reliability[%zu].", i);
+        rc = get_num(b, where, "lo", 0, 1, false, &o->lo, file, err);
+        if (!rc)
+            rc = get_num(b, where, "hi", o->lo, 1, false, &o->hi, file, err);
+        if (!rc)
+            rc = get_count(b, where, "n", false, &o->n, file, err);
+        if (!rc && o->n > 0) /* an empty bin has no mean: whatever it says is not read */
+            rc = get_num(b, where, "conf", 0, 1, false, &o->conf, file, err);
+        if (!rc && o->n > 0)
+            rc = get_num(b, where, "acc", 0, 1, false, &o->acc, file, err);
+    }
+    for (size_t i = 0; i < nr && !rc; i++) {
+        const json_t *p = json_array_get(rcs, i);
+        rc_pt *o = &c.rc[c.n_rc++];
+        snprintf(where, sizeof where, "calibration.acc.risk_coverage[%zu].", i);
+        rc = get_num(p, where, "threshold", 0, 1, false, &o->threshold, file, err);
+        if (!rc)
+            rc = get_num(p, where, "coverage", 0, 1, false, &o->coverage, file, err);
+        if (!rc && i > 0 && o->coverage < c.rc[i - 1].coverage)
+            rc = EL_FAIL(err, EL_EFORMAT, file, -1, "%scoverage %g is below the point before's %g: coverage must ascend", where,
+                         o->coverage, c.rc[i - 1].coverage);
+        if (!rc)
+            rc = get_num(p, where, "acc", 0, 1, false, &o->acc, file, err);
+        if (!rc)
+            rc = get_count(p, where, "n", false, &o->n, file, err);
+    }
+    if (rc) {
+        cal_free(&c);
+        return rc;
+    }
+    int k = 0;
+    while (k < r->n_cal && !(strcmp(r->cal[k].model, c.model) == 0 && strcmp(r->cal[k].task, c.task) == 0))
+        k++;
+    if (k == r->n_cal) {
+        if (!grow((void **)&r->cal, r->n_cal, &r->cap_cal, sizeof *r->cal)) {
+            cal_free(&c);
+            return EL_NOMEM(err);
+        }
+        r->n_cal++;
+    } else {
+        cal_free(&r->cal[k]);
+    }
+    r->cal[k] = c;
+    return 0;
+}
+
+/* A route record: kept when it has a "sweep". */
+static int add_route(report *r, const json_t *rec, const char *file, el_error *err)
+{
+    if (!json_object_get(rec, "sweep"))
+        return 0;
+    route_rec q;
+    memset(&q, 0, sizeof q);
+    const char *edge = json_string_value(json_object_get(rec, "edge")), *cloud = json_string_value(json_object_get(rec, "cloud"));
+    const char *task = json_string_value(json_object_get(rec, "task")), *sig = json_string_value(json_object_get(rec, "signal"));
+    if (!edge || !cloud)
+        return EL_FAIL(err, EL_EFORMAT, file, -1, "a route record without \"edge\" and \"cloud\" (model paths)");
+    copy_text(q.edge, sizeof q.edge, edge);
+    copy_text(q.cloud, sizeof q.cloud, cloud);
+    copy_text(q.task, sizeof q.task, task ? task : "?");
+    copy_text(q.signal, sizeof q.signal, sig ? sig : "?");
+    const json_t *sw;
+    size_t ns;
+    int rc = get_num(rec, "", "edge_acc", 0, 1, false, &q.edge_acc, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "cloud_acc", 0, 1, true, &q.cloud_acc, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "threshold", -INFINITY, INFINITY, true, &q.threshold, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "routed", 0, 1, true, &q.routed, file, err);
+    if (!rc)
+        rc = get_num(rec, "", "hybrid_acc", 0, 1, true, &q.hybrid_acc, file, err);
+    if (!rc)
+        rc = get_array(rec, "", "sweep", &sw, &ns, file, err);
+    if (rc)
+        return rc;
+    q.pt = calloc(ns + 1, sizeof *q.pt);
+    if (!q.pt)
+        return EL_NOMEM(err);
+    char where[48];
+    for (size_t i = 0; i < ns && !rc; i++) {
+        const json_t *p = json_array_get(sw, i);
+        route_pt *o = &q.pt[q.n_pt++];
+        snprintf(where, sizeof where, "sweep[%zu].", i);
+        rc = get_num(p, where, "threshold", -INFINITY, INFINITY, false, &o->threshold, file, err);
+        if (!rc)
+            rc = get_num(p, where, "routed", 0, 1, false, &o->routed, file, err);
+        if (!rc && i > 0 && o->routed < q.pt[i - 1].routed)
+            rc = EL_FAIL(err, EL_EFORMAT, file, -1, "%srouted %g is below the point before's %g: routed must ascend", where,
+                         o->routed, q.pt[i - 1].routed);
+        if (!rc)
+            rc = get_num(p, where, "hybrid_acc", 0, 1, false, &o->hybrid_acc, file, err);
+        if (!rc)
+            rc = get_num(p, where, "oracle_acc", 0, 1, true, &o->oracle_acc, file, err);
+        if (!rc)
+            rc = get_num(p, where, "hybrid_latency_ms", 0, INFINITY, true, &o->latency_ms, file, err);
+        if (!rc)
+            rc = get_count(p, where, "n_routed", false, &o->n_routed, file, err);
+    }
+    if (!rc && !grow((void **)&r->route, r->n_route, &r->cap_route, sizeof *r->route))
+        rc = EL_NOMEM(err);
+    if (rc) {
+        route_free(&q);
+        return rc;
+    }
+    r->route[r->n_route++] = q;
+    return 0;
+}
+
 static int add_record(report *r, const json_t *rec, const char *file, el_error *err)
 {
     if (!json_is_object(rec))
@@ -179,6 +459,10 @@ static int add_record(report *r, const json_t *rec, const char *file, el_error *
     const char *test = json_string_value(json_object_get(rec, "test"));
     if (!test)
         return EL_FAIL(err, EL_EFORMAT, file, -1, "a record without \"test\": not an edgelm eval/bench result");
+    if (!strcmp(test, "route")) { /* two models, edge and cloud: no variant row of its own */
+        r->n_records++;
+        return add_route(r, rec, file, err);
+    }
     variant *v = variant_of(r, rec, file, err);
     if (!v)
         return err->code;
@@ -225,6 +509,7 @@ static int add_record(report *r, const json_t *rec, const char *file, el_error *
         const json_t *ci = json_object_get(rec, "acc_ci95");
         v->acc_lo[t] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 0)) : NAN;
         v->acc_hi[t] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 1)) : NAN;
+        return add_calibration(r, rec, v->model, t, file, err);
     } else if (json_object_get(rec, "avg_ts")) { /* bench: keep the highest thread count */
         const int th = (int)json_integer_value(json_object_get(rec, "n_threads"));
         const char *cpu = json_string_value(json_object_get(rec, "cpu_info"));
@@ -698,24 +983,30 @@ static char *chart_size_kld(const report *r, size_t *len)
     return buf;
 }
 
-/* The decode chart's bar label: the type (cut to fit left of the bars), "*" when it fell back. */
-static void bar_label(const variant *v, char *lab, size_t cap, double max_w)
+/* lab cut (at a character boundary, with an ellipsis) to at most max_w px at font size px. */
+static void fit_text(char *lab, size_t cap, double px, double max_w)
 {
-    snprintf(lab, cap, "%s%s", short_type(v), v->fell_back ? "*" : "");
-    if (el_report_text_width(lab, 13) <= max_w)
+    if (el_report_text_width(lab, px) <= max_w)
         return;
     static const char ell[] = "…";
-    char tmp[300] = "";
+    char tmp[600] = "";
     for (size_t n = EL_MIN(strlen(lab), sizeof tmp - sizeof ell); n > 0;) {
         n--;
         while (n > 0 && ((unsigned char)lab[n] & 0xc0) == 0x80) /* back to a character's first byte */
             n--;
         memcpy(tmp, lab, n); /* n + sizeof ell <= sizeof tmp: the prefix, the ellipsis and its NUL fit */
         memcpy(tmp + n, ell, sizeof ell);
-        if (el_report_text_width(tmp, 13) <= max_w)
+        if (el_report_text_width(tmp, px) <= max_w)
             break;
     }
     snprintf(lab, cap, "%s", tmp);
+}
+
+/* The decode chart's bar label: the type (cut to fit left of the bars), "*" when it fell back. */
+static void bar_label(const variant *v, char *lab, size_t cap, double max_w)
+{
+    snprintf(lab, cap, "%s%s", short_type(v), v->fell_back ? "*" : "");
+    fit_text(lab, cap, 13, max_w);
 }
 
 static char *chart_decode(const report *r, size_t *len)
@@ -789,6 +1080,360 @@ static char *chart_decode(const report *r, size_t *len)
     return buf;
 }
 
+/* ---- calibration and routing charts ------------------------------------------------------------------ */
+
+enum { MAX_SERIES = 6, MAX_VERTICES = 500 };
+
+static const char *const series_colour[MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+
+int el_report_route_front(const double *routed, const double *acc, int n, bool *front)
+{
+    int n_front = 0;
+    double best = -INFINITY; /* the best accuracy of the points routing less than the current group */
+    for (int i = 0; i < n;) {
+        if (i > 0 && !(routed[i] >= routed[i - 1]))
+            return -1;
+        int j = i;
+        double group = -INFINITY; /* the points routing exactly this share */
+        for (; j < n && routed[j] == routed[i]; j++)
+            group = fmax(group, acc[j]);
+        for (int k = i; k < j; k++) {
+            front[k] = acc[k] > best && acc[k] >= group;
+            n_front += front[k];
+        }
+        best = fmax(best, group);
+        i = j;
+    }
+    return n_front;
+}
+
+/* The k-th of at most MAX_VERTICES indices spread over 0..n-1, the first and the last among them. */
+static size_t thin_at(size_t k, size_t n)
+{
+    if (n <= MAX_VERTICES)
+        return k;
+    return (size_t)llround((double)k * (double)(n - 1) / (MAX_VERTICES - 1));
+}
+
+static size_t thin_count(size_t n) { return n <= MAX_VERTICES ? n : MAX_VERTICES; }
+
+typedef struct unit_plot {
+    double L, R, T, B, y0, y1, H;
+} unit_plot;
+
+static double ux(const unit_plot *p, double x) { return p->L + x * (p->R - p->L); }
+static double uy(const unit_plot *p, double y) { return p->B - (y - p->y0) / (p->y1 - p->y0) * (p->B - p->T); }
+
+/* A y range for accuracies in lo..hi: tenths around them, inside 0..1. */
+static void acc_range(unit_plot *p, double lo, double hi)
+{
+    if (!(lo <= hi))
+        lo = 0, hi = 1;
+    p->y0 = fmax(0, floor((lo - 0.02) * 10) / 10);
+    p->y1 = fmin(1, ceil((hi + 0.02) * 10) / 10);
+    if (p->y1 - p->y0 < 0.1)
+        p->y0 = fmax(0, p->y1 - 0.1), p->y1 = p->y0 + 0.1;
+}
+
+/*
+ * The frame of a chart with x 0..1: its head (the height grown for n_legend rows of legend below the
+ * plot), title, grid, ticks and axis names.
+ */
+static void unit_frame(FILE *f, unit_plot *p, int n_legend, const char *title, const char *xname, const char *yname)
+{
+    p->L = 80, p->R = 690, p->T = 56, p->B = 370;
+    p->H = p->B + 56 + n_legend * 18 + 8;
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"%.0f\" viewBox=\"0 0 720 %.0f\" "
+            "font-family=\"Helvetica, Arial, sans-serif\">\n<rect width=\"720\" height=\"%.0f\" fill=\"white\"/>\n",
+            p->H, p->H, p->H);
+    svg_text(f, 360, 28, "middle", 18, "#222", title);
+    const double ys = tick_step(p->y1 - p->y0, 5);
+    char lab[32];
+    fprintf(f, "<g stroke=\"#ddd\" stroke-width=\"1\">\n");
+    for (int k = 0; k <= 10; k++)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", ux(p, k / 10.0), p->T, ux(p, k / 10.0), p->B);
+    for (double y = ceil(p->y0 / ys - 1e-9) * ys; y <= p->y1 + 1e-9; y += ys)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", p->L, uy(p, y), p->R, uy(p, y));
+    fprintf(f, "</g>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", p->L,
+            p->T, p->R - p->L, p->B - p->T);
+    for (int k = 0; k <= 10; k += 2) {
+        snprintf(lab, sizeof lab, "%g", k / 10.0);
+        svg_text(f, ux(p, k / 10.0), p->B + 18, "middle", 12, "#444", lab);
+    }
+    for (double y = ceil(p->y0 / ys - 1e-9) * ys; y <= p->y1 + 1e-9; y += ys) {
+        snprintf(lab, sizeof lab, "%g", fabs(y) < 1e-9 ? 0 : y);
+        svg_text(f, p->L - 6, uy(p, y) + 4, "end", 12, "#444", lab);
+    }
+    svg_text(f, (p->L + p->R) / 2, p->B + 40, "middle", 13, "#222", xname);
+    fprintf(f, "<text x=\"20\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\" fill=\"#222\" transform=\"rotate(-90 20 %.1f)\">",
+            (p->T + p->B) / 2, (p->T + p->B) / 2);
+    put_text(f, yname, TEXT_XML);
+    fputs("</text>\n", f);
+}
+
+/* Legend row `row` below the plot: a swatch (a bar, or a line with dasharray `dash`) and its text. */
+static void legend_row(FILE *f, const unit_plot *p, int row, const char *colour, const char *dash, const char *text)
+{
+    const double y = p->B + 62 + row * 18;
+    if (!colour)
+        ;
+    else if (dash)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s%s%s/>\n", p->L,
+                y - 4, p->L + 24, y - 4, colour, *dash ? " stroke-dasharray=\"" : "", dash, *dash ? "\"" : "");
+    else
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"10\" fill=\"%s\"/>\n", p->L, y - 9, colour);
+    char lab[600];
+    copy_text(lab, sizeof lab, text); /* cut between characters; then to the width */
+    fit_text(lab, sizeof lab, 12, p->R - p->L - 32);
+    svg_text(f, p->L + 32, y, "start", 12, "#222", lab);
+}
+
+/* The name of a calibration series: its variant's name and the task. */
+static void cal_name(const report *r, const cal_series *c, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s, %s", c->order >= 0 ? r->v[c->order].name : el_basename(c->model), c->task);
+}
+
+static char *chart_reliability(const report *r, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    const int ns = EL_MIN(r->n_cal, MAX_SERIES);
+    unit_plot p;
+    acc_range(&p, 0, 1);
+    unit_frame(f, &p, ns + 1 + (r->n_cal > ns), "Reliability: accuracy vs confidence (on the diagonal is calibrated)",
+               "confidence (the probability of the answer chosen)", "accuracy");
+    char lab[600], name[400];
+    for (int s = 0; s < ns; s++) { /* in each bin the series side by side */
+        const cal_series *c = &r->cal[s];
+        cal_name(r, c, name, sizeof name);
+        fprintf(f, "<g fill=\"%s\" fill-opacity=\"0.85\">\n", series_colour[s]);
+        for (size_t i = 0; i < c->n_bin; i++) {
+            const rel_bin *b = &c->bin[i];
+            if (b->n <= 0)
+                continue;
+            const double x0 = ux(&p, b->lo), w = (ux(&p, b->hi) - x0) * 0.84 / ns;
+            const double x = x0 + (ux(&p, b->hi) - x0) * 0.08 + s * w, y = uy(&p, b->acc);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\">", x, y, w, p.B - y);
+            snprintf(lab, sizeof lab, "%s: confidence %.3f–%.3f, n %lld, mean confidence %.3f, accuracy %.3f", name, b->lo,
+                     b->hi, b->n, b->conf, b->acc);
+            fputs("<title>", f);
+            put_text(f, lab, TEXT_XML);
+            fputs("</title></rect>\n", f);
+        }
+        fputs("</g>\n", f);
+    }
+    /* the diagonal over the bars */
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
+            ux(&p, 0), uy(&p, 0), ux(&p, 1), uy(&p, 1));
+    legend_row(f, &p, 0, "#444", "6 4", "perfect calibration: accuracy equals confidence");
+    for (int s = 0; s < ns; s++) {
+        const cal_series *c = &r->cal[s];
+        cal_name(r, c, name, sizeof name);
+        snprintf(lab, sizeof lab, "%s (ECE %.4f, n %lld)", name, c->chart_ece, c->n >= 0 ? c->n : 0);
+        if (c->n < 0)
+            snprintf(lab, sizeof lab, "%s (ECE %.4f)", name, c->chart_ece);
+        legend_row(f, &p, 1 + s, series_colour[s], NULL, lab);
+    }
+    if (r->n_cal > ns) {
+        snprintf(lab, sizeof lab, "and %d more series, not drawn (the first %d are): see report.md", r->n_cal - ns, ns);
+        legend_row(f, &p, 1 + ns, NULL, NULL, lab);
+    }
+    fputs("</svg>\n", f);
+    if (fclose(f))
+        return NULL;
+    return buf;
+}
+
+static char *chart_risk_coverage(const report *r, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    const int ns = EL_MIN(r->n_cal, MAX_SERIES);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int s = 0; s < ns; s++)
+        for (size_t i = 0; i < r->cal[s].n_rc; i++)
+            lo = fmin(lo, r->cal[s].rc[i].acc), hi = fmax(hi, r->cal[s].rc[i].acc);
+    unit_plot p;
+    acc_range(&p, lo, hi);
+    p.y1 = 1; /* answering fewer questions can reach 1 */
+    unit_frame(f, &p, ns + (r->n_cal > ns),
+               "Accuracy vs coverage (answering only the most confident questions)",
+               "coverage (share of the questions answered, the most confident first)", "accuracy of those answered");
+    char lab[600], name[400];
+    for (int s = 0; s < ns; s++) {
+        const cal_series *c = &r->cal[s];
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" points=\"", series_colour[s]);
+        for (size_t k = 0; k < thin_count(c->n_rc); k++) {
+            const rc_pt *q = &c->rc[thin_at(k, c->n_rc)];
+            fprintf(f, "%s%.1f,%.1f", k ? " " : "", ux(&p, q->coverage), uy(&p, q->acc));
+        }
+        fputs("\"/>\n", f);
+        if (c->n_rc > 0) { /* the end: every question answered */
+            const rc_pt *q = &c->rc[c->n_rc - 1];
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", ux(&p, q->coverage), uy(&p, q->acc),
+                    series_colour[s]);
+        }
+    }
+    for (int s = 0; s < ns; s++) {
+        const cal_series *c = &r->cal[s];
+        cal_name(r, c, name, sizeof name);
+        snprintf(lab, sizeof lab, "%s (AURC %.4f, %zu points)", name, c->chart_aurc, c->n_rc);
+        legend_row(f, &p, s, series_colour[s], "", lab);
+    }
+    if (r->n_cal > ns) {
+        snprintf(lab, sizeof lab, "and %d more series, not drawn (the first %d are): see report.md", r->n_cal - ns, ns);
+        legend_row(f, &p, ns, NULL, NULL, lab);
+    }
+    fputs("</svg>\n", f);
+    if (fclose(f))
+        return NULL;
+    return buf;
+}
+
+/* A route record's name: its models' file names, the task and the signal. */
+static void route_name(const route_rec *q, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s → %s (%s, %s)", el_basename(q->edge), el_basename(q->cloud), q->task, q->signal);
+}
+
+/* The Pareto front of route record q's sweep into front (q->n_pt of them); false on OOM. */
+static bool route_front(const route_rec *q, bool *front)
+{
+    double *x = calloc(q->n_pt + 1, sizeof *x), *y = calloc(q->n_pt + 1, sizeof *y);
+    const bool ok = x && y && q->n_pt <= INT32_MAX;
+    for (size_t i = 0; ok && i < q->n_pt; i++)
+        x[i] = q->pt[i].routed, y[i] = q->pt[i].hybrid_acc;
+    if (ok) /* routed is ascending (add_route) */
+        el_report_route_front(x, y, (int)q->n_pt, front);
+    free(x), free(y);
+    return ok;
+}
+
+static char *chart_route(const report *r, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    const int ns = EL_MIN(r->n_route, MAX_SERIES);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int s = 0; s < ns; s++) {
+        const route_rec *q = &r->route[s];
+        lo = fmin(lo, q->edge_acc), hi = fmax(hi, q->edge_acc);
+        if (isfinite(q->cloud_acc))
+            lo = fmin(lo, q->cloud_acc), hi = fmax(hi, q->cloud_acc);
+        for (size_t i = 0; i < q->n_pt; i++) {
+            lo = fmin(lo, q->pt[i].hybrid_acc), hi = fmax(hi, q->pt[i].hybrid_acc);
+            if (isfinite(q->pt[i].oracle_acc))
+                lo = fmin(lo, q->pt[i].oracle_acc), hi = fmax(hi, q->pt[i].oracle_acc);
+        }
+    }
+    unit_plot p;
+    acc_range(&p, lo, hi);
+    unit_frame(f, &p, ns + 2 + (r->n_route > ns), "Routing: accuracy vs share of questions sent to the cloud model",
+               "share of the questions routed to the cloud model", "accuracy");
+    char lab[2400], name[2300];
+    int ok = 1;
+    for (int s = 0; s < ns && ok; s++) {
+        const route_rec *q = &r->route[s];
+        const char *col = series_colour[s];
+        /* the models alone: dotted (edge) and dash-dot (cloud) across the plot */
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>\n",
+                p.L, uy(&p, q->edge_acc), p.R, uy(&p, q->edge_acc), col);
+        if (isfinite(q->cloud_acc))
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
+                       "stroke-dasharray=\"9 3 2 3\"/>\n", p.L, uy(&p, q->cloud_acc), p.R, uy(&p, q->cloud_acc), col);
+        /* the oracle router: dashed, through the points that have it */
+        size_t n_or = 0;
+        for (size_t i = 0; i < q->n_pt; i++)
+            n_or += isfinite(q->pt[i].oracle_acc);
+        if (n_or > 0) {
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\" points=\"", col);
+            for (size_t i = 0, m = 0, k = 0; i < q->n_pt; i++) {
+                if (!isfinite(q->pt[i].oracle_acc))
+                    continue;
+                if (m++ == thin_at(k, n_or)) {
+                    fprintf(f, "%s%.1f,%.1f", k ? " " : "", ux(&p, q->pt[i].routed), uy(&p, q->pt[i].oracle_acc));
+                    k++;
+                }
+            }
+            fputs("\"/>\n", f);
+        }
+        /* the hybrid: a line through the sweep, a point at each (thinned) step, the front's points larger */
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\" points=\"", col);
+        for (size_t k = 0; k < thin_count(q->n_pt); k++) {
+            const route_pt *o = &q->pt[thin_at(k, q->n_pt)];
+            fprintf(f, "%s%.1f,%.1f", k ? " " : "", ux(&p, o->routed), uy(&p, o->hybrid_acc));
+        }
+        fputs("\"/>\n", f);
+        bool *front = calloc(q->n_pt + 1, sizeof *front);
+        if (!front || !route_front(q, front)) {
+            free(front);
+            ok = 0;
+            break;
+        }
+        for (size_t i = 0, k = 0; i < q->n_pt; i++) {
+            const route_pt *o = &q->pt[i];
+            const bool thin = k < thin_count(q->n_pt) && thin_at(k, q->n_pt) == i;
+            k += thin;
+            if (!thin && !front[i])
+                continue;
+            if (front[i])
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#222\">", ux(&p, o->routed),
+                        uy(&p, o->hybrid_acc), col);
+            else
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"white\" stroke=\"%s\">", ux(&p, o->routed),
+                        uy(&p, o->hybrid_acc), col);
+            snprintf(lab, sizeof lab, "routed %.4f (%lld), threshold %.6g, hybrid accuracy %.4f%s", o->routed, o->n_routed,
+                     o->threshold, o->hybrid_acc, front[i] ? ", on the Pareto front" : "");
+            fputs("<title>", f);
+            put_text(f, lab, TEXT_XML);
+            fputs("</title></circle>\n", f);
+        }
+        free(front);
+    }
+    for (int s = 0; s < ns; s++) {
+        const route_rec *q = &r->route[s];
+        route_name(q, name, sizeof name);
+        if (isfinite(q->cloud_acc))
+            snprintf(lab, sizeof lab, "%s: edge alone %.4f, cloud alone %.4f", name, q->edge_acc, q->cloud_acc);
+        else
+            snprintf(lab, sizeof lab, "%s: edge alone %.4f", name, q->edge_acc);
+        legend_row(f, &p, s, series_colour[s], "", lab);
+    }
+    /* the key to the line styles, on one row, then the front's marker */
+    static const struct {
+        const char *dash, *text;
+    } key[4] = {{"", "hybrid, a point per threshold"}, {"6 4", "oracle router"}, {"2 3", "edge model alone"},
+                {"9 3 2 3", "cloud model alone"}};
+    double kx = p.L;
+    const double ky = p.B + 62 + ns * 18;
+    for (int k = 0; k < 4; k++) {
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\" stroke-width=\"2\"%s%s%s/>\n", kx,
+                ky - 4, kx + 24, ky - 4, *key[k].dash ? " stroke-dasharray=\"" : "", key[k].dash, *key[k].dash ? "\"" : "");
+        svg_text(f, kx + 30, ky, "start", 12, "#222", key[k].text);
+        kx += 30 + el_report_text_width(key[k].text, 12) + 12;
+    }
+    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#444\" stroke=\"#222\"/>\n", p.L + 12, ky + 14);
+    svg_text(f, p.L + 32, ky + 18, "start", 12, "#222", "on the Pareto front: more accurate than every point that routes less");
+    if (r->n_route > ns) {
+        snprintf(lab, sizeof lab, "and %d more route records, not drawn (the first %d are): see report.md", r->n_route - ns, ns);
+        legend_row(f, &p, ns + 2, NULL, NULL, lab);
+    }
+    fputs("</svg>\n", f);
+    if (fclose(f) || !ok) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 /* ---- markdown -------------------------------------------------------------------------------------- */
 
 static void cell(FILE *f, bool has, int prec, double v, const char *suffix)
@@ -808,12 +1453,101 @@ static double need_on(const variant *v, const el_report_device *dev)
     return need > 0 ? need : 0;
 }
 
-static char *markdown(const report *r, bool have_kld, bool have_tg, const el_report_device *dev, size_t *len)
+/* A figure in 0..1 or "–" when NAN (absent or null). */
+static void cell_opt(FILE *f, int prec, double v, double scale, const char *suffix) { cell(f, isfinite(v), prec, v * scale, suffix); }
+
+static void markdown_calibration(FILE *f, const report *r)
 {
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    if (!f)
-        return NULL;
+    fprintf(f, "\n## Calibration\n\nHow far each variant's confidence (the probability it gives the answer it chose) "
+               "can be trusted: ECE, the mean gap between confidence and accuracy over 15 equal-width bins of "
+               "confidence (0: calibrated); the Brier score; AURC, the area under the risk-coverage curve (lower is "
+               "better); and the lowest confidence threshold that keeps the accuracy of the questions answered at the "
+               "target, with the share of questions it answers (– when no threshold reaches it).\n\n"
+               "| variant | task | n | acc | ECE | Brier | AURC | target acc | threshold | coverage |\n"
+               "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < r->n_cal; i++) {
+        const cal_series *c = &r->cal[i];
+        fputs("| ", f);
+        put_text(f, c->order >= 0 ? r->v[c->order].name : el_basename(c->model), TEXT_MD);
+        fputs(" | ", f);
+        put_text(f, c->task, TEXT_MD);
+        if (c->n >= 0)
+            fprintf(f, " | %lld", c->n);
+        else
+            cell(f, false, 0, 0, "");
+        cell_opt(f, 3, c->acc, 1, "");
+        cell_opt(f, 4, c->ece, 1, "");
+        cell_opt(f, 4, c->brier, 1, "");
+        cell_opt(f, 4, c->aurc, 1, "");
+        cell_opt(f, 3, c->target_acc, 1, "");
+        cell_opt(f, 4, c->target_threshold, 1, "");
+        cell_opt(f, 1, c->target_coverage, 100, "%");
+        fputs(" |\n", f);
+    }
+    if (r->n_cal > MAX_SERIES)
+        fprintf(f, "\nThe charts draw the first %d of these %d.\n", MAX_SERIES, r->n_cal);
+    fprintf(f, "\n![reliability: accuracy vs confidence](reliability.svg)\n"
+               "\n![accuracy vs coverage](risk_coverage.svg)\n");
+}
+
+static void markdown_routing(FILE *f, const report *r)
+{
+    fprintf(f, "\n## Routing\n\nA hybrid answers on the edge model and sends a question to the cloud model when the "
+               "signal says the edge model is unsure; routed is the share of questions sent, "
+               "oracle acc the accuracy the record gives an oracle router sending the same share.\n\n"
+               "| edge | cloud | task | signal | edge acc | cloud acc | threshold | routed | hybrid acc |\n"
+               "|---|---|---|---|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < r->n_route; i++) {
+        const route_rec *q = &r->route[i];
+        const char *s[4] = {el_basename(q->edge), el_basename(q->cloud), q->task, q->signal};
+        for (int k = 0; k < 4; k++) {
+            fputs(k ? " | " : "| ", f);
+            put_text(f, s[k], TEXT_MD);
+        }
+        fprintf(f, " | %.4f", q->edge_acc);
+        cell_opt(f, 4, q->cloud_acc, 1, "");
+        if (isfinite(q->threshold))
+            fprintf(f, " | %.6g", q->threshold);
+        else
+            cell(f, false, 0, 0, "");
+        cell_opt(f, 1, q->routed, 100, "%");
+        cell_opt(f, 4, q->hybrid_acc, 1, "");
+        fputs(" |\n", f);
+    }
+    for (int i = 0; i < r->n_route; i++) {
+        const route_rec *q = &r->route[i];
+        if (q->n_pt == 0)
+            continue;
+        char name[2300];
+        route_name(q, name, sizeof name);
+        fputs("\n", f);
+        put_text(f, name, TEXT_MD);
+        fprintf(f, ": the sweep at the shares routed nearest 0, 25, 50, 75 and 100%%\n\n"
+                   "| routed | threshold | hybrid acc | oracle acc | latency ms | n routed |\n|--:|--:|--:|--:|--:|--:|\n");
+        size_t last = SIZE_MAX;
+        for (int t = 0; t <= 4; t++) {
+            size_t best = 0;
+            for (size_t k = 1; k < q->n_pt; k++)
+                if (fabs(q->pt[k].routed - t / 4.0) < fabs(q->pt[best].routed - t / 4.0))
+                    best = k;
+            if (best == last) /* the same point nearest two shares: one row */
+                continue;
+            last = best;
+            const route_pt *o = &q->pt[best];
+            fprintf(f, "| %.1f%% | %.6g | %.4f", 100 * o->routed, o->threshold, o->hybrid_acc);
+            cell_opt(f, 4, o->oracle_acc, 1, "");
+            cell_opt(f, 1, o->latency_ms, 1, "");
+            fprintf(f, " | %lld |\n", o->n_routed);
+        }
+    }
+    if (r->n_route > MAX_SERIES)
+        fprintf(f, "\nThe chart draws the first %d of these %d.\n", MAX_SERIES, r->n_route);
+    fprintf(f, "\n![routing: accuracy vs share routed](route.svg)\n");
+}
+
+/* The table of variants, its notes and its charts. */
+static void markdown_variants(FILE *f, const report *r, bool have_kld, bool have_tg, const el_report_device *dev)
+{
     fprintf(f, "# edgelm report\n\n%d variants from %d results. Sizes are tensor bytes; PPL and KLD as llama-perplexity "
                "computes them; accuracy as lm-evaluation-harness's acc; speeds from `edgelm bench` (the highest thread count "
                "measured, mean ± standard deviation of the runs); accuracy with its questions (n) and 95%% Wilson "
@@ -927,9 +1661,44 @@ static char *markdown(const report *r, bool have_kld, bool have_tg, const el_rep
         fprintf(f, "\nMemory needed at a context of %d: bench's peak RSS less the KV cache it had, plus %d positions "
                    "of KV cache (kv_bytes_per_pos); a device needs that much free (docs/targets.md).\n",
                 dev->n_ctx, dev->n_ctx);
+}
+
+static char *markdown(const report *r, bool have_kld, bool have_tg, const el_report_device *dev, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    if (r->n > 0)
+        markdown_variants(f, r, have_kld, have_tg, dev);
+    else /* route records only */
+        fprintf(f, "# edgelm report\n\n%d result%s, of routing only.\n", r->n_records, r->n_records == 1 ? "" : "s");
+    if (r->n_cal > 0)
+        markdown_calibration(f, r);
+    if (r->n_route > 0)
+        markdown_routing(f, r);
     if (fclose(f))
         return NULL;
     return buf;
+}
+
+static void report_free(report *r)
+{
+    for (int i = 0; i < r->n_cal; i++)
+        cal_free(&r->cal[i]);
+    for (int i = 0; i < r->n_route; i++)
+        route_free(&r->route[i]);
+    free(r->cal);
+    free(r->route);
+    free(r->v);
+}
+
+static int by_variant_task(const void *a, const void *b)
+{
+    const cal_series *x = a, *y = b;
+    if (x->order != y->order)
+        return (x->order > y->order) - (x->order < y->order);
+    return (x->task_i > y->task_i) - (x->task_i < y->task_i);
 }
 
 int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir, const el_report_device *dev,
@@ -942,18 +1711,26 @@ int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir
     int rc = 0;
     for (int i = 0; i < n_inputs && !rc; i++)
         rc = load_input(&r, inputs[i], err);
-    if (!rc && r.n == 0)
+    if (!rc && r.n == 0 && r.n_route == 0)
         rc = EL_FAIL(err, EL_EFORMAT, inputs[0], -1, "no results in the input");
     if (!rc)
         rc = el_mkdir_p(out_dir, err);
     if (rc) {
-        free(r.v);
+        report_free(&r);
         return rc;
     }
     for (int i = 0; i < r.n; i++)
         inspect_file(&r.v[i]);
     qsort(r.v, (size_t)r.n, sizeof *r.v, by_size_desc);
     find_identical(&r);
+    for (int i = 0; i < r.n_cal; i++) { /* the series in the table's order: by variant, then task */
+        r.cal[i].order = -1;
+        for (int j = 0; j < r.n && r.cal[i].order < 0; j++)
+            if (!strcmp(r.v[j].model, r.cal[i].model))
+                r.cal[i].order = j;
+    }
+    if (r.n_cal > 1)
+        qsort(r.cal, (size_t)r.n_cal, sizeof *r.cal, by_variant_task);
     for (int i = 0; i < r.n; i++) {
         const int th[2] = {r.v[i].has_pp ? r.v[i].pp_threads : 0, r.v[i].has_tg ? r.v[i].tg_threads : 0};
         for (int k = 0; k < 2; k++)
@@ -972,12 +1749,17 @@ int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir
             s->n_fit += need > 0 && need <= (double)dev->ram;
         }
     }
-    static const char *const names[] = {"size_kld.svg", "decode.svg", "report.md"};
-    for (int k = 0; k < 3 && !rc; k++) {
-        if ((k == 0 && !have_kld) || (k == 1 && !have_tg))
+    static const char *const names[] = {"size_kld.svg", "decode.svg", "reliability.svg", "risk_coverage.svg", "route.svg", "report.md"};
+    for (int k = 0; k < 6 && !rc; k++) {
+        if ((k == 0 && !have_kld) || (k == 1 && !have_tg) || ((k == 2 || k == 3) && !r.n_cal) || (k == 4 && !r.n_route))
             continue;
         size_t len = 0;
-        char *doc = k == 0 ? chart_size_kld(&r, &len) : k == 1 ? chart_decode(&r, &len) : markdown(&r, have_kld, have_tg, dev, &len);
+        char *doc = k == 0   ? chart_size_kld(&r, &len)
+                    : k == 1 ? chart_decode(&r, &len)
+                    : k == 2 ? chart_reliability(&r, &len)
+                    : k == 3 ? chart_risk_coverage(&r, &len)
+                    : k == 4 ? chart_route(&r, &len)
+                             : markdown(&r, have_kld, have_tg, dev, &len);
         char *path = el_path_join(out_dir, names[k]);
         if (!doc || !path)
             rc = EL_NOMEM(err);
@@ -988,6 +1770,6 @@ int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir
     }
     s->n_variants = r.n;
     s->n_records = r.n_records;
-    free(r.v);
+    report_free(&r);
     return rc;
 }

@@ -813,6 +813,352 @@ Test(report, strings_from_results_are_escaped)
     tu_release();
 }
 
+/* ---- calibration and routing charts ------------------------------------------------------------------- */
+
+/*
+ * An eval mc record with calibration as eval/mc.c writes it: 15 equal-width bins, bin b holding
+ * n_b = 0 for b < 7 (empty) else 10 + b questions at confidence (b + 0.5) / 15 and accuracy acc_of(b);
+ * a risk-coverage curve of n_rc points, coverage (i + 1) / n_rc, accuracy 1 - 0.2 i / n_rc.
+ * target_threshold < 0: null (no threshold reaches the target).
+ */
+static char *mc_record(const char *model, const char *task, double acc, double ece, double target_threshold, int n_rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(f);
+    fprintf(f, "{\"test\": \"mc\", \"task\": \"%s\", \"model\": \"%s\", \"n\": 400, \"acc\": %.9g, \"ece\": %.9g, "
+               "\"brier\": 0.11, \"aurc\": 0.01, \"target_acc\": 0.9, ",
+            task, model, acc, ece);
+    if (target_threshold < 0)
+        fprintf(f, "\"target_threshold\": null, \"target_coverage\": null, ");
+    else
+        fprintf(f, "\"target_threshold\": %.9g, \"target_coverage\": 0.95, ", target_threshold);
+    fprintf(f, "\"calibration\": {\"acc\": {\"n\": 400, \"ece\": %.9g, \"aurc\": 0.01, \"reliability\": [", ece);
+    for (int b = 0; b < 15; b++)
+        fprintf(f, "%s{\"lo\": %.9g, \"hi\": %.9g, \"n\": %d, \"conf\": %.9g, \"acc\": %.9g}", b ? ", " : "", b / 15.0,
+                (b + 1) / 15.0, b < 7 ? 0 : 10 + b, b < 7 ? 0 : (b + 0.5) / 15, b < 7 ? 0 : 0.5 + b / 40.0);
+    fprintf(f, "], \"risk_coverage\": [");
+    for (int i = 0; i < n_rc; i++)
+        fprintf(f, "%s{\"threshold\": %.9g, \"coverage\": %.9g, \"acc\": %.9g, \"n\": %d}", i ? ", " : "",
+                1 - (double)i / n_rc, (i + 1.0) / n_rc, 1 - 0.2 * i / n_rc, i + 1);
+    fprintf(f, "]}}}");
+    cr_assert_eq(fclose(f), 0);
+    return tu_keep(buf);
+}
+
+/* The route record of the charts' test: 8 sweep points, worked by hand below. */
+static const char route_rec[] =
+    "{\"test\": \"route\", \"edge\": \"/m/edge.gguf\", \"cloud\": \"/m/cloud.gguf\", \"task\": \"hellaswag\", "
+    "\"signal\": \"confidence\", \"edge_acc\": 0.6, \"cloud_acc\": 0.8, \"threshold\": 0.5, \"routed\": 0.5, "
+    "\"hybrid_acc\": 0.74, \"sweep\": ["
+    "{\"threshold\": 0.0, \"routed\": 0.0, \"hybrid_acc\": 0.60, \"oracle_acc\": 0.60, \"hybrid_latency_ms\": 10.0, \"n_routed\": 0},"
+    "{\"threshold\": 0.2, \"routed\": 0.1, \"hybrid_acc\": 0.66, \"oracle_acc\": 0.70, \"hybrid_latency_ms\": 20.0, \"n_routed\": 10},"
+    "{\"threshold\": 0.3, \"routed\": 0.2, \"hybrid_acc\": 0.64, \"oracle_acc\": 0.80, \"hybrid_latency_ms\": 30.0, \"n_routed\": 20},"
+    "{\"threshold\": 0.4, \"routed\": 0.3, \"hybrid_acc\": 0.66, \"oracle_acc\": 0.85, \"hybrid_latency_ms\": 40.0, \"n_routed\": 30},"
+    "{\"threshold\": 0.5, \"routed\": 0.5, \"hybrid_acc\": 0.74, \"oracle_acc\": null, \"hybrid_latency_ms\": 60.0, \"n_routed\": 50},"
+    "{\"threshold\": 0.7, \"routed\": 0.7, \"hybrid_acc\": 0.79, \"oracle_acc\": 0.85, \"hybrid_latency_ms\": 80.0, \"n_routed\": 70},"
+    "{\"threshold\": 0.9, \"routed\": 0.9, \"hybrid_acc\": 0.78, \"oracle_acc\": 0.85, \"hybrid_latency_ms\": 95.0, \"n_routed\": 90},"
+    "{\"threshold\": 1.0, \"routed\": 1.0, \"hybrid_acc\": 0.80, \"oracle_acc\": 0.80, \"hybrid_latency_ms\": 100.0, \"n_routed\": 100}]}";
+
+/* A second one: cloud_acc null, ties in routed, a flat stretch. */
+static const char route_rec2[] =
+    "{\"test\": \"route\", \"edge\": \"/m/edge.gguf\", \"cloud\": \"/m/big.gguf\", \"task\": \"arc\", "
+    "\"signal\": \"margin\", \"edge_acc\": 0.5, \"cloud_acc\": null, \"threshold\": null, \"routed\": null, "
+    "\"hybrid_acc\": null, \"sweep\": ["
+    "{\"threshold\": 0.1, \"routed\": 0.0, \"hybrid_acc\": 0.50, \"oracle_acc\": null, \"hybrid_latency_ms\": null, \"n_routed\": 0},"
+    "{\"threshold\": 0.2, \"routed\": 0.4, \"hybrid_acc\": 0.55, \"oracle_acc\": null, \"hybrid_latency_ms\": null, \"n_routed\": 4},"
+    "{\"threshold\": 0.3, \"routed\": 0.4, \"hybrid_acc\": 0.55, \"oracle_acc\": null, \"hybrid_latency_ms\": null, \"n_routed\": 4},"
+    "{\"threshold\": 0.4, \"routed\": 0.6, \"hybrid_acc\": 0.55, \"oracle_acc\": null, \"hybrid_latency_ms\": null, \"n_routed\": 6},"
+    "{\"threshold\": 0.5, \"routed\": 0.8, \"hybrid_acc\": 0.70, \"oracle_acc\": null, \"hybrid_latency_ms\": null, \"n_routed\": 8}]}";
+
+static void check_xml(const char *path)
+{
+    cr_assert_eq(access(path, R_OK), 0, "%s was not written", path);
+    char *s = (char *)tu_read(path, &(size_t){0});
+    cr_assert(s && !strncmp(s, "<svg ", 5) && strstr(s, "</svg>\n") && !strstr(s, "<script"), "%s", path);
+    free(s);
+    if (access("/usr/bin/python3", X_OK) != 0)
+        return;
+    const char *argv[] = {"/usr/bin/python3", "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", path, NULL};
+    tu_run r = tu_exec(argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s is not well-formed XML: %s", path, r.err);
+    tu_run_free(&r);
+}
+
+static int count_of(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+/* The routed shares of route.svg's points titled as on the Pareto front, in the order drawn. */
+static int front_in_svg(const char *svg, const char *after, const char *before, double *routed, int cap)
+{
+    int n = 0;
+    const char *p = strstr(svg, after), *end = before ? strstr(svg, before) : svg + strlen(svg);
+    cr_assert(p && end);
+    for (; (p = strstr(p, "<title>routed ")) && p < end; p++) {
+        const char *e = strstr(p, "</title>");
+        cr_assert(e);
+        if (memmem(p, (size_t)(e - p), "on the Pareto front", 19)) {
+            cr_assert_lt(n, cap);
+            routed[n++] = strtod(p + 14, NULL);
+        }
+    }
+    return n;
+}
+
+Test(report, route_pareto_front)
+{
+    /* more accurate than every point routing less; at one share, the most accurate (ties all kept) */
+    const double routed[] = {0, 0.1, 0.2, 0.3, 0.3, 0.3, 0.5, 0.6, 0.6, 1.0};
+    const double acc[] = {0.6, 0.6, 0.7, 0.65, 0.72, 0.72, 0.71, 0.8, 0.75, 0.8};
+    const bool want[] = {true, false, true, false, true, true, false, true, false, false};
+    bool front[10];
+    cr_assert_eq(el_report_route_front(routed, acc, 10, front), 5);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(front[i], want[i], "point %d (routed %g, acc %g)", i, routed[i], acc[i]);
+    const double down[] = {0, 0.5, 0.4};
+    cr_assert_eq(el_report_route_front(down, acc, 3, front), -1, "routed must be ascending");
+    cr_assert_eq(el_report_route_front(routed, acc, 0, front), 0);
+}
+
+Test(report, calibration_and_routing_charts)
+{
+    char *dir = KT("report"), *out = KF("%s/rep", dir);
+    char *mc = KF("%s/mc.json", dir), *route = KF("%s/route.json", dir), *kld = KF("%s/kld.json", dir);
+    /* a: 2 MiB, b: 1 MiB (the table's order: a first); b has two tasks, a's target has no threshold */
+    char *j = KF("[%s, %s, %s]", mc_record("/m/b.gguf", "hellaswag", 0.8, 0.0412, 0.42, 1200),
+                 mc_record("/m/a.gguf", "hellaswag", 0.9, 0.0305, -1, 400), mc_record("/m/b.gguf", "arc", 0.7, 0.0508, 0.61, 3));
+    cr_assert(tu_write(mc, j, strlen(j)));
+    j = KF("[%s, %s]", route_rec, route_rec2);
+    cr_assert(tu_write(route, j, strlen(j)));
+    const char kj[] = "[{\"test\": \"kld\", \"model\": \"/m/a.gguf\", \"model_size\": 2097152, \"kld_mean\": 0.01},"
+                      "{\"test\": \"kld\", \"model\": \"/m/b.gguf\", \"model_size\": 1048576, \"kld_mean\": 0.1}]";
+    cr_assert(tu_write(kld, kj, sizeof kj - 1));
+    json_t *js = tu_edgelm_json(0, "report", kld, mc, route, "-o", out, NULL);
+    cr_assert_eq(tu_jnum(js, "variants"), 2, "the route records add no variant");
+    cr_assert_eq(tu_jnum(js, "records"), 7);
+    json_decref(js);
+    static const char *const charts[] = {"size_kld.svg", "reliability.svg", "risk_coverage.svg", "route.svg"};
+    for (int k = 0; k < 4; k++)
+        check_xml(KF("%s/%s", out, charts[k]));
+    cr_assert_neq(access(KF("%s/decode.svg", out), F_OK), 0, "no bench records, no decode chart");
+
+    /* reliability.svg: one group of bars per series, in the table's order, a bar per non-empty bin (8 of 15) */
+    char *s = (char *)tu_read(KF("%s/reliability.svg", out), &(size_t){0});
+    cr_assert(s);
+    cr_assert_eq(count_of(s, "<g fill=\""), 3, "%s", s);
+    cr_assert_eq(count_of(s, "<rect x="), 3 * 8 + 3 + 1, "3 x 8 bars, 3 legend swatches, the frame: %s", s);
+    const char *l1 = strstr(s, ">a.gguf, hellaswag (ECE 0.0305, n 400)</text>"), *l2 = strstr(s, ">b.gguf, hellaswag (ECE 0.0412, n 400)</text>"),
+               *l3 = strstr(s, ">b.gguf, arc (ECE 0.0508, n 400)</text>");
+    cr_assert(l1 && l2 && l3 && l1 < l2 && l2 < l3, "%s", s);
+    cr_assert(strstr(s, "<title>a.gguf, hellaswag: confidence 0.467–0.533, n 17, mean confidence 0.500, accuracy 0.675</title>"), "%s", s);
+    cr_assert(strstr(s, ">Reliability: accuracy vs confidence (on the diagonal is calibrated)</text>"));
+    free(s);
+
+    /* risk_coverage.svg: a polyline per series, thinned to at most 500 vertices with the first and last kept */
+    s = (char *)tu_read(KF("%s/risk_coverage.svg", out), &(size_t){0});
+    cr_assert(s);
+    cr_assert_eq(count_of(s, "<polyline"), 3, "%s", s);
+    static const int want_v[3] = {400, 500, 3}; /* a (400 points), b hellaswag (1200: thinned), b arc (3) */
+    const char *p = s;
+    for (int k = 0; k < 3; k++) {
+        p = strstr(p, "<polyline");
+        cr_assert(p);
+        const char *q = strstr(p, "points=\"") + 8, *e = strchr(q, '"');
+        int v = 1;
+        for (const char *c = q; c < e; c++)
+            v += *c == ' ';
+        cr_assert_eq(v, want_v[k], "series %d: %d vertices", k, v);
+        /* the first point is at coverage 1/n, accuracy 1; the last at coverage 1: x 690 (the frame's right) */
+        double x0, y0;
+        cr_assert_eq(sscanf(q, "%lf,%lf", &x0, &y0), 2);
+        const char *last = e;
+        while (last[-1] != ' ')
+            last--;
+        cr_assert(!strncmp(last, "690.0,", 6), "series %d ends at %.20s", k, last);
+        cr_assert_lt(x0, 80 + 610.0 / 3 + 0.1);
+        p = e;
+    }
+    cr_assert(strstr(s, ">b.gguf, hellaswag (AURC 0.0100, 1200 points)</text>"), "%s", s);
+    free(s);
+
+    /* route.svg: two series; the front worked by hand. Record 1: 0 (.60), .1 (.66 > .60), not .2 (.64),
+     * not .3 (.66, not above .66), .5 (.74), .7 (.79), not .9 (.78), 1 (.80). Record 2: 0 (.50), .4 twice
+     * (.55, a tie at one share: both), not .6 (.55 is not above .55), .8 (.70). */
+    s = (char *)tu_read(KF("%s/route.svg", out), &(size_t){0});
+    cr_assert(s);
+    double fr[16];
+    const char *second = strstr(s, "stroke=\"#d62728\"");
+    cr_assert(second, "the second series in its own colour: %s", s);
+    int n = front_in_svg(s, "<svg", "stroke=\"#d62728\"", fr, 16);
+    static const double want1[] = {0, 0.1, 0.5, 0.7, 1.0}, want2[] = {0, 0.4, 0.4, 0.8};
+    cr_assert_eq(n, 5, "%s", s);
+    for (int i = 0; i < n; i++)
+        cr_assert_float_eq(fr[i], want1[i], 1e-9, "front point %d", i);
+    n = front_in_svg(s, "stroke=\"#d62728\"", NULL, fr, 16);
+    cr_assert_eq(n, 4, "%s", s);
+    for (int i = 0; i < n; i++)
+        cr_assert_float_eq(fr[i], want2[i], 1e-9, "front point %d", i);
+    cr_assert_eq(count_of(s, "r=\"4.5\" fill=\"#1f77b4\""), 5);
+    cr_assert_eq(count_of(s, "r=\"2.5\" fill=\"white\" stroke=\"#1f77b4\""), 3);
+    /* the oracle (dashed) skips its null point: 7 vertices; the second record has none, and no cloud line */
+    cr_assert_eq(count_of(s, "stroke-dasharray=\"6 4\" points="), 1);
+    cr_assert_eq(count_of(s, "stroke-dasharray=\"9 3 2 3\"/>"), 1 + 1, "record 1's cloud line and the key's: %s", s);
+    cr_assert(strstr(s, ">edge.gguf → cloud.gguf (hellaswag, confidence): edge alone 0.6000, cloud alone 0.8000</text>"), "%s", s);
+    cr_assert(strstr(s, ">edge.gguf → big.gguf (arc, margin): edge alone 0.5000</text>"), "%s", s);
+    free(s);
+
+    /* report.md: the sections with the records' figures */
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text);
+    const char *cal = strstr(text, "\n## Calibration\n"), *rt = strstr(text, "\n## Routing\n");
+    cr_assert(cal && rt && cal < rt, "%s", text);
+    cr_assert(strstr(cal, "| variant | task | n | acc | ECE | Brier | AURC | target acc | threshold | coverage |\n"), "%s", text);
+    const char *r1 = strstr(cal, "\n| a.gguf | hellaswag | 400 | 0.900 | 0.0305 | 0.1100 | 0.0100 | 0.900 | – | – |\n");
+    const char *r2 = strstr(cal, "\n| b.gguf | hellaswag | 400 | 0.800 | 0.0412 | 0.1100 | 0.0100 | 0.900 | 0.4200 | 95.0% |\n");
+    const char *r3 = strstr(cal, "\n| b.gguf | arc | 400 | 0.700 | 0.0508 | 0.1100 | 0.0100 | 0.900 | 0.6100 | 95.0% |\n");
+    cr_assert(r1 && r2 && r3 && r1 < r2 && r2 < r3, "by variant (as the table above), then task: %s", cal);
+    cr_assert(strstr(cal, "(reliability.svg)") && strstr(cal, "(risk_coverage.svg)"), "%s", cal);
+    cr_assert(strstr(rt, "\n| edge.gguf | cloud.gguf | hellaswag | confidence | 0.6000 | 0.8000 | 0.5 | 50.0% | 0.7400 |\n"), "%s", rt);
+    cr_assert(strstr(rt, "\n| edge.gguf | big.gguf | arc | margin | 0.5000 | – | – | – | – |\n"), "%s", rt);
+    /* the sweep nearest 0, 25 (.2 and .3 are both .05 away: the first), 50, 75 (.7) and 100% */
+    const char *sw = strstr(rt, "edge.gguf → cloud.gguf (hellaswag, confidence): the sweep");
+    cr_assert(sw, "%s", rt);
+    cr_assert(strstr(sw, "| 0.0% | 0 | 0.6000 | 0.6000 | 10.0 | 0 |\n| 20.0% | 0.3 | 0.6400 | 0.8000 | 30.0 | 20 |\n"
+                         "| 50.0% | 0.5 | 0.7400 | – | 60.0 | 50 |\n| 70.0% | 0.7 | 0.7900 | 0.8500 | 80.0 | 70 |\n"
+                         "| 100.0% | 1 | 0.8000 | 0.8000 | 100.0 | 100 |\n"),
+              "%s", sw);
+    /* record 2: nearest 0 (0), 25 (.4), 50 (.4 and .6 tie at .1: the first, already shown), 75 (.8), 100 (.8): 3 rows */
+    sw = strstr(rt, "edge.gguf → big.gguf (arc, margin): the sweep");
+    cr_assert(sw, "%s", rt);
+    cr_assert(strstr(sw, "|--:|\n| 0.0% | 0.1 | 0.5000 | – | – | 0 |\n| 40.0% | 0.2 | 0.5500 | – | – | 4 |\n"
+                         "| 80.0% | 0.5 | 0.7000 | – | – | 8 |\n\n"),
+              "%s", sw);
+    cr_assert(strstr(rt, "(route.svg)"), "%s", rt);
+    free(text);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* More than 6 series: the first 6 drawn, the chart and report.md say so. */
+Test(report, calibration_draws_at_most_six_series)
+{
+    char *dir = KT("report"), *out = KF("%s/rep", dir), *mc = KF("%s/mc.json", dir);
+    char *j = KF("[%s", mc_record("/m/v0.gguf", "hellaswag", 0.5, 0.01, 0.5, 5));
+    for (int i = 1; i < 8; i++)
+        j = KF("%s, %s", j, mc_record(KF("/m/v%d.gguf", i), "hellaswag", 0.5, 0.01 * (i + 1), 0.5, 5));
+    j = KF("%s]", j);
+    cr_assert(tu_write(mc, j, strlen(j)));
+    tu_ok("report", "-q", mc, "-o", out, NULL);
+    for (int k = 0; k < 2; k++) {
+        char *path = KF("%s/%s", out, k ? "risk_coverage.svg" : "reliability.svg");
+        check_xml(path);
+        char *s = (char *)tu_read(path, &(size_t){0});
+        cr_assert_eq(count_of(s, k ? "<polyline" : "<g fill=\""), 6, "%s", s);
+        cr_assert(strstr(s, ">and 2 more series, not drawn (the first 6 are): see report.md</text>"), "%s", s);
+        free(s);
+    }
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text && strstr(text, "\nThe charts draw the first 6 of these 8.\n"), "%s", text);
+    cr_assert_eq(count_of(text, " | hellaswag | 400 | "), 8, "every series in the table: %s", text);
+    free(text);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* Without calibration or sweeps: no section and no new chart (a route record without a sweep is read and
+ * ignored). */
+Test(report, no_calibration_no_new_charts)
+{
+    char *dir = KT("report"), *out = KF("%s/rep", dir), *in = KF("%s/in.json", dir);
+    const char j[] = "[{\"test\": \"kld\", \"model\": \"/m/a.gguf\", \"model_size\": 1048576, \"kld_mean\": 0.01},"
+                     "{\"test\": \"mc\", \"task\": \"arc\", \"model\": \"/m/a.gguf\", \"n\": 4, \"acc\": 0.5},"
+                     "{\"test\": \"mc\", \"task\": \"piqa\", \"model\": \"/m/a.gguf\", \"acc\": 0.5, \"calibration\": null},"
+                     "{\"test\": \"route\", \"edge\": \"/m/a.gguf\", \"cloud\": \"/m/b.gguf\", \"edge_acc\": 0.5}]";
+    cr_assert(tu_write(in, j, sizeof j - 1));
+    json_t *js = tu_edgelm_json(0, "report", in, "-o", out, NULL);
+    cr_assert_eq(tu_jnum(js, "variants"), 1);
+    cr_assert_eq(tu_jnum(js, "records"), 4);
+    json_decref(js);
+    static const char *const none[] = {"reliability.svg", "risk_coverage.svg", "route.svg", "decode.svg"};
+    for (int k = 0; k < 4; k++)
+        cr_assert_neq(access(KF("%s/%s", out, none[k]), F_OK), 0, "%s written", none[k]);
+    cr_assert_eq(access(KF("%s/size_kld.svg", out), F_OK), 0);
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text && !strstr(text, "## Calibration") && !strstr(text, "## Routing") && !strstr(text, ".svg)\n\n!"), "%s", text);
+    free(text);
+    tu_rmtree(dir);
+    tu_release();
+}
+
+/* A figure out of its range, of the wrong type or out of order: exit 1, one line naming the file and the field. */
+Test(report, calibration_and_route_figures_are_checked)
+{
+    char *dir = KT("report"), *out = KF("%s/rep", dir), *in = KF("%s/bad.json", dir);
+    char *good = mc_record("/m/a.gguf", "arc", 0.5, 0.01, 0.5, 4);
+    static const struct {
+        const char *from, *to, *field;
+    } mc_cases[] = {
+        {"\"acc\": 0.675}", "\"acc\": 1.5}", "calibration.acc.reliability[7].acc is not a number in 0..1"},
+        {"\"n\": 17,", "\"n\": 1.5,", "calibration.acc.reliability[7].n is not a count"},
+        {"\"n\": 17,", "\"n\": -3,", "calibration.acc.reliability[7].n is not a count"},
+        {"\"coverage\": 0.5,", "\"coverage\": 0.1,", "calibration.acc.risk_coverage[1].coverage 0.1 is below the point before's 0.25: coverage must ascend"},
+        {"\"ece\": 0.01, \"aurc\"", "\"ece\": \"low\", \"aurc\"", "calibration.acc.ece is not a number in 0..1"},
+        {"\"brier\": 0.11", "\"brier\": 1e300", "brier is not a number in 0..2"},
+        {"\"target_coverage\": 0.95", "\"target_coverage\": -0.5", "target_coverage is not a number in 0..1"},
+        {"\"reliability\": [", "\"reliability\": 3, \"x\": [", "calibration.acc.reliability is not an array"},
+    };
+    for (size_t c = 0; c < sizeof mc_cases / sizeof mc_cases[0]; c++) {
+        const char *at = strstr(good, mc_cases[c].from);
+        cr_assert(at, "case %zu: '%s' not in the record", c, mc_cases[c].from);
+        char *j = KF("%.*s%s%s", (int)(at - good), good, mc_cases[c].to, at + strlen(mc_cases[c].from));
+        cr_assert(tu_write(in, j, strlen(j)));
+        tu_run r = tu_edgelm("report", in, "-o", out, NULL);
+        cr_assert_eq(r.status, 1, "case %zu: exit %d: %s", c, r.status, r.err);
+        cr_assert(strstr(r.err, "bad.json") && strstr(r.err, mc_cases[c].field) && strchr(r.err, '\n') == r.err + r.err_len - 1,
+                  "case %zu: %s", c, r.err);
+        tu_run_free(&r);
+    }
+    static const struct {
+        const char *from, *to, *field;
+    } route_cases[] = {
+        {"\"routed\": 0.3,", "\"routed\": 0.05,", "sweep[3].routed 0.05 is below the point before's 0.2: routed must ascend"},
+        {"\"hybrid_acc\": 0.64,", "\"hybrid_acc\": \"0.64\",", "sweep[2].hybrid_acc is not a number in 0..1"},
+        {"\"oracle_acc\": 0.85, \"hybrid_latency_ms\": 40.0", "\"oracle_acc\": 1.01, \"hybrid_latency_ms\": 40.0",
+         "sweep[3].oracle_acc is not a number in 0..1"},
+        {"\"hybrid_latency_ms\": 10.0", "\"hybrid_latency_ms\": -1", "sweep[0].hybrid_latency_ms is not a number >= 0"},
+        {"\"edge_acc\": 0.6,", "", "edge_acc is not a number in 0..1 (absent)"},
+        {"\"cloud_acc\": 0.8,", "\"cloud_acc\": 80,", "cloud_acc is not a number in 0..1"},
+        {"\"sweep\": [", "\"sweep\": {}, \"x\": [", "sweep is not an array"},
+        {"\"edge\": \"/m/edge.gguf\",", "", "without \"edge\" and \"cloud\""},
+    };
+    for (size_t c = 0; c < sizeof route_cases / sizeof route_cases[0]; c++) {
+        const char *at = strstr(route_rec, route_cases[c].from);
+        cr_assert(at, "case %zu: '%s' not in the record", c, route_cases[c].from);
+        char *j = KF("%.*s%s%s", (int)(at - route_rec), route_rec, route_cases[c].to, at + strlen(route_cases[c].from));
+        cr_assert(tu_write(in, j, strlen(j)));
+        tu_run r = tu_edgelm("report", in, "-o", out, NULL);
+        cr_assert_eq(r.status, 1, "route case %zu: exit %d: %s", c, r.status, r.err);
+        cr_assert(strstr(r.err, "bad.json") && strstr(r.err, route_cases[c].field) && strchr(r.err, '\n') == r.err + r.err_len - 1,
+                  "route case %zu: %s", c, r.err);
+        tu_run_free(&r);
+    }
+    /* and the good ones pass: a route record alone makes a report of routing only */
+    cr_assert(tu_write(in, route_rec, sizeof route_rec - 1));
+    tu_ok("report", "-q", in, "-o", out, NULL);
+    char *text = (char *)tu_read(KF("%s/report.md", out), &(size_t){0});
+    cr_assert(text && !strncmp(text, "# edgelm report\n\n1 result, of routing only.\n\n## Routing\n", 56), "%s", text);
+    free(text);
+    check_xml(KF("%s/route.svg", out));
+    tu_rmtree(dir);
+    tu_release();
+}
+
 /* ---- figures JSON cannot hold ------------------------------------------------------------------------- */
 
 /* The tiny model with output_norm.weight all NaN, so every logit is NaN (whatever the converter accepts). */
