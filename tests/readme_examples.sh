@@ -24,6 +24,7 @@
 #   teacher.gguf, teacher-q8_0.gguf       the tiny model quantized Q8_0
 #   wiki.test.raw                         ../shared/texts/tinystories-sample.txt, three times over
 #   prompts.jsonl, prompts.jsonl.gz       two prompts ({"prompt": ...}), plain and gzip
+#   tests/data/tasks/cloze_*.jsonl        the checkout's
 #   $SLURM_ARRAY_TASK_ID                  0 (one share of the job array)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +58,8 @@ ln -s "$BIN" "$T/bin/edgelm"
         "$SHARED/texts/tinystories-sample.txt" > wiki.test.raw
     printf '{"prompt": "Once upon a time"}\n{"prompt": "The little dog"}\n' > prompts.jsonl
     gzip -c prompts.jsonl > prompts.jsonl.gz
+    mkdir -p tests/data/tasks
+    cp "$TOP"/tests/data/tasks/cloze_*.jsonl tests/data/tasks/
 ) > "$T/setup.log" 2>&1 || { echo "readme_examples.sh: making the stand-ins failed:" >&2; cat "$T/setup.log" >&2; exit 1; }
 
 # README.md -> $T/cmds: "BLOCK<TAB>LINE<TAB>COMMAND" per command, "BLOCK<TAB>LINE<TAB>#skip REASON" for a skipped block
