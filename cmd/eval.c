@@ -348,8 +348,11 @@ static int run_route(el_cli *cli, const char *unused, const eval_flags *f, const
         return el_usage_error(cli, usage_route, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
     if (f->signal && !el_conf_signal_from_name(f->signal, &o.signal))
         return el_usage_error(cli, usage_route, "unknown --signal '%s' (prob, margin, entropy)", f->signal);
-    if (f->route_target > 0 && f->threshold != 0.7)
+    if (f->threshold != -1 && !(f->threshold >= 0 && f->threshold <= 1)) /* -1: not given */
+        return el_usage_error(cli, usage_route, "--threshold: %.10g is out of range (0..1)", f->threshold);
+    if (f->route_target > 0 && f->threshold != -1)
         return el_usage_error(cli, usage_route, "give one of --threshold and --target-acc");
+    o.threshold = f->threshold == -1 ? 0.7 : f->threshold;
     el_route_result r;
     if (el_eval_route(&o, &r, err))
         return el_cli_fail(cli, err);
@@ -425,7 +428,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     int which, code;
     if (!el_pick_sub(cli, usage, summary, names, 4, "evaluation", argc, argv, &which, &code))
         return code;
-    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9, .threshold = 0.7};
+    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9, .threshold = -1};
     /* ppl and kld read a text in chunks alike; kld also takes its base */
 #define OPTS_TEXT                                                                                                        \
     {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},                     \
@@ -484,7 +487,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     const el_range ranges_ppl[] = {{&f.n_ctx, 0, INT_MAX}, {&f.n_batch, 1, INT_MAX}, {&f.chunks, 0, INT_MAX},
                                    EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, {&f.target_acc, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
-    const el_range ranges_route[] = {{&f.limit, 0, INT_MAX}, {&f.threshold, 0, 1}, {&f.route_target, 0, 1},
+    const el_range ranges_route[] = {{&f.limit, 0, INT_MAX}, {&f.route_target, 0, 1},
                                      EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     if (!el_check_ranges(cli, subs[which].usage, opts, which == 3 ? ranges_route : which == 2 ? ranges_mc : ranges_ppl, &code))
         return code;

@@ -368,6 +368,11 @@ Test(route, hybrid_accuracy_equals_the_answers_of_both_models, .timeout = 300)
     cr_assert_eq(e.status, 2, "%s", e.err);
     cr_assert(strstr(e.err, "vibes"), "%s", e.err);
     tu_run_free(&e);
+    e = tu_edgelm("eval", "route", "--edge", q2, "--cloud", f32, "--task", "hellaswag", "--data", data, "--threshold", "0.7",
+                  "--target-acc", "0.8", NULL);
+    cr_assert_eq(e.status, 2, "%s", e.err);
+    cr_assert(strstr(e.err, "give one of --threshold and --target-acc"), "%s", e.err);
+    tu_run_free(&e);
     char *missing = KF("%s/none.gguf", dir);
     e = tu_edgelm("eval", "route", "--edge", q2, "--cloud", missing, "--task", "hellaswag", "--data", data, "--threshold", "0",
                   NULL);
