@@ -163,19 +163,20 @@ static int run_kld(el_cli *cli, const char *model, const eval_flags *f, const el
     return finish(cli, model, &r.q.model, j, g);
 }
 
-/* calibration {acc, acc_norm} of a result at temperatures T (acc's) and Tn (acc_norm's), and acc's
- * figures into *c (to free) */
-static json_t *calibration_json(const el_mc_result *r, double T, double Tn, double target, el_calib *c, el_error *err)
+/* calibration {acc, acc_norm} of a result (of the file `what`) at temperatures T (acc's) and Tn
+ * (acc_norm's), and acc's figures into *c (to free) */
+static json_t *calibration_json(const el_mc_result *r, const char *what, double T, double Tn, double target, el_calib *c,
+                                el_error *err)
 {
     el_calib cn;
     const el_scores s = el_mc_scores(r, false), sn = el_mc_scores(r, true);
-    if (el_calib_compute(&s, T, c, err))
+    if (el_scores_check(&s, what, err) || el_scores_check(&sn, what, err) || el_calib_compute(&s, T, c, err))
         return NULL;
     if (el_calib_compute(&sn, Tn, &cn, err)) {
         el_calib_free(c);
         return NULL;
     }
-    json_t *j = json_pack("{s:o?, s:o?}", "acc", el_calib_json(c, target), "acc_norm", el_calib_json(&cn, target));
+    json_t *j = json_pack("{s:o, s:o}", "acc", el_calib_json(c, target), "acc_norm", el_calib_json(&cn, target));
     el_calib_free(&cn);
     if (!j) {
         el_calib_free(c);
@@ -211,18 +212,27 @@ static json_t *questions_json(const el_mc_result *r, const el_mc_set *set)
     return a;
 }
 
-/* --calibrate FILE: the fitted temperatures and the figures here before and after them */
-static int temperature_json(el_cli *cli, const char *model, el_mc_task task, const eval_flags *f, const el_calib *before,
-                            const el_mc_result *r, json_t *j, el_error *err)
+/* --calibrate FILE (its questions: cset): the fitted temperatures and the figures here before and after them */
+static int temperature_json(el_cli *cli, const char *model, el_mc_task task, const eval_flags *f, const el_mc_set *cset,
+                            const el_calib *before, const el_mc_result *r, json_t *j, el_error *err)
 {
-    el_mc_opts o = {model, task, f->calibrate, 0, f->threads, f->confidence, &cli->progress, NULL, false};
+    el_mc_opts o = {model, task, f->calibrate, 0, f->threads, f->confidence, &cli->progress, cset, false};
     el_mc_result cr;
     if (el_eval_mc(&o, &cr, err))
         return -1;
     const el_scores cs = el_mc_scores(&cr, false), csn = el_mc_scores(&cr, true);
-    const double T = el_calib_fit_temperature(&cs), Tn = el_calib_fit_temperature(&csn);
+    if (el_scores_check(&cs, f->calibrate, err) || el_scores_check(&csn, f->calibrate, err)) {
+        el_mc_result_free(&cr);
+        return -1;
+    }
+    bool bound, bound_n;
+    const double T = el_calib_fit_temperature(&cs, &bound), Tn = el_calib_fit_temperature(&csn, &bound_n);
+    fflush(stdout);
+    if ((bound || bound_n) && cli->verbosity >= 0)
+        fprintf(stderr, "%s: warning: %s: the best temperature lies at the search's bound (T %g, acc_norm's %g): the "
+                        "calibration set is too small or too easy to fit one\n", cli->prog, f->calibrate, T, Tn);
     el_calib after;
-    json_t *cal = calibration_json(r, T, Tn, f->target_acc, &after, err);
+    json_t *cal = calibration_json(r, f->data, T, Tn, f->target_acc, &after, err);
     const int n_cal = cr.n;
     el_mc_result_free(&cr);
     if (!cal)
@@ -230,8 +240,8 @@ static int temperature_json(el_cli *cli, const char *model, el_mc_task task, con
     if (!cli->json && cli->verbosity >= 0)
         printf("temperature T = %.4f fitted on %s (%d questions; acc_norm's T = %.4f): ECE %.4f -> %.4f, NLL %.4f -> %.4f\n",
                T, f->calibrate, n_cal, Tn, before->ece, after.ece, before->nll, after.nll);
-    json_t *t = json_pack("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}", "data", f->calibrate, "n", n_cal, "T", T,
-                          "T_norm", Tn, "ece_before", before->ece, "ece_after", after.ece, "nll_before", before->nll,
+    json_t *t = json_pack("{s:s, s:i, s:f, s:f, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:o}", "data", f->calibrate, "n", n_cal,
+                          "T", T, "T_norm", Tn, "at_bound", bound || bound_n, "ece_before", before->ece, "ece_after", after.ece, "nll_before", before->nll,
                           "nll_after", after.nll, "brier_before", before->brier, "brier_after", after.brier, "calibration", cal);
     el_calib_free(&after);
     if (!t || json_object_set_new(j, "temperature", t))
@@ -248,20 +258,24 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
         return el_usage_error(cli, usage_mc, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
     if (!(f->confidence > 0))
         return el_usage_error(cli, usage_mc, "--confidence: %g is out of range (0 < T <= 1)", f->confidence);
-    el_mc_set set = {0};
-    if (el_mc_load(task, f->data, f->limit, &set, err))
+    el_mc_set set = {0}, cset = {0}; /* the calibration split is read first: a bad one fails before the work */
+    if (el_mc_load(task, f->data, f->limit, &set, err) || (f->calibrate && el_mc_load(task, f->calibrate, 0, &cset, err))) {
+        el_mc_set_free(&set);
         return el_cli_fail(cli, err);
+    }
     el_mc_opts o = {model, task, f->data, f->limit, f->threads, f->confidence, &cli->progress, &set, false};
     el_mc_result r;
     if (el_eval_mc(&o, &r, err)) {
         el_mc_set_free(&set);
+        el_mc_set_free(&cset);
         return el_cli_fail(cli, err);
     }
     el_calib c;
-    json_t *cal = calibration_json(&r, 1, 1, f->target_acc, &c, err);
+    json_t *cal = calibration_json(&r, f->data, 1, 1, f->target_acc, &c, err);
     if (!cal) {
         el_mc_result_free(&r);
         el_mc_set_free(&set);
+        el_mc_set_free(&cset);
         return el_cli_fail(cli, err);
     }
     const el_rc_point *tp = el_rc_target(c.rc, c.n_rc, f->target_acc);
@@ -298,12 +312,13 @@ static int run_mc(el_cli *cli, const char *model, const eval_flags *f, const el_
     if (fail)
         EL_NOMEM(err);
     if (j && !fail && f->calibrate)
-        fail = temperature_json(cli, model, task, f, &c, &r, j, err) != 0;
+        fail = temperature_json(cli, model, task, f, &cset, &c, &r, j, err) != 0;
     if (j && !fail)
         fail = json_object_set_new(j, "seconds", json_real(r.seconds)) ? (EL_NOMEM(err), 1) : 0;
     el_calib_free(&c);
     el_mc_result_free(&r);
     el_mc_set_free(&set);
+    el_mc_set_free(&cset);
     if (fail) {
         json_decref(j);
         return el_cli_fail(cli, err);
@@ -348,11 +363,15 @@ static int run_route(el_cli *cli, const char *unused, const eval_flags *f, const
         return el_usage_error(cli, usage_route, "unknown task '%s' (hellaswag, arc, piqa, winogrande, mmlu)", f->task);
     if (f->signal && !el_conf_signal_from_name(f->signal, &o.signal))
         return el_usage_error(cli, usage_route, "unknown --signal '%s' (prob, margin, entropy)", f->signal);
-    if (f->threshold != -1 && !(f->threshold >= 0 && f->threshold <= 1)) /* -1: not given */
+    /* NaN: not given (the parser takes no "nan", so no value given means it) */
+    if (!isnan(f->threshold) && !(f->threshold >= 0 && f->threshold <= 1))
         return el_usage_error(cli, usage_route, "--threshold: %.10g is out of range (0..1)", f->threshold);
-    if (f->route_target > 0 && f->threshold != -1)
+    if (!isnan(f->route_target) && !(f->route_target > 0 && f->route_target <= 1))
+        return el_usage_error(cli, usage_route, "--target-acc: %.10g is out of range (0 < A <= 1)", f->route_target);
+    if (!isnan(f->route_target) && !isnan(f->threshold))
         return el_usage_error(cli, usage_route, "give one of --threshold and --target-acc");
-    o.threshold = f->threshold == -1 ? 0.7 : f->threshold;
+    o.threshold = isnan(f->threshold) ? 0.7 : f->threshold;
+    o.target_acc = isnan(f->route_target) ? 0 : f->route_target;
     el_route_result r;
     if (el_eval_route(&o, &r, err))
         return el_cli_fail(cli, err);
@@ -364,8 +383,8 @@ static int run_route(el_cli *cli, const char *unused, const eval_flags *f, const
             printf("cloud %s: acc %.4f, %.3f ms per question\n", f->cloud, r.cloud_acc, 1000 * r.cloud_latency);
         else
             printf("cloud %s: %d questions routed, %.3f ms per question\n", f->cloud, r.cloud_n, 1000 * r.cloud_latency);
-        if (f->route_target > 0 && !r.reached)
-            printf("hybrid accuracy %.4f: no threshold reaches it\n", f->route_target);
+        if (o.target_acc > 0 && !r.reached)
+            printf("hybrid accuracy %.4f: no threshold reaches it; routing everything:\n", o.target_acc);
         printf("  %10s %8s %8s %8s %10s\n", "threshold", "routed", "hybrid", "oracle", "ms/question");
         print_route_point(&r.at);
         if (f->sweep) { /* the sweep at every tenth of the share routed */
@@ -404,8 +423,8 @@ static int run_route(el_cli *cli, const char *unused, const eval_flags *f, const
                           "hybrid_latency_ms", 1000 * r.at.hybrid_latency, "oracle_acc",
                           jnum_or_null(r.at.oracle_acc, r.at.oracle_acc >= 0), "sweep", sw,
                           "edge_model", edge_m, "cloud_model", cloud_m, "seconds", r.seconds);
-    if (j && f->route_target > 0 &&
-        (json_object_set_new(j, "target_acc", json_real(f->route_target)) || json_object_set_new(j, "reached", json_boolean(r.reached)))) {
+    if (j && o.target_acc > 0 &&
+        (json_object_set_new(j, "target_acc", json_real(o.target_acc)) || json_object_set_new(j, "reached", json_boolean(r.reached)))) {
         json_decref(j);
         j = NULL;
     }
@@ -428,7 +447,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     int which, code;
     if (!el_pick_sub(cli, usage, summary, names, 4, "evaluation", argc, argv, &which, &code))
         return code;
-    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9, .threshold = -1};
+    eval_flags f = {.n_ctx = 0, .n_batch = 2048, .confidence = 0.7, .target_acc = 0.9, .threshold = NAN, .route_target = NAN};
     /* ppl and kld read a text in chunks alike; kld also takes its base */
 #define OPTS_TEXT                                                                                                        \
     {'f', "file", EL_OPT_STR, &f.text, "TEXT", "text to evaluate on (.txt, .gz, ARCHIVE:MEMBER)"},                     \
@@ -487,7 +506,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     const el_range ranges_ppl[] = {{&f.n_ctx, 0, INT_MAX}, {&f.n_batch, 1, INT_MAX}, {&f.chunks, 0, INT_MAX},
                                    EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     const el_range ranges_mc[] = {{&f.limit, 0, INT_MAX}, {&f.confidence, 0, 1}, {&f.target_acc, 0, 1}, EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
-    const el_range ranges_route[] = {{&f.limit, 0, INT_MAX}, {&f.route_target, 0, 1},
+    const el_range ranges_route[] = {{&f.limit, 0, INT_MAX},
                                      EL_RANGE_THREADS(&f.threads), {NULL, 0, 0}};
     if (!el_check_ranges(cli, subs[which].usage, opts, which == 3 ? ranges_route : which == 2 ? ranges_mc : ranges_ppl, &code))
         return code;

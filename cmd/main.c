@@ -29,7 +29,7 @@ static const struct el_cmd {
     {"bench", cmd_bench, "speed and memory: prefill/decode t/s, time to first token, peak RSS, roofline"},
     {"convert", cmd_convert, "convert a Hugging Face checkpoint to GGUF (llama.cpp-compatible)"},
     {"distill", cmd_distill, "teacher-student data: completions and top-k logits (gen, logits), score, merge"},
-    {"eval", cmd_eval, "accuracy: perplexity, KL divergence, multiple-choice tasks (ppl, kld, mc)"},
+    {"eval", cmd_eval, "accuracy: perplexity, KL divergence, multiple choice and calibration, edge/cloud routing (ppl, kld, mc, route)"},
     {"help", cmd_help, "show help for edgelm or one command"},
     {"imatrix", cmd_imatrix, "collect an importance matrix from calibration text (for quantize --imatrix)"},
     {"inspect", cmd_inspect, "show a GGUF / safetensors model's metadata, tensors and totals"},

@@ -61,7 +61,7 @@ int cmd_run(int argc, char **argv, el_cli *cli)
 {
     const char *prompt = NULL, *kernels = NULL;
     int n_predict = 128, n_ctx = 0, threads = 0;
-    double temp = 0.8, top_p = 0.95, min_p = 0.05, rep = 1.0, min_conf = -1;
+    double temp = 0.8, top_p = 0.95, min_p = 0.05, rep = 1.0, min_conf = NAN; /* NaN: not given (the parser takes no "nan") */
     int top_k = 40;
     uint64_t seed = 42;
     bool special = false, kv_f32 = false;
@@ -93,7 +93,7 @@ int cmd_run(int argc, char **argv, el_cli *cli)
                                {NULL, 0, 0}};
     if (!el_check_ranges(cli, usage, opts, ranges, &code))
         return code;
-    if (min_conf != -1 && !(min_conf >= 0 && min_conf <= 1)) /* -1: not given */
+    if (!isnan(min_conf) && !(min_conf >= 0 && min_conf <= 1))
         return el_usage_error(cli, usage, "--min-confidence: %.10g is out of range (0..1)", min_conf);
     const el_kernels *k = NULL;
     if (kernels && !(k = el_kernels_by_name(kernels)))
@@ -134,7 +134,7 @@ int cmd_run(int argc, char **argv, el_cli *cli)
     int exit = EL_EXIT_OK;
     double c_mean, c_min, c_geo;
     const bool have_conf = confidence_of(r.probs, r.gen.n, &c_mean, &c_min, &c_geo);
-    const bool unsure = min_conf >= 0 && (!have_conf || c_geo < min_conf);
+    const bool unsure = !isnan(min_conf) && (!have_conf || c_geo < min_conf);
     double pp = r.t_prefill > 0 ? (double)r.prompt.n / r.t_prefill : 0;
     double tg = r.t_decode > 0 && r.gen.n > 1 ? (double)(r.gen.n - 1) / r.t_decode : 0;
     if (cli->json) {
@@ -152,7 +152,7 @@ int cmd_run(int argc, char **argv, el_cli *cli)
                               "prompt_tokens", pids, "tokens", ids, "probs", probs, "stop", r.stop, "confidence", conf, "timings",
                               "n_prompt", (json_int_t)r.prompt.n, "n_gen", (json_int_t)r.gen.n, "prefill_tps", pp,
                               "decode_tps", tg, "ttft_ms", r.ttft * 1000.0);
-        if (j && min_conf >= 0 && json_object_set_new(j, "confident", json_boolean(!unsure))) {
+        if (j && !isnan(min_conf) && json_object_set_new(j, "confident", json_boolean(!unsure))) {
             json_decref(j);
             j = NULL;
         }
@@ -164,6 +164,7 @@ int cmd_run(int argc, char **argv, el_cli *cli)
                     cli->prog, r.prompt.n, pp, r.gen.n, tg, r.ttft * 1000, r.stop);
     }
     if (exit == EL_EXIT_OK && unsure) {
+        fflush(stdout); /* the answer first, then why it is not trusted */
         if (cli->verbosity >= 0) {
             if (have_conf)
                 fprintf(stderr, "%s: confidence %.4f is below --min-confidence %.4f\n", cli->prog, c_geo, min_conf);

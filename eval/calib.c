@@ -164,11 +164,11 @@ int el_risk_coverage(const double *conf, const int *right, int n, el_rc_point **
     double area = 0;
     for (int j = n - 1; j >= 0;) { /* descending confidence, a group of ties at a time */
         int g = j;
-        while (g >= 0 && r[g].c == r[j].c) {
+        do { /* at least one, so that a NaN (equal to nothing) cannot stall it */
             cum_right += right[r[g].i] != 0;
             cum++;
             g--;
-        }
+        } while (g >= 0 && r[g].c == r[j].c);
         const double acc = (double)cum_right / cum;
         area += (double)(j - g) / n * (1 - acc);
         p[np++] = (el_rc_point){r[j].c, (double)cum / n, acc, cum};
@@ -224,13 +224,32 @@ static double nll_slope(const el_scores *s, double beta)
     return sum;
 }
 
-double el_calib_fit_temperature(const el_scores *s)
+int el_scores_check(const el_scores *s, const char *what, el_error *err)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (s->k[i] < 1 || s->k[i] > 64 || s->y[i] < 0 || s->y[i] >= s->k[i])
+            return EL_FAIL(err, EL_EFORMAT, what, -1, "question %d: %d choices, the right one %d", i + 1, s->k[i], s->y[i] + 1);
+        for (int j = 0; j < s->k[i]; j++)
+            if (!isfinite(s->z[(size_t)i * (size_t)s->stride + (size_t)j]))
+                return EL_FAIL(err, EL_EFORMAT, what, -1, "question %d, choice %d: the score is not a finite number", i + 1,
+                               j + 1);
+    }
+    return 0;
+}
+
+double el_calib_fit_temperature(const el_scores *s, bool *at_bound)
 {
     double lo = log(1e-3), hi = log(1e3);
-    if (nll_slope(s, exp(hi)) <= 0) /* still falling at beta = 1e3: the sharpest bound */
-        return 1e-3;
-    if (nll_slope(s, exp(lo)) >= 0)
-        return 1e3;
+    const double s_hi = nll_slope(s, exp(hi)), s_lo = nll_slope(s, exp(lo));
+    if (at_bound)
+        *at_bound = false;
+    if (fabs(s_hi) < 1e-12 * (s->n ? s->n : 1) && fabs(s_lo) < 1e-12 * (s->n ? s->n : 1))
+        return 1; /* every question's scores tied: no temperature changes anything */
+    if (s_hi <= 0 || s_lo >= 0) { /* still falling at beta = 1e3 (or rising at 1e-3): the bound */
+        if (at_bound)
+            *at_bound = true;
+        return s_hi <= 0 ? 1e-3 : 1e3;
+    }
     for (int it = 0; it < 200 && hi - lo > 1e-12; it++) {
         const double mid = (lo + hi) / 2;
         if (nll_slope(s, exp(mid)) < 0)
@@ -244,6 +263,8 @@ double el_calib_fit_temperature(const el_scores *s)
 int el_calib_compute(const el_scores *s, double T, el_calib *out, el_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (el_scores_check(s, "scores", err))
+        return err->code;
     const int n = s->n;
     double *conf = malloc((size_t)(n ? n : 1) * sizeof *conf);
     int *pred = malloc((size_t)(n ? n : 1) * sizeof *pred), *right = malloc((size_t)(n ? n : 1) * sizeof *right);

@@ -68,7 +68,7 @@ typedef struct el_calib {
     int n_rc;
 } el_calib;
 
-/* Every figure above of the scores at temperature T with the prob signal. */
+/* Every figure above of the scores at temperature T with the prob signal (el_scores_check first). */
 int el_calib_compute(const el_scores *s, double T, el_calib *out, el_error *err);
 void el_calib_free(el_calib *c);
 
@@ -85,8 +85,14 @@ const el_rc_point *el_rc_target(const el_rc_point *pts, int n_pts, double target
 /* The mean NLL of the right choices at temperature T. */
 double el_calib_nll(const el_scores *s, double T);
 
-/* The temperature minimising el_calib_nll. */
-double el_calib_fit_temperature(const el_scores *s);
+/* EL_EFORMAT naming `what` when a score is NaN or infinite, a question has no choice, or a right
+ * choice is out of range (the figures above assume none). */
+int el_scores_check(const el_scores *s, const char *what, el_error *err);
+
+/* The temperature minimising el_calib_nll; *at_bound (may be NULL) set when the minimum lies at or
+ * beyond 1e-3 or 1e3 (a set the model gets all right, or all wrong, with margin). Scores all tied
+ * (no temperature changes anything) give 1. */
+double el_calib_fit_temperature(const el_scores *s, bool *at_bound);
 
 /* {n, acc, ece, ece_mass, mce, brier, nll, aurc, reliability: [{lo, hi, n, conf, acc}], risk_coverage:
  * [{threshold, coverage, acc, n}], target: {acc, threshold, coverage, n} or null}; NULL when out of memory. */

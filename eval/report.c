@@ -387,10 +387,11 @@ static int add_calibration(report *r, const json_t *rec, const char *model, int 
     return 0;
 }
 
-/* A route record: kept when it has a "sweep". */
+/* A route record: kept when it has a "sweep" (eval route without --sweep or --target-acc writes null). */
 static int add_route(report *r, const json_t *rec, const char *file, el_error *err)
 {
-    if (!json_object_get(rec, "sweep"))
+    const json_t *given = json_object_get(rec, "sweep");
+    if (!given || json_is_null(given))
         return 0;
     route_rec q;
     memset(&q, 0, sizeof q);
@@ -1721,7 +1722,8 @@ int el_report_write(const char *const *inputs, int n_inputs, const char *out_dir
     }
     for (int i = 0; i < r.n; i++)
         inspect_file(&r.v[i]);
-    qsort(r.v, (size_t)r.n, sizeof *r.v, by_size_desc);
+    if (r.n) /* route records alone leave no variant (and r.v NULL: qsort's pointer must not be) */
+        qsort(r.v, (size_t)r.n, sizeof *r.v, by_size_desc);
     find_identical(&r);
     for (int i = 0; i < r.n_cal; i++) { /* the series in the table's order: by variant, then task */
         r.cal[i].order = -1;

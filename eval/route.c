@@ -27,7 +27,7 @@ typedef struct route_q {
 /* The routing at threshold t: everything below it goes to the cloud. */
 static el_route_point point_at(const route_q *q, int n, double t, bool all_known)
 {
-    int routed = 0, right = 0, edge_right = 0, gain = 0;
+    int routed = 0, right = 0, edge_right = 0, gain = 0, loss = 0;
     double time = 0;
     for (int i = 0; i < n; i++) {
         const bool go = q[i].conf < t;
@@ -35,11 +35,12 @@ static el_route_point point_at(const route_q *q, int n, double t, bool all_known
         right += go ? q[i].cloud_right == 1 : q[i].edge_right;
         edge_right += q[i].edge_right;
         gain += !q[i].edge_right && q[i].cloud_right == 1;
+        loss += q[i].edge_right && q[i].cloud_right == 0;
         time += q[i].t_edge + (go ? q[i].t_cloud : 0);
     }
     el_route_point p = {t, (double)routed / n, (double)right / n, -1, time / n, routed};
-    if (all_known)
-        p.oracle_acc = (double)(edge_right + EL_MIN(routed, gain)) / n;
+    if (all_known) /* a perfect router sending `routed`: the gains first, then those where both agree, the losses last */
+        p.oracle_acc = (double)(edge_right + EL_MIN(routed, gain) - EL_MAX(0, routed - (n - loss))) / n;
     return p;
 }
 
@@ -65,7 +66,8 @@ static int sweep(const route_q *q, int n, el_route_result *r, el_error *err)
     for (int i = 0; i < n; i++)
         if (i == 0 || c[i] != c[i - 1])
             r->sweep[m++] = point_at(q, n, c[i], true);
-    r->sweep[m++] = point_at(q, n, nextafter(c[n - 1], INFINITY), true);
+    /* routing everything: every signal is at most 1, so 1 does unless a confidence is exactly 1 */
+    r->sweep[m++] = point_at(q, n, c[n - 1] < 1 ? 1 : 2, true);
     r->n_sweep = m;
     free(c);
     return 0;
@@ -168,8 +170,9 @@ int el_eval_route(const el_route_opts *o, el_route_result *r, el_error *err)
         rc = sweep(q, set.n, r, err);
     if (!rc) {
         r->at = point_at(q, set.n, o->threshold, all);
-        if (o->target_acc > 0) {
+        if (o->target_acc > 0) { /* unreached: the point routing everything, the closest there is */
             r->reached = false;
+            r->at = r->sweep[r->n_sweep - 1];
             for (int i = 0; i < r->n_sweep && !r->reached; i++)
                 if (r->sweep[i].hybrid_acc >= o->target_acc) {
                     r->at = r->sweep[i];

@@ -5,11 +5,14 @@
  * question goes to the cloud (large) model when the edge's confidence is below the threshold (signal:
  * eval/calib.h's prob, margin or entropy of the edge's choice probabilities). The cloud model answers
  * the routed questions only, or every question for a sweep (or a target accuracy), which then gives,
- * at every threshold that changes the routing (each distinct edge confidence, and one routing all):
+ * at every threshold that changes the routing (each distinct edge confidence, and one routing all:
+ * 1, or 2 when a confidence is exactly 1):
  *   hybrid_acc      the routed questions scored by the cloud's answers, the others by the edge's
  *   routed          the share routed
- *   oracle_acc      a perfect router sending the same number of questions: the edge's right answers
- *                   plus min(routed, the questions the edge gets wrong and the cloud right)
+ *   oracle_acc      a perfect router sending the same number m of questions: first those the edge
+ *                   gets wrong and the cloud right (A of them), then those both get right or both
+ *                   wrong, last those only the edge gets right (D): edge right + min(m, A)
+ *                   - max(0, m - (n - D)); at 100% routed it is the cloud's accuracy
  *   hybrid_latency  the mean over the questions of the edge's time, plus the cloud's where routed
  * Times are each question's scoring (every choice through the model), measured, not estimated;
  * loading the models is not in them.
@@ -33,7 +36,7 @@ typedef struct el_route_opts {
     el_conf_signal signal;
     bool sweep;          /* the cloud answers everything: the curve over every threshold */
     double threshold;    /* route below it (without sweep) */
-    double target_acc;   /* > 0: implies sweep; the threshold routing least that reaches it */
+    double target_acc;   /* > 0: implies sweep; the threshold routing least that reaches it (unreached: routing all) */
     el_progress *progress;
 } el_route_opts;
 

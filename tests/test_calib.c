@@ -72,7 +72,9 @@ Test(calib, over_confident_by_hand)
     cr_assert_null(el_rc_target(c.rc, c.n_rc, 0.9));
     el_calib_free(&c);
     /* the best T makes the confidence 0.6: ln(9) / T = ln(1.5) */
-    const double T = el_calib_fit_temperature(&s);
+    bool bound;
+    const double T = el_calib_fit_temperature(&s, &bound);
+    cr_assert(!bound);
     cr_assert_float_eq(T, log(9) / log(1.5), 1e-9, "T %.12g", T);
     cr_assert_eq(el_calib_compute(&s, T, &c, &e), 0);
     cr_assert_float_eq(c.ece, 0, 1e-9, "ECE after %g", c.ece);
@@ -112,6 +114,40 @@ Test(calib, risk_coverage_by_hand)
     el_calib_answers(&s, 1, EL_CONF_ENTROPY, &pred, &c);
     const double h = -(0.7 * log(0.7) + 0.2 * log(0.2) + 0.1 * log(0.1));
     cr_assert_float_eq(c, 1 - h / log(3), 1e-12);
+}
+
+Test(calib, non_finite_scores_and_degenerate_fits)
+{
+    /* a NaN or infinite score is refused by name; the curve over a NaN confidence still ends */
+    const double z[4] = {NAN, -1, -1, -INFINITY};
+    const int k[2] = {2, 2}, y[2] = {0, 1};
+    el_scores s = {2, 2, z, k, y};
+    el_error e;
+    el_error_clear(&e);
+    cr_assert_eq(el_scores_check(&s, "x.jsonl", &e), EL_EFORMAT);
+    cr_assert(strstr(e.msg, "question 1, choice 1: the score is not a finite number"), "%s", e.msg);
+    cr_assert_str_eq(e.path, "x.jsonl");
+    el_calib c;
+    cr_assert_neq(el_calib_compute(&s, 1, &c, &e), 0);
+    const double conf[3] = {NAN, 0.5, NAN};
+    const int right[3] = {1, 0, 1};
+    el_rc_point *p;
+    int n;
+    double aurc;
+    cr_assert_eq(el_risk_coverage(conf, right, 3, &p, &n, &aurc, &e), 0);
+    cr_assert(n >= 1 && n <= 3, "%d points", n);
+    free(p);
+    /* scores all tied: no temperature changes anything, so 1 */
+    const double tied[4] = {-2, -2, -3, -3};
+    s = (el_scores){2, 2, tied, k, y};
+    bool bound;
+    cr_assert_float_eq(el_calib_fit_temperature(&s, &bound), 1, 1e-15);
+    cr_assert(!bound);
+    /* one question, answered right: sharper is always better, the bound is returned and said */
+    const double one[2] = {-1, -3};
+    s = (el_scores){1, 2, one, k, y};
+    cr_assert_float_eq(el_calib_fit_temperature(&s, &bound), 1e-3, 1e-15);
+    cr_assert(bound);
 }
 
 /* ---- eval mc against the numpy oracle ------------------------------------------------------------------ */
@@ -288,11 +324,12 @@ Test(route, hybrid_accuracy_equals_the_answers_of_both_models, .timeout = 300)
     for (int i = 0; i < n; i++)
         order[i] = i;
     qsort_r(order, (size_t)n, sizeof *order, by_conf_then_index, ec);
-    int edge_right = 0, cloud_right = 0, gain = 0;
+    int edge_right = 0, cloud_right = 0, gain = 0, loss = 0;
     for (int i = 0; i < n; i++) {
         edge_right += er[i];
         cloud_right += cr_[i];
         gain += !er[i] && cr_[i];
+        loss += er[i] && !cr_[i];
     }
 
     json_t *j = tu_edgelm_json(0, "eval", "route", "--edge", q2, "--cloud", f32, "--task", "hellaswag", "--data", data, "--sweep",
@@ -313,7 +350,9 @@ Test(route, hybrid_accuracy_equals_the_answers_of_both_models, .timeout = 300)
         for (int i = 0; i < n; i++) /* the m least confident go to the cloud */
             right += i < m ? cr_[order[i]] : er[order[i]];
         cr_assert_float_eq(num(pt, "hybrid_acc"), (double)right / n, 1e-12, "point %zu: %d routed", p, m);
-        cr_assert_float_eq(num(pt, "oracle_acc"), (double)(edge_right + (m < gain ? m : gain)) / n, 1e-12);
+        /* a perfect router sending m: the gains, then the questions both agree on, the losses last */
+        const int m_loss = m > n - loss ? m - (n - loss) : 0;
+        cr_assert_float_eq(num(pt, "oracle_acc"), (double)(edge_right + (m < gain ? m : gain) - m_loss) / n, 1e-12);
         cr_assert(num(pt, "oracle_acc") >= num(pt, "hybrid_acc"));
         cr_assert_float_eq(num(pt, "routed"), (double)m / n, 1e-12);
         best_so_far = fmax(best_so_far, num(pt, "hybrid_acc"));
@@ -326,6 +365,7 @@ Test(route, hybrid_accuracy_equals_the_answers_of_both_models, .timeout = 300)
     cr_assert_float_eq(num(first, "hybrid_latency_ms"), t_edge, 1e-6);
     cr_assert_eq(num(last, "n_routed"), n);
     cr_assert_float_eq(num(last, "hybrid_acc"), tu_jnum(j, "cloud_acc"), 1e-12);
+    cr_assert_float_eq(num(last, "oracle_acc"), tu_jnum(j, "cloud_acc"), 1e-12, "routing everything, a router has no choice");
     cr_assert_float_eq(num(last, "hybrid_latency_ms"), t_edge + t_cloud, 1e-6);
     /* rising with the share routed, within noise: never more than 2% below the best so far */
     cr_log_info("route: edge %.4f, cloud %.4f, worst drop %.4f over %zu points", tu_jnum(j, "edge_acc"), tu_jnum(j, "cloud_acc"),
@@ -345,6 +385,18 @@ Test(route, hybrid_accuracy_equals_the_answers_of_both_models, .timeout = 300)
     cr_assert_eq(tu_jnum(j, "n_routed"), below);
     cr_assert_float_eq(tu_jnum(j, "hybrid_acc"), (double)right / n, 1e-12);
     cr_assert(json_is_null(json_object_get(j, "cloud_acc")) && json_is_null(json_object_get(j, "oracle_acc")));
+    /* report takes such a record (no sweep) without a chart */
+    char *rj = KF("%s/route.json", dir), *rep = KF("%s/rep", dir);
+    cr_assert_eq(json_dump_file(j, rj, 0), 0);
+    tu_ok("report", "-q", ej, rj, "-o", rep, NULL);
+    cr_assert_neq(access(KF("%s/route.svg", rep), F_OK), 0, "no sweep, no route chart");
+    json_decref(j);
+    /* a target no threshold reaches: the point routing everything, said so */
+    j = tu_edgelm_json(0, "eval", "route", "--edge", q2, "--cloud", f32, "--task", "hellaswag", "--data", data, "--target-acc",
+                       "1", NULL);
+    cr_assert(json_is_false(json_object_get(j, "reached")));
+    cr_assert_eq(tu_jnum(j, "n_routed"), n);
+    cr_assert_float_eq(tu_jnum(j, "hybrid_acc"), (double)cloud_right / n, 1e-12);
     json_decref(j);
 
     /* a target accuracy: the least routing that reaches it */
@@ -372,6 +424,20 @@ Test(route, hybrid_accuracy_equals_the_answers_of_both_models, .timeout = 300)
                   "--target-acc", "0.8", NULL);
     cr_assert_eq(e.status, 2, "%s", e.err);
     cr_assert(strstr(e.err, "give one of --threshold and --target-acc"), "%s", e.err);
+    tu_run_free(&e);
+    static const char *const bad[][2] = {{"--threshold", "-1"}, {"--target-acc", "0"}, {"--threshold", "1.5"}};
+    for (int b = 0; b < 3; b++) {
+        e = tu_edgelm("eval", "route", "--edge", q2, "--cloud", f32, "--task", "hellaswag", "--data", data, bad[b][0], bad[b][1],
+                      NULL);
+        cr_assert_eq(e.status, 2, "%s %s: %s", bad[b][0], bad[b][1], e.err);
+        cr_assert(strstr(e.err, "out of range"), "%s", e.err);
+        tu_run_free(&e);
+    }
+    /* a calibration file that cannot be read fails before the evaluation's work and output */
+    e = tu_edgelm("eval", "mc", f32, "--task", "hellaswag", "--data", data, "--calibrate", KF("%s/none.jsonl", dir), NULL);
+    cr_assert_eq(e.status, 1, "%s", e.err);
+    cr_assert_eq(e.out_len, 0, "printed before failing: %s", e.out);
+    cr_assert(strstr(e.err, "none.jsonl"), "%s", e.err);
     tu_run_free(&e);
     char *missing = KF("%s/none.gguf", dir);
     e = tu_edgelm("eval", "route", "--edge", q2, "--cloud", missing, "--task", "hellaswag", "--data", data, "--threshold", "0",

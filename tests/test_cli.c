@@ -978,6 +978,9 @@ Test(cli, run_min_confidence_exit_codes, .timeout = 120)
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "--min-confidence: 1.5 is out of range (0..1)"), "%s", r.err);
     tu_run_free(&r);
+    r = tu_edgelm("run", g, "-p", "hi", "--min-confidence", "-1", NULL); /* not a way to switch it off */
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    tu_run_free(&r);
     free(plain);
     json_decref(j);
     tu_rmtree(dir);

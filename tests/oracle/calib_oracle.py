@@ -8,7 +8,8 @@ EVAL.json and CALIB.json are `edgelm eval mc --json --per-question` outputs (eac
 log-likelihoods, label, continuation lengths in bytes, and the choice probabilities edgelm derived:
 p from the log-likelihoods, p_norm from them divided by the bytes). The figures at T = 1 are computed
 from those same probabilities (so that near-ties in confidence, a few ulps apart, are the same ties
-on both sides); the temperature fit and the figures after it from the scores, by numpy's softmax.
+on both sides), after checking them against numpy's softmax of the scores to 1e-12 and the answers
+against its argmax (exit 1 if not); the temperature fit and the figures after it from the scores.
 Prints JSON: for "acc" and "acc_norm": ece, ece_mass, mce, brier, nll, aurc,
 risk_coverage [[threshold, coverage, acc], ...], target [threshold, coverage] or null; with
 CALIB.json also "T" and "T_norm", the temperatures minimising the NLL there (a golden-section search
@@ -109,8 +110,21 @@ def fit_T(z, y):
     return float(np.exp((a + c) / 2))
 
 
+def check_given(path, z, zn, p, pn):
+    """edgelm's probabilities are numpy's softmax of its scores, and its answers their argmax."""
+    q = json.load(open(path))["questions"]
+    for mine, theirs, what in ((probs(z, 1.0), p, "p"), (probs(zn, 1.0), pn, "p_norm")):
+        worst = float(np.max(np.abs(mine - theirs)))
+        if worst > 1e-12:
+            sys.exit(f"calib_oracle: {path}: edgelm's {what} differs from the softmax of its scores by {worst:g}")
+    pred = np.array([x["pred"] for x in q])
+    if not np.array_equal(pred, probs(z, 1.0).argmax(axis=1)):
+        sys.exit(f"calib_oracle: {path}: edgelm's answers are not the argmax of its scores")
+
+
 def main():
     z, zn, y, p, pn = load(sys.argv[1])
+    check_given(sys.argv[1], z, zn, p, pn)
     target = float(sys.argv[3]) if len(sys.argv) > 3 else 0.9
     out = {"acc": figures(z, y, 1.0, target, p), "acc_norm": figures(zn, y, 1.0, target, pn)}
     if len(sys.argv) > 2 and sys.argv[2] != "-":
