@@ -469,10 +469,13 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         EL_OPTS_END,
     };
 #undef OPTS_TEXT
+    /* mc and route read a task's questions alike */
+#define OPTS_TASK                                                                                  \
+    {0, "task", EL_OPT_STR, &f.task, "NAME", "hellaswag, arc, piqa, winogrande or mmlu"},          \
+        {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"}, \
+        {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"}
     const el_opt opts_mc[] = {
-        {0, "task", EL_OPT_STR, &f.task, "NAME", "hellaswag, arc, piqa, winogrande or mmlu"},
-        {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
-        {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
+        OPTS_TASK,
         {0, "confidence", EL_OPT_DOUBLE, &f.confidence, "T", "threshold of the confidence view (default 0.7)"},
         {0, "target-acc", EL_OPT_DOUBLE, &f.target_acc, "A", "the threshold whose answers reach accuracy A (default 0.9)"},
         {0, "calibrate", EL_OPT_STR, &f.calibrate, "FILE", "fit a temperature on FILE (the same task, another split)"},
@@ -484,9 +487,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
     const el_opt opts_route[] = {
         {0, "edge", EL_OPT_STR, &f.edge, "S.gguf", "the small model, answering first"},
         {0, "cloud", EL_OPT_STR, &f.cloud, "L.gguf", "the large model, answering what is routed"},
-        {0, "task", EL_OPT_STR, &f.task, "NAME", "hellaswag, arc, piqa, winogrande or mmlu"},
-        {0, "data", EL_OPT_STR, &f.data, "FILE", "the task's file (jsonl; MMLU csv; .gz, ARCHIVE:MEMBER)"},
-        {0, "limit", EL_OPT_INT, &f.limit, "N", "the first N questions only"},
+        OPTS_TASK,
         {0, "threshold", EL_OPT_DOUBLE, &f.threshold, "T", "route when the edge's confidence is below T (default 0.7)"},
         {0, "target-acc", EL_OPT_DOUBLE, &f.route_target, "A", "the threshold routing least that reaches accuracy A"},
         {0, "sweep", EL_OPT_FLAG, &f.sweep, NULL, "the cloud answers everything: every threshold's figures"},
@@ -495,6 +496,7 @@ int cmd_eval(int argc, char **argv, el_cli *cli)
         EL_OPT_FAIL_IF(&f.fail_if, "hybrid_acc<0.8"),
         EL_OPTS_END,
     };
+#undef OPTS_TASK
     const el_opt *opts = which == 3 ? opts_route : which == 2 ? opts_mc : which == 1 ? opts_kld : opts_ppl;
     const char *model = NULL;
     if (!el_parse_args(cli, subs[which].usage, subs[which].summary, opts, which == 3 ? 0 : 1, argc - 1, argv + 1, &model,
