@@ -107,7 +107,7 @@ test: edgelm $(BUILD)/unit-tests
 
 asan:
 	$(MAKE) $(ASAN_VARS) build-asan/unit-tests edgelm-asan
-	$(TEST_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 EDGELM_BIN=./edgelm-asan \
+	$(TEST_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 EDGELM_BIN=./edgelm-asan EDGELM_SANITIZED=1 \
 	  ./build-asan/unit-tests --jobs=$${EDGELM_TEST_JOBS:-2} $(TEST_ARGS)
 
 edgelm-asan: $(CMD_OBJ) $(LIB)
