@@ -162,7 +162,7 @@ edgelm-fault: $(CMD_OBJ) $(LIB) tests/fault/wrap.c
 # without either (cortex-a53: the baseline table only).
 NEON_SRC := tests/cross/shim.c tests/test_kernels.c tests/test_quant_simd.c tests/quant_scalar.c \
             engine/kernels/kernels.c engine/kernels/kernels_ref.c engine/kernels/kernels_neon.c engine/kernels/gemm.c \
-            engine/kernels/gemm_neon.c quant/quant.c quant/quant_ref.c quant/search.c quant/search_avx2.c \
+            engine/kernels/gemm_neon.c quant/quant.c quant/quant_ref.c quant/search.c quant/search_avx2.c quant/iq4.c \
             formats/ggml_type.c core/fp_rows.c
 NEON_CC := aarch64-linux-gnu-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Itests/cross
 NEON_QEMU := qemu-aarch64 -L /usr/aarch64-linux-gnu

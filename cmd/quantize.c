@@ -19,7 +19,8 @@ static const char usage[] =
     "       [--override 'REGEX=T' ...] [--strict] [--allow-requantize] [-t N] [--json]";
 static const char summary[] =
     "Quantize a model to a llama.cpp type or mix. TYPE: Q8_0, Q6_K, Q5_K_M, Q5_K_S, Q5_1, Q5_0,\n"
-    "Q4_K_M, Q4_K_S, Q4_1, Q4_0, Q3_K_L, Q3_K_M, Q3_K_S, Q2_K, Q2_K_S, F16, BF16, F32 (any case).\n"
+    "Q4_K_M, Q4_K_S, Q4_1, Q4_0, IQ4_NL, IQ4_XS, Q3_K_L, Q3_K_M, Q3_K_S, Q2_K, Q2_K_S, F16, BF16, F32\n"
+    "(any case).\n"
     "Mixes give some tensors more bits as llama-quantize does; --pure uses TYPE throughout.\n"
     "Each block's scales minimise the squared error (weighted by --imatrix, from `edgelm imatrix`\n"
     "or llama-imatrix). Rows that don't fit a type's blocks get the closest type that does (listed;\n"

@@ -18,6 +18,9 @@
  *   Q5_K   256      176    as Q4_K with a fifth bit from qh
  *   Q6_K   256      210    16 groups of 16: int8 scales, 6-bit quants - 32
  *   Q8_K   256      292    f32 d, 256 int8, int16 sums of each 16 (activations for K-quants)
+ *   IQ4_NL 32       18     d * T[nibble], T the 16 non-uniform levels below; nibbles as Q4_0
+ *   IQ4_XS 256      136    8 groups of 32: 6-bit scale ls (4 low bits in scales_l, 2 high in
+ *                          scales_h), d * (ls - 32) * T[nibble]; each group's nibbles as Q4_0
  */
 #ifndef EL_QUANT_BLOCKS_H
 #define EL_QUANT_BLOCKS_H
@@ -116,6 +119,30 @@ typedef struct {
     int16_t bsums[QK_K / 16];
 } block_q8_K;
 static_assert(sizeof(block_q8_K) == 292, "wrong q8_K block size/padding");
+
+/* IQ4_NL's and IQ4_XS's levels (ggml's kvalues_iq4nl), ascending: use as
+ * static const int8_t T[16] = EL_IQ4NL_VALUES; */
+#define EL_IQ4NL_VALUES {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+
+typedef struct {
+    uint16_t d;
+    uint8_t qs[16];
+} block_iq4_nl;
+static_assert(sizeof(block_iq4_nl) == 18, "wrong iq4_nl block size/padding");
+
+typedef struct {
+    uint16_t d;
+    uint16_t scales_h;         /* bits 4-5 of group j's scale at bits 2j, 2j+1 */
+    uint8_t scales_l[4];       /* bits 0-3 of group j's scale: low nibble of byte j/2 for even j */
+    uint8_t qs[QK_K / 2];      /* group j in qs[16j .. 16j+15] */
+} block_iq4_xs;
+static_assert(sizeof(block_iq4_xs) == 136, "wrong iq4_xs block size/padding");
+
+/* Group j's stored scale (0..63; the multiplier is it minus 32) of an IQ4_XS block. */
+static inline int el_iq4_xs_scale(const block_iq4_xs *b, int j)
+{
+    return ((b->scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((b->scales_h >> (2 * j)) & 3) << 4);
+}
 
 /* The packed 6-bit scale j and min j of a Q4_K/Q5_K block (j = 0..7). */
 static inline void el_k4_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)

@@ -7,6 +7,7 @@
 
 #include "core/fp_rows.h"
 #include "formats/ggml_type.h"
+#include "quant/iq4.h"
 #include "quant/quant_ref.h"
 #include "quant/search.h"
 
@@ -33,6 +34,8 @@ ADAPT(q6_K)
 ADAPT(q8_K)
 static void q2_K_to(const void *x, float *y, int64_t n) { dequantize_row_q2_K(x, y, n); }
 static void q3_K_to(const void *x, float *y, int64_t n) { dequantize_row_q3_K(x, y, n); }
+static void iq4_nl_to(const void *x, float *y, int64_t n) { dequantize_row_iq4_nl(x, y, n); }
+static void iq4_xs_to(const void *x, float *y, int64_t n) { dequantize_row_iq4_xs(x, y, n); }
 
 static const el_qtraits table[EL_TYPE_COUNT] = {
     [EL_TYPE_F32] = {f32_to_float, f32_from_float, EL_TYPE_F32},
@@ -50,6 +53,8 @@ static const el_qtraits table[EL_TYPE_COUNT] = {
     [EL_TYPE_Q5_K] = {q5_K_to, q5_K_from, EL_TYPE_Q8_K},
     [EL_TYPE_Q6_K] = {q6_K_to, q6_K_from, EL_TYPE_Q8_K},
     [EL_TYPE_Q8_K] = {q8_K_to, q8_K_from, EL_TYPE_Q8_K},
+    [EL_TYPE_IQ4_NL] = {iq4_nl_to, el_quantize_row_iq4_nl, EL_TYPE_Q8_0},
+    [EL_TYPE_IQ4_XS] = {iq4_xs_to, el_quantize_row_iq4_xs, EL_TYPE_Q8_K},
 };
 
 const el_qtraits *el_qtraits_get(uint32_t type)

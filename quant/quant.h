@@ -4,7 +4,7 @@
  * For every type edgelm reads: how to turn a row into floats, how to make a
  * row from floats (reference quantizer; NULL when edgelm does not write the
  * type), and which activation format its dot products use (vec_dot_type: Q8_0
- * for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, the weight's
+ * for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants and IQ4_XS, the weight's
  * own type for F32/F16/BF16 - exactly as ggml, so results match llama.cpp's;
  * see docs/engine.md).
  */

@@ -537,3 +537,31 @@ void dequantize_row_q8_K(const block_q8_K *x, float *y, int64_t n)
         for (int j = 0; j < QK_K; j++)
             *y++ = x[i].d * x[i].qs[j];
 }
+
+void dequantize_row_iq4_nl(const block_iq4_nl *x, float *y, int64_t n)
+{
+    static const int8_t T[16] = EL_IQ4NL_VALUES;
+    for (int64_t i = 0; i < n / 32; i++, y += 32) {
+        const float d = el_f16_to_f32(x[i].d);
+        for (int j = 0; j < 16; j++) {
+            y[j] = d * T[x[i].qs[j] & 0xF];
+            y[j + 16] = d * T[x[i].qs[j] >> 4];
+        }
+    }
+}
+
+void dequantize_row_iq4_xs(const block_iq4_xs *x, float *y, int64_t n)
+{
+    static const int8_t T[16] = EL_IQ4NL_VALUES;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const float d = el_f16_to_f32(x[i].d);
+        for (int g = 0; g < 8; g++, y += 32) {
+            const float dl = d * (float)(el_iq4_xs_scale(&x[i], g) - 32);
+            const uint8_t *q = x[i].qs + 16 * g;
+            for (int j = 0; j < 16; j++) {
+                y[j] = dl * T[q[j] & 0xF];
+                y[j + 16] = dl * T[q[j] >> 4];
+            }
+        }
+    }
+}

@@ -34,6 +34,8 @@ void dequantize_row_q4_K(const block_q4_K *x, float *y, int64_t n);
 void dequantize_row_q5_K(const block_q5_K *x, float *y, int64_t n);
 void dequantize_row_q6_K(const block_q6_K *x, float *y, int64_t n);
 void dequantize_row_q8_K(const block_q8_K *x, float *y, int64_t n);
+void dequantize_row_iq4_nl(const block_iq4_nl *x, float *y, int64_t n);
+void dequantize_row_iq4_xs(const block_iq4_xs *x, float *y, int64_t n);
 
 /* Levels -> K-quant bits (the layouts of quant/blocks.h), for the reference and the searching quantizers.
  * el_k4_pack: eight 6-bit scales and mins of Q4_K/Q5_K; *_pack_qs: quants of one super-block (Q4_K

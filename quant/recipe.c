@@ -23,6 +23,8 @@ static const el_qmix mixes[] = {
     {"Q4_K_S", 14, EL_TYPE_Q4_K, "Q4_K, a few Q5_K"},
     {"Q4_1", 3, EL_TYPE_Q4_1, "5 bits/weight, legacy"},
     {"Q4_0", 2, EL_TYPE_Q4_0, "4.5 bits/weight, legacy"},
+    {"IQ4_NL", 25, EL_TYPE_IQ4_NL, "4.5 bits/weight, non-uniform levels, 32-weight blocks"},
+    {"IQ4_XS", 30, EL_TYPE_IQ4_XS, "4.25 bits/weight, non-uniform levels, 256-weight super-blocks"},
     {"Q3_K_L", 13, EL_TYPE_Q3_K, "Q3_K, attn_v/ffn_down/attn_output Q5_K"},
     {"Q3_K_M", 12, EL_TYPE_Q3_K, "Q3_K, attn_v/ffn_down/attn_output Q4_K-Q5_K"},
     {"Q3_K_S", 11, EL_TYPE_Q3_K, "Q3_K throughout"},
@@ -75,7 +77,9 @@ uint32_t el_recipe_type(const el_recipe *r, const char *name, int64_t ne0)
     if (r->pure || !bi->quantized)
         return base;
     const int il = layer_of(name), nl = r->n_layer;
-    enum { Q2_K = 10, Q3_K_M = 12, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_M = 17, Q2_K_S = 21, Q4_0 = 2, Q5_0 = 8 }; /* general.file_type */
+    enum { Q2_K = 10, Q3_K_M = 12, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_M = 17, Q2_K_S = 21, Q4_0 = 2, Q5_0 = 8, IQ4_NL = 25,
+           IQ4_XS = 30 }; /* general.file_type */
+    const bool iq4 = ft == IQ4_NL || ft == IQ4_XS;
     /* the output matrix (or the token embeddings that double as it): Q6_K, or Q8_0 if rows don't fit */
     if (strcmp(name, "output.weight") == 0 || (!r->has_output && strcmp(name, "token_embd.weight") == 0)) {
         if (ne0 % (int64_t)bi->block_size != 0)
@@ -90,6 +94,8 @@ uint32_t el_recipe_type(const el_recipe *r, const char *name, int64_t ne0)
         if (ft == Q3_K_M)
             return il < 2 ? EL_TYPE_Q5_K : EL_TYPE_Q4_K;
         if (ft == Q3_K_L)
+            return EL_TYPE_Q5_K;
+        if (iq4 && r->n_gqa >= 4)
             return EL_TYPE_Q5_K;
         if ((ft == Q4_K_M || ft == Q5_K_M) && more_bits(il, nl))
             return EL_TYPE_Q6_K;
@@ -108,6 +114,8 @@ uint32_t el_recipe_type(const el_recipe *r, const char *name, int64_t ne0)
             return EL_TYPE_Q5_K;
         if (ft == Q4_K_M)
             return more_bits(il, nl) ? EL_TYPE_Q6_K : base;
+        if (iq4 && il < nl / 8 && !r->has_imatrix)
+            return EL_TYPE_Q5_K;
         if (ft == Q5_K_M && more_bits(il, nl))
             return EL_TYPE_Q6_K;
         if (ft == Q4_K_S && il < nl / 8)
@@ -147,7 +155,8 @@ uint32_t el_recipe_fallback(uint32_t type, int64_t ne0)
     case EL_TYPE_Q5_K: t = EL_TYPE_Q5_1; break;
     case EL_TYPE_Q6_K: t = EL_TYPE_Q8_0; break;
     case EL_TYPE_Q2_K:
-    case EL_TYPE_Q3_K: t = EL_TYPE_Q4_0; break; /* llama.cpp: IQ4_NL, which edgelm does not write */
+    case EL_TYPE_Q3_K:
+    case EL_TYPE_IQ4_XS: t = EL_TYPE_IQ4_NL; break;
     default: t = EL_TYPE_F16; break;
     }
     return ne0 % (int64_t)el_type_get(t)->block_size == 0 ? t : EL_TYPE_F16;

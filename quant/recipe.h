@@ -4,9 +4,9 @@
  *
  * The rules follow llama.cpp's llama_tensor_get_type (src/llama-quant.cpp, b4748) for the types
  * edgelm writes, so a Q4_K_M from edgelm has the same type per tensor as llama-quantize's (tested in
- * tests/test_quantize.c against a file llama-quantize made). Where llama.cpp falls back to IQ4_NL
- * (Q2_K/Q3_K on rows that are not a multiple of 256) edgelm uses Q4_0, the nearest legacy type, and
- * where llama.cpp gives up (rows not a multiple of 32) edgelm writes F16.
+ * tests/test_quantize.c against a file llama-quantize made), fallbacks included: Q2_K, Q3_K and IQ4_XS
+ * on rows that are not a multiple of 256 become IQ4_NL, Q4_K Q5_0, Q5_K Q5_1, Q6_K Q8_0; where
+ * llama.cpp gives up (rows not a multiple of 32) edgelm writes F16.
  */
 #ifndef EL_QUANT_RECIPE_H
 #define EL_QUANT_RECIPE_H

@@ -36,6 +36,7 @@
 #include "core/half.h"
 #include "core/util.h"
 #include "formats/ggml_type.h"
+#include "quant/iq4.h"
 #include "quant/quant_ref.h"
 
 /* ---- eight lanes -------------------------------------------------------------------------------------- */
@@ -879,9 +880,23 @@ static bool is_k(uint32_t type)
     return type == EL_TYPE_Q2_K || type == EL_TYPE_Q3_K || type == EL_TYPE_Q4_K || type == EL_TYPE_Q5_K || type == EL_TYPE_Q6_K;
 }
 
+static bool is_iq4(uint32_t type) { return type == EL_TYPE_IQ4_NL || type == EL_TYPE_IQ4_XS; }
+
 static bool row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)
 {
     const int b32 = index32(type);
+    if (is_iq4(type)) { /* quant/iq4.c: plain C, one build */
+        const int bs = type == EL_TYPE_IQ4_NL ? 32 : QK_K;
+        for (int64_t i = 0; i < n / bs; i++) {
+            const float *xb = x + i * bs, *wb = w ? w + i * bs : NULL;
+            float *db = deq_out ? deq_out + i * bs : NULL;
+            if (type == EL_TYPE_IQ4_NL)
+                el_iq4_nl_block(xb, wb, (block_iq4_nl *)y + i, db);
+            else
+                el_iq4_xs_block(xb, wb, (block_iq4_xs *)y + i, db);
+        }
+        return true;
+    }
     if (b32 < 0 && !is_k(type)) {
         if (!(type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16))
             return false;
@@ -955,7 +970,8 @@ void el_quant_row_error_avx2(const float *x, const float *deq, int64_t n, double
 
 bool el_quant_can_write(uint32_t type)
 {
-    return type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16 || index32(type) >= 0 || is_k(type);
+    return type == EL_TYPE_F32 || type == EL_TYPE_F16 || type == EL_TYPE_BF16 || index32(type) >= 0 || is_k(type) ||
+           is_iq4(type);
 }
 
 bool el_quantize_row_best(uint32_t type, const float *x, void *y, int64_t n, const float *w, float *deq_out)

@@ -19,7 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Types el_quantize_row_best() writes: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, and F32/F16/BF16. */
+/* Types el_quantize_row_best() writes: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ4_NL, IQ4_XS (quant/iq4.h)
+ * and F32/F16/BF16. */
 bool el_quant_can_write(uint32_t type);
 
 /*

@@ -123,7 +123,7 @@ static void family(const char *name)
     tu_ok("convert", hf, "-o", f32, "--outtype", "f32", NULL);
     static const uint32_t types[] = {EL_TYPE_F32, EL_TYPE_F16, EL_TYPE_BF16, EL_TYPE_Q8_0, EL_TYPE_Q4_0, EL_TYPE_Q4_1,
                                      EL_TYPE_Q5_0, EL_TYPE_Q5_1, EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K,
-                                     EL_TYPE_Q6_K};
+                                     EL_TYPE_Q6_K, EL_TYPE_IQ4_NL, EL_TYPE_IQ4_XS};
     enum { NT = sizeof types / sizeof types[0] };
     char *files[NT];
     for (size_t ti = 0; ti < NT; ti++) {

@@ -201,6 +201,9 @@ Test(kernels, q3_K) { check_type(EL_TYPE_Q3_K, k_sizes, N(k_sizes)); }
 Test(kernels, q4_K) { check_type(EL_TYPE_Q4_K, k_sizes, N(k_sizes)); }
 Test(kernels, q5_K) { check_type(EL_TYPE_Q5_K, k_sizes, N(k_sizes)); }
 Test(kernels, q6_K) { check_type(EL_TYPE_Q6_K, k_sizes, N(k_sizes)); }
+/* IQ4_NL x Q8_0, IQ4_XS x Q8_K: the table lookups (PSHUFB, TBL) and the packed matrix kernels */
+Test(kernels, iq4_nl) { check_type(EL_TYPE_IQ4_NL, block_sizes, N(block_sizes)); }
+Test(kernels, iq4_xs) { check_type(EL_TYPE_IQ4_XS, k_sizes, N(k_sizes)); }
 
 /* The Q8_K quantizer maps the element of largest magnitude to -127 - the first of a tie. */
 Test(kernels, q8_K_tie_goes_to_the_first)

@@ -21,7 +21,7 @@ typedef bool (*row_fn)(uint32_t type, const float *x, void *y, int64_t n, const 
 Test(quant_simd, every_build_gives_the_same_bytes)
 {
     static const uint32_t types[] = {EL_TYPE_Q8_0, EL_TYPE_Q4_0, EL_TYPE_Q4_1, EL_TYPE_Q5_0, EL_TYPE_Q5_1,
-                                     EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K, EL_TYPE_Q6_K};
+                                     EL_TYPE_Q2_K, EL_TYPE_Q3_K, EL_TYPE_Q4_K, EL_TYPE_Q5_K, EL_TYPE_Q6_K, EL_TYPE_IQ4_NL, EL_TYPE_IQ4_XS};
     static const row_fn builds[] = {el_quantize_row_best, el_quantize_row_best_base, el_quantize_row_best_scalar};
     static const char *names[] = {"run-time choice", "baseline", "plain C"};
     enum { N = 2048 };

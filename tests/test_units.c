@@ -607,7 +607,8 @@ Test(recipe, mixes_file_types_quantizable_and_fallbacks)
                {"Q5_0", 8, EL_TYPE_Q5_0},   {"Q5_1", 9, EL_TYPE_Q5_1},     {"Q2_K", 10, EL_TYPE_Q2_K},
                {"Q3_K_S", 11, EL_TYPE_Q3_K}, {"Q3_K_M", 12, EL_TYPE_Q3_K}, {"Q3_K_L", 13, EL_TYPE_Q3_K},
                {"Q4_K_S", 14, EL_TYPE_Q4_K}, {"Q4_K_M", 15, EL_TYPE_Q4_K}, {"Q5_K_S", 16, EL_TYPE_Q5_K},
-               {"Q5_K_M", 17, EL_TYPE_Q5_K}, {"Q6_K", 18, EL_TYPE_Q6_K},   {"Q2_K_S", 21, EL_TYPE_Q2_K}};
+               {"Q5_K_M", 17, EL_TYPE_Q5_K}, {"Q6_K", 18, EL_TYPE_Q6_K},   {"Q2_K_S", 21, EL_TYPE_Q2_K},
+               {"IQ4_NL", 25, EL_TYPE_IQ4_NL}, {"IQ4_XS", 30, EL_TYPE_IQ4_XS}};
     int n = 0;
     el_qmix_all(&n);
     cr_assert_eq(n, (int)N_OF(mix), "the README lists %zu types", N_OF(mix));
@@ -619,7 +620,7 @@ Test(recipe, mixes_file_types_quantizable_and_fallbacks)
     }
     cr_assert_eq(el_qmix_find("q4_k_m"), el_qmix_find("Q4_K_M"), "case-insensitive");
     cr_assert_null(el_qmix_find("Q4_K_X"));
-    cr_assert_null(el_qmix_find("IQ4_NL"));
+    cr_assert_null(el_qmix_find("IQ4_K"));
     /* docs/quantize.md 1.1: names ending in "weight", 2-D or more, not norms, MoE gates, position tables */
     static const struct {
         const char *name;
@@ -634,13 +635,14 @@ Test(recipe, mixes_file_types_quantizable_and_fallbacks)
               {"rope_freqs.weight", 1, false}};
     for (size_t i = 0; i < N_OF(qz); i++)
         cr_assert_eq(el_recipe_quantizable(qz[i].name, qz[i].dims), qz[i].q, "%s (%u-D)", qz[i].name, qz[i].dims);
-    /* docs/quantize.md 1.4: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K/Q3_K -> Q4_0, F16 when 32 does
-     * not divide the row; a row that fits keeps its type */
+    /* docs/quantize.md 1.4: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K/Q3_K/IQ4_XS -> IQ4_NL, F16 when 32
+     * does not divide the row; a row that fits keeps its type */
     static const struct {
         uint32_t t, at576, at100;
     } fb[] = {{EL_TYPE_Q4_K, EL_TYPE_Q5_0, EL_TYPE_F16}, {EL_TYPE_Q5_K, EL_TYPE_Q5_1, EL_TYPE_F16},
-              {EL_TYPE_Q6_K, EL_TYPE_Q8_0, EL_TYPE_F16}, {EL_TYPE_Q2_K, EL_TYPE_Q4_0, EL_TYPE_F16},
-              {EL_TYPE_Q3_K, EL_TYPE_Q4_0, EL_TYPE_F16}, {EL_TYPE_Q4_0, EL_TYPE_Q4_0, EL_TYPE_F16},
+              {EL_TYPE_Q6_K, EL_TYPE_Q8_0, EL_TYPE_F16}, {EL_TYPE_Q2_K, EL_TYPE_IQ4_NL, EL_TYPE_F16},
+              {EL_TYPE_Q3_K, EL_TYPE_IQ4_NL, EL_TYPE_F16}, {EL_TYPE_IQ4_XS, EL_TYPE_IQ4_NL, EL_TYPE_F16},
+              {EL_TYPE_IQ4_NL, EL_TYPE_IQ4_NL, EL_TYPE_F16}, {EL_TYPE_Q4_0, EL_TYPE_Q4_0, EL_TYPE_F16},
               {EL_TYPE_Q8_0, EL_TYPE_Q8_0, EL_TYPE_F16}, {EL_TYPE_Q5_1, EL_TYPE_Q5_1, EL_TYPE_F16},
               {EL_TYPE_F16, EL_TYPE_F16, EL_TYPE_F16},   {EL_TYPE_F32, EL_TYPE_F32, EL_TYPE_F32}};
     for (size_t i = 0; i < N_OF(fb); i++) {

@@ -31,6 +31,8 @@ bool el_gemm_qinfo_of(uint32_t type, bool signed_q8, el_gemm_qinfo *q)
     case EL_TYPE_Q4_K: *q = (el_gemm_qinfo){32, 0, 256, true}; return true;
     case EL_TYPE_Q5_K: *q = (el_gemm_qinfo){32, 0, 256, true}; return true;
     case EL_TYPE_Q6_K: *q = (el_gemm_qinfo){16, 32, 256, false}; return true;
+    case EL_TYPE_IQ4_NL: *q = (el_gemm_qinfo){32, signed_q8 ? 0 : 128, 32, false}; return true;
+    case EL_TYPE_IQ4_XS: *q = (el_gemm_qinfo){32, signed_q8 ? 0 : 128, 256, false}; return true;
     default: return false;
     }
 }
@@ -102,6 +104,25 @@ static void unpack_unit(uint32_t type, bool signed_q8, const uint8_t *p, uint8_t
                 if (five)
                     v |= (uint8_t)(((x5->qh[l] >> j) & 1) << 4);
                 u[32 * j + l] = v;
+            }
+        }
+        break;
+    }
+    case EL_TYPE_IQ4_NL:
+    case EL_TYPE_IQ4_XS: { /* the signed levels (as Q8_0 with signed_q8), or + 128 */
+        static const int8_t T[16] = EL_IQ4NL_VALUES;
+        const int groups = type == EL_TYPE_IQ4_NL ? 1 : 8;
+        const block_iq4_nl *xn = (const void *)p;
+        const block_iq4_xs *xx = (const void *)p;
+        const float d = el_f16_to_f32(type == EL_TYPE_IQ4_NL ? xn->d : xx->d);
+        const uint8_t xor = signed_q8 ? 0 : 0x80;
+        for (int g = 0; g < groups; g++) {
+            const uint8_t *qs = type == EL_TYPE_IQ4_NL ? xn->qs : xx->qs + 16 * g;
+            sc[g] = type == EL_TYPE_IQ4_NL ? d : d * (float)(el_iq4_xs_scale(xx, g) - 32);
+            mn[g] = 0;
+            for (int j = 0; j < 16; j++) {
+                u[32 * g + j] = (uint8_t)T[qs[j] & 0xF] ^ xor;
+                u[32 * g + j + 16] = (uint8_t)T[qs[j] >> 4] ^ xor;
             }
         }
         break;

@@ -96,7 +96,7 @@ static void qrun(uint32_t type, const el_gemm_qinfo *q, int64_t n, const uint8_t
         const int m = nt - t0 < 4 ? nt - t0 : 4;
         const uint8_t *a = acts + (size_t)t0 * as;
         float *yt = y + (size_t)t0 * ldy;
-        if (type == EL_TYPE_Q8_0) {
+        if (type == EL_TYPE_Q8_0 || type == EL_TYPE_IQ4_NL || type == EL_TYPE_IQ4_XS) { /* packed signed */
             QTILE_CASES(32, false, true)
         } else if (q->group == 16) {
             QTILE_CASES(16, false, false)

@@ -99,6 +99,8 @@ float el_dot_q3_K_ref(int64_t n, const void *w, const void *a);
 float el_dot_q4_K_ref(int64_t n, const void *w, const void *a);
 float el_dot_q5_K_ref(int64_t n, const void *w, const void *a);
 float el_dot_q6_K_ref(int64_t n, const void *w, const void *a);
+float el_dot_iq4_nl_ref(int64_t n, const void *w, const void *a);
+float el_dot_iq4_xs_ref(int64_t n, const void *w, const void *a);
 /* Activation quantizers with the numerics of ggml's x86 code (Q8_0, Q8_1: scale 127/amax, round to
  * nearest even; Q8_K: ggml's reference, -127/max of the signed extreme), so the integer parts equal
  * llama.cpp's on the machines we compare with. */

@@ -127,6 +127,43 @@ static float dot_q4_0(int64_t n, const void *w, const void *a)
     return s;
 }
 
+/* IQ4: the nibbles through the 16-level table (TBL), then as Q4_0 */
+static const int8_t iq4_levels[16] = EL_IQ4NL_VALUES;
+
+static float dot_iq4_nl(int64_t n, const void *w, const void *a)
+{
+    const block_iq4_nl *x = w;
+    const block_q8_0 *y = a;
+    const uint8x16_t m4 = vdupq_n_u8(0xF);
+    const int8x16_t t = vld1q_s8(iq4_levels);
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        const uint8x16_t q = vld1q_u8(x[i].qs);
+        const int8x16_t lo = vqtbl1q_s8(t, vandq_u8(q, m4)), hi = vqtbl1q_s8(t, vshrq_n_u8(q, 4));
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)dot32(lo, hi, y[i].qs);
+    }
+    return s;
+}
+
+static float dot_iq4_xs(int64_t n, const void *w, const void *a)
+{
+    const block_iq4_xs *x = w;
+    const block_q8_K *y = a;
+    const uint8x16_t m4 = vdupq_n_u8(0xF);
+    const int8x16_t t = vld1q_s8(iq4_levels);
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int sumi = 0;
+        for (int g = 0; g < 8; g++) {
+            const uint8x16_t q = vld1q_u8(x[i].qs + 16 * g);
+            const int8x16_t lo = vqtbl1q_s8(t, vandq_u8(q, m4)), hi = vqtbl1q_s8(t, vshrq_n_u8(q, 4));
+            sumi += (el_iq4_xs_scale(&x[i], g) - 32) * dot32(lo, hi, y[i].qs + 32 * g);
+        }
+        s += el_f16_to_f32(x[i].d) * y[i].d * (float)sumi;
+    }
+    return s;
+}
+
 static float dot_q4_1(int64_t n, const void *w, const void *a)
 {
     const block_q4_1 *x = w;
@@ -343,6 +380,8 @@ NEON_GEMV(q8_0)
 NEON_GEMV(q4_K)
 NEON_GEMV(q5_K)
 NEON_GEMV(q6_K)
+NEON_GEMV(iq4_nl)
+NEON_GEMV(iq4_xs)
 
 static void axpy_f32(int64_t n, float a, const float *x, float *y)
 {
@@ -394,7 +433,7 @@ static const el_kernels table = {
         [EL_TYPE_Q4_0] = dot_q4_0, [EL_TYPE_Q4_1] = dot_q4_1, [EL_TYPE_Q5_0] = dot_q5_0,
         [EL_TYPE_Q5_1] = dot_q5_1, [EL_TYPE_Q8_0] = dot_q8_0, [EL_TYPE_Q2_K] = dot_q2_K,
         [EL_TYPE_Q3_K] = dot_q3_K, [EL_TYPE_Q4_K] = dot_q4_K, [EL_TYPE_Q5_K] = dot_q5_K,
-        [EL_TYPE_Q6_K] = dot_q6_K,
+        [EL_TYPE_Q6_K] = dot_q6_K, [EL_TYPE_IQ4_NL] = dot_iq4_nl, [EL_TYPE_IQ4_XS] = dot_iq4_xs,
     },
     .quant_act = {
         [EL_TYPE_F32] = el_act_f32_ref, [EL_TYPE_F16] = el_act_f16_ref, [EL_TYPE_BF16] = el_act_bf16_ref,
@@ -404,7 +443,7 @@ static const el_kernels table = {
         [EL_TYPE_F32] = gemv_f32, [EL_TYPE_F16] = gemv_f16, [EL_TYPE_BF16] = gemv_bf16, [EL_TYPE_Q4_0] = gemv_q4_0,
         [EL_TYPE_Q4_1] = gemv_q4_1, [EL_TYPE_Q5_0] = gemv_q5_0, [EL_TYPE_Q5_1] = gemv_q5_1, [EL_TYPE_Q8_0] = gemv_q8_0,
         [EL_TYPE_Q2_K] = gemv_q2_K, [EL_TYPE_Q3_K] = gemv_q3_K, [EL_TYPE_Q4_K] = gemv_q4_K, [EL_TYPE_Q5_K] = gemv_q5_K,
-        [EL_TYPE_Q6_K] = gemv_q6_K,
+        [EL_TYPE_Q6_K] = gemv_q6_K, [EL_TYPE_IQ4_NL] = gemv_iq4_nl, [EL_TYPE_IQ4_XS] = gemv_iq4_xs,
     },
     .axpy_f32 = axpy_f32,
     .axpy_f16 = axpy_f16,

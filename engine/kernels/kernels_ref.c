@@ -59,6 +59,43 @@ float el_dot_q4_0_ref(int64_t n, const void *w, const void *a)
     return s;
 }
 
+float el_dot_iq4_nl_ref(int64_t n, const void *w, const void *a)
+{
+    static const int8_t T[16] = EL_IQ4NL_VALUES;
+    const block_iq4_nl *x = w;
+    const block_q8_0 *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        int sumi = 0;
+        for (int j = 0; j < 16; j++)
+            sumi += T[x[i].qs[j] & 0xF] * y[i].qs[j] + T[x[i].qs[j] >> 4] * y[i].qs[j + 16];
+        s += el_f16_to_f32(x[i].d) * el_f16_to_f32(y[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* IQ4_XS x Q8_K: the groups' integer sums times their scales, exact in an int per super-block */
+float el_dot_iq4_xs_ref(int64_t n, const void *w, const void *a)
+{
+    static const int8_t T[16] = EL_IQ4NL_VALUES;
+    const block_iq4_xs *x = w;
+    const block_q8_K *y = a;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int sumi = 0;
+        for (int g = 0; g < 8; g++) {
+            const uint8_t *q = x[i].qs + 16 * g;
+            const int8_t *qa = y[i].qs + 32 * g;
+            int sg = 0;
+            for (int j = 0; j < 16; j++)
+                sg += T[q[j] & 0xF] * qa[j] + T[q[j] >> 4] * qa[j + 16];
+            sumi += (el_iq4_xs_scale(&x[i], g) - 32) * sg;
+        }
+        s += el_f16_to_f32(x[i].d) * y[i].d * (float)sumi;
+    }
+    return s;
+}
+
 float el_dot_q4_1_ref(int64_t n, const void *w, const void *a)
 {
     const block_q4_1 *x = w;
@@ -338,6 +375,8 @@ REF_GEMV(q3_K)
 REF_GEMV(q4_K)
 REF_GEMV(q5_K)
 REF_GEMV(q6_K)
+REF_GEMV(iq4_nl)
+REF_GEMV(iq4_xs)
 
 static const el_kernels ref = {
     .name = "ref",
@@ -346,7 +385,7 @@ static const el_kernels ref = {
         [EL_TYPE_Q4_0] = el_dot_q4_0_ref, [EL_TYPE_Q4_1] = el_dot_q4_1_ref, [EL_TYPE_Q5_0] = el_dot_q5_0_ref,
         [EL_TYPE_Q5_1] = el_dot_q5_1_ref, [EL_TYPE_Q8_0] = el_dot_q8_0_ref, [EL_TYPE_Q2_K] = el_dot_q2_K_ref,
         [EL_TYPE_Q3_K] = el_dot_q3_K_ref, [EL_TYPE_Q4_K] = el_dot_q4_K_ref, [EL_TYPE_Q5_K] = el_dot_q5_K_ref,
-        [EL_TYPE_Q6_K] = el_dot_q6_K_ref,
+        [EL_TYPE_Q6_K] = el_dot_q6_K_ref, [EL_TYPE_IQ4_NL] = el_dot_iq4_nl_ref, [EL_TYPE_IQ4_XS] = el_dot_iq4_xs_ref,
     },
     .quant_act = {
         [EL_TYPE_F32] = el_act_f32_ref, [EL_TYPE_F16] = el_act_f16_ref, [EL_TYPE_BF16] = el_act_bf16_ref, [EL_TYPE_Q8_0] = el_act_q8_0_ref, [EL_TYPE_Q8_1] = el_act_q8_1_ref, [EL_TYPE_Q8_K] = el_act_q8_K_ref,
@@ -355,7 +394,7 @@ static const el_kernels ref = {
         [EL_TYPE_F32] = gemv_f32, [EL_TYPE_F16] = gemv_f16, [EL_TYPE_BF16] = gemv_bf16, [EL_TYPE_Q4_0] = gemv_q4_0,
         [EL_TYPE_Q4_1] = gemv_q4_1, [EL_TYPE_Q5_0] = gemv_q5_0, [EL_TYPE_Q5_1] = gemv_q5_1, [EL_TYPE_Q8_0] = gemv_q8_0,
         [EL_TYPE_Q2_K] = gemv_q2_K, [EL_TYPE_Q3_K] = gemv_q3_K, [EL_TYPE_Q4_K] = gemv_q4_K, [EL_TYPE_Q5_K] = gemv_q5_K,
-        [EL_TYPE_Q6_K] = gemv_q6_K,
+        [EL_TYPE_Q6_K] = gemv_q6_K, [EL_TYPE_IQ4_NL] = gemv_iq4_nl, [EL_TYPE_IQ4_XS] = gemv_iq4_xs,
     },
     .axpy_f32 = el_axpy_f32_ref,
     .axpy_f16 = el_axpy_f16_ref,

@@ -55,7 +55,7 @@ pindir() { # every file of a folder, JSON ones stable
     done
 }
 TEXT=$SHARED/texts/tinystories-sample.txt
-TYPES="Q8_0 Q6_K Q5_K_M Q5_K_S Q5_1 Q5_0 Q4_K_M Q4_K_S Q4_1 Q4_0 Q3_K_L Q3_K_M Q3_K_S Q2_K Q2_K_S F16 BF16"
+TYPES="Q8_0 Q6_K Q5_K_M Q5_K_S Q5_1 Q5_0 Q4_K_M Q4_K_S Q4_1 Q4_0 IQ4_NL IQ4_XS Q3_K_L Q3_K_M Q3_K_S Q2_K Q2_K_S F16 BF16"
 E -q synth --preset tiny -o "$W/tiny" --seed 7
 pindir synth-tiny "$W/tiny"
 for m in stories260K tiny; do
