@@ -653,27 +653,39 @@ Test(recipe, mixes_file_types_quantizable_and_fallbacks)
     }
 }
 
-/* Every tensor of a Q4_K_M SmolLM2-135M as llama-quantize typed it: the recipe, then the fallback. */
-Test(recipe, smollm2_q4_k_m_equals_llama_quantize)
+/* Every tensor of a SmolLM2-135M in five mixes as llama-quantize typed it: the recipe, then the fallback
+ * (rows of 576 do not fit 256-weight blocks: Q5_0 for Q4_K, IQ4_NL for Q2_K/Q3_K/IQ4_XS). */
+Test(recipe, smollm2_mixes_equal_llama_quantize)
 {
-    size_t len;
-    char *golden = (char *)tu_read("tests/golden/quant/smollm2-135m.q4_k_m.types", &len);
-    cr_assert(golden);
-    /* SmolLM2-135M: 30 layers, 9 heads over 3 KV heads, hidden 576, FFN 1536, embeddings tied (no output.weight) */
-    const el_recipe r = {el_qmix_find("Q4_K_M"), false, false, false, 30, 3};
-    int n = 0;
-    for (char *save = NULL, *line = strtok_r(golden, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
-        char name[64], want[16];
-        cr_assert_eq(sscanf(line, "%63s %15s", name, want), 2, "%s", line);
-        const bool norm = strstr(name, "_norm.weight") != NULL;
-        const int64_t ne0 = strstr(name, "ffn_down") ? 1536 : 576;
-        uint32_t got = EL_TYPE_F32; /* norms stay as the F16 conversion wrote them: F32 */
-        if (el_recipe_quantizable(name, norm ? 1 : 2))
-            got = el_recipe_fallback(el_recipe_type(&r, name, ne0), ne0);
-        cr_assert(!strcasecmp(el_type_name(got), want), "%s: %s, llama-quantize %s", name, el_type_name(got), want);
+    static const char *const mixes[] = {"Q4_K_M", "Q3_K_M", "Q2_K", "IQ4_XS", "IQ4_NL"};
+    for (size_t mi = 0; mi < sizeof mixes / sizeof mixes[0]; mi++) {
+        char path[96], lower[16];
+        size_t k = 0;
+        for (; mixes[mi][k] && k < sizeof lower - 1; k++)
+            lower[k] = (char)(mixes[mi][k] >= 'A' && mixes[mi][k] <= 'Z' ? mixes[mi][k] + 32 : mixes[mi][k]);
+        lower[k] = '\0';
+        snprintf(path, sizeof path, "tests/golden/quant/smollm2-135m.%s.types", lower);
+        size_t len;
+        char *golden = (char *)tu_read(path, &len);
+        cr_assert(golden, "%s missing", path);
+        /* SmolLM2-135M: 30 layers, 9 heads over 3 KV heads, hidden 576, FFN 1536, embeddings tied (no output.weight) */
+        const el_recipe r = {el_qmix_find(mixes[mi]), false, false, false, 30, 3};
+        cr_assert(r.mix, "%s", mixes[mi]);
+        int n = 0;
+        for (char *save = NULL, *line = strtok_r(golden, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+            char name[64], want[16];
+            cr_assert_eq(sscanf(line, "%63s %15s", name, want), 2, "%s", line);
+            const bool norm = strstr(name, "_norm.weight") != NULL;
+            const int64_t ne0 = strstr(name, "ffn_down") ? 1536 : 576;
+            uint32_t got = EL_TYPE_F32; /* norms stay as the F16 conversion wrote them: F32 */
+            if (el_recipe_quantizable(name, norm ? 1 : 2))
+                got = el_recipe_fallback(el_recipe_type(&r, name, ne0), ne0);
+            cr_assert(!strcasecmp(el_type_name(got), want), "%s %s: %s, llama-quantize %s", mixes[mi], name, el_type_name(got),
+                      want);
+        }
+        cr_assert_eq(n, 272, "%s", path);
+        free(golden);
     }
-    cr_assert_eq(n, 272);
-    free(golden);
 }
 
 /* A 32-layer model with rows of 4096 (all fit), worked by hand per layer from llama.cpp's
