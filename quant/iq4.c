@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/half.h"
+#include "quant/importance.h"
 #include "quant/quant_ref.h"
 
 static const int8_t T[16] = EL_IQ4NL_VALUES;
@@ -118,7 +119,8 @@ static void pack32(uint8_t *qs, const uint8_t *L)
 void el_iq4_nl_block(const float *x, const float *w, block_iq4_nl *y, float *deq)
 {
     uint8_t L[32];
-    float e;
+    float e, wn[32];
+    w = el_importances_relative(w, 32, wn);
     const float d = group_fit(x, w, 32, 1, L, &e);
     y->d = el_f32_to_f16(d);
     pack32(y->qs, L);
@@ -138,8 +140,9 @@ static float at_scale(const float *x, const float *w, float dl, uint8_t *L)
 
 void el_iq4_xs_block(const float *x, const float *w, block_iq4_xs *y, float *deq)
 {
-    float s[8], e;
+    float s[8], e, wn[QK_K];
     uint8_t L[QK_K], C[32];
+    w = el_importances_relative(w, QK_K, wn);
     for (int g = 0; g < 8; g++)
         s[g] = group_fit(x + 32 * g, w ? w + 32 * g : NULL, 32, 0, L + 32 * g, &e);
     float ms = 0;

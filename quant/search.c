@@ -36,6 +36,7 @@
 #include "core/half.h"
 #include "core/util.h"
 #include "formats/ggml_type.h"
+#include "quant/importance.h"
 #include "quant/iq4.h"
 #include "quant/quant_ref.h"
 
@@ -913,7 +914,8 @@ static bool row_best(uint32_t type, const float *x, void *y, int64_t n, const fl
          * of E[a a^T], so sum_j w_j e_j^2 is the expected squared error of the matrix's output when
          * the activations are uncorrelated. (ggml's extra factor sqrt(s2 + x_j^2) was tried: on
          * stories260K it raised Q4_0's KL divergence; docs/quantize.md.) */
-        const float *xb = x + i * bs, *wb = w ? w + i * bs : NULL;
+        float wn[QK_K];
+        const float *xb = x + i * bs, *wb = el_importances_relative(w ? w + i * bs : NULL, bs, wn);
         uint8_t *yb = (uint8_t *)y + (size_t)i * ti->type_size;
         float *db = deq_out ? deq_out + i * bs : deq;
         if (b32 >= 0)
