@@ -66,6 +66,7 @@ AVX512_ISA := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl -ma
 $(BUILD)/engine/kernels/kernels_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/engine/kernels/gemm_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/quant/search.o: OPT = -O3
+$(BUILD)/quant/iq4.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: ISA = -mavx2 -mf16c
 endif

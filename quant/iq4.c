@@ -14,18 +14,14 @@ static const int8_t T[16] = EL_IQ4NL_VALUES;
 /* the midpoints between neighbouring levels: a value above M[k] is nearer T[k+1] than T[k] */
 static const float M[15] = {-115.5f, -93.5f, -74, -57, -42, -28.5f, -16, -4.5f, 7, 19, 31.5f, 45.5f, 61, 79, 101};
 
-/* the index of the level nearest v (ties to the lower one; NaN to 0) */
+/* the index of the level nearest v (ties to the lower one; NaN to 0): the midpoints below it, counted
+ * without branches (the compiler runs the 32 values of a group through vector compares) */
 static inline uint8_t nearest(float v)
 {
-    int lo = 0, hi = 15;
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (v > M[mid])
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (uint8_t)lo;
+    int c = 0;
+    for (int k = 0; k < 15; k++)
+        c += v > M[k];
+    return (uint8_t)c;
 }
 
 static inline float f16r(float v) { return el_f16_to_f32(el_f32_to_f16(v)); }
@@ -46,8 +42,9 @@ static float werr(const float *x, const float *w, int n, float d, const uint8_t 
     return e;
 }
 
-/* the weighted least-squares scale for fixed levels */
-static float refit(const float *x, const float *w, int n, const uint8_t *L)
+/* The weighted least-squares scale for fixed levels (rounded to f16 when round16), and its error
+ * sum w (x - d v)^2 = sxx - 2 d sqx + d^2 sq2 from the same sums: one pass per candidate. */
+static float refit(const float *x, const float *w, int n, const uint8_t *L, float sxx, int round16, float *err)
 {
     float sqx = 0, sq2 = 0;
     for (int j = 0; j < n; j++) {
@@ -55,7 +52,12 @@ static float refit(const float *x, const float *w, int n, const uint8_t *L)
         sqx += wj * x[j] * v;
         sq2 += wj * v * v;
     }
-    return sq2 > 0 ? sqx / sq2 : 0;
+    float d = sq2 > 0 ? sqx / sq2 : 0;
+    if (round16)
+        d = f16r(d);
+    const float e = sxx - 2 * d * sqx + d * d * sq2;
+    *err = e > 0 ? e : 0;
+    return d;
 }
 
 /* The best scale of one group of n (32) values and its levels L; round16: judge the scale as f16
@@ -74,15 +76,14 @@ static float group_fit(const float *x, const float *w, int n, int round16, uint8
         return 0;
     }
     uint8_t C[32];
-    float best_d = 0, best_e = INFINITY;
+    float best_d = 0, best_e = INFINITY, sxx = 0, e;
+    for (int j = 0; j < n; j++)
+        sxx += (w ? w[j] : 1.0f) * x[j] * x[j];
     for (int side = 0; side < 2; side++)
         for (int s = -7; s <= 7; s++) {
             const float id = ((float)(side ? T[15] : T[0]) + (float)s) / xm;
             levels(x, n, id, C);
-            float d = refit(x, w, n, C);
-            if (round16)
-                d = f16r(d);
-            const float e = werr(x, w, n, d, C);
+            const float d = refit(x, w, n, C, sxx, round16, &e);
             if (e < best_e) {
                 best_e = e;
                 best_d = d;
@@ -91,10 +92,7 @@ static float group_fit(const float *x, const float *w, int n, int round16, uint8
         }
     for (int it = 0; it < 2 && best_d != 0; it++) { /* the levels re-chosen under the scale, and refit */
         levels(x, n, 1.0f / best_d, C);
-        float d = refit(x, w, n, C);
-        if (round16)
-            d = f16r(d);
-        const float e = werr(x, w, n, d, C);
+        const float d = refit(x, w, n, C, sxx, round16, &e);
         if (!(e < best_e))
             break;
         best_e = e;
