@@ -152,16 +152,6 @@ Test(calib, non_finite_scores_and_degenerate_fits)
 
 /* ---- eval mc against the numpy oracle ------------------------------------------------------------------ */
 
-static bool have_numpy(void)
-{
-    if (access("/usr/bin/python3", X_OK) != 0)
-        return false;
-    tu_run np = tu_exec((const char *const[]){"/usr/bin/python3", "-c", "import numpy", NULL}, NULL, NULL);
-    const bool ok = np.status == 0;
-    tu_run_free(&np);
-    return ok;
-}
-
 static json_t *load_json(const char *path)
 {
     json_t *j = json_load_file(path, 0, NULL);
@@ -260,7 +250,7 @@ static void check_task(const char *dir, const char *model, const char *task, con
 
 Test(calib, eval_mc_equals_the_numpy_oracle, .timeout = 300)
 {
-    if (!have_numpy())
+    if (!tu_have_numpy())
         cr_skip_test("/usr/bin/python3 with numpy (python3-numpy) is needed for the oracle");
     char *src = KS("models/stories260K");
     if (!src)

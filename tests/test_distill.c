@@ -783,13 +783,8 @@ Test(distill, gen_failed_first_run_leaves_nothing, .timeout = 120)
 
 Test(distill, python_reader_equals_c_reader, .timeout = 120)
 {
-    if (access("/usr/bin/python3", X_OK) != 0)
-        cr_skip_test("no /usr/bin/python3");
-    tu_run np = tu_exec((const char *const[]){"/usr/bin/python3", "-c", "import numpy", NULL}, NULL, NULL);
-    const int have_numpy = np.status == 0;
-    tu_run_free(&np);
-    if (!have_numpy)
-        cr_skip_test("/usr/bin/python3 has no numpy (python3-numpy)");
+    if (!tu_have_numpy())
+        cr_skip_test("/usr/bin/python3 with numpy (python3-numpy) is needed for the reader check");
     char *dir = KT("pyreader"), *t = stories(dir);
     char *o = KF("%s/out", dir);
     tu_ok("distill", "gen", "--teacher", t, "--prompts", "tests/data/distill/prompts.jsonl", "-o", o, GEN_ARGS, NULL);

@@ -45,19 +45,9 @@ static void fill_row(float *x, int64_t n)
     }
 }
 
-static bool have_numpy(void)
-{
-    if (access("/usr/bin/python3", X_OK) != 0)
-        return false;
-    tu_run np = tu_exec((const char *const[]){"/usr/bin/python3", "-c", "import numpy", NULL}, NULL, NULL);
-    const bool ok = np.status == 0;
-    tu_run_free(&np);
-    return ok;
-}
-
 Test(iq4, dequantize_equals_the_numpy_oracle)
 {
-    if (!have_numpy())
+    if (!tu_have_numpy())
         cr_skip_test("/usr/bin/python3 with numpy (python3-numpy) is needed for the oracle");
     char *dir = tu_tmpdir("iq4");
     static const uint32_t types[] = {EL_TYPE_IQ4_NL, EL_TYPE_IQ4_XS};

@@ -422,3 +422,13 @@ void tu_assert_cli_error(const tu_run *r, const char *path, const char *what)
               r->err);
     cr_assert(strstr(r->err, path), "%s: stderr does not name %s: %s", what, path, r->err);
 }
+
+bool tu_have_numpy(void)
+{
+    if (access("/usr/bin/python3", X_OK) != 0)
+        return false;
+    tu_run np = tu_exec((const char *const[]){"/usr/bin/python3", "-c", "import numpy", NULL}, NULL, NULL);
+    const bool ok = np.status == 0;
+    tu_run_free(&np);
+    return ok;
+}

@@ -44,6 +44,8 @@ void tu_run_free(tu_run *r);
 /* Install the interop npm packages (tests/interop/setup.sh; a no-op when present): true when ready,
  * false when node/npm is not on this machine. A failed install fails the test. */
 bool tu_node_ready(void);
+/* Debian's /usr/bin/python3 with numpy (python3-numpy), which the tests/oracle scripts need */
+bool tu_have_numpy(void);
 
 /* Run the edgelm binary with the given arguments (NULL-terminated list). */
 tu_run tu_edgelm(const char *first, ...);
