@@ -67,6 +67,8 @@ $(BUILD)/engine/kernels/kernels_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/engine/kernels/gemm_avx512.o: ISA = $(AVX512_ISA)
 $(BUILD)/quant/search.o: OPT = -O3
 $(BUILD)/quant/iq4.o: OPT = -O3
+$(BUILD)/quant/hessian.o: OPT = -O3
+$(BUILD)/quant/gptq.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: OPT = -O3
 $(BUILD)/quant/search_avx2.o: ISA = -mavx2 -mf16c
 endif

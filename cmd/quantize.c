@@ -15,8 +15,8 @@
 #include "quant/search.h"
 
 static const char usage[] =
-    "quantize IN.gguf|MODEL_DIR OUT.gguf TYPE [--imatrix FILE] [--pure] [--output-type T] [--embd-type T]\n"
-    "       [--override 'REGEX=T' ...] [--strict] [--allow-requantize] [-t N] [--json]";
+    "quantize IN.gguf|MODEL_DIR OUT.gguf TYPE [--imatrix FILE] [--gptq HESSIAN] [--gptq-damp F] [--pure]\n"
+    "       [--output-type T] [--embd-type T] [--override 'REGEX=T' ...] [--strict] [--allow-requantize] [-t N] [--json]";
 static const char summary[] =
     "Quantize a model to a llama.cpp type or mix. TYPE: Q8_0, Q6_K, Q5_K_M, Q5_K_S, Q5_1, Q5_0,\n"
     "Q4_K_M, Q4_K_S, Q4_1, Q4_0, IQ4_NL, IQ4_XS, Q3_K_L, Q3_K_M, Q3_K_S, Q2_K, Q2_K_S, F16, BF16, F32\n"
@@ -24,8 +24,11 @@ static const char summary[] =
     "Mixes give some tensors more bits as llama-quantize does; --pure uses TYPE throughout.\n"
     "Each block's scales minimise the squared error (weighted by --imatrix, from `edgelm imatrix`\n"
     "or llama-imatrix). Rows that don't fit a type's blocks get the closest type that does (listed;\n"
-    "--strict refuses). A Hugging Face folder is converted and quantized in one pass. Prints\n"
-    "each tensor's type, RMSE, max error and bits per weight.";
+    "--strict refuses). --gptq (a file from `edgelm imatrix --hessian`) feeds each block's rounding\n"
+    "error forward to the columns not yet quantized (GPTQ), into the same standard types; its\n"
+    "diagonal is the imatrix unless --imatrix is given. A Hugging Face folder is converted and\n"
+    "quantized in one pass. Prints each tensor's type, RMSE, max error and bits per weight, and with\n"
+    "--gptq the output error ||WX - QX||^2 / ||WX||^2 on the calibration inputs without and with it.";
 
 /* After an unknown TYPE: every type and mix with the bits per weight of the type most of its matrices get. */
 static void list_types(FILE *f)
@@ -82,16 +85,20 @@ static json_t *tensor_json(const el_qtensor_report *t)
     json_t *ne = json_array();
     for (uint32_t d = 0; d < t->n_dims; d++)
         json_array_append_new(ne, json_integer(t->ne[d]));
-    return json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:f, s:f, s:f}", "name", t->name, "shape", ne, "source_type",
-                     el_type_name(t->src_type), "type", el_type_name(t->type), "wanted_type", el_type_name(t->wanted),
-                     "quantized", t->quantized, "imatrix", t->imatrix, "n_elements", (json_int_t)t->n_elements, "bytes",
-                     (json_int_t)t->bytes, "bpw", t->n_elements ? 8.0 * (double)t->bytes / (double)t->n_elements : 0.0,
-                     "rmse", t->rmse, "max_abs_err", t->max_abs);
+    json_t *j = json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:f, s:f, s:f}", "name", t->name, "shape", ne, "source_type",
+                          el_type_name(t->src_type), "type", el_type_name(t->type), "wanted_type", el_type_name(t->wanted),
+                          "quantized", t->quantized, "imatrix", t->imatrix, "n_elements", (json_int_t)t->n_elements, "bytes",
+                          (json_int_t)t->bytes, "bpw", t->n_elements ? 8.0 * (double)t->bytes / (double)t->n_elements : 0.0,
+                          "rmse", t->rmse, "max_abs_err", t->max_abs);
+    if (j && t->out_energy > 0) /* relative output errors on the calibration inputs */
+        json_object_update_new(j, json_pack("{s:b, s:f, s:f}", "gptq", t->gptq, "output_error_plain",
+                                            t->out_err_plain / t->out_energy, "output_error", t->out_err / t->out_energy));
+    return j;
 }
 
 /* everything after the options are parsed (the caller frees the --override list) */
 static int quantize_parsed(el_cli *cli, const char *in, const char *out, const char *tname, const char *imatrix,
-                           const char *output_type, const char *embd_type, bool pure, bool strict, bool allow_rq,
+                           const char *hessian, double damp, const char *output_type, const char *embd_type, bool pure, bool strict, bool allow_rq,
                            el_strlist overrides, int threads)
 {
     el_quantize_opts o = {.in_path = in, .out_path = out, .pure = pure, .output_type = -1, .embd_type = -1, .strict = strict,
@@ -129,12 +136,20 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
     el_error err;
     el_error_clear(&err);
     el_imatrix im = {0};
+    el_hessian hs = {0};
     int rc = EL_OK;
     double t0 = el_now();
     if (imatrix) {
         if ((rc = el_imatrix_load(&im, imatrix, &err)))
             goto done;
         o.imatrix = &im;
+    }
+    if (hessian) {
+        if ((rc = el_hessian_load(&hs, hessian, &err)) || (!imatrix && (rc = el_hessian_to_imatrix(&hs, &im, &err))))
+            goto done;
+        o.imatrix = &im;
+        o.hessian = &hs;
+        o.gptq_damp = damp;
     }
     el_quantize_result r;
     /* a Hugging Face folder: converted and quantized in one pass */
@@ -159,7 +174,8 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
     }
     if (cli->verbosity >= 0) {
         if (cli->verbosity > 0 || r.n_tensors <= 400) {
-            printf("%-32s %-16s %-6s %-6s %7s %10s %10s\n", "tensor", "shape", "from", "type", "bpw", "rmse", "max err");
+            printf("%-32s %-16s %-6s %-6s %7s %10s %10s%s\n", "tensor", "shape", "from", "type", "bpw", "rmse", "max err",
+                   hessian ? "  output err plain -> gptq" : "");
             for (uint64_t i = 0; i < r.n_tensors; i++) {
                 const el_qtensor_report *tr = &r.tensors[i];
                 char shape[32];
@@ -169,7 +185,10 @@ static int quantize_parsed(el_cli *cli, const char *in, const char *out, const c
                     snprintf(shape, sizeof shape, "%lld", (long long)tr->ne[0]);
                 printf("%-32s %-16s %-6s %-6s %7.3f", tr->name, shape, el_type_name(tr->src_type), el_type_name(tr->type),
                        tr->n_elements ? 8.0 * (double)tr->bytes / (double)tr->n_elements : 0.0);
-                if (tr->quantized)
+                if (tr->quantized && tr->out_energy > 0)
+                    printf(" %10.3e %10.3e  %10.3e -> %.3e%s", tr->rmse, tr->max_abs, tr->out_err_plain / tr->out_energy,
+                           tr->out_err / tr->out_energy, tr->gptq ? "" : " (no gptq)");
+                else if (tr->quantized)
                     printf(" %10.3e %10.3e%s", tr->rmse, tr->max_abs, tr->imatrix ? "  imatrix" : "");
                 else
                     printf(" %10s %10s", "copied", "");
@@ -207,6 +226,7 @@ done:
         rc = el_cli_fail(cli, &err);
 out:
     el_imatrix_free(&im);
+    el_hessian_free(&hs);
     for (int i = 0; i < overrides.n; i++)
         free(ov_copy[i]);
     return rc;
@@ -214,13 +234,16 @@ out:
 
 int cmd_quantize(int argc, char **argv, el_cli *cli)
 {
-    const char *imatrix = NULL, *output_type = NULL, *embd_type = NULL;
+    const char *imatrix = NULL, *hessian = NULL, *output_type = NULL, *embd_type = NULL;
+    double damp = 0.01;
     bool pure = false, strict = false, allow_rq = false;
     el_strlist overrides = {0};
     int threads = 0;
     const el_opt opts[] = {
         {0, "imatrix", EL_OPT_STR, &imatrix, "FILE", "importance matrix (edgelm imatrix .gguf, or llama-imatrix .dat)"},
         {0, "pure", EL_OPT_FLAG, &pure, NULL, "TYPE for every matrix (no mix)"},
+        {0, "gptq", EL_OPT_STR, &hessian, "HESSIAN", "error-compensating quantization with `edgelm imatrix --hessian`'s file"},
+        {0, "gptq-damp", EL_OPT_DOUBLE, &damp, "F", "GPTQ's damping, a fraction of the mean diagonal (default 0.01)"},
         {0, "output-type", EL_OPT_STR, &output_type, "T", "type of output.weight"},
         {0, "embd-type", EL_OPT_STR, &embd_type, "T", "type of token_embd.weight"},
         {0, "override", EL_OPT_LIST, &overrides, "REGEX=T", "type T for tensors whose name matches REGEX (first match wins)"},
@@ -240,7 +263,11 @@ int cmd_quantize(int argc, char **argv, el_cli *cli)
         free(overrides.v);
         return code;
     }
-    int rc = quantize_parsed(cli, args[0], args[1], args[2], imatrix, output_type, embd_type, pure, strict, allow_rq, overrides,
+    if (!(damp > 0 && damp <= 1)) {
+        free(overrides.v);
+        return el_usage_error(cli, usage, "--gptq-damp %g: expected a number in (0, 1]", damp);
+    }
+    int rc = quantize_parsed(cli, args[0], args[1], args[2], imatrix, hessian, damp, output_type, embd_type, pure, strict, allow_rq, overrides,
                              threads);
     free(overrides.v);
     return rc;

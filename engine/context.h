@@ -41,10 +41,11 @@ typedef struct el_context_params {
     /*
      * Called by every thread of the forward pass's team (thread ith of nth) before each matrix
      * product, with the T input rows (ldx floats apart) that matrix w reads: how `edgelm imatrix`
-     * sees activations. A thread should touch only its share of the columns; no barrier follows.
-     * NULL: none.
+     * sees activations. first: the first matrix of those multiplied by the same rows in one call (q for
+     * q, k, v; gate for gate, up; w itself otherwise), so shared inputs can be told apart. A thread
+     * should touch only its share of the columns; no barrier follows. NULL: none.
      */
-    void (*observe)(void *ud, const el_wmat *w, const float *x, int ldx, int T, int ith, int nth);
+    void (*observe)(void *ud, const el_wmat *w, const el_wmat *first, const float *x, int ldx, int T, int ith, int nth);
     void *observe_ud;
 } el_context_params;
 

@@ -247,7 +247,7 @@ static void mm(el_context *c, const float *x, int ldx, int T, const el_mm_out *o
 {
     if (c->p.observe)
         for (int i = 0; i < n_outs; i++)
-            c->p.observe(c->p.observe_ud, outs[i].w, x, ldx, T, omp_get_thread_num(), omp_get_num_threads());
+            c->p.observe(c->p.observe_ud, outs[i].w, outs[0].w, x, ldx, T, omp_get_thread_num(), omp_get_num_threads());
     el_matmul(c->mk, c->mm, x, ldx, T, outs, n_outs);
 }
 

@@ -14,14 +14,17 @@
 #include "eval/text.h"
 #include "quant/recipe.h"
 
-/* The observer: thread ith of nth adds its share of the columns; thread 0 counts the rows. Entries
- * exist before decoding starts, so threads only read the table. */
-static void observe(void *ud, const el_wmat *w, const float *x, int ldx, int T, int ith, int nth)
+/* What the observer fills: the imatrix, and the second moments when asked for. */
+typedef struct {
+    el_imatrix *m;
+    el_hessian *h; /* NULL: none */
+    int phase;     /* with h: 0 while the links are found, then 1 */
+    int *first;    /* with h: per matrix, the index of the first matrix reading its input (-1: not seen) */
+} collect;
+
+/* The diagonal sums: thread ith of nth adds its share of the columns; thread 0 counts the rows. */
+static void observe_diag(el_imatrix_entry *e, const float *x, int ldx, int T, int ith, int nth)
 {
-    el_imatrix *m = ud;
-    el_imatrix_entry *e = (el_imatrix_entry *)el_imatrix_find(m, w->name);
-    if (!e || e->n != w->ne0)
-        return;
     const int64_t j0 = e->n * ith / nth, j1 = e->n * (ith + 1) / nth;
     for (int64_t j = j0; j < j1; j++) {
         double s = 0;
@@ -35,9 +38,61 @@ static void observe(void *ud, const el_wmat *w, const float *x, int ldx, int T, 
         e->count += T;
 }
 
-int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_result *r, el_error *err)
+/* The observer. Entries exist before decoding starts, so threads only read the tables. With --hessian a
+ * first decode (phase 0, a few tokens) only finds which matrices share an input, then every distinct
+ * input gets its sums; thread 0 alone writes the links. */
+static void observe(void *ud, const el_wmat *w, const el_wmat *first, const float *x, int ldx, int T, int ith, int nth)
+{
+    collect *c = ud;
+    if (!c->h) {
+        el_imatrix_entry *e = (el_imatrix_entry *)el_imatrix_find(c->m, w->name);
+        if (e && e->n == w->ne0)
+            observe_diag(e, x, ldx, T, ith, nth);
+        return;
+    }
+    const int mi = el_hessian_find_matrix(c->h, w->name), fi = el_hessian_find_matrix(c->h, first->name);
+    if (mi < 0 || fi < 0 || first->ne0 != w->ne0)
+        return;
+    if (c->phase == 0) {
+        if (ith == 0 && c->first[mi] < 0)
+            c->first[mi] = fi;
+        return;
+    }
+    el_imatrix_entry *e = (el_imatrix_entry *)el_imatrix_find(c->m, w->name);
+    if (e && e->n == w->ne0)
+        observe_diag(e, x, ldx, T, ith, nth);
+    const int k = c->h->m[mi].input;
+    if (w != first || k < 0)
+        return; /* the same rows as `first`: summed once, under its name */
+    el_hessian_input *in = &c->h->in[k];
+    el_xtx_accumulate(in->sum, in->n, x, ldx, T, ith, nth);
+    if (ith == 0)
+        in->count += T;
+}
+
+/* After phase 0: an input for every matrix that came first, the others linked to theirs. */
+static int hessian_inputs(collect *c, const gguf_file *g, el_error *err)
+{
+    el_hessian *h = c->h;
+    for (int i = 0; i < h->n_m; i++)
+        if (c->first[i] == i) {
+            const gguf_tensor *t = gguf_find_tensor(g, h->m[i].name);
+            if ((h->m[i].input = el_hessian_add_input(h, h->m[i].name, t ? t->ne[0] : 0)) < 0)
+                return EL_NOMEM(err);
+        }
+    for (int i = 0; i < h->n_m; i++)
+        if (c->first[i] >= 0 && c->first[i] != i)
+            h->m[i].input = h->m[c->first[i]].input;
+    c->phase = 1;
+    return EL_OK;
+}
+
+int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_hessian *h, el_imatrix_result *r, el_error *err)
 {
     memset(m, 0, sizeof *m);
+    if (h)
+        memset(h, 0, sizeof *h);
+    collect cl = {m, h, 0, NULL};
     memset(r, 0, sizeof *r);
     const double t0 = el_now();
     const int n_ctx = o->n_ctx > 0 ? o->n_ctx : 512;
@@ -65,10 +120,19 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     const gguf_file *g = lm.model->f;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const gguf_tensor *t = &g->tensors[i];
-        if (t->n_dims == 2 && el_recipe_quantizable(t->name, t->n_dims) && !el_imatrix_add(m, t->name, t->ne[0])) {
+        if (t->n_dims == 2 && el_recipe_quantizable(t->name, t->n_dims) &&
+            (!el_imatrix_add(m, t->name, t->ne[0]) || (h && !el_hessian_add_matrix(h, t->name)))) {
             rc = EL_NOMEM(err);
             goto done;
         }
+    }
+    if (h) {
+        if (!(cl.first = malloc((size_t)(h->n_m ? h->n_m : 1) * sizeof *cl.first))) {
+            rc = EL_NOMEM(err);
+            goto done;
+        }
+        for (int i = 0; i < h->n_m; i++)
+            cl.first[i] = -1;
     }
     el_context_params p = el_context_default_params();
     p.n_ctx = n_ctx;
@@ -76,7 +140,7 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     p.n_outputs = n_ctx;
     p.n_threads = o->threads;
     p.observe = observe;
-    p.observe_ud = m;
+    p.observe_ud = &cl;
     if ((rc = el_context_new(&c, lm.model, &p, err)))
         goto done;
     pos = malloc((size_t)n_ctx * sizeof *pos);
@@ -90,6 +154,16 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
         want[i] = 1;
     }
     const int bos = el_tok_added_bos(lm.tok);
+    if (h) { /* phase 0: which matrices share an input (8 tokens of the first chunk) */
+        int32_t ids[8];
+        memcpy(ids, toks.ids, sizeof ids);
+        if (bos >= 0)
+            ids[0] = bos;
+        const el_batch b = {8, ids, pos, NULL, want};
+        if ((rc = el_decode(c, &b, err)) || (rc = hessian_inputs(&cl, g, err)))
+            goto done;
+        el_seq_clear(c, 0);
+    }
     if (o->progress)
         el_progress_begin(o->progress, "imatrix", "chunks", (uint64_t)n_chunks);
     for (int ch = 0; ch < n_chunks && !rc; ch++) {
@@ -113,10 +187,19 @@ int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_resul
     const char *base = strrchr(o->text_path, '/');
     snprintf(m->dataset, sizeof m->dataset, "%s", base ? base + 1 : o->text_path);
     rc = el_imatrix_finish(m, err);
+    if (h) {
+        h->chunks = r->chunks;
+        h->chunk_size = n_ctx;
+        memcpy(h->dataset, m->dataset, sizeof h->dataset);
+    }
 done:
     r->seconds = el_now() - t0;
-    if (rc)
+    free(cl.first);
+    if (rc) {
         el_imatrix_free(m);
+        if (h)
+            el_hessian_free(h);
+    }
     free(pos);
     free(want);
     el_tokens_free(&toks);

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "quant/hessian.h"
 #include "quant/imatrix.h"
 
 typedef struct el_imatrix_opts {
@@ -29,6 +30,7 @@ typedef struct el_imatrix_result {
     double seconds;
 } el_imatrix_result;
 
-int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_imatrix_result *r, el_error *err);
+/* h: NULL, or also the second moments of every distinct input (quant/hessian.h; memory 4 n^2 bytes each). */
+int el_imatrix_collect(const el_imatrix_opts *o, el_imatrix *m, el_hessian *h, el_imatrix_result *r, el_error *err);
 
 #endif

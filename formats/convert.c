@@ -821,6 +821,7 @@ int el_convert_write(el_conversion *cv, uint32_t file_type, el_convert_result *r
     for (uint64_t i = 0; i < p->n && !rc; i++) {
         cv->ct[i].sse = st[i].sse;
         cv->ct[i].max_abs = st[i].max_abs;
+        memcpy(cv->ct[i].aux, st[i].aux, sizeof st[i].aux);
     }
     if (!rc) {
         rc = gguf_writer_finish(w, err);

@@ -35,6 +35,7 @@ typedef struct el_convert_tensor {
     el_tenc_fn enc;          /* NULL: type is a float type */
     const void *enc_ud;
     double sse, max_abs;     /* after el_convert_write(), for an encoded tensor: its errors */
+    double aux[3];           /* and the sums of its encoder's own figures (formats/tstream.h) */
 } el_convert_tensor;
 
 /* The model's counts, as the GGUF's metadata will hold them (block_count, attention.head_count(_kv)). */

@@ -51,7 +51,7 @@ typedef struct {
     uint64_t pend_n;
     el_error *err;
     float *rows;            /* two rows of floats per thread: a row and its scratch */
-    double *rerr;           /* a chunk's rows' errors (squared, largest) */
+    el_trow_stats *rerr;    /* a chunk's rows' statistics */
     int nthreads;
 } sink;
 
@@ -64,14 +64,16 @@ static int flush(sink *k)
     return rc;
 }
 
-/* One row: produced, encoded into out, its errors into e[0..1]. */
-static inline void one_row(const el_tstream_tensor *t, int64_t r, float *x, uint8_t *out, double *e)
+/* One row: produced, encoded into out, its statistics into e. */
+static inline void one_row(const el_tstream_tensor *t, int64_t r, float *x, uint8_t *out, el_trow_stats *e)
 {
     t->src.row(t->src.row_ud, r, x, x + t->cols);
-    if (t->enc)
-        t->enc(t->enc_ud, x, t->cols, out, x + t->cols, &e[0], &e[1]);
-    else
+    if (t->enc) {
+        memset(e, 0, sizeof *e);
+        t->enc(t->enc_ud, x, t->cols, out, x + t->cols, e);
+    } else {
         float_row(t->type, x, t->cols, out);
+    }
 }
 
 /* Rows [r0, r1) encoded into buf by the team (with the team's write of the previous chunk, when it writes). */
@@ -88,18 +90,18 @@ static int encode_chunk(sink *k, const el_tstream_tensor *t, int64_t r0, int64_t
 #pragma omp for schedule(dynamic, 4)
             for (int64_t r = r0; r < r1; r++)
                 one_row(t, r, k->rows + (size_t)omp_get_thread_num() * stride, buf + (uint64_t)(r - r0) * row_bytes,
-                        &k->rerr[2 * (r - r0)]);
+                        &k->rerr[r - r0]);
         }
     } else if (dynamic) {
 #pragma omp parallel for num_threads(k->nthreads) schedule(dynamic, 4) if (k->nthreads > 1)
         for (int64_t r = r0; r < r1; r++)
             one_row(t, r, k->rows + (size_t)omp_get_thread_num() * stride, buf + (uint64_t)(r - r0) * row_bytes,
-                    &k->rerr[2 * (r - r0)]);
+                    &k->rerr[r - r0]);
     } else {
 #pragma omp parallel for num_threads(k->nthreads) schedule(static) if (k->nthreads > 1)
         for (int64_t r = r0; r < r1; r++)
             one_row(t, r, k->rows + (size_t)omp_get_thread_num() * stride, buf + (uint64_t)(r - r0) * row_bytes,
-                    &k->rerr[2 * (r - r0)]);
+                    &k->rerr[r - r0]);
     }
     return wrc;
 }
@@ -129,7 +131,7 @@ static int stream_tensor(sink *k, el_tstream_tensor *t, uint64_t elems, const el
         return copy_tensor(k, t, row_bytes * (uint64_t)t->rows, o->progress);
     const int64_t per_chunk = chunk_rows(elems, t->cols);
     const el_tsrc *s = &t->src;
-    double sse = 0, mx = 0;
+    double sse = 0, mx = 0, aux[3] = {0, 0, 0};
     int rc = EL_OK;
     for (int64_t r0 = 0; r0 < t->rows && !rc; r0 += per_chunk) {
         const int64_t r1 = EL_MIN(t->rows, r0 + per_chunk);
@@ -141,8 +143,11 @@ static int stream_tensor(sink *k, el_tstream_tensor *t, uint64_t elems, const el
             break;
         if (t->enc)
             for (int64_t r = r0; r < r1; r++) { /* in row order: the same sums for any thread count */
-                sse += k->rerr[2 * (r - r0)];
-                mx = k->rerr[2 * (r - r0) + 1] > mx ? k->rerr[2 * (r - r0) + 1] : mx;
+                const el_trow_stats *e = &k->rerr[r - r0];
+                sse += e->sse;
+                mx = e->max_abs > mx ? e->max_abs : mx;
+                for (int a = 0; a < 3; a++)
+                    aux[a] += e->aux[a];
             }
         const uint64_t n = (uint64_t)(r1 - r0) * row_bytes;
         if (k->q) {
@@ -160,6 +165,7 @@ static int stream_tensor(sink *k, el_tstream_tensor *t, uint64_t elems, const el
         el_map_advise(s->map, s->in_off, s->in_len, EL_ADVISE_DONTNEED);
     t->sse = sse;
     t->max_abs = mx;
+    memcpy(t->aux, aux, sizeof aux);
     return rc;
 }
 
@@ -185,7 +191,7 @@ int el_tstream_write(gguf_writer *w, el_tstream_tensor *t, uint64_t n, const el_
     }
     sink k = {.w = w, .err = err, .nthreads = EL_MAX(1, o->threads)};
     k.rows = malloc((size_t)k.nthreads * (size_t)max_cols * 2 * sizeof(float));
-    k.rerr = malloc((size_t)max_err_rows * 2 * sizeof(double));
+    k.rerr = malloc((size_t)max_err_rows * sizeof *k.rerr);
     int rc = !k.rows || !k.rerr ? EL_NOMEM(err) : EL_OK;
     /* buffers hold the largest chunk of output rows any tensor makes (at least one row) */
     if (!rc && o->team_writes) {

@@ -28,10 +28,14 @@
 /* Row r of a tensor as cols floats into dst; scratch: cols more floats the function may use. */
 typedef void (*el_trow_fn)(const void *ud, int64_t r, float *dst, float *scratch);
 
-/* One row x of cols floats into the output type at out; scratch: cols floats; *sse and *max_abs: the
- * row's squared error and largest absolute error as it decodes (statistics). */
-typedef void (*el_tenc_fn)(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, double *sse,
-                           double *max_abs);
+/* A row's statistics: its squared and largest absolute error as it decodes, and up to three more
+ * figures of the encoder's own (summed over the rows like sse); all 0 when the encoder leaves them. */
+typedef struct el_trow_stats {
+    double sse, max_abs, aux[3];
+} el_trow_stats;
+
+/* One row x of cols floats into the output type at out; scratch: cols floats; st: its statistics. */
+typedef void (*el_tenc_fn)(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, el_trow_stats *st);
 
 typedef struct el_tsrc {
     const uint8_t *copy;     /* non-NULL: the tensor's bytes in the output's layout, written as they are */
@@ -51,6 +55,7 @@ typedef struct el_tstream_tensor {
     el_tenc_fn enc;          /* NULL: type is F32, F16 or BF16, converted here */
     const void *enc_ud;
     double sse, max_abs;     /* out, for an encoded tensor: its rows' errors (sum, largest) */
+    double aux[3];           /* out: the sums of the rows' aux figures */
 } el_tstream_tensor;
 
 typedef struct el_tstream_opts {

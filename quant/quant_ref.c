@@ -328,7 +328,7 @@ void dequantize_row_q2_K(const block_q2_K *x, float *y, int64_t n)
 }
 
 /* The 16 signed 6-bit scales of a Q3_K block: low 4 bits in bytes 0-7 (two per byte), high 2 in bytes 8-11. */
-static int q3k_scale(const uint8_t *s, int j)
+int el_q3_K_scale(const uint8_t *s, int j)
 {
     int low = j < 8 ? (s[j] & 0xF) : (s[j - 8] >> 4);
     int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
@@ -345,7 +345,7 @@ void dequantize_row_q3_K(const block_q3_K *x, float *y, int64_t n)
         for (int half = 0; half < 2; half++, q += 32)
             for (int shift = 0; shift < 8; shift += 2, m <<= 1)
                 for (int part = 0; part < 2; part++) {
-                    const float dl = d * (float)q3k_scale(x[i].scales, is++);
+                    const float dl = d * (float)el_q3_K_scale(x[i].scales, is++);
                     for (int l = 16 * part; l < 16 * part + 16; l++)
                         *y++ = dl * (((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4));
                 }

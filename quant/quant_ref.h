@@ -50,5 +50,7 @@ void el_q5_K_pack_qs(block_q5_K *y, const uint8_t *L);
 void el_q6_K_pack_qs(block_q6_K *y, const int8_t *L);
 void el_q2_K_pack_qs(uint8_t *qs, const uint8_t *L);
 void el_q3_K_pack(block_q3_K *y, const int8_t *L, const int8_t *scales);
+/* Scale j (-32..31) of a Q3_K block's packed scales. */
+int el_q3_K_scale(const uint8_t *s, int j);
 
 #endif

@@ -23,6 +23,8 @@
 #include "formats/gguf.h"
 #include "formats/tstream.h"
 #include "quant/blocks.h"
+#include "quant/gptq.h"
+#include "quant/grid.h"
 #include "quant/quant.h"
 #include "quant/search.h"
 
@@ -175,28 +177,62 @@ static int plan(const el_quantize_opts *o, const gguf_file *in, const overrides 
 
 /* ---- the rows: quant/'s side of the tensor stream (formats/tstream.h) ------------------------------------ */
 
-/* A searching quantizer for one tensor: its type and imatrix weights. */
+/* A searching quantizer for one tensor: its type and imatrix weights, and with a hessian its input's
+ * second moment (the output error) and GPTQ's factor and weights. */
 typedef struct {
     uint32_t type;
-    const float *imw; /* NULL: none */
+    const float *imw;   /* NULL: none */
+    const float *h;     /* NULL: no output error figures */
+    const el_gptq *g;   /* NULL: no compensation */
+    float *gimp;        /* with g: the search's weights per column (malloc'd) */
+    el_gptq_quant gq;   /* with g: how its blocks are made */
 } qenc;
 
-static void encode_best(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, double *sse,
-                        double *max_abs)
+/* aux[0..2]: the output error of the plain search, of the file's blocks, the output's energy */
+static void encode_best(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, el_trow_stats *st)
 {
     const qenc *e = ud;
     el_quantize_row_best(e->type, x, out, cols, e->imw, scratch);
-    el_quant_row_error(x, scratch, cols, sse, max_abs);
+    el_quant_row_error(x, scratch, cols, &st->sse, &st->max_abs);
+    if (e->h) {
+        double f[3];
+        for (int64_t j = 0; j < cols; j++)
+            scratch[j] = x[j] - scratch[j];
+        el_gptq_forms(e->h, cols, scratch, x, NULL, f);
+        st->aux[0] = st->aux[1] = f[0];
+        st->aux[2] = f[1];
+    }
+}
+
+static void gptq_block(const void *ud, const float *x, void *y, int bs, const float *w, float *deq)
+{
+    const qenc *e = ud;
+    el_quantize_row_best(e->type, x, y, bs, w, deq);
+}
+
+static void encode_gptq(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, el_trow_stats *st)
+{
+    const qenc *e = ud;
+    double f[3];
+    /* the plain search first, for the figure GPTQ is measured against */
+    el_quantize_row_best(e->type, x, out, cols, e->imw, scratch);
+    for (int64_t j = 0; j < cols; j++)
+        scratch[j] = x[j] - scratch[j];
+    el_gptq_forms(e->h, cols, scratch, x, NULL, f);
+    st->aux[0] = f[0];
+    st->aux[2] = f[1];
+    el_gptq_row(e->g, &e->gq, e->gimp, x, out, scratch, &st->sse, &st->max_abs);
+    el_gptq_forms(e->h, cols, scratch, NULL, NULL, f);
+    st->aux[1] = f[0];
 }
 
 /* llama.cpp's converter's Q8_0: the reference quantizer (no search, no statistics). */
-static void encode_q8_0_ref(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, double *sse,
-                            double *max_abs)
+static void encode_q8_0_ref(const void *ud, const float *x, int64_t cols, uint8_t *out, float *scratch, el_trow_stats *st)
 {
     (void)ud;
     (void)scratch;
+    (void)st;
     el_qtraits_get(EL_TYPE_Q8_0)->from_float_ref(x, out, cols);
-    *sse = *max_abs = 0;
 }
 
 /* A GGUF tensor's rows as floats. */
@@ -295,6 +331,89 @@ static int stream_of(const el_quantize_opts *o, const gguf_file *in, uint64_t i,
     return EL_OK;
 }
 
+/* GPTQ's factors, one per input of the hessian (computed for the inputs a quantized matrix uses). */
+typedef struct {
+    el_gptq *f;
+    int n;
+} gptq_set;
+
+static void gptq_set_free(gptq_set *gs, qenc *encs, uint64_t n)
+{
+    for (int i = 0; i < gs->n; i++)
+        el_gptq_free(&gs->f[i]);
+    free(gs->f);
+    gs->f = NULL;
+    gs->n = 0;
+    for (uint64_t i = 0; encs && i < n; i++)
+        free(encs[i].gimp);
+}
+
+/*
+ * With a hessian, the encoders of the quantized matrices it has an input for: output error figures for
+ * each, and GPTQ for those quantized into a block type (not token_embd: the model looks its rows up, no
+ * product with an input compensates them). enc[i]: the tensor's encoder, set to encode_gptq when used.
+ */
+static int gptq_setup(const el_quantize_opts *o, el_qtensor_report *rep, qenc *encs, el_tenc_fn *enc, uint64_t n,
+                      gptq_set *gs, el_error *err)
+{
+    const el_hessian *h = o->hessian;
+    if (!h)
+        return EL_OK;
+    if (!(gs->f = calloc((size_t)(h->n_in ? h->n_in : 1), sizeof *gs->f)))
+        return EL_NOMEM(err);
+    gs->n = h->n_in;
+    const double damp = o->gptq_damp > 0 ? o->gptq_damp : 0.01;
+    for (uint64_t i = 0; i < n; i++) {
+        el_qtensor_report *rt = &rep[i];
+        const int mi = el_hessian_find_matrix(h, rt->name);
+        if (!rt->quantized || mi < 0 || h->m[mi].input < 0)
+            continue;
+        const int k = h->m[mi].input;
+        const el_hessian_input *in = &h->in[k];
+        if (in->n != rt->ne[0])
+            return EL_FAIL(err, EL_ESHAPE, h->source, -1, "input of '%s' has %lld values, the tensor's rows have %lld", rt->name,
+                           (long long)in->n, (long long)rt->ne[0]);
+        encs[i].h = in->mean;
+        if (is_float(rt->type) || strcmp(rt->name, "token_embd.weight") == 0)
+            continue;
+        if (!gs->f[k].u) {
+            el_error e2;
+            el_error_clear(&e2);
+            const int rc = el_gptq_factor(&gs->f[k], in->mean, in->n, damp, threads_of(o), &e2);
+            if (rc == EL_ENOMEM)
+                return EL_NOMEM(err);
+            if (rc) /* nothing to compensate (an input never seen): quantized as without GPTQ */
+                continue;
+        }
+        const el_type_info *ti = el_type_get(rt->type);
+        qenc *e = &encs[i];
+        e->g = &gs->f[k];
+        e->gq = (el_gptq_quant){gptq_block, e, rt->type, (int)ti->block_size, ti->type_size, el_qgrid_has(rt->type)};
+        if (!(e->gimp = malloc((size_t)in->n * sizeof *e->gimp)))
+            return EL_NOMEM(err);
+        if (e->gq.grid) {
+            el_gptq_col_importance(e->g, e->gimp);
+        } else {
+            const int rc = el_gptq_block_importance(e->g, e->gq.bs, e->gimp, err);
+            if (rc)
+                return rc;
+        }
+        enc[i] = encode_gptq;
+        rt->gptq = true;
+    }
+    return EL_OK;
+}
+
+/* The output error figures of a tensor once written. */
+static void account_out(el_qtensor_report *rt, const qenc *e, const double aux[3])
+{
+    if (!e->h)
+        return;
+    rt->out_err_plain = aux[0];
+    rt->out_err = aux[1];
+    rt->out_energy = aux[2];
+}
+
 int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -304,6 +423,7 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     el_tstream_tensor *st = NULL;
     gguf_rows *rows = NULL;
     qenc *encs = NULL;
+    gptq_set gs = {0};
     int rc = EL_OK;
     if ((rc = overrides_compile(o, &ov, err)) || (rc = gguf_open(&in, o->in_path, err)))
         goto done;
@@ -323,6 +443,19 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         count(r, &r->tensors[i]);
         r->bytes_in += in->tensors[i].size;
     }
+    if (!rc && o->hessian) {
+        el_tenc_fn *enc = calloc(n, sizeof *enc);
+        if (!enc) {
+            rc = EL_NOMEM(err);
+            goto done;
+        }
+        for (uint64_t i = 0; i < in->n_tensors; i++)
+            enc[i] = st[i].enc;
+        rc = gptq_setup(o, r->tensors, encs, enc, in->n_tensors, &gs, err);
+        for (uint64_t i = 0; i < in->n_tensors; i++)
+            st[i].enc = enc[i];
+        free(enc);
+    }
     if (rc || (rc = gguf_writer_open(&w, o->out_path, err)) || (rc = write_header(o, in, r->tensors, w, err)))
         goto done;
     const el_tstream_opts so = {.threads = threads_of(o), .dynamic = true, .team_writes = true,
@@ -330,12 +463,15 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
     if ((rc = el_tstream_write(w, st, in->n_tensors, &so, err)))
         goto done;
     for (uint64_t i = 0; i < in->n_tensors; i++)
-        if (r->tensors[i].quantized)
+        if (r->tensors[i].quantized) {
             account(r, &r->tensors[i], st[i].sse, st[i].max_abs);
+            account_out(&r->tensors[i], &encs[i], st[i].aux);
+        }
     rc = gguf_writer_finish(w, err);
     w = NULL;
 done:
     gguf_writer_abort(w);
+    gptq_set_free(&gs, encs, in ? in->n_tensors : 0);
     overrides_free(&ov);
     free(st);
     free(rows);
@@ -402,13 +538,29 @@ int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize
         encs = calloc((size_t)EL_MAX(n, 1), sizeof *encs);
         rc = !r->tensors || !encs ? EL_NOMEM(err) : plan_hf(o, &ov, model_dir, el_conversion_model(cv), t, n, encs, r, err);
     }
+    gptq_set gs = {0};
+    if (!rc && o->hessian) {
+        el_tenc_fn *enc = calloc((size_t)EL_MAX(n, 1), sizeof *enc);
+        if (!enc)
+            rc = EL_NOMEM(err);
+        for (uint64_t i = 0; enc && i < n; i++)
+            enc[i] = t[i].enc;
+        if (enc)
+            rc = gptq_setup(o, r->tensors, encs, enc, n, &gs, err);
+        for (uint64_t i = 0; enc && i < n; i++)
+            t[i].enc = enc[i];
+        free(enc);
+    }
     el_convert_result cr;
     if (!rc)
         rc = el_convert_write(cv, o->mix->ftype, &cr, err);
     for (uint64_t i = 0; i < n && !rc; i++)
-        if (r->tensors[i].quantized)
+        if (r->tensors[i].quantized) {
             account(r, &r->tensors[i], t[i].sse, t[i].max_abs);
+            account_out(&r->tensors[i], &encs[i], t[i].aux);
+        }
     el_convert_close(cv);
+    gptq_set_free(&gs, encs, n);
     free(encs);
     overrides_free(&ov);
     if (rc)

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "formats/convert.h"
+#include "quant/hessian.h"
 #include "quant/imatrix.h"
 #include "quant/recipe.h"
 
@@ -36,6 +37,8 @@ typedef struct el_quantize_opts {
     bool strict;           /* refuse instead of falling back */
     bool allow_requantize; /* allow quantized -> another quantized type */
     const el_imatrix *imatrix; /* NULL: none */
+    const el_hessian *hessian; /* NULL: none; else GPTQ (quant/gptq.h) for every matrix it has an input for */
+    double gptq_damp;      /* GPTQ's damping, a fraction of mean(diag H) (0: 0.01) */
     int threads;           /* 0: default */
     el_progress *progress; /* NULL: none */
 } el_quantize_opts;
@@ -50,6 +53,10 @@ typedef struct el_qtensor_report {
     uint32_t n_dims;
     uint64_t n_elements, bytes;
     double rmse, max_abs;  /* against the source, 0 for copies */
+    bool gptq;             /* quantized with error compensation */
+    /* with a hessian: the output error sum_rows (w - q)^T H (w - q) = ||W X - Q X||^2 / rows of X, of the plain
+     * search (no compensation) and of the file's blocks, and the output's own sum_rows w^T H w */
+    double out_err_plain, out_err, out_energy;
 } el_qtensor_report;
 
 typedef struct el_quantize_result {

@@ -1,0 +1,251 @@
+/*
+ * quant/gptq.c - error-compensating quantization (see gptq.h).
+ *
+ * The factor: with P the order-reversing permutation, P (H + lambda I) P = L L^T (Cholesky), so
+ * H + lambda I = V V^T with V = P L P upper triangular, and U = V^-1 = P L^-1 P is upper triangular
+ * with U^T U = (H + lambda I)^-1: one Cholesky and one triangular inverse, both n^3 / 6
+ * multiply-adds, in doubles. Each inner product or update runs in one fixed order on one thread, so
+ * the threads only share out independent work.
+ */
+#include "quant/gptq.h"
+
+#include "quant/grid.h"
+#include "quant/quant.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+void el_gptq_free(el_gptq *f)
+{
+    free(f->u);
+    memset(f, 0, sizeof *f);
+}
+
+/* sum a[k] b[k], k < n, in four fixed partial sums */
+static double dot(const double *a, const double *b, int64_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += a[k] * b[k];
+        s1 += a[k + 1] * b[k + 1];
+        s2 += a[k + 2] * b[k + 2];
+        s3 += a[k + 3] * b[k + 3];
+    }
+    for (; k < n; k++)
+        s0 += a[k] * b[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
+int el_gptq_factor(el_gptq *f, const float *h, int64_t n, double damp, int threads, el_error *err)
+{
+    memset(f, 0, sizeof *f);
+    const size_t nn = (size_t)n * (size_t)n;
+    double mean = 0;
+    for (int64_t i = 0; i < n; i++)
+        mean += h[(size_t)i * (size_t)n + (size_t)i];
+    mean /= (double)n;
+    if (!(mean > 0) || !isfinite(mean))
+        return EL_FAIL(err, EL_ERANGE, NULL, -1, "the inputs' second moment is zero: nothing to compensate");
+    const double lambda = damp * mean;
+    double *a = malloc(nn * sizeof *a), *li = calloc(nn, sizeof *li);
+    float *u = malloc(nn * sizeof *u);
+    if (!a || !li || !u) {
+        free(a);
+        free(li);
+        free(u);
+        return EL_NOMEM(err);
+    }
+    /* a = P (H + lambda I) P, lower triangle */
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j <= i; j++)
+            a[(size_t)i * (size_t)n + (size_t)j] =
+                (double)h[(size_t)(n - 1 - i) * (size_t)n + (size_t)(n - 1 - j)] + (i == j ? lambda : 0.0);
+    /* Cholesky, column by column: L[j][j], then the rows below it */
+    int bad = 0;
+#pragma omp parallel num_threads(threads)
+    for (int64_t j = 0; j < n; j++) {
+        double *rj = a + (size_t)j * (size_t)n;
+#pragma omp single
+        {
+            const double d = rj[j] - dot(rj, rj, j);
+            if (!(d > 0) || !isfinite(d))
+                bad = 1;
+            rj[j] = bad ? 1.0 : sqrt(d);
+        } /* implied barrier */
+        const double inv = 1.0 / rj[j];
+#pragma omp for schedule(static)
+        for (int64_t i = j + 1; i < n; i++) {
+            double *ri = a + (size_t)i * (size_t)n;
+            ri[j] = (ri[j] - dot(ri, rj, j)) * inv;
+        }
+    }
+    if (bad) {
+        free(a);
+        free(li);
+        free(u);
+        return EL_FAIL(err, EL_ERANGE, NULL, -1, "the inputs' second moment is not positive definite after damping %g", damp);
+    }
+    /* li = L^-1, row i = (e_i - sum_{k<i} L[i][k] li[k]) / L[i][i]; column j only needs column j of the rows above,
+     * so the threads take columns (in groups of 8, dealt round-robin: the work of column j falls as j grows) */
+#pragma omp parallel num_threads(threads)
+    {
+        const int ith = omp_get_thread_num(), nth = omp_get_num_threads();
+        for (int64_t j0 = 8 * (int64_t)ith; j0 < n; j0 += 8 * (int64_t)nth) {
+            const int64_t j1 = j0 + 8 < n ? j0 + 8 : n;
+            for (int64_t i = j0; i < n; i++) {
+                const double *ri = a + (size_t)i * (size_t)n;
+                double s[8] = {0};
+                for (int64_t k = j0; k < i; k++) {
+                    const double *lk = li + (size_t)k * (size_t)n;
+                    for (int64_t j = j0; j < j1; j++)
+                        s[j - j0] += ri[k] * lk[j];
+                }
+                double *lo = li + (size_t)i * (size_t)n;
+                for (int64_t j = j0; j < j1 && j <= i; j++)
+                    lo[j] = ((i == j ? 1.0 : 0.0) - s[j - j0]) / ri[i];
+            }
+        }
+    }
+    /* U = P li P: U[i][j] = li[n-1-i][n-1-j], upper */
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++)
+            u[(size_t)i * (size_t)n + (size_t)j] = j >= i ? (float)li[(size_t)(n - 1 - i) * (size_t)n + (size_t)(n - 1 - j)] : 0.0f;
+    free(a);
+    free(li);
+    f->n = n;
+    f->u = u;
+    f->h = h;
+    f->lambda = lambda;
+    return EL_OK;
+}
+
+int el_gptq_block_importance(const el_gptq *f, int bs, float *imp, el_error *err)
+{
+    const int64_t n = f->n;
+    double *w = malloc((size_t)bs * (size_t)bs * sizeof *w);
+    if (!w)
+        return EL_NOMEM(err);
+    for (int64_t s = 0; s + bs <= n; s += bs) {
+        /* w = U_BB^-1 (upper), row by row from the bottom: w[i][j] = (delta_ij - sum_{i<k<=j} U[i][k] w[k][j]) / U[i][i] */
+        for (int i = bs - 1; i >= 0; i--) {
+            const float *ui = f->u + (size_t)(s + i) * (size_t)n + (size_t)s;
+            for (int j = 0; j < bs; j++) {
+                double v = 0;
+                if (j >= i) {
+                    v = i == j ? 1.0 : 0.0;
+                    for (int k = i + 1; k <= j; k++)
+                        v -= (double)ui[k] * w[(size_t)k * (size_t)bs + (size_t)j];
+                    v /= (double)ui[i];
+                }
+                w[(size_t)i * (size_t)bs + (size_t)j] = v;
+            }
+        }
+        /* M = w w^T: M_ii = sum_j w[i][j]^2 */
+        for (int i = 0; i < bs; i++) {
+            double m = 0;
+            for (int j = i; j < bs; j++)
+                m += w[(size_t)i * (size_t)bs + (size_t)j] * w[(size_t)i * (size_t)bs + (size_t)j];
+            imp[s + i] = (float)m;
+        }
+    }
+    free(w);
+    return EL_OK;
+}
+
+void el_gptq_col_importance(const el_gptq *f, float *imp)
+{
+    for (int64_t i = 0; i < f->n; i++) {
+        const double u = f->u[(size_t)i * (size_t)f->n + (size_t)i];
+        imp[i] = (float)(1.0 / (u * u));
+    }
+}
+
+/* the columns from k0 on take a column's (or a block's) scaled error t: w[k] -= t u[k] */
+static void feed(float *w, const float *u, float t, int64_t k0, int64_t n)
+{
+    for (int64_t k = k0; k < n; k++)
+        w[k] -= t * u[k];
+}
+
+void el_gptq_row(const el_gptq *f, const el_gptq_quant *q, const float *imp, const float *x, uint8_t *out, float *work,
+                 double *sse, double *max_abs)
+{
+    const int64_t n = f->n;
+    const int bs = q->bs;
+    float deq[QK_K];
+    double t[QK_K];
+    int lv[QK_K];
+    el_qgrid g;
+    double s2 = 0, mx = 0;
+    memcpy(work, x, (size_t)n * sizeof *work);
+    for (int64_t s = 0; s < n; s += bs) {
+        uint8_t *y = out + (size_t)(s / bs) * q->block_bytes;
+        q->block(q->ud, work + s, y, bs, imp ? imp + s : NULL, deq);
+        if (q->grid) {
+            /* the block's scales as the search chose them; its levels again, column by column, each column's error
+             * fed forward to every column after it (in the block and beyond) */
+            el_qgrid_of(q->type, y, &g);
+            for (int i = 0; i < bs; i++) {
+                const int64_t c = s + i;
+                float d;
+                lv[i] = el_qgrid_nearest(&g, i, work[c], &d);
+                const float *uc = f->u + (size_t)c * (size_t)n;
+                feed(work, uc, (float)(((double)work[c] - (double)d) / (double)uc[c]), c + 1, n);
+            }
+            el_qgrid_set(q->type, y, lv);
+            el_dequantize_row(q->type, y, deq, bs);
+        } else {
+            /* t = U_BB^-T e: forward substitution with U_BB^T (lower): t_i = (e_i - sum_{j<i} U[j][i] t_j) / U[i][i] */
+            for (int i = 0; i < bs; i++) {
+                double v = (double)work[s + i] - (double)deq[i];
+                for (int j = 0; j < i; j++)
+                    v -= (double)f->u[(size_t)(s + j) * (size_t)n + (size_t)(s + i)] * t[j];
+                t[i] = v / (double)f->u[(size_t)(s + i) * (size_t)n + (size_t)(s + i)];
+            }
+            /* the columns not yet quantized take the block's error: w_R -= t^T U_BR */
+            for (int j = 0; j < bs; j++)
+                feed(work, f->u + (size_t)(s + j) * (size_t)n, (float)t[j], s + bs, n);
+        }
+        /* the block's slots now hold the row's final error */
+        for (int i = 0; i < bs; i++) {
+            const float e = x[s + i] - deq[i];
+            work[s + i] = e;
+            s2 += (double)e * (double)e;
+            mx = fabs((double)e) > mx ? fabs((double)e) : mx;
+        }
+    }
+    *sse = s2;
+    *max_abs = mx;
+}
+
+/* sum a[k] b[k] of floats in doubles, in four fixed partial sums */
+static double dotf(const float *a, const float *b, int64_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += (double)a[k] * b[k];
+        s1 += (double)a[k + 1] * b[k + 1];
+        s2 += (double)a[k + 2] * b[k + 2];
+        s3 += (double)a[k + 3] * b[k + 3];
+    }
+    for (; k < n; k++)
+        s0 += (double)a[k] * b[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
+void el_gptq_forms(const float *h, int64_t n, const float *a, const float *b, const float *c, double out[3])
+{
+    const float *v[3] = {a, b, c};
+    for (int q = 0; q < 3; q++) {
+        double s = 0;
+        for (int64_t i = 0; v[q] && i < n; i++) { /* H_ii v_i^2 + 2 v_i sum_{j>i} H_ij v_j */
+            const float *hi = h + (size_t)i * (size_t)n;
+            s += (double)v[q][i] * ((double)hi[i] * v[q][i] + 2 * dotf(hi + i + 1, v[q] + i + 1, n - i - 1));
+        }
+        out[q] = s;
+    }
+}
