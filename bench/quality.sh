@@ -14,7 +14,9 @@
 # size aborts in llama.cpp b4748, which knows only its 2B/9B/27B). Held-out text:
 # texts/tinystories-sample.txt at n_ctx 128, base logits from the F32 file by llama-perplexity itself
 # (stories260K: ../shared/golden/stories260K/tinystories-sample.c128.kld, llama.cpp's own F32). LLAMA_BIN: llama.cpp's bin folder (default ../peer/llama.cpp/build/bin;
-# llama.cpp is not part of edgelm). Prints one row per type: mean KLD of each, the ratio, PPL, size.
+# llama.cpp is not part of edgelm). Prints one row per type: mean KLD and PPL of edgelm's file (imatrix),
+# of edgelm's --gptq file (the same imatrix and `imatrix --hessian` from the same text; same size) and of
+# llama-quantize's, sizes, and the ratios edgelm / llama and gptq / llama.
 set -eu
 cd "$(dirname "$0")/.."
 LLAMA_BIN=${LLAMA_BIN:-../peer/llama.cpp/build/bin}
@@ -31,21 +33,23 @@ kld() { # FILE BASE -> "mean_kld ppl"
         awk '/^Mean    KLD:/ { k = $3 } /^Mean PPL\(Q\) +:/ { p = $4 } END { print k, p }'
 }
 table() { # NAME F32 BASE CALIB
-    ./edgelm imatrix -q "$2" -f "$4" -o "$OUT/e-imx.gguf" -c 128 >/dev/null
+    ./edgelm imatrix -q "$2" -f "$4" -o "$OUT/e-imx.gguf" --hessian "$OUT/e-hes.gguf" -c 128 >/dev/null
     L llama-imatrix -m "$2" -f "$4" -o "$OUT/l-imx.dat" -c 128 >/dev/null 2>&1
     printf "\n%s, held-out %s (c 128), calibration %s bytes\n\n" "$1" "$(basename "$TEXT")" "$(wc -c < "$4")"
-    printf "%-7s | %10s %8s %8s | %10s %8s %8s | %6s\n" type "edgelm KLD" PPL KiB "llama KLD" PPL KiB ratio
+    printf "%-7s | %10s %8s %8s | %10s %8s | %10s %8s %8s | %6s %6s\n" type "edgelm KLD" PPL KiB "gptq KLD" PPL "llama KLD" PPL KiB ratio gptq
     for t in $TYPES; do
-        rm -f "$OUT/e.gguf" "$OUT/l.gguf"
+        rm -f "$OUT/e.gguf" "$OUT/l.gguf" "$OUT/g.gguf"
         ./edgelm quantize -q "$2" "$OUT/e.gguf" "$t" --imatrix "$OUT/e-imx.gguf" >/dev/null
         e=$(kld "$OUT/e.gguf" "$3"); es=$(( $(wc -c < "$OUT/e.gguf") / 1024 ))
+        ./edgelm quantize -q "$2" "$OUT/g.gguf" "$t" --imatrix "$OUT/e-imx.gguf" --gptq "$OUT/e-hes.gguf" >/dev/null
+        g=$(kld "$OUT/g.gguf" "$3")
         if L llama-quantize --imatrix "$OUT/l-imx.dat" "$2" "$OUT/l.gguf" "$t" 2 >/dev/null 2>&1; then
             l=$(kld "$OUT/l.gguf" "$3"); ls=$(( $(wc -c < "$OUT/l.gguf") / 1024 ))
         else
             l="failed -"; ls=-
         fi
-        echo "$t $e $es $l $ls" | awk '{ r = ($5 + 0 > 0) ? sprintf("%.3f", $2 / $5) : "-"
-            printf "%-7s | %10s %8s %8s | %10s %8s %8s | %6s\n", $1, $2, $3, $4, $5, $6, $7, r }'
+        echo "$t $e $es $g $l $ls" | awk '{ r = ($7 + 0 > 0) ? sprintf("%.3f", $2 / $7) : "-"; q = ($7 + 0 > 0) ? sprintf("%.3f", $5 / $7) : "-"
+            printf "%-7s | %10s %8s %8s | %10s %8s | %10s %8s %8s | %6s %6s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, r, q }'
     done
 }
 

@@ -122,39 +122,6 @@ int el_gptq_factor(el_gptq *f, const float *h, int64_t n, double damp, int threa
     return EL_OK;
 }
 
-int el_gptq_block_importance(const el_gptq *f, int bs, float *imp, el_error *err)
-{
-    const int64_t n = f->n;
-    double *w = malloc((size_t)bs * (size_t)bs * sizeof *w);
-    if (!w)
-        return EL_NOMEM(err);
-    for (int64_t s = 0; s + bs <= n; s += bs) {
-        /* w = U_BB^-1 (upper), row by row from the bottom: w[i][j] = (delta_ij - sum_{i<k<=j} U[i][k] w[k][j]) / U[i][i] */
-        for (int i = bs - 1; i >= 0; i--) {
-            const float *ui = f->u + (size_t)(s + i) * (size_t)n + (size_t)s;
-            for (int j = 0; j < bs; j++) {
-                double v = 0;
-                if (j >= i) {
-                    v = i == j ? 1.0 : 0.0;
-                    for (int k = i + 1; k <= j; k++)
-                        v -= (double)ui[k] * w[(size_t)k * (size_t)bs + (size_t)j];
-                    v /= (double)ui[i];
-                }
-                w[(size_t)i * (size_t)bs + (size_t)j] = v;
-            }
-        }
-        /* M = w w^T: M_ii = sum_j w[i][j]^2 */
-        for (int i = 0; i < bs; i++) {
-            double m = 0;
-            for (int j = i; j < bs; j++)
-                m += w[(size_t)i * (size_t)bs + (size_t)j] * w[(size_t)i * (size_t)bs + (size_t)j];
-            imp[s + i] = (float)m;
-        }
-    }
-    free(w);
-    return EL_OK;
-}
-
 void el_gptq_col_importance(const el_gptq *f, float *imp)
 {
     for (int64_t i = 0; i < f->n; i++) {
@@ -163,7 +130,7 @@ void el_gptq_col_importance(const el_gptq *f, float *imp)
     }
 }
 
-/* the columns from k0 on take a column's (or a block's) scaled error t: w[k] -= t u[k] */
+/* the columns from k0 on take a column's scaled error t: w[k] -= t u[k] */
 static void feed(float *w, const float *u, float t, int64_t k0, int64_t n)
 {
     for (int64_t k = k0; k < n; k++)
@@ -176,7 +143,6 @@ void el_gptq_row(const el_gptq *f, const el_gptq_quant *q, const float *imp, con
     const int64_t n = f->n;
     const int bs = q->bs;
     float deq[QK_K];
-    double t[QK_K];
     int lv[QK_K];
     el_qgrid g;
     double s2 = 0, mx = 0;
@@ -184,31 +150,18 @@ void el_gptq_row(const el_gptq *f, const el_gptq_quant *q, const float *imp, con
     for (int64_t s = 0; s < n; s += bs) {
         uint8_t *y = out + (size_t)(s / bs) * q->block_bytes;
         q->block(q->ud, work + s, y, bs, imp ? imp + s : NULL, deq);
-        if (q->grid) {
-            /* the block's scales as the search chose them; its levels again, column by column, each column's error
-             * fed forward to every column after it (in the block and beyond) */
-            el_qgrid_of(q->type, y, &g);
-            for (int i = 0; i < bs; i++) {
-                const int64_t c = s + i;
-                float d;
-                lv[i] = el_qgrid_nearest(&g, i, work[c], &d);
-                const float *uc = f->u + (size_t)c * (size_t)n;
-                feed(work, uc, (float)(((double)work[c] - (double)d) / (double)uc[c]), c + 1, n);
-            }
-            el_qgrid_set(q->type, y, lv);
-            el_dequantize_row(q->type, y, deq, bs);
-        } else {
-            /* t = U_BB^-T e: forward substitution with U_BB^T (lower): t_i = (e_i - sum_{j<i} U[j][i] t_j) / U[i][i] */
-            for (int i = 0; i < bs; i++) {
-                double v = (double)work[s + i] - (double)deq[i];
-                for (int j = 0; j < i; j++)
-                    v -= (double)f->u[(size_t)(s + j) * (size_t)n + (size_t)(s + i)] * t[j];
-                t[i] = v / (double)f->u[(size_t)(s + i) * (size_t)n + (size_t)(s + i)];
-            }
-            /* the columns not yet quantized take the block's error: w_R -= t^T U_BR */
-            for (int j = 0; j < bs; j++)
-                feed(work, f->u + (size_t)(s + j) * (size_t)n, (float)t[j], s + bs, n);
+        /* the block's scales as the search chose them; its levels again, column by column, each column's error
+         * fed forward to every column after it (in the block and beyond) */
+        el_qgrid_of(q->type, y, &g);
+        for (int i = 0; i < bs; i++) {
+            const int64_t c = s + i;
+            float d;
+            lv[i] = el_qgrid_nearest(&g, i, work[c], &d);
+            const float *uc = f->u + (size_t)c * (size_t)n;
+            feed(work, uc, (float)(((double)work[c] - (double)d) / (double)uc[c]), c + 1, n);
         }
+        el_qgrid_set(q->type, y, lv);
+        el_dequantize_row(q->type, y, deq, bs);
         /* the block's slots now hold the row's final error */
         for (int i = 0; i < bs; i++) {
             const float e = x[s + i] - deq[i];

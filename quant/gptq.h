@@ -3,18 +3,16 @@
  *
  * A row w of a matrix (n weights along the input) meets inputs with second moment H (quant/hessian.h);
  * its output error is (w - q)^T H (w - q). GPTQ quantizes the row from left to right and, after each
- * step, moves the rounding error onto the weights not yet quantized so that the output error is the
+ * column, moves its rounding error onto the columns not yet quantized so that the output error is the
  * least it can be given what is already fixed. With U the upper Cholesky factor of the inverse
- * (U^T U = (H + lambda I)^-1), the weights after quantizing columns B with error e = w_B - q_B are
- * updated as w_R -= t^T U_BR with t = U_BB^-T e: the exact optimum of the remaining columns R (the
- * column-by-column update of the paper, applied to a whole block at once), and ||t||^2 is the output
- * error the block adds.
+ * (U^T U = (H + lambda I)^-1), quantizing column c with error e updates w_k -= (e / U_cc) U_ck for
+ * k > c, and (e / U_cc)^2 is the output error it adds.
  *
- * Here a step is one block of the type (32 weights, or a super-block of 256 for the K-quants and
- * IQ4_XS), quantized by the same searching quantizer as without GPTQ (search.h), so its scales are
- * chosen when the block is reached, on the weights as the earlier blocks' errors left them. The
- * search weighs column i by M_ii, M = (U_BB^T U_BB)^-1 = the part of H the later columns cannot
- * compensate (the Schur complement), the diagonal of the block's true error form.
+ * Blocks: when a block of the type (32 weights, or a super-block of 256 for the K-quants and IQ4_XS)
+ * is reached, the same searching quantizer as without GPTQ (search.h) chooses its scales on the
+ * weights as the earlier columns' errors left them, weighing column i by 1 / U_ii^2; then, with those
+ * scales kept, each column of the block is rounded in turn to the nearest value the block can hold
+ * (quant/grid.h) and its error fed forward, inside the block and beyond.
  *
  * Damping: lambda = damp x mean(diag H) (damp 0.01 as the paper's default), which also keeps the
  * factor finite for inputs that are always 0. All arithmetic is in a fixed order (doubles for the
@@ -23,7 +21,6 @@
 #ifndef EL_QUANT_GPTQ_H
 #define EL_QUANT_GPTQ_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,26 +41,21 @@ typedef struct el_gptq {
 int el_gptq_factor(el_gptq *f, const float *h, int64_t n, double damp, int threads, el_error *err);
 void el_gptq_free(el_gptq *f);
 
-/* The search's weights for blocks of bs columns (bs divides n): M_ii per column, into imp (n floats). */
-int el_gptq_block_importance(const el_gptq *f, int bs, float *imp, el_error *err);
-
 /* Quantize bs weights x into the block at y with importances w (NULL: none), deq: the bs values as they decode. */
 typedef void (*el_gptq_block_fn)(const void *ud, const float *x, void *y, int bs, const float *w, float *deq);
 
-/* How a row's blocks are made: bs weights (32, or 256 for the K-quants and IQ4_XS; it divides n) into
- * block_bytes by block(); with grid (quant/grid.h has the type), the block's scales are kept and its
- * levels chosen again column by column with the error fed forward, else the whole block's error is. */
+/* How a row's blocks are made: bs weights (32, or 256 for the K-quants and IQ4_XS; it divides n) of
+ * `type` (one quant/grid.h has) into block_bytes by block(). */
 typedef struct el_gptq_quant {
     el_gptq_block_fn block;
     const void *ud;
     uint32_t type;
     int bs;
     size_t block_bytes;
-    bool grid;
 } el_gptq_quant;
 
-/* Per column the search's weight for the column-by-column (grid) way: 1 / U_ii^2, the output error a unit
- * error there costs once the later columns compensate it. */
+/* Per column the search's weight: 1 / U_ii^2, the output error a unit error there costs once the later
+ * columns compensate it. */
 void el_gptq_col_importance(const el_gptq *f, float *imp);
 
 /*

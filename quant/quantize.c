@@ -374,7 +374,7 @@ static int gptq_setup(const el_quantize_opts *o, el_qtensor_report *rep, qenc *e
             return EL_FAIL(err, EL_ESHAPE, h->source, -1, "input of '%s' has %lld values, the tensor's rows have %lld", rt->name,
                            (long long)in->n, (long long)rt->ne[0]);
         encs[i].h = in->mean;
-        if (is_float(rt->type) || strcmp(rt->name, "token_embd.weight") == 0)
+        if (!el_qgrid_has(rt->type) || strcmp(rt->name, "token_embd.weight") == 0)
             continue;
         if (!gs->f[k].u) {
             el_error e2;
@@ -388,16 +388,10 @@ static int gptq_setup(const el_quantize_opts *o, el_qtensor_report *rep, qenc *e
         const el_type_info *ti = el_type_get(rt->type);
         qenc *e = &encs[i];
         e->g = &gs->f[k];
-        e->gq = (el_gptq_quant){gptq_block, e, rt->type, (int)ti->block_size, ti->type_size, el_qgrid_has(rt->type)};
+        e->gq = (el_gptq_quant){gptq_block, e, rt->type, (int)ti->block_size, ti->type_size};
         if (!(e->gimp = malloc((size_t)in->n * sizeof *e->gimp)))
             return EL_NOMEM(err);
-        if (e->gq.grid) {
-            el_gptq_col_importance(e->g, e->gimp);
-        } else {
-            const int rc = el_gptq_block_importance(e->g, e->gq.bs, e->gimp, err);
-            if (rc)
-                return rc;
-        }
+        el_gptq_col_importance(e->g, e->gimp);
         enc[i] = encode_gptq;
         rt->gptq = true;
     }
