@@ -27,9 +27,13 @@ mkdir -p "$OUT"
 [ -x "$LLAMA_BIN/llama-perplexity" ] || { echo "bench/quality.sh: $LLAMA_BIN/llama-perplexity not found (set LLAMA_BIN)" >&2; exit 1; }
 make -s edgelm >/dev/null
 L() { LD_LIBRARY_PATH="$LLAMA_BIN" "$LLAMA_BIN/$@"; }
+# the judge: LLAMA_PPL_BIN's llama-perplexity when set (e.g. a build with -DGGML_CPU_AARCH64=OFF: b4748's
+# run-time Q4_0 repacking scores Q4_0 files badly on this machine, see docs/quantize.md), else LLAMA_BIN's
+PPL_BIN=${LLAMA_PPL_BIN:-$LLAMA_BIN}
+P() { LD_LIBRARY_PATH="$PPL_BIN" "$PPL_BIN/llama-perplexity" "$@"; }
 TEXT="$SHARED/texts/tinystories-sample.txt"
 kld() { # FILE BASE -> "mean_kld ppl"
-    L llama-perplexity -m "$1" -f "$TEXT" -c 128 --kl-divergence-base "$2" --kl-divergence 2>&1 |
+    P -m "$1" -f "$TEXT" -c 128 --kl-divergence-base "$2" --kl-divergence 2>&1 |
         awk '/^Mean    KLD:/ { k = $3 } /^Mean PPL\(Q\) +:/ { p = $4 } END { print k, p }'
 }
 table() { # NAME F32 BASE CALIB
@@ -70,6 +74,6 @@ for fam in llama3 qwen2 phi3; do
     rm -rf "$OUT/hf"
     ./edgelm synth -q --config "tests/data/engine/$fam.json" --tokenizer "$OUT/tok" -o "$OUT/hf" --dtype f32 --seed 11
     ./edgelm convert -q "$OUT/hf" -o "$OUT/$fam-f32.gguf" --outtype f32
-    L llama-perplexity -m "$OUT/$fam-f32.gguf" -f "$TEXT" -c 128 --kl-divergence-base "$OUT/$fam.kld" >/dev/null 2>&1
+    P -m "$OUT/$fam-f32.gguf" -f "$TEXT" -c 128 --kl-divergence-base "$OUT/$fam.kld" >/dev/null 2>&1
     table "$fam (synth, random weights)" "$OUT/$fam-f32.gguf" "$OUT/$fam.kld" "$OUT/docs.txt"
 done

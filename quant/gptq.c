@@ -17,26 +17,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The hot loops are built for AVX-512 and AVX2 too, picked when the program loads (GCC's target_clones);
+ * their operations are the same (no fused multiply-add), so are their results. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define EL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EL_CLONES
+#endif
+
 void el_gptq_free(el_gptq *f)
 {
     free(f->u);
     memset(f, 0, sizeof *f);
 }
 
-/* sum a[k] b[k], k < n, in four fixed partial sums */
-static double dot(const double *a, const double *b, int64_t n)
+/* sum a[k] b[k], k < n, in 16 fixed partial sums (k mod 16) added in order */
+EL_CLONES static double dot(const double *a, const double *b, int64_t n)
 {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    double acc[16] = {0};
     int64_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        s0 += a[k] * b[k];
-        s1 += a[k + 1] * b[k + 1];
-        s2 += a[k + 2] * b[k + 2];
-        s3 += a[k + 3] * b[k + 3];
-    }
+    for (; k + 16 <= n; k += 16)
+        for (int l = 0; l < 16; l++)
+            acc[l] += a[k + l] * b[k + l];
+    double s = 0;
     for (; k < n; k++)
-        s0 += a[k] * b[k];
-    return (s0 + s1) + (s2 + s3);
+        s += a[k] * b[k];
+    for (int l = 0; l < 16; l++)
+        s += acc[l];
+    return s;
+}
+
+/* columns [j0, j1) (at most 16) of li = L^-1 (L lower in a): row i = (e_i - sum_{k<i} L[i][k] li[k]) / L[i][i],
+ * the sum over even and odd k apart (two chains of additions instead of one), then added */
+EL_CLONES static void inv_cols(const double *a, double *li, int64_t n, int64_t j0, int64_t j1)
+{
+    for (int64_t i = j0; i < n; i++) {
+        const double *ri = a + (size_t)i * (size_t)n;
+        double s0[16] = {0}, s1[16] = {0};
+        int64_t k = j0;
+        for (; k + 2 <= i; k += 2) {
+            const double *l0 = li + (size_t)k * (size_t)n + (size_t)j0, *l1 = l0 + n;
+            for (int j = 0; j < 16; j++) {
+                s0[j] += ri[k] * l0[j];
+                s1[j] += ri[k + 1] * l1[j];
+            }
+        }
+        for (; k < i; k++) {
+            const double *l0 = li + (size_t)k * (size_t)n + (size_t)j0;
+            for (int j = 0; j < 16; j++)
+                s0[j] += ri[k] * l0[j];
+        }
+        double *lo = li + (size_t)i * (size_t)n;
+        for (int64_t j = j0; j < j1 && j <= i; j++)
+            lo[j] = ((i == j ? 1.0 : 0.0) - (s0[j - j0] + s1[j - j0])) / ri[i];
+    }
 }
 
 int el_gptq_factor(el_gptq *f, const float *h, int64_t n, double damp, int threads, el_error *err)
@@ -89,25 +123,12 @@ int el_gptq_factor(el_gptq *f, const float *h, int64_t n, double damp, int threa
         return EL_FAIL(err, EL_ERANGE, NULL, -1, "the inputs' second moment is not positive definite after damping %g", damp);
     }
     /* li = L^-1, row i = (e_i - sum_{k<i} L[i][k] li[k]) / L[i][i]; column j only needs column j of the rows above,
-     * so the threads take columns (in groups of 8, dealt round-robin: the work of column j falls as j grows) */
+     * so the threads take columns (in groups of 16, dealt round-robin: the work of column j falls as j grows) */
 #pragma omp parallel num_threads(threads)
     {
         const int ith = omp_get_thread_num(), nth = omp_get_num_threads();
-        for (int64_t j0 = 8 * (int64_t)ith; j0 < n; j0 += 8 * (int64_t)nth) {
-            const int64_t j1 = j0 + 8 < n ? j0 + 8 : n;
-            for (int64_t i = j0; i < n; i++) {
-                const double *ri = a + (size_t)i * (size_t)n;
-                double s[8] = {0};
-                for (int64_t k = j0; k < i; k++) {
-                    const double *lk = li + (size_t)k * (size_t)n;
-                    for (int64_t j = j0; j < j1; j++)
-                        s[j - j0] += ri[k] * lk[j];
-                }
-                double *lo = li + (size_t)i * (size_t)n;
-                for (int64_t j = j0; j < j1 && j <= i; j++)
-                    lo[j] = ((i == j ? 1.0 : 0.0) - s[j - j0]) / ri[i];
-            }
-        }
+        for (int64_t j0 = 16 * (int64_t)ith; j0 < n; j0 += 16 * (int64_t)nth)
+            inv_cols(a, li, n, j0, j0 + 16 < n ? j0 + 16 : n);
     }
     /* U = P li P: U[i][j] = li[n-1-i][n-1-j], upper */
     for (int64_t i = 0; i < n; i++)
@@ -131,7 +152,7 @@ void el_gptq_col_importance(const el_gptq *f, float *imp)
 }
 
 /* the columns from k0 on take a column's scaled error t: w[k] -= t u[k] */
-static void feed(float *w, const float *u, float t, int64_t k0, int64_t n)
+EL_CLONES static void feed(float *w, const float *u, float t, int64_t k0, int64_t n)
 {
     for (int64_t k = k0; k < n; k++)
         w[k] -= t * u[k];
@@ -174,31 +195,33 @@ void el_gptq_row(const el_gptq *f, const el_gptq_quant *q, const float *imp, con
     *max_abs = mx;
 }
 
-/* sum a[k] b[k] of floats in doubles, in four fixed partial sums */
-static double dotf(const float *a, const float *b, int64_t n)
+/* sum_{j>i} H_ij v_j for row i: 16 float lanes, then the tail, then the lanes in order */
+EL_CLONES static float upper_dot(const float *hi, const float *v, int64_t i, int64_t n)
 {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        s0 += (double)a[k] * b[k];
-        s1 += (double)a[k + 1] * b[k + 1];
-        s2 += (double)a[k + 2] * b[k + 2];
-        s3 += (double)a[k + 3] * b[k + 3];
-    }
-    for (; k < n; k++)
-        s0 += (double)a[k] * b[k];
-    return (s0 + s1) + (s2 + s3);
+    float acc[16] = {0};
+    int64_t j = i + 1;
+    for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++)
+            acc[l] += hi[j + l] * v[j + l];
+    float r = 0;
+    for (; j < n; j++)
+        r += hi[j] * v[j];
+    for (int l = 0; l < 16; l++)
+        r += acc[l];
+    return r;
 }
 
+/* v^T H v = sum_i v_i (H_ii v_i + 2 sum_{j>i} H_ij v_j), each row's part added in doubles; H's row is read
+ * for the three vectors while it is in cache */
 void el_gptq_forms(const float *h, int64_t n, const float *a, const float *b, const float *c, double out[3])
 {
     const float *v[3] = {a, b, c};
-    for (int q = 0; q < 3; q++) {
-        double s = 0;
-        for (int64_t i = 0; v[q] && i < n; i++) { /* H_ii v_i^2 + 2 v_i sum_{j>i} H_ij v_j */
-            const float *hi = h + (size_t)i * (size_t)n;
-            s += (double)v[q][i] * ((double)hi[i] * v[q][i] + 2 * dotf(hi + i + 1, v[q] + i + 1, n - i - 1));
-        }
-        out[q] = s;
+    double tot[3] = {0, 0, 0};
+    for (int64_t i = 0; i < n; i++) {
+        const float *hi = h + (size_t)i * (size_t)n;
+        for (int q = 0; q < 3; q++)
+            if (v[q])
+                tot[q] += (double)v[q][i] * ((double)hi[i] * v[q][i] + 2.0 * (double)upper_dot(hi, v[q], i, n));
     }
+    memcpy(out, tot, sizeof tot);
 }

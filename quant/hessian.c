@@ -84,46 +84,22 @@ const el_hessian_input *el_hessian_find(const el_hessian *h, const char *matrix)
     return i < 0 || h->m[i].input < 0 ? NULL : &h->in[h->m[i].input];
 }
 
-/* ---- collecting --------------------------------------------------------------------------------------- */
+/* ---- collecting: quant/xtx.c's kernel for this CPU ---------------------------------------------------- */
 
-/* rows [i, i + 4) x columns [j, j + 16) of the sums, over T rows of x: 64 sums held while t runs */
-static void tile_4x16(float *sum, int64_t n, const float *x, int ldx, int T, int64_t i, int64_t j)
-{
-    float acc[4][16] = {{0}};
-    for (int t = 0; t < T; t++) {
-        const float *xt = x + (size_t)t * (size_t)ldx;
-        for (int a = 0; a < 4; a++) {
-            const float xi = xt[i + a];
-            for (int b = 0; b < 16; b++)
-                acc[a][b] += xi * xt[j + b];
-        }
-    }
-    for (int a = 0; a < 4; a++)
-        for (int b = 0; b < 16; b++)
-            sum[(size_t)(i + a) * (size_t)n + (size_t)(j + b)] += acc[a][b];
-}
-
-/* one sum the slow way, in the same order of t (tails) */
-static void one_sum(float *sum, int64_t n, const float *x, int ldx, int T, int64_t i, int64_t j)
-{
-    float s = 0;
-    for (int t = 0; t < T; t++)
-        s += x[(size_t)t * (size_t)ldx + (size_t)i] * x[(size_t)t * (size_t)ldx + (size_t)j];
-    sum[(size_t)i * (size_t)n + (size_t)j] += s;
-}
+void el_xtx_accumulate_base(float *sum, int64_t n, const float *x, int ldx, int T, int ith, int nth);
+#if defined(__x86_64__)
+void el_xtx_accumulate_avx512(float *sum, int64_t n, const float *x, int ldx, int T, int ith, int nth);
+#endif
 
 void el_xtx_accumulate(float *sum, int64_t n, const float *x, int ldx, int T, int ith, int nth)
 {
-    for (int64_t i0 = 4 * (int64_t)ith; i0 < n; i0 += 4 * (int64_t)nth) {
-        const int64_t i1 = i0 + 4 <= n ? i0 + 4 : n;
-        int64_t j = i0;
-        if (i1 - i0 == 4)
-            for (; j + 16 <= n; j += 16)
-                tile_4x16(sum, n, x, ldx, T, i0, j);
-        for (int64_t i = i0; i < i1; i++)
-            for (int64_t jj = j > i ? j : i; jj < n; jj++)
-                one_sum(sum, n, x, ldx, T, i, jj);
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        el_xtx_accumulate_avx512(sum, n, x, ldx, T, ith, nth);
+        return;
     }
+#endif
+    el_xtx_accumulate_base(sum, n, x, ldx, T, ith, nth);
 }
 
 /* ---- files -------------------------------------------------------------------------------------------- */

@@ -64,8 +64,8 @@ int el_hessian_load(el_hessian *h, const char *path, el_error *err);
 int el_hessian_to_imatrix(const el_hessian *h, el_imatrix *m, el_error *err);
 
 /* sum[i][j] += sum_t x[t][i] x[t][j] for the rows i of thread ith of nth (upper triangle, j >= i, in
- * tiles of 4 rows dealt round-robin), over T rows of x ldx floats apart; each sum in the order of t,
- * so the result is the same for any thread count. */
+ * tiles of 8 rows dealt round-robin), over T rows of x ldx floats apart; each sum in the order of t,
+ * so the result is the same for any thread count and CPU (quant/xtx.c). */
 void el_xtx_accumulate(float *sum, int64_t n, const float *x, int ldx, int T, int ith, int nth);
 
 #endif

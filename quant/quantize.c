@@ -218,11 +218,23 @@ static void encode_gptq(const void *ud, const float *x, int64_t cols, uint8_t *o
     el_quantize_row_best(e->type, x, out, cols, e->imw, scratch);
     for (int64_t j = 0; j < cols; j++)
         scratch[j] = x[j] - scratch[j];
-    el_gptq_forms(e->h, cols, scratch, x, NULL, f);
-    st->aux[0] = f[0];
-    st->aux[2] = f[1];
+    float *plain = malloc((size_t)cols * sizeof *plain); /* without it: two passes over H instead of one */
+    if (plain) {
+        memcpy(plain, scratch, (size_t)cols * sizeof *plain);
+    } else {
+        el_gptq_forms(e->h, cols, scratch, x, NULL, f);
+        st->aux[0] = f[0];
+        st->aux[2] = f[1];
+    }
     el_gptq_row(e->g, &e->gq, e->gimp, x, out, scratch, &st->sse, &st->max_abs);
-    el_gptq_forms(e->h, cols, scratch, NULL, NULL, f);
+    if (plain) {
+        el_gptq_forms(e->h, cols, scratch, plain, x, f);
+        st->aux[0] = f[1];
+        st->aux[2] = f[2];
+        free(plain);
+    } else {
+        el_gptq_forms(e->h, cols, scratch, NULL, NULL, f);
+    }
     st->aux[1] = f[0];
 }
 
