@@ -363,10 +363,9 @@ static void gptq_set_free(gptq_set *gs, qenc *encs, uint64_t n)
 /*
  * With a hessian, the encoders of the quantized matrices it has an input for: output error figures for
  * each, and GPTQ for those quantized into a block type (not token_embd: the model looks its rows up, no
- * product with an input compensates them). enc[i]: the tensor's encoder, set to encode_gptq when used.
+ * product with an input compensates them). A tensor whose encs[i].g is set then takes encode_gptq (encoder_of).
  */
-static int gptq_setup(const el_quantize_opts *o, el_qtensor_report *rep, qenc *encs, el_tenc_fn *enc, uint64_t n,
-                      gptq_set *gs, el_error *err)
+static int gptq_setup(const el_quantize_opts *o, el_qtensor_report *rep, qenc *encs, uint64_t n, gptq_set *gs, el_error *err)
 {
     const el_hessian *h = o->hessian;
     if (!h)
@@ -404,11 +403,13 @@ static int gptq_setup(const el_quantize_opts *o, el_qtensor_report *rep, qenc *e
         if (!(e->gimp = malloc((size_t)in->n * sizeof *e->gimp)))
             return EL_NOMEM(err);
         el_gptq_col_importance(e->g, e->gimp);
-        enc[i] = encode_gptq;
         rt->gptq = true;
     }
     return EL_OK;
 }
+
+/* A quantized tensor's encoder once gptq_setup has run. */
+static el_tenc_fn encoder_of(const qenc *e, el_tenc_fn plain) { return e->g ? encode_gptq : plain; }
 
 /* The output error figures of a tensor once written. */
 static void account_out(el_qtensor_report *rt, const qenc *e, const double aux[3])
@@ -449,19 +450,9 @@ int el_quantize(const el_quantize_opts *o, el_quantize_result *r, el_error *err)
         count(r, &r->tensors[i]);
         r->bytes_in += in->tensors[i].size;
     }
-    if (!rc && o->hessian) {
-        el_tenc_fn *enc = calloc(n, sizeof *enc);
-        if (!enc) {
-            rc = EL_NOMEM(err);
-            goto done;
-        }
+    if (!rc && (rc = gptq_setup(o, r->tensors, encs, in->n_tensors, &gs, err)) == EL_OK)
         for (uint64_t i = 0; i < in->n_tensors; i++)
-            enc[i] = st[i].enc;
-        rc = gptq_setup(o, r->tensors, encs, enc, in->n_tensors, &gs, err);
-        for (uint64_t i = 0; i < in->n_tensors; i++)
-            st[i].enc = enc[i];
-        free(enc);
-    }
+            st[i].enc = encoder_of(&encs[i], st[i].enc);
     if (rc || (rc = gguf_writer_open(&w, o->out_path, err)) || (rc = write_header(o, in, r->tensors, w, err)))
         goto done;
     const el_tstream_opts so = {.threads = threads_of(o), .dynamic = true, .team_writes = true,
@@ -545,18 +536,9 @@ int el_quantize_hf(const el_quantize_opts *o, const char *model_dir, el_quantize
         rc = !r->tensors || !encs ? EL_NOMEM(err) : plan_hf(o, &ov, model_dir, el_conversion_model(cv), t, n, encs, r, err);
     }
     gptq_set gs = {0};
-    if (!rc && o->hessian) {
-        el_tenc_fn *enc = calloc((size_t)EL_MAX(n, 1), sizeof *enc);
-        if (!enc)
-            rc = EL_NOMEM(err);
-        for (uint64_t i = 0; enc && i < n; i++)
-            enc[i] = t[i].enc;
-        if (enc)
-            rc = gptq_setup(o, r->tensors, encs, enc, n, &gs, err);
-        for (uint64_t i = 0; enc && i < n; i++)
-            t[i].enc = enc[i];
-        free(enc);
-    }
+    if (!rc && (rc = gptq_setup(o, r->tensors, encs, n, &gs, err)) == EL_OK)
+        for (uint64_t i = 0; i < n; i++)
+            t[i].enc = encoder_of(&encs[i], t[i].enc);
     el_convert_result cr;
     if (!rc)
         rc = el_convert_write(cv, o->mix->ftype, &cr, err);
